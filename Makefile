@@ -1,0 +1,169 @@
+# bundled: one non-recursive Makefile. Sources are found by wildcard, so adding a module,
+# a test suite, a fuzz target or a benchmark is adding a file.
+#
+#   make                 libraries, daemon and CLI
+#   make test            everything, plus the real IPFS node, then every Check suite
+#   make unit            the Check suites that need no IPFS node
+#   make fuzz            libFuzzer targets (clang); make fuzz-run FUZZ_SECONDS=60 runs them
+#   make bench           build and run the benchmarks
+#   make SANITIZE=address,undefined test
+#   make WERROR=1        warnings are errors (CI)
+
+CC       ?= cc
+FUZZ_CC  ?= clang
+BUILD    ?= build
+PREFIX   ?= /usr/local
+SANITIZE ?=
+WERROR   ?= 0
+OPT      ?= -O2 -g
+
+PKGS      := rocksdb libgit2 libcurl openssl libsodium jansson libzstd libmicrohttpd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+HARDEN := -fPIE
+OPT := -O1 -g
+BUILD := $(BUILD)/san
+endif
+
+INCLUDES := -Itranslog/include -Ibundled/include
+CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(INCLUDES)
+CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SAN_FLAGS)
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
+
+TL_SRC     := $(wildcard translog/src/*.c)
+BD_SRC     := $(wildcard bundled/src/*.c)
+DAEMON_SRC := $(wildcard bundled/daemon/*.c)
+CLI_SRC    := $(wildcard cli/*.c)
+SUPPORT_SRC := $(wildcard tests/support/*.c)
+SUITE_SRC  := $(wildcard tests/unit/*/*.c tests/integration/*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC  := $(wildcard benchmarks/bench_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+TL_LIB  := $(BUILD)/lib/libtranslog.a
+BD_LIB  := $(BUILD)/lib/libbundled.a
+DAEMON  := $(BUILD)/bin/bundled
+CLI     := $(BUILD)/bin/bundlectl
+TESTS   := $(BUILD)/tests/run-tests
+REPLAY  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+BENCHES := $(patsubst benchmarks/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+LIBS    := $(BD_LIB) $(TL_LIB)
+PCS     := $(BUILD)/lib/pkgconfig/translog.pc $(BUILD)/lib/pkgconfig/bundled.pc
+
+.PHONY: all test unit fuzz fuzz-run bench install clean run
+all: $(LIBS) $(PCS) $(if $(DAEMON_SRC),$(DAEMON)) $(if $(CLI_SRC),$(CLI))
+
+# V=1 shows the full commands.
+Q := $(if $(filter 1,$(V)),,@)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(TL_LIB): $(call obj,$(TL_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BD_LIB): $(call obj,$(BD_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/lib/pkgconfig/%.pc: %/lib.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+
+$(DAEMON): $(call obj,$(DAEMON_SRC)) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Every `const struct cli_command cli_cmd_<name>` in cli/cmd_*.c becomes a bundlectl command.
+$(BUILD)/gen/commands.h: $(wildcard cli/cmd_*.c)
+	@mkdir -p $(dir $@)
+	cat /dev/null $^ | sed -n 's/^const struct cli_command \(cli_cmd_[a-z0-9_]*\) = .*/COMMAND(\1)/p' | sort > $@
+
+$(BUILD)/obj/cli/main.o: CPPFLAGS += -I$(BUILD)/gen
+$(BUILD)/obj/cli/main.o: $(BUILD)/gen/commands.h
+
+$(CLI): $(call obj,$(CLI_SRC)) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The test runner: every `Suite *suite_<name>(void)` in tests/unit/*/ and tests/integration/
+# is registered by a generated header, so a new suite is a new file and nothing else.
+$(BUILD)/gen/suites.h: $(SUITE_SRC)
+	@mkdir -p $(dir $@)
+	sed -n 's/^Suite \*\(suite_[a-z0-9_]*\)(void)$$/SUITE(\1)/p' $(SUITE_SRC) | sort > $@
+
+$(BUILD)/obj/tests/run_tests.o: CPPFLAGS += -I$(BUILD)/gen
+$(BUILD)/obj/tests/run_tests.o: $(BUILD)/gen/suites.h
+$(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/support -DSOURCE_ROOT='"$(CURDIR)"'
+# Suites and fuzz entry points are found by name, not through headers.
+$(BUILD)/obj/tests/%.o: CFLAGS += -Wno-missing-prototypes
+
+$(TESTS): $(call obj,tests/run_tests.c $(SUPPORT_SRC) $(SUITE_SRC)) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+# Each fuzz target also builds with the project's compiler and a replay main that runs it
+# over its checked-in corpus, so `make test` exercises every parser's fuzz entry point.
+$(BUILD)/fuzz-replay/%: $(call obj,tests/fuzz/%.c tests/fuzz/replay_main.c) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(TL_SRC) $(BD_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+$(BUILD)/bench/%: $(call obj,benchmarks/%.c) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+unit: all $(TESTS) $(REPLAY)
+	BUILD=$(BUILD) ./scripts/replay-corpora.sh
+	$(TESTS)
+
+test:
+	./scripts/test.sh
+
+fuzz: $(FUZZERS)
+
+FUZZ_SECONDS ?= 60
+fuzz-run: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(BUILD)/fuzz-corpus/$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 $(BUILD)/fuzz-corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
+
+bench: $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+run: all
+	./scripts/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/translog $(DESTDIR)$(PREFIX)/include/bundled
+	install -m 0644 $(LIBS) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 $(PCS) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 0644 translog/include/translog/*.h $(DESTDIR)$(PREFIX)/include/translog/
+	install -m 0644 $(wildcard bundled/include/bundled/*.h) $(DESTDIR)$(PREFIX)/include/bundled/
+	$(if $(wildcard $(DAEMON) $(CLI)),install -m 0755 $(wildcard $(DAEMON) $(CLI)) $(DESTDIR)$(PREFIX)/bin/)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,38 @@
+/*
+ * bundlectl's shared conventions. Each command lives in cli/cmd_<name>.c and defines
+ *     const struct cli_command cli_cmd_<name> = { "name", "one-line summary", run };
+ * The Makefile registers every such definition, so a new command is a new file.
+ *
+ * Exit codes (documented in --help): 0 valid/success, 1 invalid (a verification or
+ * validation said no; one line on stderr says why), 2 usage or I/O error.
+ */
+#ifndef BUNDLECTL_CLI_H
+#define BUNDLECTL_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { CLI_OK = 0, CLI_INVALID = 1, CLI_USAGE = 2 };
+
+/* The largest file any command reads whole: bundles, checkpoints and proofs are far smaller. */
+#define CLI_MAX_FILE (64u << 20)
+
+struct cli_command {
+	const char *name;
+	const char *summary;
+	/* argv[0] is the command name; returns an exit code. */
+	int (*run)(int argc, char **argv);
+};
+
+/* Reads a whole file ("-" is stdin) of at most `max` bytes; on failure prints
+ * "bundlectl: <path>: <reason>" and returns CLI_USAGE. The buffer is NUL-terminated. */
+int cli_read_file(uint8_t **out, size_t *len, const char *path, size_t max);
+
+/* Prints "bundlectl <cmd>: <message>" and returns the exit code that fits a tl_err: 1 for bad
+ * input, conflicts and failed signatures (the thing checked is invalid), 2 otherwise. */
+int cli_fail(const char *cmd, int err);
+
+/* True when argv holds -h or --help before any "--". */
+int cli_wants_help(int argc, char **argv);
+
+#endif

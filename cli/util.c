@@ -1,0 +1,65 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "translog/bytes.h"
+
+int cli_read_file(uint8_t **out, size_t *len, const char *path, size_t max)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	tl_buf buf = tl_buf_make(max);
+	uint8_t chunk[65536];
+	size_t n;
+
+	if (f == NULL) {
+		fprintf(stderr, "bundlectl: %s: %s\n", path, strerror(errno));
+		return CLI_USAGE;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (tl_buf_append(&buf, chunk, n) != 0) {
+			fprintf(stderr, "bundlectl: %s: larger than %zu bytes\n", path, max);
+			goto fail;
+		}
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "bundlectl: %s: read error\n", path);
+		goto fail;
+	}
+	if (tl_buf_append(&buf, "", 0) != 0) /* an empty file still gets a buffer */
+		goto fail;
+	if (f != stdin)
+		fclose(f);
+	*out = tl_buf_detach(&buf, len);
+	return CLI_OK;
+fail:
+	if (f != stdin)
+		fclose(f);
+	tl_buf_free(&buf);
+	return CLI_USAGE;
+}
+
+int cli_fail(const char *cmd, int err)
+{
+	fprintf(stderr, "bundlectl %s: %s\n", cmd, tl_error_message());
+	switch (err) {
+	case TL_E_INPUT:
+	case TL_E_CONFLICT:
+	case TL_E_UNAUTHORIZED:
+		return CLI_INVALID;
+	default:
+		return CLI_USAGE;
+	}
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}

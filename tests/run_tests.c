@@ -1,0 +1,39 @@
+/*
+ * The one Check runner: every suite found by the Makefile in tests/unit/ and
+ * tests/integration/ is registered here through the generated suites.h. Integration suites
+ * (named suite_it_*) need the real IPFS node that scripts/test.sh starts; without it they
+ * are left out, and the runner says so before Check's summary.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SUITE(name) Suite *name(void);
+#include "suites.h"
+#undef SUITE
+
+int main(void)
+{
+	const char *ipfs = getenv("BUNDLED_TEST_IPFS_API");
+	int have_ipfs = ipfs != NULL && ipfs[0] != '\0';
+	int skipped = 0;
+	SRunner *sr = srunner_create(NULL);
+	int failed;
+
+#define SUITE(name)                                                  \
+	if (strncmp(#name, "suite_it_", 9) != 0 || have_ipfs)        \
+		srunner_add_suite(sr, name());                       \
+	else                                                         \
+		skipped++;
+#include "suites.h"
+#undef SUITE
+
+	if (skipped)
+		printf("note: %d integration suite(s) left out: no IPFS node (make test starts one)\n", skipped);
+	fflush(stdout);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
