@@ -137,14 +137,8 @@ static int run(int argc, char **argv)
 	if (n_witnesses > 0) {
 		/* tl_checkpoint_open parsed it already; this only borrows the lines again. */
 		if ((err = tl_note_parse(&n, note, note_len)) != 0 ||
-		    (err = tl_cosig_count(&count, &n, (const tl_verifier *const *)witnesses, n_witnesses)) != 0) {
+		    (err = tl_cosig_check_quorum(&count, &n, (const tl_verifier *const *)witnesses, n_witnesses, quorum)) != 0) {
 			rc = cli_fail(CMD, err);
-			goto out;
-		}
-		if (count < quorum) {
-			fprintf(stderr, "bundlectl " CMD ": %zu of %zu witnesses cosigned, quorum is %zu\n", count, n_witnesses,
-				quorum);
-			rc = CLI_INVALID;
 			goto out;
 		}
 	}

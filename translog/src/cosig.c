@@ -163,3 +163,20 @@ int tl_cosig_count(size_t *count, const tl_note *n, const tl_verifier *const *wi
 	*count = good;
 	return 0;
 }
+
+int tl_cosig_check_quorum(size_t *count, const tl_note *n, const tl_verifier *const *witnesses, size_t n_witnesses,
+	size_t quorum)
+{
+	size_t got = 0;
+	int err;
+
+	if (count)
+		*count = 0;
+	if ((err = tl_cosig_count(&got, n, witnesses, n_witnesses)) != 0)
+		return err;
+	if (count)
+		*count = got;
+	if (got < quorum)
+		return tl_error_set(TL_E_UNAUTHORIZED, "%zu of %zu witnesses cosigned, quorum is %zu", got, n_witnesses, quorum);
+	return 0;
+}

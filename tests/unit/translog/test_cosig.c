@@ -166,8 +166,14 @@ START_TEST(tampered_cosignatures_fail)
 	ck_assert_int_eq(tl_cosig_count(&count, &n, list, 2), 0);
 	ck_assert_uint_eq(count, 1);
 	ck_assert_int_eq(tl_cosig_verify(&ts, &n, other_v), TL_E_NOTFOUND);
+	ck_assert_int_eq(tl_cosig_check_quorum(&count, &n, list, 2, 1), 0);
+	ck_assert_int_eq(tl_cosig_check_quorum(&count, &n, list, 2, 2), TL_E_UNAUTHORIZED);
+	ck_assert_str_eq(tl_error_message(), "1 of 2 witnesses cosigned, quorum is 2");
+	ck_assert_uint_eq(count, 1);
+	ck_assert_int_eq(tl_cosig_check_quorum(&count, &n, list, 2, 0), 0);
 	list[1] = wv;
 	ck_assert_int_eq(tl_cosig_count(&count, &n, list, 2), TL_E_INPUT);
+	ck_assert_int_eq(tl_cosig_check_quorum(&count, &n, list, 2, 0), TL_E_INPUT);
 	free(cosigned);
 	tl_buf_free(&out);
 	tl_verifier_free(wv);

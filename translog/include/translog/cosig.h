@@ -51,4 +51,9 @@ int tl_cosig_verify(uint64_t *timestamp, const tl_note *n, const tl_verifier *wi
  * witnesses is (TL_E_UNAUTHORIZED), as the signed-note spec recommends. */
 int tl_cosig_count(size_t *count, const tl_note *n, const tl_verifier *const *witnesses, size_t n_witnesses) TL_MUST_USE;
 
+/* tl_cosig_count, then TL_E_UNAUTHORIZED ("k of n witnesses cosigned, quorum is q") when
+ * fewer than `quorum` witnesses cosigned. *count (if not NULL) gets the count. */
+int tl_cosig_check_quorum(size_t *count, const tl_note *n, const tl_verifier *const *witnesses, size_t n_witnesses,
+	size_t quorum) TL_MUST_USE;
+
 #endif
