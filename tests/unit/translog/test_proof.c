@@ -105,8 +105,11 @@ static void check_inclusion(ref_tree *t, uint64_t index, uint64_t size)
 	REQUIRE_UINT_EQ(s.calls, min_calls(want, nw));
 	CHECK_RC(tl_verify_inclusion(leaf, index, size, proof, n, root), 0, "inclusion", index, size);
 
-	/* Tampered proofs. */
+	/* Tampered proofs. A flipped bit in one hash per proof, and in the last: over all indices,
+	 * every position of every proof length is hit. */
 	for (size_t i = 0; i < n; i++) {
+		if (i != index % n && i != n - 1)
+			continue;
 		memcpy(bad, proof, n * sizeof(tl_hash));
 		flip(&bad[i], (unsigned)(i * 29 + index) % 256);
 		CHECK_RC(tl_verify_inclusion(leaf, index, size, bad, n, root), TL_E_UNAUTHORIZED,
@@ -166,6 +169,8 @@ static void check_consistency(ref_tree *t, uint64_t old, uint64_t size)
 	CHECK_RC(tl_verify_consistency(old, size, proof, n, r1, r2), 0, "consistency", old, size);
 
 	for (size_t i = 0; i < n; i++) {
+		if (i != old % n && i != n - 1)
+			continue;
 		memcpy(bad, proof, n * sizeof(tl_hash));
 		flip(&bad[i], (unsigned)(i * 53 + old) % 256);
 		CHECK_RC(tl_verify_consistency(old, size, bad, n, r1, r2), TL_E_UNAUTHORIZED, "flipped bit", old, size);
