@@ -8,10 +8,13 @@ public tlog-vectors (leaf_inputs_hex, node_hashes_by_level_hex, ...), plus `want
 negative vector: the tl_err name (bad_input or unauthorized) translog must return.
 
 Run from anywhere: python3 tests/vectors/merkle/gen_vectors.py  (output is deterministic).
+With --check DIR (the public tlog-vectors folder), first checks this implementation against the
+transparency-dev/merkle vectors there: every root, and every valid inclusion and consistency proof.
 """
 import hashlib
 import json
 import os
+import sys
 
 N = 20  # leaves: crosses 16, so levels 0..4 and every kind of unbalanced edge appear
 
@@ -83,7 +86,30 @@ def flip(h, bit):
     return bytes(b)
 
 
+def check(research):
+    """Our MTH/PATH/PROOF against the public vectors (valid ones; junk-valued ones are skipped)."""
+    def load(name):
+        with open(os.path.join(research, name)) as f:
+            return json.load(f)
+    tree = load("rfc6962_tree8.json")
+    d = [bytes.fromhex(x) for x in tree["leaf_inputs_hex"]]
+    for r in tree["root_hash_by_tree_size_hex"]:
+        assert hx(mth(d[:r["tree_size"]])) == r["root_hex"], r
+    count = 0
+    for v in load("inclusion_proofs.json")["vectors"]:
+        if v["want_valid"]:
+            assert [hx(p) for p in path(v["leaf_index"], d[:v["tree_size"]])] == v["proof_hex"], v
+            count += 1
+    for v in load("consistency_proofs.json")["vectors"]:
+        if v["want_valid"] and v["root1_hex"] == hx(mth(d[:v["size1"]])):
+            assert [hx(p) for p in consistency(v["size1"], d[:v["size2"]])] == v["proof_hex"], v
+            count += 1
+    print("check: %d roots and %d valid proofs agree" % (len(tree["root_hash_by_tree_size_hex"]), count))
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--check":
+        check(sys.argv[2])
     here = os.path.dirname(os.path.abspath(__file__))
     # Distinct entries of varied lengths, including the empty one, so leaf hashing is exercised
     # and no two leaves share a hash (the "another leaf" negatives rely on that).
