@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "translog/note.h"
+#include "translog/proof.h"
+
+_Static_assert(TL_TLOG_PROOF_MAX_HASHES == TL_MAX_PROOF_HASHES, "proof file and proof limits agree");
 
 #define EXTRA_PREFIX "extra "
 #define INDEX_PREFIX "index "
@@ -131,6 +134,24 @@ int tl_tlog_proof_extra(uint8_t *out, size_t cap, size_t *len, const tl_tlog_pro
 		return 0;
 	if (tl_base64_decode(out, cap, len, p->extra_b64, p->extra_b64_len) != 0)
 		return tl_error_wrap(TL_E_INPUT, "tlog-proof extra");
+	return 0;
+}
+
+int tl_tlog_proof_verify(tl_checkpoint *cp_out, const tl_tlog_proof *p, const tl_hash *leaf_hash,
+	const tl_verifier *log_key)
+{
+	tl_checkpoint cp;
+	int err;
+
+	if ((err = tl_checkpoint_open(&cp, p->checkpoint, p->checkpoint_len, log_key)) != 0)
+		return err;
+	if (p->index >= cp.size)
+		return tl_error_set(TL_E_UNAUTHORIZED, "tlog-proof index %" PRIu64 " is not in the tree of size %" PRIu64,
+			p->index, cp.size);
+	if ((err = tl_verify_inclusion(leaf_hash, p->index, cp.size, p->hashes, p->n_hashes, &cp.root)) != 0)
+		return tl_error_wrap(err, "leaf %" PRIu64 " is not proven in %s at size %" PRIu64, p->index, cp.origin, cp.size);
+	if (cp_out)
+		*cp_out = cp;
 	return 0;
 }
 

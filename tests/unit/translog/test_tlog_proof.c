@@ -26,6 +26,17 @@ static uint8_t *vector(const char *name, size_t *len)
 	return data;
 }
 
+static tl_verifier *verifier_from(const char *file)
+{
+	size_t len;
+	uint8_t *text = vector(file, &len);
+	tl_verifier *v = NULL;
+
+	ck_assert_int_eq(tl_verifier_parse(&v, (char *)text, len), 0);
+	free(text);
+	return v;
+}
+
 /* The leaves of the vectors' 7-leaf tree. */
 static void tree_leaf(tl_hash *out, size_t i)
 {
@@ -215,6 +226,124 @@ START_TEST(hash_lists)
 }
 END_TEST
 
+START_TEST(verify_own_vectors)
+{
+	size_t len;
+	uint8_t *file = vector("entry-5.tlog-proof", &len);
+	tl_verifier *v = verifier_from("log.vkey"), *w = verifier_from("witness.vkey");
+	tl_tlog_proof p, bad;
+	tl_checkpoint cp;
+	tl_hash leaf, other;
+
+	tree_leaf(&leaf, 5);
+	tree_leaf(&other, 4);
+	ck_assert_int_eq(tl_tlog_proof_parse(&p, file, len), 0);
+	ck_assert_int_eq(tl_tlog_proof_verify(&cp, &p, &leaf, v), 0);
+	ck_assert_uint_eq(cp.size, 7);
+	ck_assert_str_eq(cp.origin, "example.com/bundled-test-log");
+	/* Negatives: another leaf, another key, a changed index, a changed or missing hash,
+	 * an index outside the tree, an extra hash. */
+	ck_assert_int_eq(tl_tlog_proof_verify(&cp, &p, &other, v), TL_E_UNAUTHORIZED);
+	ck_assert_int_eq(tl_tlog_proof_verify(&cp, &p, &leaf, w), TL_E_INPUT);
+	bad = p;
+	bad.index = 4;
+	ck_assert_int_ne(tl_tlog_proof_verify(&cp, &bad, &leaf, v), 0);
+	bad = p;
+	bad.hashes[1].b[0] ^= 1;
+	ck_assert_int_ne(tl_tlog_proof_verify(&cp, &bad, &leaf, v), 0);
+	bad = p;
+	bad.n_hashes = 2;
+	ck_assert_int_ne(tl_tlog_proof_verify(&cp, &bad, &leaf, v), 0);
+	bad = p;
+	bad.hashes[3] = p.hashes[0];
+	bad.n_hashes = 4;
+	ck_assert_int_ne(tl_tlog_proof_verify(&cp, &bad, &leaf, v), 0);
+	bad = p;
+	bad.index = 7;
+	ck_assert_int_eq(tl_tlog_proof_verify(&cp, &bad, &leaf, v), TL_E_UNAUTHORIZED);
+	free(file);
+	tl_verifier_free(v);
+	tl_verifier_free(w);
+}
+END_TEST
+
+/* RFC 6962 PATH(m, D[lo:hi]), written out independently of translog's Merkle code. */
+static void subtree_root(tl_hash *out, const tl_hash *leaves, size_t lo, size_t hi)
+{
+	size_t k = 1;
+	tl_hash l, r;
+
+	if (hi - lo == 1) {
+		*out = leaves[lo];
+		return;
+	}
+	while (k * 2 < hi - lo)
+		k *= 2;
+	subtree_root(&l, leaves, lo, lo + k);
+	subtree_root(&r, leaves, lo + k, hi);
+	tl_hash_node(out, &l, &r);
+}
+
+static void audit_path(tl_hash *out, size_t *n, const tl_hash *leaves, size_t m, size_t lo, size_t hi)
+{
+	size_t k = 1;
+
+	if (hi - lo == 1)
+		return;
+	while (k * 2 < hi - lo)
+		k *= 2;
+	if (m < k) {
+		audit_path(out, n, leaves, m, lo, lo + k);
+		subtree_root(&out[(*n)++], leaves, lo + k, hi);
+	} else {
+		audit_path(out, n, leaves, m - k, lo + k, hi);
+		subtree_root(&out[(*n)++], leaves, lo, lo + k);
+	}
+}
+
+START_TEST(write_parse_verify_every_leaf_of_small_trees)
+{
+	tl_signer *s = NULL;
+	tl_verifier *v = NULL;
+	tl_hash leaves[20], path[8];
+	tl_buf note = tl_buf_make(TL_NOTE_MAX_SIZE), file = tl_buf_make(1 << 20);
+	tl_checkpoint cp;
+	uint8_t seed[32] = { 7 };
+
+	ck_assert_int_eq(tl_signer_from_seed(&s, "example.com/small", TL_KEY_TYPE_ED25519, seed), 0);
+	ck_assert_int_eq(tl_verifier_from_signer(&v, s), 0);
+	for (size_t i = 0; i < 20; i++) {
+		char entry[32];
+
+		snprintf(entry, sizeof(entry), "entry %zu", i);
+		tl_hash_leaf(&leaves[i], entry, strlen(entry));
+	}
+	for (size_t size = 1; size <= 20; size++) {
+		memset(&cp, 0, sizeof(cp));
+		strcpy(cp.origin, "example.com/small");
+		cp.size = size;
+		subtree_root(&cp.root, leaves, 0, size);
+		tl_buf_reset(&note);
+		ck_assert_int_eq(tl_checkpoint_sign(&note, &cp, s), 0);
+		for (size_t m = 0; m < size; m++) {
+			tl_tlog_proof p;
+			size_t n = 0;
+
+			audit_path(path, &n, leaves, m, 0, size);
+			tl_buf_reset(&file);
+			ck_assert_int_eq(tl_tlog_proof_write(&file, NULL, 0, m, path, n, note.data, note.len), 0);
+			ck_assert_int_eq(tl_tlog_proof_parse(&p, file.data, file.len), 0);
+			ck_assert_int_eq(tl_tlog_proof_verify(NULL, &p, &leaves[m], v), 0);
+			ck_assert_int_ne(tl_tlog_proof_verify(NULL, &p, &leaves[(m + 1) % 20], v), 0);
+		}
+	}
+	tl_buf_free(&note);
+	tl_buf_free(&file);
+	tl_signer_free(s);
+	tl_verifier_free(v);
+}
+END_TEST
+
 START_TEST(research_e2e_proof_text)
 {
 	const char *path = tu_research_path("tlog-vectors/e2e_checkpoint_inclusion.json");
@@ -240,6 +369,25 @@ START_TEST(research_e2e_proof_text)
 	}
 	ck_assert_uint_eq(p.checkpoint_len, strlen(signed_cp));
 	ck_assert_int_eq(memcmp(p.checkpoint, signed_cp, p.checkpoint_len), 0);
+	{
+		const char *vkey = json_string_value(json_object_get(root, "vkey"));
+		const char *input_hex = json_string_value(json_object_get(root, "leaf_input_hex"));
+		uint8_t input[64];
+		size_t input_len = strlen(input_hex) / 2;
+		tl_verifier *v = NULL;
+		tl_hash leaf;
+		char leaf_hex[65];
+
+		ck_assert_int_eq(tl_hex_decode(input, input_len, input_hex, 2 * input_len), 0);
+		tl_hash_leaf(&leaf, input, input_len);
+		tl_hex_encode(leaf_hex, leaf.b, 32);
+		ck_assert_str_eq(leaf_hex, json_string_value(json_object_get(root, "leaf_hash_hex")));
+		ck_assert_int_eq(tl_verifier_parse(&v, vkey, strlen(vkey)), 0);
+		ck_assert_int_eq(tl_tlog_proof_verify(NULL, &p, &leaf, v), 0);
+		leaf.b[31] ^= 1;
+		ck_assert_int_eq(tl_tlog_proof_verify(NULL, &p, &leaf, v), TL_E_UNAUTHORIZED);
+		tl_verifier_free(v);
+	}
 	json_decref(root);
 }
 END_TEST
@@ -254,6 +402,8 @@ Suite *suite_tlog_proof(void)
 	tcase_add_test(tc, checkpoint_part_must_be_a_checkpoint_note);
 	tcase_add_test(tc, writer_refusals);
 	tcase_add_test(tc, hash_lists);
+	tcase_add_test(tc, verify_own_vectors);
+	tcase_add_test(tc, write_parse_verify_every_leaf_of_small_trees);
 	tcase_add_test(tc, research_e2e_proof_text);
 	suite_add_tcase(s, tc);
 	return s;
