@@ -24,7 +24,8 @@ static void help(void)
 	       "                     the rule bundled uses for bundles, docs/formats.md)\n"
 	       "  --chunker size-N   fixed N-byte leaves (1..1048576): the same CID as\n"
 	       "                     ipfs add --cid-version=1 --raw-leaves --chunker=size-N\n"
-	       "  --blocks           also print every block, children first, as \"CID SIZE\"\n\n"
+	       "  --blocks           print every block instead, one \"CID SIZE\" per line, children\n"
+	       "                     before parents, the root last\n\n"
 	       "exit status: 0 printed, 1 the input could not be addressed, 2 usage or I/O error\n",
 		usage_text);
 }
@@ -45,8 +46,13 @@ static int run(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *spec = NULL;
 
-		if (strcmp(argv[i], "--chunker") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "--chunker") == 0) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "bundlectl cid: --chunker needs a value\n%s", usage_text);
+				return CLI_USAGE;
+			}
 			spec = argv[++i];
+		}
 		else if (strncmp(argv[i], "--chunker=", 10) == 0)
 			spec = argv[i] + 10;
 		else if (strcmp(argv[i], "--blocks") == 0)

@@ -3,6 +3,7 @@
  * (column family "blocks"), keyed by the block's multihash (0x12 0x20 + SHA-256), as Kubo
  * keys its own. It is the source of truth for content: blocks are checked against their
  * CID on the way in and again on the way out, so a corrupted store is noticed, never served.
+ * A store may be used from several threads at once (RocksDB is thread-safe).
  */
 #ifndef BUNDLED_BLOCKSTORE_H
 #define BUNDLED_BLOCKSTORE_H
