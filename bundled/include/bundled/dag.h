@@ -37,8 +37,8 @@ const bd_cid *bd_dag_root(const bd_dag *dag);
 /* The number of distinct blocks (a leaf that repeats is listed once). */
 size_t bd_dag_count(const bd_dag *dag);
 
-/* Block i, 0 <= i < count: every block comes after all of its children, and the root is
- * the last. The pointer lives as long as the DAG. */
+/* Block i, 0 <= i < count (NULL past the end): every block comes after all of its
+ * children, and the root is the last. The pointer lives as long as the DAG. */
 const bd_block *bd_dag_block(const bd_dag *dag, size_t i);
 
 /* The number of leaves the chunker made (repeats counted), and the file's size. */
