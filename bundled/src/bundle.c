@@ -158,7 +158,15 @@ int bd__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
 		err = tl_error_set(TL_E_INPUT, "%zu bytes after the certificate", (size_t)(der + len - p));
 		goto out;
 	}
-	/* Only DER, so that one certificate has one fingerprint and one canonical form. */
+	/* Only DER, so that one certificate has one fingerprint and one canonical form. OpenSSL
+	 * keeps the TBSCertificate's original bytes; i2d_re_X509_tbs drops that cache so the
+	 * comparison sees a fresh encoding of the whole structure. */
+	if ((n = i2d_re_X509_tbs(a->cert, &again)) < 0) {
+		err = tl_error_set(TL_E_INPUT, "certificate does not re-encode (%s)", bd__ssl_reason());
+		goto out;
+	}
+	OPENSSL_free(again);
+	again = NULL;
 	if ((n = i2d_X509(a->cert, &again)) < 0 || (size_t)n != len || memcmp(again, der, len) != 0) {
 		ERR_clear_error();
 		err = tl_error_set(TL_E_INPUT, "certificate is not DER (BER encoding)");
