@@ -76,8 +76,8 @@ void bd_bundle_report_free(bd_bundle_report *report);
 /* Reads a bundle of any supported text format, chosen by content: a document whose first
  * non-whitespace byte is '{' is SPIFFE JSON (or a plain JWKS), anything else is PEM. On
  * success *out owns a new bundle and `report` (if not NULL) holds the format and the
- * validity warnings at the current time. On failure *out is NULL, TL_E_INPUT is returned
- * with the exact reason, and `report` may hold warnings found before the failure. */
+ * validity warnings at the current time. On failure *out is NULL and TL_E_INPUT is returned
+ * with the exact reason (TL_E_NOMEM if memory ran out); no warnings are added. */
 int bd_bundle_parse(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report) TL_MUST_USE;
 
 /* The same, for a known format. parse_json takes SPIFFE bundles and plain JWKS. An empty PEM
