@@ -28,7 +28,7 @@ const char *bd__printable(char *buf, size_t size, const char *s)
 			buf[0] = '\0';
 		return buf;
 	}
-	for (; s[i] && i < size - 1; i++)
+	for (; i < size - 1 && s[i]; i++)
 		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
 	buf[i] = '\0';
 	if (s[i])
