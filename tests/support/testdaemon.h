@@ -3,8 +3,8 @@
  * data directory, its log on a file the test can read, stopped with SIGTERM like an operator
  * would.
  */
-#ifndef BUNDLED_TEST_DAEMON_H
-#define BUNDLED_TEST_DAEMON_H
+#ifndef BUNDLED_TESTDAEMON_H
+#define BUNDLED_TESTDAEMON_H
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -1,4 +1,4 @@
-#include "daemon.h"
+#include "testdaemon.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
