@@ -295,7 +295,8 @@ static int load_edges(tl_log *log, uint64_t size)
 				(unsigned long long)size, e->width);
 			goto out;
 		}
-		memcpy(e->nodes, data.data, data.len);
+		if (data.len)
+			memcpy(e->nodes, data.data, data.len);
 		e->pieces = b.pieces;
 		tl_tile_expand(e->nodes, 0, e->width);
 		if (e->index > 0) {
@@ -558,6 +559,7 @@ int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries
 {
 	tl_hash small[SMALL_APPEND], *leaves = small;
 	struct log_request r;
+	size_t bytes = 0;
 	int err = 0;
 
 	if (n == 0 || n > TL_LOG_MAX_APPEND)
@@ -568,6 +570,8 @@ int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries
 				TL_LOG_MAX_ENTRY);
 		if (entries[i] == NULL && lens[i] > 0)
 			return tl_error_set(TL_E_INPUT, "entry %zu is NULL", i);
+		if ((bytes += lens[i]) > TL_LOG_MAX_APPEND_BYTES)
+			return tl_error_set(TL_E_INPUT, "a batch holds at most %u bytes of entries", TL_LOG_MAX_APPEND_BYTES);
 	}
 	if (n > SMALL_APPEND && (leaves = malloc(n * sizeof(*leaves))) == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
@@ -580,6 +584,7 @@ int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries
 	r.lens = lens;
 	r.leaves = leaves;
 	r.n = n;
+	r.bytes = bytes;
 	pthread_cond_init(&r.cond, NULL);
 	pthread_mutex_lock(&log->qlock);
 	if (log->failed || log->stopping) {
@@ -646,7 +651,7 @@ int tl_log_tile(tl_buf *out, tl_log *log, const tl_tile *t)
 {
 	uint64_t size = tl_log_size(log);
 	unsigned have = t->entries && t->level != 0 ? 0 : tl_tile_width_at(t->level, t->index, size);
-	tl_buf data = tl_buf_make(MAX_BUNDLE_BYTES);
+	size_t start = out->len;
 	struct blob b;
 	int err;
 
@@ -656,16 +661,13 @@ int tl_log_tile(tl_buf *out, tl_log *log, const tl_tile *t)
 		return tl_error_set(TL_E_NOTFOUND, "%s %u/%llu of width %u is not in the tree of size %llu",
 			t->entries ? "entry bundle" : "tile", t->level, (unsigned long long)t->index, t->width,
 			(unsigned long long)size);
-	if ((err = read_blob(&data, &b, log, t->entries, t->level, t->index, t->width)) != 0)
-		goto out;
-	if (b.units < t->width) {
+	if ((err = read_blob(out, &b, log, t->entries, t->level, t->index, t->width)) == 0 && b.units < t->width)
 		err = tl_error_set(TL_E_INTERNAL, "log storage is corrupt: %s %u/%llu has %u of %u",
 			t->entries ? "entry bundle" : "tile", t->level, (unsigned long long)t->index, b.units, t->width);
-		goto out;
+	if (err && out->data) {
+		out->len = start;
+		out->data[start] = '\0';
 	}
-	err = tl_buf_append(out, data.data, data.len);
-out:
-	tl_buf_free(&data);
 	return err;
 }
 

@@ -254,7 +254,7 @@ void *log_committer_main(void *arg)
 	pthread_mutex_lock(&log->qlock);
 	for (;;) {
 		struct log_request *batch, *last;
-		size_t n, entries;
+		size_t n, bytes, entries;
 		int err;
 
 		while (log->qhead == NULL && !log->stopping)
@@ -266,12 +266,15 @@ void *log_committer_main(void *arg)
 			log->qhead = log->qtail = NULL;
 			continue;
 		}
-		/* Whole requests, at least one, up to max_batch entries. */
+		/* Whole requests, at least one, up to max_batch entries and a bounded write batch. */
 		batch = last = log->qhead;
 		n = batch->n;
-		while (last->next != NULL && n + last->next->n <= log->max_batch) {
+		bytes = batch->bytes;
+		while (last->next != NULL && n + last->next->n <= log->max_batch &&
+		       bytes + last->next->bytes <= TL_LOG_MAX_APPEND_BYTES) {
 			last = last->next;
 			n += last->n;
+			bytes += last->bytes;
 		}
 		log->qhead = last->next;
 		if (log->qhead == NULL)

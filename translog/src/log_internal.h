@@ -39,6 +39,7 @@ struct log_request {
 	const size_t *lens;
 	const tl_hash *leaves;
 	size_t n;
+	size_t bytes;
 	uint64_t first;
 	int err;
 	bool done;

@@ -597,6 +597,20 @@ START_TEST(oversized_entries_are_refused_and_nothing_is_written)
 	ck_assert_int_eq(tl_log_append_batch(&idx, fx.log, ptrs, lens, 0), TL_E_INPUT);
 	ck_assert_int_eq(tl_log_append_batch(&idx, fx.log, ptrs, lens, TL_LOG_MAX_APPEND + 1), TL_E_INPUT);
 	ck_assert_int_eq(tl_log_append(&idx, fx.log, NULL, 3), TL_E_INPUT);
+	{
+		/* More than TL_LOG_MAX_APPEND_BYTES in one call. */
+		size_t n = TL_LOG_MAX_APPEND_BYTES / TL_LOG_MAX_ENTRY + 1;
+		const void **many = malloc(n * sizeof(*many));
+		size_t *many_lens = malloc(n * sizeof(*many_lens));
+
+		for (size_t i = 0; i < n; i++) {
+			many[i] = big;
+			many_lens[i] = TL_LOG_MAX_ENTRY;
+		}
+		ck_assert_int_eq(tl_log_append_batch(&idx, fx.log, many, many_lens, n), TL_E_INPUT);
+		free(many);
+		free(many_lens);
+	}
 	ck_assert_uint_eq(tl_log_size(fx.log), 1);
 	ck_assert_int_eq(tl_log_head(NULL, NULL, &after, fx.log), 0);
 	ck_assert(before.len == after.len && memcmp(before.data, after.data, before.len) == 0);

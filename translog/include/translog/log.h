@@ -35,12 +35,14 @@ extern const char *const tl_log_column_families[TL_LOG_COLUMN_FAMILY_COUNT];
 
 /* Longest entry: entry bundles prefix each entry with a uint16 length. */
 #define TL_LOG_MAX_ENTRY 65535u
-/* Most entries one tl_log_append_batch call may carry. */
+/* Most entries, and most entry bytes, one tl_log_append_batch call may carry; also the most
+ * entry bytes the committer puts into one commit. */
 #define TL_LOG_MAX_APPEND 65536u
+#define TL_LOG_MAX_APPEND_BYTES (64u << 20)
 
 struct tl_log_options {
-	/* Most entries sequenced into one commit; a single call's batch is never split, so a
-	 * commit can exceed this by one call's entries. 0 means 4096. */
+	/* Most entries sequenced into one commit (and at most TL_LOG_MAX_APPEND_BYTES of them);
+	 * a single call's batch is never split, so one call can exceed this. 0 means 4096. */
 	size_t max_batch;
 	/* Full tiles kept decoded in memory for proofs (16 KiB each). 0 means 1024. */
 	size_t cache_tiles;
@@ -69,9 +71,10 @@ void tl_log_close(tl_log *log);
  * database, not by guesswork. */
 int tl_log_append(uint64_t *index, tl_log *log, const void *entry, size_t len) TL_MUST_USE;
 
-/* Appends n entries (1..TL_LOG_MAX_APPEND) with one wait: they get consecutive indices
- * *first .. *first + n - 1, all in the same commit. If any entry is too long, nothing is
- * appended (TL_E_INPUT naming the entry). Same durability as tl_log_append. */
+/* Appends n entries (1..TL_LOG_MAX_APPEND, at most TL_LOG_MAX_APPEND_BYTES in all) with one
+ * wait: they get consecutive indices *first .. *first + n - 1, all in the same commit. If any
+ * entry is too long, nothing is appended (TL_E_INPUT naming the entry). Same durability as
+ * tl_log_append. */
 int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens,
 	size_t n) TL_MUST_USE;
 
