@@ -4,7 +4,8 @@
  * and 10M leaves, and bytes on disk per entry. Everything runs in a temporary directory
  * that is removed at the end.
  *
- *   bench_translog [--quick]     --quick: 1/10 of the sizes and durations (a smoke run)
+ *   bench_translog [--quick] [--proofs-only]
+ *     --quick: 1/10 of the sizes and durations (a smoke run); --proofs-only: only the proofs
  */
 #include <dirent.h>
 #include <errno.h>
@@ -365,6 +366,7 @@ static void proofs(tl_log *log, uint64_t size, size_t reps)
 int main(int argc, char **argv)
 {
 	int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+	int proofs_only = argc > 1 && strcmp(argv[argc - 1], "--proofs-only") == 0;
 	double scale = quick ? 0.1 : 1.0;
 	const char *tmp = getenv("TMPDIR");
 	char base[4096];
@@ -383,6 +385,8 @@ int main(int argc, char **argv)
 	printf("bench_translog: durable log on RocksDB (group commit, one synced write batch per commit)\n");
 	printf("  data in %s (removed at the end)%s\n\n", base, quick ? "; --quick: sizes and durations / 10" : "");
 
+	if (proofs_only)
+		goto proofs;
 	printf("durable appends, %d-byte entries (an append returns once a synced signed checkpoint covers it):\n",
 		ENTRY);
 	bl_open(&b, base, "throughput", key);
@@ -405,6 +409,7 @@ int main(int argc, char **argv)
 	bl_close(&b);
 	printf("\n");
 
+proofs:
 	printf("proofs (aim: generation < 20 us):\n");
 	bl_open(&b, base, "proofs", key);
 	t0 = now_s();

@@ -178,8 +178,10 @@ static int read_meta(char **value, size_t *len, tl_log *log, const char *name)
 	return tl_db_get(value, len, log->db, log->cf_meta, name, strlen(name));
 }
 
-/* The 510 nodes of full tile (level, index) from the database. */
-static int load_full_tile(tl_hash *nodes, tl_log *log, unsigned level, uint64_t index)
+/* Full tile (level, index), pinned in RocksDB's block cache: *nodes points at its 510
+ * nodes until the slice is destroyed. */
+static int pin_full_tile(rocksdb_pinnableslice_t **slice, const tl_hash **nodes, tl_log *log, unsigned level,
+	uint64_t index)
 {
 	uint8_t key[LOG_TILE_KEY_MAX];
 	size_t klen = log_tile_key(key, level, index, -1), vlen;
@@ -187,7 +189,6 @@ static int load_full_tile(tl_hash *nodes, tl_log *log, unsigned level, uint64_t 
 	rocksdb_pinnableslice_t *s = rocksdb_get_pinned_cf(tl_db_rocks(log->db), tl_db_read(log->db),
 		log->cf_tiles, (const char *)key, klen, &errptr);
 	const char *v;
-	int err = 0;
 
 	if (errptr != NULL)
 		return db_failed("full tile", errptr);
@@ -195,28 +196,35 @@ static int load_full_tile(tl_hash *nodes, tl_log *log, unsigned level, uint64_t 
 		return tl_error_set(TL_E_INTERNAL, "log storage is corrupt: full tile %u/%llu is missing", level,
 			(unsigned long long)index);
 	v = rocksdb_pinnableslice_value(s, &vlen);
-	if (vlen != TL_TILE_NODES * TL_HASH_SIZE)
-		err = tl_error_set(TL_E_INTERNAL, "log storage is corrupt: full tile %u/%llu is %zu bytes", level,
+	if (vlen != TL_TILE_NODES * TL_HASH_SIZE) {
+		rocksdb_pinnableslice_destroy(s);
+		return tl_error_set(TL_E_INTERNAL, "log storage is corrupt: full tile %u/%llu is %zu bytes", level,
 			(unsigned long long)index, vlen);
-	else
-		memcpy(nodes, v, vlen);
-	rocksdb_pinnableslice_destroy(s);
-	return err;
+	}
+	*slice = s;
+	*nodes = (const tl_hash *)(const void *)v;
+	return 0;
 }
 
+/* The cache is direct-mapped and split in two: a quarter for tiles of levels 1 and up, which
+ * every proof passes through and which are few, so that level-0 tiles (one per proof, often
+ * never asked for again) cannot evict them. */
 static size_t cache_slot(const tl_log *log, unsigned level, uint64_t index)
 {
 	uint64_t h = (index ^ ((uint64_t)level << 56)) * UINT64_C(0x9e3779b97f4a7c15);
+	size_t upper = log->ncache / 4;
 
-	return (size_t)(h >> 32) % log->ncache;
+	if (level > 0)
+		return (size_t)(h >> 32) % upper;
+	return upper + (size_t)(h >> 32) % (log->ncache - upper);
 }
 
 /* A node of a full tile, through the cache. */
 static int full_tile_node(tl_hash *out, tl_log *log, unsigned level, uint64_t index, size_t slot)
 {
-	size_t i = cache_slot(log, level, index);
-	struct log_cache_slot *c = &log->cache[i];
-	tl_hash *nodes;
+	struct log_cache_slot *c = &log->cache[cache_slot(log, level, index)];
+	rocksdb_pinnableslice_t *pinned;
+	const tl_hash *nodes;
 	int err;
 
 	pthread_mutex_lock(&log->cache_lock);
@@ -227,19 +235,17 @@ static int full_tile_node(tl_hash *out, tl_log *log, unsigned level, uint64_t in
 	}
 	pthread_mutex_unlock(&log->cache_lock);
 
-	if ((nodes = malloc(TL_TILE_NODES * sizeof(tl_hash))) == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
-	if ((err = load_full_tile(nodes, log, level, index)) == 0) {
-		*out = nodes[slot];
-		pthread_mutex_lock(&log->cache_lock);
-		memcpy(c->nodes, nodes, sizeof(c->nodes));
-		c->level = level;
-		c->index = index;
-		c->valid = true;
-		pthread_mutex_unlock(&log->cache_lock);
-	}
-	free(nodes);
-	return err;
+	if ((err = pin_full_tile(&pinned, &nodes, log, level, index)) != 0)
+		return err;
+	*out = nodes[slot];
+	pthread_mutex_lock(&log->cache_lock);
+	memcpy(c->nodes, nodes, sizeof(c->nodes));
+	c->level = level;
+	c->index = index;
+	c->valid = true;
+	pthread_mutex_unlock(&log->cache_lock);
+	rocksdb_pinnableslice_destroy(pinned);
+	return 0;
 }
 
 /* tl_node_fn over the published state: the rightmost tile of each level is in memory,
@@ -373,29 +379,34 @@ out:
  * above holds. 255 hashes per level. */
 static int check_last_full_tiles(tl_log *log)
 {
-	tl_hash *stored = malloc(2 * TL_TILE_NODES * sizeof(tl_hash)), *fresh = stored + TL_TILE_NODES;
+	tl_hash *fresh = malloc(TL_TILE_NODES * sizeof(tl_hash));
 	int err = 0;
 
-	if (stored == NULL)
+	if (fresh == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	for (unsigned l = 0; l + 1 < LOG_LEVELS && err == 0; l++) {
 		uint64_t n = log->stage[l].index;
+		rocksdb_pinnableslice_t *pinned;
+		const tl_hash *stored;
 		tl_hash top, above;
+		bool same;
 
 		if (n == 0)
 			continue;
-		if ((err = load_full_tile(stored, log, l, n - 1)) != 0)
+		if ((err = pin_full_tile(&pinned, &stored, log, l, n - 1)) != 0)
 			break;
 		memcpy(fresh, stored, TL_TILE_WIDTH * sizeof(tl_hash));
 		tl_tile_expand(fresh, 0, TL_TILE_WIDTH);
+		same = memcmp(stored, fresh, TL_TILE_NODES * sizeof(tl_hash)) == 0;
+		rocksdb_pinnableslice_destroy(pinned);
 		tl_hash_node(&top, &fresh[tl_tile_node_slot(7, 0)], &fresh[tl_tile_node_slot(7, 1)]);
 		if ((err = node_fn(&above, log, TL_TILE_HEIGHT * (l + 1), n - 1)) != 0)
 			break;
-		if (memcmp(stored, fresh, TL_TILE_NODES * sizeof(tl_hash)) != 0 || !tl_hash_equal(&top, &above))
+		if (!same || !tl_hash_equal(&top, &above))
 			err = tl_error_set(TL_E_INTERNAL, "log storage is corrupt: tile %u/%llu does not hash to its parent",
 				l, (unsigned long long)(n - 1));
 	}
-	free(stored);
+	free(fresh);
 	return err;
 }
 
@@ -479,7 +490,7 @@ int tl_log_open(tl_log **out, tl_db *db, const tl_signer *key, const struct tl_l
 	tl_buf vkey = tl_buf_make(4096);
 	tl_verifier *v = NULL;
 	const char *origin = tl_signer_name(key);
-	size_t ncache = opts && opts->cache_tiles ? opts->cache_tiles : DEFAULT_CACHE_TILES;
+	size_t ncache = opts && opts->cache_tiles >= 4 ? opts->cache_tiles : DEFAULT_CACHE_TILES;
 	int err = 0;
 
 	if (log == NULL)

@@ -44,7 +44,8 @@ struct tl_log_options {
 	/* Most entries sequenced into one commit (and at most TL_LOG_MAX_APPEND_BYTES of them);
 	 * a single call's batch is never split, so one call can exceed this. 0 means 4096. */
 	size_t max_batch;
-	/* Full tiles kept decoded in memory for proofs (16 KiB each). 0 means 1024. */
+	/* Full tiles kept in memory for proofs (16 KiB each), a quarter of them for levels 1 and
+	 * up. Below 4 means 1024. */
 	size_t cache_tiles;
 };
 
