@@ -672,6 +672,13 @@ START_TEST(reads_beyond_the_tree_are_not_found)
 		ck_assert_int_eq(tl_checkpoint_open(&cp, out.data, out.len, fx.verifier), 0);
 		ck_assert_uint_eq(cp.size, 0);
 		tl_buf_reset(&out);
+		/* It reopens as the same empty log. */
+		fx_close_log(&fx);
+		fx_open_log(&fx);
+		ck_assert_int_eq(tl_log_head(&size, &root, &out, fx.log), 0);
+		ck_assert_uint_eq(size, 0);
+		ck_assert(tl_hash_equal(&root, &empty));
+		tl_buf_reset(&out);
 	}
 	for (uint64_t i = 0; i < 300; i++) {
 		uint64_t idx;

@@ -10,7 +10,8 @@
  * checkpoint, and after a crash the database holds exactly a prefix of the commits.
  *
  * A tl_log is safe to use from any number of threads: reads (checkpoint, tiles, entries,
- * proofs) run concurrently with appends and see the last commit.
+ * proofs) run concurrently with appends and see the last commit. A database holds one log,
+ * opened by one tl_log at a time (the single sequencer).
  */
 #ifndef TRANSLOG_LOG_H
 #define TRANSLOG_LOG_H
