@@ -334,8 +334,7 @@ static void proofs(tl_log *log, uint64_t size, size_t reps)
 		ver_inc += now_s() - t;
 	}
 	qsort(each, reps, sizeof(double), cmp_double);
-	printf("  %llu leaves, %zu random proofs each (real stored log, tiles from RocksDB):\n",
-		(unsigned long long)size, reps);
+	printf("    %zu random proofs of each kind, real stored log, tiles read from RocksDB:\n", reps);
 	printf("    inclusion   generate %6.2f us mean  (p50 %.2f, p99 %.2f)   verify %6.2f us   %.1f hashes\n",
 		gen_inc / (double)reps * 1e6, each[reps / 2] * 1e6, each[reps * 99 / 100] * 1e6,
 		ver_inc / (double)reps * 1e6, (double)hashes / (double)reps);
@@ -421,6 +420,7 @@ proofs:
 		t = now_s() - t0;
 		printf("  built %llu leaves of %d bytes in %.1f s (%.0f appends/s at batch %d)\n",
 			(unsigned long long)size, SMALL_ENTRY, t, (double)size / t, BUILD_CALL);
+		printf("  %llu leaves, just built (RocksDB still flushing and compacting):\n", (unsigned long long)size);
 		proofs(b.log, size, 20000);
 		if (i == 1) {
 			bl_flush(&b);
@@ -428,6 +428,8 @@ proofs:
 				(double)dir_bytes(b.dir) / (double)size);
 			bl_compact(&b);
 			printf(", %.0f after compaction\n", (double)dir_bytes(b.dir) / (double)size);
+			printf("  %llu leaves, settled (after a full compaction):\n", (unsigned long long)size);
+			proofs(b.log, size, 20000);
 		}
 	}
 	bl_close(&b);
