@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bundled/blockstore.h"
 #include "bundled/cid.h"
@@ -114,6 +115,20 @@ static tl_hash root_of(size_t size)
 	return root;
 }
 
+/* The response must match schema/<schema> (validated by ajv through tests/schema/). */
+static void expect_schema(const char *schema, const char *body)
+{
+	char path[4200], schema_path[4200];
+
+	snprintf(path, sizeof(path), "%s/response-%d.json", data_dir, (int)getpid());
+	/* tu_source_path returns a buffer it reuses: keep a copy for the second call. */
+	snprintf(schema_path, sizeof(schema_path), "%s", tu_source_path("schema"));
+	ck_assert_int_eq(tu_write_file(path, body, strlen(body)), 0);
+	ck_assert_msg(tu_system("%s %s/%s %s", tu_source_path("tests/schema/validate.sh"), schema_path, schema, path) == 0,
+		"%s does not match schema/%s", body, schema);
+	unlink(path);
+}
+
 /* GETs a path and checks the status; returns the body (free it). */
 static char *get(const char *path, long want_status, size_t *len)
 {
@@ -137,6 +152,7 @@ static void expect_error(const char *path, long status, const char *code)
 
 	ck_assert_msg(got != NULL && strcmp(got, code) == 0, "GET %s: body %s, want code %s", path, body, code);
 	ck_assert_ptr_nonnull(json_string_value(json_object_get(json_object_get(doc, "error"), "message")));
+	expect_schema("error.schema.json", body);
 	json_decref(doc);
 	free(body);
 }
@@ -242,6 +258,7 @@ START_TEST(proofs_verify_against_the_roots)
 	size_t n;
 
 	body = get("/v1/log/proof/inclusion?index=5&size=300", 200, NULL);
+	expect_schema("inclusion-proof.schema.json", body);
 	n = proof_hashes(hashes, body);
 	ck_assert_int_eq(tl_verify_inclusion(&leaves[5], 5, ENTRIES, hashes, n, &root), 0);
 	ck_assert_int_ne(tl_verify_inclusion(&leaves[6], 5, ENTRIES, hashes, n, &root), 0);
@@ -251,6 +268,7 @@ START_TEST(proofs_verify_against_the_roots)
 	ck_assert_int_eq(tl_verify_inclusion(&leaves[256], 256, 257, hashes, n, &mid_root), 0);
 	free(body);
 	body = get("/v1/log/proof/consistency?old=100&size=300", 200, NULL);
+	expect_schema("consistency-proof.schema.json", body);
 	n = proof_hashes(hashes, body);
 	ck_assert_int_eq(tl_verify_consistency(100, ENTRIES, hashes, n, &old_root, &root), 0);
 	ck_assert_int_ne(tl_verify_consistency(100, ENTRIES, hashes, n, &mid_root, &root), 0);
