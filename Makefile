@@ -78,11 +78,11 @@ $(BUILD)/obj/%.o: %.c
 
 $(TL_LIB): $(call obj,$(TL_SRC))
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(BD_LIB): $(call obj,$(BD_SRC))
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/lib/pkgconfig/%.pc: %/lib.pc.in
 	@mkdir -p $(dir $@)
@@ -90,7 +90,8 @@ $(BUILD)/lib/pkgconfig/%.pc: %/lib.pc.in
 
 $(DAEMON): $(call obj,$(DAEMON_SRC)) $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Every `const struct cli_command cli_cmd_<name>` in cli/cmd_*.c becomes a bundlectl command.
 $(BUILD)/gen/commands.h: $(wildcard cli/cmd_*.c)
@@ -102,7 +103,8 @@ $(BUILD)/obj/cli/main.o: $(BUILD)/gen/commands.h
 
 $(CLI): $(call obj,$(CLI_SRC)) $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The test runner: every `Suite *suite_<name>(void)` in tests/unit/*/ and tests/integration/
 # is registered by a generated header, so a new suite is a new file and nothing else.
@@ -118,22 +120,26 @@ $(BUILD)/obj/tests/%.o: CFLAGS += -Wno-missing-prototypes
 
 $(TESTS): $(call obj,tests/run_tests.c $(SUPPORT_SRC) $(SUITE_SRC)) $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
 # Each fuzz target also builds with the project's compiler and a replay main that runs it
 # over its checked-in corpus, so `make test` exercises every parser's fuzz entry point.
 $(BUILD)/fuzz-replay/%: $(call obj,tests/fuzz/%.c tests/fuzz/replay_main.c) $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(TL_SRC) $(BD_SRC)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(BUILD)/bench/%: $(call obj,benchmarks/%.c) $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 unit: all $(TESTS) $(REPLAY)
 	BUILD=$(BUILD) ./scripts/replay-corpora.sh
