@@ -64,6 +64,8 @@ LIBS    := $(BD_LIB) $(TL_LIB)
 PCS     := $(BUILD)/lib/pkgconfig/translog.pc $(BUILD)/lib/pkgconfig/bundled.pc
 
 .PHONY: all test unit fuzz fuzz-run bench install clean run
+# Keep every object: fuzz-replay and bench objects would otherwise count as intermediate.
+.SECONDARY:
 all: $(LIBS) $(PCS) $(if $(DAEMON_SRC),$(DAEMON)) $(if $(CLI_SRC),$(CLI))
 
 # V=1 shows the full commands.

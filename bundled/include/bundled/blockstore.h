@@ -1,0 +1,62 @@
+/*
+ * The local block store: every block of every bundle, in the shared RocksDB database
+ * (column family "blocks"), keyed by the block's multihash (0x12 0x20 + SHA-256), as Kubo
+ * keys its own. It is the source of truth for content: blocks are checked against their
+ * CID on the way in and again on the way out, so a corrupted store is noticed, never served.
+ * A store may be used from several threads at once (RocksDB is thread-safe).
+ */
+#ifndef BUNDLED_BLOCKSTORE_H
+#define BUNDLED_BLOCKSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundled/cid.h"
+#include "bundled/dag.h"
+#include "translog/bytes.h"
+#include "translog/db.h"
+#include "translog/error.h"
+
+/* The largest block the store takes: Kubo's limit for blocks it exchanges (1 MiB). */
+#define BD_BLOCK_MAX (1u << 20)
+/* bd_blockstore_cat follows at most this many levels and visits at most this many blocks. */
+#define BD_CAT_MAX_DEPTH 32
+#define BD_CAT_MAX_BLOCKS (1u << 22)
+
+typedef struct bd_blockstore bd_blockstore;
+
+extern const char *const bd_blockstore_column_family; /* "blocks" */
+
+/* Opens the block store in `db`, which must have been opened with the column family
+ * bd_blockstore_column_family among its names (TL_E_INTERNAL otherwise). `db` stays the
+ * caller's and must outlive the store. */
+int bd_blockstore_open(bd_blockstore **out, tl_db *db) TL_MUST_USE;
+
+/* Stores one block durably. TL_E_INPUT, and nothing written, if SHA-256(data) is not the
+ * CID's digest or the block is over BD_BLOCK_MAX. Storing a block twice is harmless. */
+int bd_blockstore_put(bd_blockstore *bs, const bd_cid *cid, const void *data, size_t len) TL_MUST_USE;
+
+/* Stores every block of a DAG in one write batch (one fsync), each checked as above:
+ * either all are written or none. */
+int bd_blockstore_put_dag(bd_blockstore *bs, const bd_dag *dag) TL_MUST_USE;
+
+/* Reads a block; *data is malloc'ed (free it; never NULL, even for an empty block).
+ * TL_E_NOTFOUND if absent. TL_E_IO if the stored bytes no longer hash to the CID's digest
+ * (the store is corrupted: the message names the CID). */
+int bd_blockstore_get(uint8_t **data, size_t *len, bd_blockstore *bs, const bd_cid *cid) TL_MUST_USE;
+
+/* 1 if the block is stored, 0 if not, or a negative tl_err if the store cannot be read. */
+int bd_blockstore_has(bd_blockstore *bs, const bd_cid *cid) TL_MUST_USE;
+
+/* Appends the content of the file whose root is `root` to `out`: a raw block is its own
+ * content; a dag-pb UnixFS file node is its Data followed by its children's content, in
+ * link order, checked against its blocksizes and filesize. Every block is verified as
+ * bd_blockstore_get does. Bounded by out->cap (TL_E_INPUT past it), BD_CAT_MAX_DEPTH and
+ * BD_CAT_MAX_BLOCKS. TL_E_NOTFOUND if a block is missing; TL_E_INPUT if a node is not a
+ * UnixFS file or is malformed, or the codec is neither raw nor dag-pb. On failure `out`
+ * may hold part of the content. */
+int bd_blockstore_cat(tl_buf *out, bd_blockstore *bs, const bd_cid *root) TL_MUST_USE;
+
+void bd_blockstore_close(bd_blockstore *bs);
+
+#endif

@@ -1,0 +1,217 @@
+#include "bundled/blockstore.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "unixfs.h"
+
+const char *const bd_blockstore_column_family = "blocks";
+
+#define KEY_LEN (2 + TL_HASH_SIZE)
+
+struct bd_blockstore {
+	tl_db *db;
+	rocksdb_column_family_handle_t *cf;
+};
+
+static void block_key(uint8_t key[KEY_LEN], const bd_cid *cid)
+{
+	key[0] = BD_MH_SHA2_256;
+	key[1] = TL_HASH_SIZE;
+	memcpy(key + 2, cid->digest.b, TL_HASH_SIZE);
+}
+
+static const char *cid_text(char buf[BD_CID_TEXT_MAX], const bd_cid *cid)
+{
+	if (bd_cid_format(buf, BD_CID_TEXT_MAX, cid) != 0)
+		strcpy(buf, "(unprintable cid)");
+	return buf;
+}
+
+int bd_blockstore_open(bd_blockstore **out, tl_db *db)
+{
+	rocksdb_column_family_handle_t *cf = tl_db_cf(db, bd_blockstore_column_family);
+	bd_blockstore *bs;
+
+	if (cf == NULL)
+		return tl_error_set(TL_E_INTERNAL, "blockstore: the database has no column family '%s'",
+			bd_blockstore_column_family);
+	if ((bs = calloc(1, sizeof(*bs))) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	bs->db = db;
+	bs->cf = cf;
+	*out = bs;
+	return 0;
+}
+
+void bd_blockstore_close(bd_blockstore *bs)
+{
+	free(bs);
+}
+
+static int check_block(const bd_cid *cid, const void *data, size_t len)
+{
+	char text[BD_CID_TEXT_MAX];
+	tl_hash h;
+
+	if (len > BD_BLOCK_MAX)
+		return tl_error_set(TL_E_INPUT, "block %s: %zu bytes is over %u", cid_text(text, cid), len, BD_BLOCK_MAX);
+	tl_sha256(&h, data, len);
+	if (!tl_hash_equal(&h, &cid->digest))
+		return tl_error_set(TL_E_INPUT, "block %s: its bytes do not hash to the CID's digest", cid_text(text, cid));
+	return 0;
+}
+
+static void batch_put(rocksdb_writebatch_t *batch, bd_blockstore *bs, const bd_cid *cid, const void *data, size_t len)
+{
+	uint8_t key[KEY_LEN];
+
+	block_key(key, cid);
+	rocksdb_writebatch_put_cf(batch, bs->cf, (const char *)key, sizeof(key), (const char *)data, len);
+}
+
+int bd_blockstore_put(bd_blockstore *bs, const bd_cid *cid, const void *data, size_t len)
+{
+	rocksdb_writebatch_t *batch;
+	int err;
+
+	if ((err = check_block(cid, data, len)) != 0)
+		return err;
+	if ((batch = rocksdb_writebatch_create()) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	batch_put(batch, bs, cid, data, len);
+	err = tl_db_write(bs->db, batch);
+	rocksdb_writebatch_destroy(batch);
+	return err;
+}
+
+int bd_blockstore_put_dag(bd_blockstore *bs, const bd_dag *dag)
+{
+	rocksdb_writebatch_t *batch;
+	int err = 0;
+
+	if ((batch = rocksdb_writebatch_create()) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < bd_dag_count(dag); i++) {
+		const bd_block *b = bd_dag_block(dag, i);
+
+		if ((err = check_block(&b->cid, b->data, b->len)) != 0)
+			goto out;
+		batch_put(batch, bs, &b->cid, b->data, b->len);
+	}
+	err = tl_db_write(bs->db, batch);
+out:
+	rocksdb_writebatch_destroy(batch);
+	return err;
+}
+
+int bd_blockstore_get(uint8_t **data, size_t *len, bd_blockstore *bs, const bd_cid *cid)
+{
+	char text[BD_CID_TEXT_MAX];
+	uint8_t key[KEY_LEN];
+	char *value = NULL;
+	size_t n = 0;
+	tl_hash h;
+	int err;
+
+	block_key(key, cid);
+	if ((err = tl_db_get(&value, &n, bs->db, bs->cf, key, sizeof(key))) != 0) {
+		if (err == TL_E_NOTFOUND)
+			return tl_error_set(TL_E_NOTFOUND, "block %s is not stored", cid_text(text, cid));
+		return tl_error_wrap(err, "block %s", cid_text(text, cid));
+	}
+	tl_sha256(&h, value, n);
+	if (!tl_hash_equal(&h, &cid->digest)) {
+		free(value);
+		return tl_error_set(TL_E_IO, "block store corrupted: block %s (%zu bytes stored) does not hash to its CID",
+			cid_text(text, cid), n);
+	}
+	/* RocksDB returns NULL-or-not for empty values depending on version: always hand out
+	 * a pointer. */
+	if (value == NULL && (value = malloc(1)) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	*data = (uint8_t *)value;
+	*len = n;
+	return 0;
+}
+
+int bd_blockstore_has(bd_blockstore *bs, const bd_cid *cid)
+{
+	uint8_t key[KEY_LEN];
+	char *value = NULL;
+	size_t n = 0;
+	int err;
+
+	block_key(key, cid);
+	err = tl_db_get(&value, &n, bs->db, bs->cf, key, sizeof(key));
+	free(value);
+	if (err == TL_E_NOTFOUND) {
+		tl_error_clear();
+		return 0;
+	}
+	return err ? err : 1;
+}
+
+struct cat_state {
+	tl_buf *out;
+	bd_blockstore *bs;
+	size_t visited;
+};
+
+/* Appends the content under `cid`, which must be `expect` bytes long (UINT64_MAX: unknown). */
+static int cat_node(struct cat_state *st, const bd_cid *cid, uint64_t expect, int depth)
+{
+	char text[BD_CID_TEXT_MAX];
+	bd_unixfs_node node;
+	uint8_t *block = NULL;
+	size_t len = 0, start = st->out->len;
+	int err;
+
+	memset(&node, 0, sizeof(node));
+	if (depth > BD_CAT_MAX_DEPTH)
+		return tl_error_set(TL_E_INPUT, "cat: DAG deeper than %d levels", BD_CAT_MAX_DEPTH);
+	if (++st->visited > BD_CAT_MAX_BLOCKS)
+		return tl_error_set(TL_E_INPUT, "cat: DAG of more than %u blocks", BD_CAT_MAX_BLOCKS);
+	if (cid->codec != BD_CODEC_RAW && cid->codec != BD_CODEC_DAG_PB)
+		return tl_error_set(TL_E_INPUT, "cat: block %s has codec 0x%llx, neither raw nor dag-pb",
+			cid_text(text, cid), (unsigned long long)cid->codec);
+	if (expect != UINT64_MAX && expect > st->out->cap - st->out->len)
+		return tl_error_set(TL_E_INPUT, "cat: content larger than %zu bytes", st->out->cap);
+	if ((err = bd_blockstore_get(&block, &len, st->bs, cid)) != 0)
+		return err;
+	if (cid->codec == BD_CODEC_RAW) {
+		if ((err = tl_buf_append(st->out, block, len)) != 0)
+			err = tl_error_set(TL_E_INPUT, "cat: content larger than %zu bytes", st->out->cap);
+		goto out;
+	}
+	if ((err = bd_unixfs_read_node(&node, block, len)) != 0) {
+		err = tl_error_wrap(err, "cat: block %s", cid_text(text, cid));
+		goto out;
+	}
+	if (expect == UINT64_MAX && node.has_filesize && node.filesize > st->out->cap - st->out->len) {
+		err = tl_error_set(TL_E_INPUT, "cat: file of %llu bytes is larger than %zu",
+			(unsigned long long)node.filesize, st->out->cap);
+		goto out;
+	}
+	if (node.data_len && (err = tl_buf_append(st->out, node.data, node.data_len)) != 0) {
+		err = tl_error_set(TL_E_INPUT, "cat: content larger than %zu bytes", st->out->cap);
+		goto out;
+	}
+	for (size_t i = 0; i < node.nlinks; i++)
+		if ((err = cat_node(st, &node.links[i], node.blocksizes[i], depth + 1)) != 0)
+			goto out;
+out:
+	if (!err && expect != UINT64_MAX && st->out->len - start != expect)
+		err = tl_error_set(TL_E_INPUT, "cat: block %s holds %zu content bytes, its parent says %llu",
+			cid_text(text, cid), st->out->len - start, (unsigned long long)expect);
+	bd_unixfs_node_free(&node);
+	free(block);
+	return err;
+}
+
+int bd_blockstore_cat(tl_buf *out, bd_blockstore *bs, const bd_cid *root)
+{
+	struct cat_state st = { out, bs, 0 };
+
+	return cat_node(&st, root, UINT64_MAX, 0);
+}

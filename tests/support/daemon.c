@@ -1,0 +1,176 @@
+#include "daemon.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+const char *tu_bin_path(const char *name)
+{
+	static _Thread_local char path[PATH_MAX + 64];
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	/* <build>/tests/run-tests -> <build>/bin/<name> */
+	for (int i = 0; i < 2; i++) {
+		if ((slash = strrchr(exe, '/')) == NULL)
+			return NULL;
+		*slash = '\0';
+	}
+	snprintf(path, sizeof(path), "%s/bin/%s", exe, name);
+	return path;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Reads the daemon's log for its "listening" and "log open" lines. */
+static int scan_log(struct tu_daemon *d)
+{
+	size_t len;
+	char *text = (char *)tu_read_file(d->log_path, &len);
+	const char *p;
+	int ok = 0;
+
+	if (text == NULL)
+		return 0;
+	if ((p = strstr(text, "vkey=")) != NULL)
+		sscanf(p + 5, "%511s", d->vkey);
+	if ((p = strstr(text, "msg=\"listening\" addr=")) != NULL &&
+	    (p = strchr(p + strlen("msg=\"listening\" addr="), ':')) != NULL && sscanf(p + 1, "%u", &d->port) == 1)
+		ok = 1;
+	free(text);
+	return ok;
+}
+
+/* execv takes char *const[] for historical reasons; it never writes through them. */
+static char *unconst(const char *s)
+{
+	return (char *)(uintptr_t)s;
+}
+
+int tu_daemon_start(struct tu_daemon *d, const char *data_dir, const char *const *extra_args)
+{
+	char *argv[32] = { unconst("bundled"), unconst("--data"), unconst(data_dir), unconst("--listen"),
+		unconst("127.0.0.1:0") };
+	size_t argc = 5;
+	const char *bin = tu_bin_path("bundled");
+
+	memset(d, 0, sizeof(*d));
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && argc < 31; i++)
+		argv[argc++] = unconst(extra_args[i]);
+	argv[argc] = NULL;
+	snprintf(d->log_path, sizeof(d->log_path), "%s.log", data_dir);
+	d->pid = fork();
+	if (d->pid < 0)
+		return -1;
+	if (d->pid == 0) {
+		int fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(127);
+		execv(bin, argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 400; i++) {
+		int status;
+
+		if (scan_log(d)) {
+			snprintf(d->base_url, sizeof(d->base_url), "http://127.0.0.1:%u", d->port);
+			return 0;
+		}
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			d->pid = 0;
+			return -1;
+		}
+		sleep_ms(50);
+	}
+	tu_daemon_stop(d);
+	return -1;
+}
+
+int tu_daemon_stop(struct tu_daemon *d)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, SIGTERM);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			d->pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+		sleep_ms(50);
+	}
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, &status, 0);
+	d->pid = 0;
+	return -1;
+}
+
+struct body {
+	char *data;
+	size_t len;
+};
+
+static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
+{
+	struct body *b = ctx;
+	size_t n = size * nmemb;
+	char *grown = realloc(b->data, b->len + n + 1);
+
+	if (grown == NULL)
+		return 0;
+	memcpy(grown + b->len, ptr, n);
+	b->data = grown;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_t *len)
+{
+	CURL *curl = curl_easy_init();
+	struct body b = { calloc(1, 1), 0 };
+	char url[4096];
+	long status = -1;
+
+	if (curl == NULL || b.data == NULL) {
+		free(b.data);
+		curl_easy_cleanup(curl);
+		return -1;
+	}
+	snprintf(url, sizeof(url), "%s%s", d->base_url, path);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+	if (curl_easy_perform(curl) == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(curl);
+	if (body != NULL)
+		*body = b.data;
+	else
+		free(b.data);
+	if (len != NULL)
+		*len = b.len;
+	return status;
+}

@@ -1,0 +1,35 @@
+/*
+ * Runs the real bundled daemon for integration suites: on a free loopback port, with its own
+ * data directory, its log on a file the test can read, stopped with SIGTERM like an operator
+ * would.
+ */
+#ifndef BUNDLED_TEST_DAEMON_H
+#define BUNDLED_TEST_DAEMON_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct tu_daemon {
+	pid_t pid;
+	unsigned port;
+	char base_url[64];  /* http://127.0.0.1:PORT */
+	char vkey[512];     /* the log's verifier key, from its "log open" line */
+	char log_path[4096];
+};
+
+/* The path of a binary built beside the test runner (build/bin/NAME, or build/san/bin/NAME
+ * for the sanitizer build). */
+const char *tu_bin_path(const char *name);
+
+/* Starts bundled with --data DATA_DIR --listen 127.0.0.1:0 plus `extra_args` (a NULL-ended
+ * list, may be NULL) and waits (at most 20 s) for it to listen. 0 on success. */
+int tu_daemon_start(struct tu_daemon *d, const char *data_dir, const char *const *extra_args);
+
+/* SIGTERM, then waits for the exit; returns the exit status (or -1 if it had to be killed). */
+int tu_daemon_stop(struct tu_daemon *d);
+
+/* GETs base_url + path. Returns the HTTP status (or -1); the body is malloc'ed into *body
+ * (NUL-terminated, may be NULL if not wanted). */
+long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_t *len);
+
+#endif
