@@ -10,4 +10,5 @@ if [ -x tests/ipfs/ipfs-node.sh ]; then
   eval "$(tests/ipfs/ipfs-node.sh start)"
   trap 'tests/ipfs/ipfs-node.sh stop' EXIT
 fi
+tests/schema/validate.sh --install
 make -j"$(nproc)" WERROR=1 unit

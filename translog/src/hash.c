@@ -1,5 +1,6 @@
 #include "translog/hash.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
@@ -10,6 +11,22 @@
  * path of appends and proofs, and EVP_Digest() would fetch and allocate on every call. */
 static _Thread_local EVP_MD_CTX *thread_ctx;
 static EVP_MD *sha256_md;
+/* Frees a thread's context when the thread exits (the log's committer and appenders come
+ * and go), which a _Thread_local alone would leak. */
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctx_free(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+	thread_ctx = NULL;
+}
+
+static void ctx_key_init(void)
+{
+	if (pthread_key_create(&ctx_key, ctx_free) != 0)
+		abort();
+}
 
 static void hash_parts(tl_hash *out, const void *a, size_t alen, const void *b, size_t blen)
 {
@@ -21,8 +38,11 @@ static void hash_parts(tl_hash *out, const void *a, size_t alen, const void *b, 
 					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			EVP_MD_free(md);
 	}
-	if (thread_ctx == NULL)
+	if (thread_ctx == NULL) {
 		thread_ctx = EVP_MD_CTX_new();
+		pthread_once(&ctx_once, ctx_key_init);
+		pthread_setspecific(ctx_key, thread_ctx);
+	}
 	/* SHA-256 through OpenSSL cannot fail short of memory exhaustion, which we do not survive. */
 	if (thread_ctx == NULL || sha256_md == NULL || !EVP_DigestInit_ex(thread_ctx, sha256_md, NULL) ||
 	    !EVP_DigestUpdate(thread_ctx, a, alen) || (blen && !EVP_DigestUpdate(thread_ctx, b, blen)) ||

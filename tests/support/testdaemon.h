@@ -3,8 +3,8 @@
  * data directory, its log on a file the test can read, stopped with SIGTERM like an operator
  * would.
  */
-#ifndef BUNDLED_TEST_DAEMON_H
-#define BUNDLED_TEST_DAEMON_H
+#ifndef BUNDLED_TESTDAEMON_H
+#define BUNDLED_TESTDAEMON_H
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -31,5 +31,9 @@ int tu_daemon_stop(struct tu_daemon *d);
 /* GETs base_url + path. Returns the HTTP status (or -1); the body is malloc'ed into *body
  * (NUL-terminated, may be NULL if not wanted). */
 long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_t *len);
+
+/* The same with any method and an optional request body (data may be NULL). */
+long tu_http_request(const struct tu_daemon *d, const char *method, const char *path, const void *data,
+	size_t data_len, char **body, size_t *len);
 
 #endif

@@ -1,4 +1,4 @@
-#include "daemon.h"
+#include "testdaemon.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -78,6 +78,8 @@ int tu_daemon_start(struct tu_daemon *d, const char *data_dir, const char *const
 		argv[argc++] = unconst(extra_args[i]);
 	argv[argc] = NULL;
 	snprintf(d->log_path, sizeof(d->log_path), "%s.log", data_dir);
+	/* A log left by an earlier run would name the earlier port. */
+	unlink(d->log_path);
 	d->pid = fork();
 	if (d->pid < 0)
 		return -1;
@@ -146,7 +148,8 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
-long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_t *len)
+long tu_http_request(const struct tu_daemon *d, const char *method, const char *path, const void *data,
+	size_t data_len, char **body, size_t *len)
 {
 	CURL *curl = curl_easy_init();
 	struct body b = { calloc(1, 1), 0 };
@@ -160,6 +163,11 @@ long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_
 	}
 	snprintf(url, sizeof(url), "%s%s", d->base_url, path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (data != NULL) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, data);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)data_len);
+	}
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
@@ -173,4 +181,9 @@ long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_
 	if (len != NULL)
 		*len = b.len;
 	return status;
+}
+
+long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_t *len)
+{
+	return tu_http_request(d, "GET", path, NULL, 0, body, len);
 }

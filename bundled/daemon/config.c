@@ -1,0 +1,136 @@
+#include "config.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logging.h"
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
+	cfg->listen_port = 8440;
+	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "data");
+	snprintf(cfg->log_name, sizeof(cfg->log_name), "bundled.local/log");
+	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+	cfg->max_body = 1u << 20;
+	cfg->max_connections = 256;
+	cfg->connection_timeout = 60;
+}
+
+static int copy_string(char *dst, size_t cap, json_t *value, const char *key)
+{
+	const char *s = json_string_value(value);
+
+	if (s == NULL)
+		return tl_error_set(TL_E_INPUT, "config: \"%s\" must be a string", key);
+	if (strlen(s) >= cap)
+		return tl_error_set(TL_E_INPUT, "config: \"%s\" is longer than %zu bytes", key, cap - 1);
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+static int copy_uint(unsigned long long *dst, json_t *value, const char *key, unsigned long long max)
+{
+	if (!json_is_integer(value) || json_integer_value(value) < 0 ||
+	    (unsigned long long)json_integer_value(value) > max)
+		return tl_error_set(TL_E_INPUT, "config: \"%s\" must be an integer from 0 to %llu", key, max);
+	*dst = (unsigned long long)json_integer_value(value);
+	return 0;
+}
+
+int config_load_file(struct config *cfg, const char *path)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	const char *key;
+	json_t *value;
+	unsigned long long n;
+	int err = 0;
+
+	if (root == NULL)
+		return tl_error_set(TL_E_INPUT, "config %s: line %d: %s", path, jerr.line, jerr.text);
+	if (!json_is_object(root)) {
+		err = tl_error_set(TL_E_INPUT, "config %s: must be a JSON object", path);
+		goto out;
+	}
+	json_object_foreach(root, key, value) {
+		if (strcmp(key, "listen") == 0) {
+			char addr[CONFIG_MAX_STRING];
+
+			if ((err = copy_string(addr, sizeof(addr), value, key)) == 0)
+				err = config_set_listen(cfg, addr);
+		} else if (strcmp(key, "data_dir") == 0) {
+			err = copy_string(cfg->data_dir, sizeof(cfg->data_dir), value, key);
+		} else if (strcmp(key, "log_key") == 0) {
+			err = copy_string(cfg->log_key, sizeof(cfg->log_key), value, key);
+		} else if (strcmp(key, "log_name") == 0) {
+			err = copy_string(cfg->log_name, sizeof(cfg->log_name), value, key);
+		} else if (strcmp(key, "ipfs_api") == 0) {
+			err = copy_string(cfg->ipfs_api, sizeof(cfg->ipfs_api), value, key);
+		} else if (strcmp(key, "log_level") == 0) {
+			err = copy_string(cfg->log_level, sizeof(cfg->log_level), value, key);
+		} else if (strcmp(key, "max_body") == 0) {
+			if ((err = copy_uint(&n, value, key, 64u << 20)) == 0)
+				cfg->max_body = (size_t)n;
+		} else if (strcmp(key, "max_connections") == 0) {
+			if ((err = copy_uint(&n, value, key, 65536)) == 0)
+				cfg->max_connections = (unsigned)n;
+		} else if (strcmp(key, "connection_timeout") == 0) {
+			if ((err = copy_uint(&n, value, key, 3600)) == 0)
+				cfg->connection_timeout = (unsigned)n;
+		} else {
+			err = tl_error_set(TL_E_INPUT, "config %s: unknown key \"%s\"", path, key);
+		}
+		if (err)
+			goto out;
+	}
+out:
+	if (err && strncmp(tl_error_message(), "config ", 7) != 0)
+		tl_error_wrap(err, "config %s", path);
+	json_decref(root);
+	return err;
+}
+
+int config_set_listen(struct config *cfg, const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	const char *host = addr;
+	size_t host_len;
+	char *end;
+	unsigned long port;
+
+	if (colon == NULL)
+		return tl_error_set(TL_E_INPUT, "listen address \"%s\" is not host:port", addr);
+	host_len = (size_t)(colon - addr);
+	if (host_len >= 2 && addr[0] == '[' && addr[host_len - 1] == ']') {
+		host++;
+		host_len -= 2;
+	}
+	port = strtoul(colon + 1, &end, 10);
+	if (host_len == 0 || host_len >= sizeof(cfg->listen_host) || *end != '\0' || colon[1] == '\0' || port > 65535)
+		return tl_error_set(TL_E_INPUT, "listen address \"%s\" is not host:port", addr);
+	memcpy(cfg->listen_host, host, host_len);
+	cfg->listen_host[host_len] = '\0';
+	cfg->listen_port = (unsigned)port;
+	return 0;
+}
+
+int config_finish(struct config *cfg)
+{
+	int level = log_level_parse(cfg->log_level);
+
+	if (level < 0)
+		return tl_error_set(TL_E_INPUT, "log_level \"%s\" is not debug, info, warn or error", cfg->log_level);
+	log_set_level((enum log_level)level);
+	if (cfg->log_key[0] == '\0' &&
+	    snprintf(cfg->log_key, sizeof(cfg->log_key), "%s/log.key", cfg->data_dir) >= (int)sizeof(cfg->log_key))
+		return tl_error_set(TL_E_INPUT, "data_dir is too long");
+	if (cfg->max_body < 1024)
+		return tl_error_set(TL_E_INPUT, "max_body must be at least 1024 bytes");
+	if (cfg->max_connections == 0)
+		return tl_error_set(TL_E_INPUT, "max_connections must be at least 1");
+	return 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * The daemon's configuration: embedded defaults, then an optional JSON config file, then
+ * command-line flags, each overriding the one before. Unknown keys in the file are errors,
+ * so a typo never silently falls back to a default.
+ */
+#ifndef BUNDLED_DAEMON_CONFIG_H
+#define BUNDLED_DAEMON_CONFIG_H
+
+#include <stddef.h>
+
+#include "translog/error.h"
+
+#define CONFIG_MAX_STRING 1024
+#define CONFIG_MAX_FILE (64u << 10)
+
+struct config {
+	char listen_host[CONFIG_MAX_STRING]; /* numeric IPv4/IPv6 address */
+	unsigned listen_port;
+	char data_dir[CONFIG_MAX_STRING];
+	char log_key[CONFIG_MAX_STRING]; /* private key file; created on first start if absent */
+	char log_name[CONFIG_MAX_STRING]; /* the log's origin and key name, used when creating the key */
+	char ipfs_api[CONFIG_MAX_STRING]; /* "" = no IPFS pinning */
+	char log_level[16];
+	size_t max_body;           /* bytes; request bodies over this are refused before reading */
+	unsigned max_connections;
+	unsigned connection_timeout; /* seconds of idle before a connection is closed */
+};
+
+/* Fills in the embedded defaults: 127.0.0.1:8440, ./data, key data/log.key, no IPFS. */
+void config_defaults(struct config *cfg);
+
+/* Applies a JSON config file over what cfg holds. */
+int config_load_file(struct config *cfg, const char *path) TL_MUST_USE;
+
+/* Parses "host:port" or "[v6]:port" into listen_host and listen_port. */
+int config_set_listen(struct config *cfg, const char *addr) TL_MUST_USE;
+
+/* Fills derived defaults (the key path inside data_dir) and checks ranges. */
+int config_finish(struct config *cfg) TL_MUST_USE;
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * The state the HTTP handlers share: opened once at start, read by every request thread.
+ * Each module behind it (log, block store, pin queue) does its own locking.
+ */
+#ifndef BUNDLED_DAEMON_H
+#define BUNDLED_DAEMON_H
+
+#include <time.h>
+
+#include "config.h"
+#include "http.h"
+#include "translog/db.h"
+#include "translog/key.h"
+#include "translog/log.h"
+#include "bundled/blockstore.h"
+
+struct daemon {
+	struct config cfg;
+	tl_db *db;
+	tl_signer *key;
+	tl_log *log;
+	bd_blockstore *blocks;
+	time_t started;
+};
+
+/* The route table of the daemon, in routes.c. */
+extern const struct http_route daemon_routes[];
+extern const size_t daemon_nroutes;
+
+#endif

@@ -1,0 +1,21 @@
+/* The daemon's HTTP handlers, grouped by what they serve. */
+#ifndef BUNDLED_DAEMON_ROUTES_H
+#define BUNDLED_DAEMON_ROUTES_H
+
+#include "http.h"
+
+/* routes_ops.c */
+int route_healthz(struct http_response *res, const struct http_request *req, void *app);
+int route_metrics(struct http_response *res, const struct http_request *req, void *app);
+
+/* routes_log.c: C2SP tlog-tiles and the JSON proof API */
+int route_checkpoint(struct http_response *res, const struct http_request *req, void *app);
+int route_tile(struct http_response *res, const struct http_request *req, void *app);
+int route_log_entry(struct http_response *res, const struct http_request *req, void *app);
+int route_inclusion_proof(struct http_response *res, const struct http_request *req, void *app);
+int route_consistency_proof(struct http_response *res, const struct http_request *req, void *app);
+
+/* routes_ipfs.c: the trustless gateway */
+int route_ipfs_block(struct http_response *res, const struct http_request *req, void *app);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * bundlectl canonical: reads a bundle (SPIFFE JSON, plain JWKS or PEM), checks it with the
+ * same strict rules the publisher and the server use, and prints its canonical form or
+ * one of the other writers' forms.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundled/bundle.h"
+#include "cli.h"
+
+static const char usage_text[] =
+	"usage: bundlectl canonical [--format spiffe|pem|der|jwks] [--sequence N] [--refresh-hint S] FILE\n";
+
+static void help(void)
+{
+	printf("%s\n"
+	       "Reads a trust bundle from FILE ('-' for stdin): a SPIFFE bundle (JSON), a plain JWKS\n"
+	       "(JWT bundle) or a PEM file of CA certificates (comments between blocks allowed),\n"
+	       "chosen by content. Checks it strictly and prints it to stdout as:\n"
+	       "  spiffe  the canonical SPIFFE bundle JSON (default; see docs/bundles.md)\n"
+	       "  pem     the X.509 CA certificates as PEM, in canonical order\n"
+	       "  der     the X.509 CA certificates as concatenated DER\n"
+	       "  jwks    a plain JWKS of the jwt-svid keys\n"
+	       "\n"
+	       "  --sequence N       set spiffe_sequence (0 .. 2^64-1), replacing the input's\n"
+	       "  --refresh-hint S   set spiffe_refresh_hint in seconds, replacing the input's\n"
+	       "\n"
+	       "Expired and not yet valid CA certificates are reported on stderr as warnings.\n"
+	       "exit status: 0 valid, 1 invalid bundle (the reason on stderr), 2 usage or I/O error\n",
+		usage_text);
+}
+
+static int usage_error(const char *why)
+{
+	fprintf(stderr, "bundlectl canonical: %s\n%s", why, usage_text);
+	return CLI_USAGE;
+}
+
+static int run(int argc, char **argv)
+{
+	const char *format = "spiffe", *path = NULL, *seq = NULL, *hint = NULL;
+	bd_bundle_report report = { 0 };
+	tl_buf out = tl_buf_make(CLI_MAX_FILE);
+	bd_bundle *b = NULL;
+	uint8_t *data = NULL;
+	uint64_t seq_v = 0, hint_v = 0;
+	size_t len = 0;
+	int rc = CLI_OK, err;
+
+	if (cli_wants_help(argc, argv)) {
+		help();
+		return CLI_OK;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char **slot = strcmp(argv[i], "--format") == 0 ? &format :
+				    strcmp(argv[i], "--sequence") == 0 ? &seq :
+				    strcmp(argv[i], "--refresh-hint") == 0 ? &hint : NULL;
+
+		if (slot != NULL) {
+			if (++i >= argc)
+				return usage_error("option needs a value");
+			*slot = argv[i];
+		} else if (strcmp(argv[i], "--") == 0 && i + 2 == argc && path == NULL) {
+			path = argv[++i];
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			return usage_error("unknown option");
+		} else if (path == NULL) {
+			path = argv[i];
+		} else {
+			return usage_error("only one FILE");
+		}
+	}
+	if (path == NULL)
+		return usage_error("missing FILE");
+	if (strcmp(format, "spiffe") != 0 && strcmp(format, "pem") != 0 && strcmp(format, "der") != 0 &&
+	    strcmp(format, "jwks") != 0)
+		return usage_error("--format must be spiffe, pem, der or jwks");
+	if (seq && tl_parse_u64(&seq_v, seq, strlen(seq)) != 0)
+		return usage_error("--sequence must be an integer from 0 to 2^64-1");
+	if (hint && (tl_parse_u64(&hint_v, hint, strlen(hint)) != 0 || hint_v > BD_MAX_REFRESH_HINT))
+		return usage_error("--refresh-hint must be a number of seconds from 0 to 2147483647");
+
+	if ((rc = cli_read_file(&data, &len, path, CLI_MAX_FILE)) != CLI_OK)
+		return rc;
+	err = bd_bundle_parse(&b, data, len, &report);
+	for (size_t i = 0; i < report.n_warnings; i++)
+		fprintf(stderr, "bundlectl canonical: warning: %s\n", report.warnings[i]);
+	if (report.n_dropped)
+		fprintf(stderr, "bundlectl canonical: warning: %zu more warnings not shown\n", report.n_dropped);
+	if (err) {
+		tl_error_wrap(err, "%s", path);
+		rc = cli_fail("canonical", err);
+		goto out;
+	}
+	if (seq)
+		bd_bundle_set_sequence(b, seq_v);
+	if (hint) {
+		if ((err = bd_bundle_set_refresh_hint(b, hint_v)) != 0) {
+			rc = cli_fail("canonical", err);
+			goto out;
+		}
+	}
+	if (strcmp(format, "spiffe") == 0)
+		err = bd_bundle_write_canonical(&out, b);
+	else if (strcmp(format, "pem") == 0)
+		err = bd_bundle_write_pem(&out, b);
+	else if (strcmp(format, "der") == 0)
+		err = bd_bundle_write_der(&out, b);
+	else
+		err = bd_bundle_write_jwks(&out, b);
+	if (err) {
+		rc = cli_fail("canonical", err);
+		goto out;
+	}
+	if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) {
+		fprintf(stderr, "bundlectl canonical: cannot write to stdout\n");
+		rc = CLI_USAGE;
+		goto out;
+	}
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "bundlectl canonical: cannot write to stdout\n");
+		rc = CLI_USAGE;
+	}
+out:
+	tl_buf_free(&out);
+	bd_bundle_report_free(&report);
+	bd_bundle_free(b);
+	free(data);
+	return rc;
+}
+
+const struct cli_command cli_cmd_canonical = { "canonical", "check a trust bundle and print its canonical form", run };

@@ -1,0 +1,130 @@
+/*
+ * The durable append-only transparency log: RFC 6962 tree, stored as C2SP tlog-tiles hash
+ * tiles and entry bundles in the shared RocksDB database, with a signed checkpoint
+ * (C2SP tlog-checkpoint) for every commit. See docs/storage.md.
+ *
+ * Appends are group-committed: concurrent appenders queue their entries and one committer
+ * thread sequences whatever is queued, writes the entries, every tile they change, the new
+ * tree state and the new signed checkpoint in one synced RocksDB write batch, and only then
+ * returns to the appenders. An acknowledged entry is therefore always covered by a durable
+ * checkpoint, and after a crash the database holds exactly a prefix of the commits.
+ *
+ * A tl_log is safe to use from any number of threads: reads (checkpoint, tiles, entries,
+ * proofs) run concurrently with appends and see the last commit. A database holds one log,
+ * opened by one tl_log at a time (the single sequencer).
+ */
+#ifndef TRANSLOG_LOG_H
+#define TRANSLOG_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "translog/bytes.h"
+#include "translog/checkpoint.h"
+#include "translog/db.h"
+#include "translog/error.h"
+#include "translog/hash.h"
+#include "translog/key.h"
+#include "translog/tile.h"
+
+typedef struct tl_log tl_log;
+
+/* The column families the log keeps its data in: pass them (with any others the caller
+ * needs) to tl_db_open before tl_log_open. */
+#define TL_LOG_COLUMN_FAMILY_COUNT 3
+extern const char *const tl_log_column_families[TL_LOG_COLUMN_FAMILY_COUNT];
+
+/* Longest entry: entry bundles prefix each entry with a uint16 length. */
+#define TL_LOG_MAX_ENTRY 65535u
+/* Most entries, and most entry bytes, one tl_log_append_batch call may carry; also the most
+ * entry bytes the committer puts into one commit. */
+#define TL_LOG_MAX_APPEND 65536u
+#define TL_LOG_MAX_APPEND_BYTES (64u << 20)
+
+struct tl_log_options {
+	/* Most entries sequenced into one commit (and at most TL_LOG_MAX_APPEND_BYTES of them);
+	 * a single call's batch is never split, so one call can exceed this. 0 means 4096. */
+	size_t max_batch;
+	/* Full tiles kept in memory for proofs (16 KiB each), a quarter of them for levels 1 and
+	 * up. Below 4 means 1024. */
+	size_t cache_tiles;
+};
+
+/* Opens the log stored in `db` (which must have been opened with the column families
+ * above), creating an empty one with a signed checkpoint of size 0 if the database has none.
+ * The origin of the checkpoints is the signer's name. `key` must outlive the log; `opts`
+ * may be NULL.
+ *
+ * Opening checks that the stored checkpoint verifies under `key` and names this origin
+ * (TL_E_CONFLICT otherwise: the data belongs to another log), and that the stored tree
+ * state, the right edge of the stored tiles and bundles, and the checkpoint agree
+ * (TL_E_INTERNAL, "log storage is corrupt: ...", otherwise). The check costs O(log n)
+ * reads. Starts the committer thread. */
+int tl_log_open(tl_log **out, tl_db *db, const tl_signer *key, const struct tl_log_options *opts) TL_MUST_USE;
+
+/* Commits what is queued, stops the committer and frees the log. Appends racing with close
+ * fail with TL_E_UNAVAILABLE. The db stays open (the caller owns it). NULL is a no-op. */
+void tl_log_close(tl_log *log);
+
+/* Appends one entry (0..TL_LOG_MAX_ENTRY bytes) and returns once a durable signed
+ * checkpoint covers it, with its index in *index. TL_E_INPUT (nothing written) for an entry
+ * that is too long; TL_E_IO if the commit failed, after which the log refuses further
+ * appends (TL_E_UNAVAILABLE) until it is reopened: what is durable is then decided by the
+ * database, not by guesswork. */
+int tl_log_append(uint64_t *index, tl_log *log, const void *entry, size_t len) TL_MUST_USE;
+
+/* Appends n entries (1..TL_LOG_MAX_APPEND, at most TL_LOG_MAX_APPEND_BYTES in all) with one
+ * wait: they get consecutive indices *first .. *first + n - 1, all in the same commit. If any
+ * entry is too long, nothing is appended (TL_E_INPUT naming the entry). Same durability as
+ * tl_log_append. */
+int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens,
+	size_t n) TL_MUST_USE;
+
+/* The log's origin (the signer's name). */
+const char *tl_log_origin(const tl_log *log);
+
+/* The size of the last commit. */
+uint64_t tl_log_size(tl_log *log);
+
+/* The last commit: its size, root and signed checkpoint note, taken together. Any of the
+ * out-params may be NULL. The note is appended to `note`. */
+int tl_log_head(uint64_t *size, tl_hash *root, tl_buf *note, tl_log *log) TL_MUST_USE;
+
+/* Appends to `out` the bytes of the tile or entry bundle `t` (as parsed from a tlog-tiles
+ * path). A full tile is served once it is complete; a partial tile of width W is served
+ * when the current size has at least W hashes in that tile, including when the tile is
+ * full by now (a partial tile is a prefix of every later version of the tile, so every
+ * width a published checkpoint needed stays available). TL_E_NOTFOUND otherwise. */
+int tl_log_tile(tl_buf *out, tl_log *log, const tl_tile *t) TL_MUST_USE;
+
+/* Appends entry `index` to `out`. TL_E_NOTFOUND if index >= the current size. */
+int tl_log_entry(tl_buf *out, tl_log *log, uint64_t index) TL_MUST_USE;
+
+/* The root of the tree of the first `size` entries (size <= current size, else
+ * TL_E_NOTFOUND). */
+int tl_log_root(tl_hash *root, tl_log *log, uint64_t size) TL_MUST_USE;
+
+/* RFC 6962 inclusion proof of leaf `index` in the tree of `size` entries, and consistency
+ * proof between the trees of `old_size` and `size` entries, built from the stored tiles.
+ * hashes must hold TL_MAX_PROOF_HASHES; *n receives the count. size above the current
+ * size: TL_E_NOTFOUND; index >= size or old_size > size: TL_E_INPUT. */
+int tl_log_prove_inclusion(tl_hash *hashes, size_t *n, tl_log *log, uint64_t index, uint64_t size) TL_MUST_USE;
+int tl_log_prove_consistency(tl_hash *hashes, size_t *n, tl_log *log, uint64_t old_size, uint64_t size) TL_MUST_USE;
+
+/* The hash of a complete node (level, index) of the current tree (node (level, index)
+ * covers leaves [index << level, (index + 1) << level)). TL_E_NOTFOUND if incomplete. */
+int tl_log_node(tl_hash *out, tl_log *log, unsigned level, uint64_t index) TL_MUST_USE;
+
+/* Counters for the daemon's /metrics, since open. */
+struct tl_log_stats {
+	uint64_t size;            /* entries in the log */
+	uint64_t appends;         /* entries committed since open */
+	uint64_t commits;         /* commits (write batches) since open */
+	uint64_t last_batch;      /* entries in the last commit */
+	uint64_t last_commit_us;  /* the last commit: sequencing, hashing, signing, write and sync */
+	uint64_t commit_us_total; /* sum over all commits, for an average */
+	uint64_t failed_commits;  /* 0, or 1 once a commit has failed (the log then stops) */
+};
+void tl_log_stats(struct tl_log_stats *out, tl_log *log);
+
+#endif

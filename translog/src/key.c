@@ -1,0 +1,495 @@
+#include "translog/key.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "translog/hash.h"
+#include "translog/note.h"
+
+#define PRIVATE_PREFIX "PRIVATE+KEY+"
+/* type byte || 32-byte key */
+#define KEY_BLOB_SIZE (1 + TL_ED25519_PUBLIC_KEY_SIZE)
+
+struct tl_signer {
+	char name[TL_MAX_KEY_NAME + 1];
+	uint32_t key_id;
+	uint8_t type;
+	uint8_t seed[TL_ED25519_SEED_SIZE];
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+	uint8_t pk[TL_ED25519_PUBLIC_KEY_SIZE];
+};
+
+struct tl_verifier {
+	char name[TL_MAX_KEY_NAME + 1];
+	uint32_t key_id;
+	uint8_t type;
+	uint8_t pk[TL_ED25519_PUBLIC_KEY_SIZE];
+};
+
+int tl_crypto_init(void)
+{
+	/* sodium_init is itself idempotent and thread-safe; 1 means "already done". */
+	if (sodium_init() < 0)
+		return tl_error_set(TL_E_INTERNAL, "libsodium failed to initialise");
+	return 0;
+}
+
+/* Unicode White_Space, which is what Go's unicode.IsSpace (and so sumdb/note) rejects. */
+static int is_unicode_space(uint32_t r)
+{
+	switch (r) {
+	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
+	case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
+	case 0x202F: case 0x205F: case 0x3000:
+		return 1;
+	default:
+		return r >= 0x2000 && r <= 0x200A;
+	}
+}
+
+int tl_key_name_valid(const char *name, size_t len)
+{
+	size_t i = 0;
+
+	if (len == 0)
+		return 0;
+	while (i < len) {
+		uint32_t r;
+		size_t n = tl_note_utf8_next(&r, (const uint8_t *)name + i, len - i);
+
+		if (n == 0 || r < 0x20 || r == '+' || is_unicode_space(r))
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+uint32_t tl_key_id(const char *name, size_t name_len, uint8_t type, const uint8_t *pub, size_t pub_len)
+{
+	crypto_hash_sha256_state st;
+	uint8_t sum[crypto_hash_sha256_BYTES];
+	const uint8_t nl = '\n';
+
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const uint8_t *)name, name_len);
+	crypto_hash_sha256_update(&st, &nl, 1);
+	crypto_hash_sha256_update(&st, &type, 1);
+	crypto_hash_sha256_update(&st, pub, pub_len);
+	crypto_hash_sha256_final(&st, sum);
+	return (uint32_t)sum[0] << 24 | (uint32_t)sum[1] << 16 | (uint32_t)sum[2] << 8 | sum[3];
+}
+
+static int check_type(uint8_t type)
+{
+	if (type != TL_KEY_TYPE_ED25519 && type != TL_KEY_TYPE_COSIGNATURE)
+		return tl_error_set(TL_E_INPUT, "unsupported key type 0x%02x (want 0x01 or 0x04)", type);
+	return 0;
+}
+
+static int check_name(const char *name, size_t len)
+{
+	if (len > TL_MAX_KEY_NAME)
+		return tl_error_set(TL_E_INPUT, "key name is %zu bytes, longer than %d", len, TL_MAX_KEY_NAME);
+	if (!tl_key_name_valid(name, len))
+		return tl_error_set(TL_E_INPUT, "invalid key name: must be non-empty UTF-8 without spaces, '+' or control characters");
+	return 0;
+}
+
+int tl_signer_from_seed(tl_signer **out, const char *name, uint8_t type, const uint8_t seed[TL_ED25519_SEED_SIZE])
+{
+	size_t name_len = strlen(name);
+	tl_signer *s;
+	int err;
+
+	*out = NULL;
+	if ((err = tl_crypto_init()) != 0 || (err = check_type(type)) != 0 || (err = check_name(name, name_len)) != 0)
+		return err;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory allocating a signer");
+	memcpy(s->name, name, name_len + 1);
+	s->type = type;
+	memcpy(s->seed, seed, TL_ED25519_SEED_SIZE);
+	if (crypto_sign_seed_keypair(s->pk, s->sk, s->seed) != 0) {
+		tl_signer_free(s);
+		return tl_error_set(TL_E_INTERNAL, "Ed25519 key derivation failed");
+	}
+	s->key_id = tl_key_id(s->name, name_len, type, s->pk, sizeof(s->pk));
+	*out = s;
+	return 0;
+}
+
+int tl_signer_generate_typed(tl_signer **out, const char *name, uint8_t type)
+{
+	uint8_t seed[TL_ED25519_SEED_SIZE];
+	int err;
+
+	*out = NULL;
+	if ((err = tl_crypto_init()) != 0)
+		return err;
+	randombytes_buf(seed, sizeof(seed));
+	err = tl_signer_from_seed(out, name, type, seed);
+	sodium_memzero(seed, sizeof(seed));
+	return err;
+}
+
+int tl_signer_generate(tl_signer **out, const char *name)
+{
+	return tl_signer_generate_typed(out, name, TL_KEY_TYPE_ED25519);
+}
+
+/* Splits "<name>+<8 hex>+<base64>" (shared by both key encodings): the name ends at the
+ * first '+' because names cannot contain one, while base64 can. */
+static int split_key(const char **name, size_t *name_len, uint32_t *id, const char **b64, size_t *b64_len,
+	const char *s, size_t len, const char *what)
+{
+	const char *plus = memchr(s, '+', len);
+	uint8_t idb[4];
+
+	if (plus == NULL)
+		return tl_error_set(TL_E_INPUT, "%s: missing '+' after the key name", what);
+	*name = s;
+	*name_len = (size_t)(plus - s);
+	s = plus + 1;
+	len -= *name_len + 1;
+	if (len < 9 || s[8] != '+')
+		return tl_error_set(TL_E_INPUT, "%s: key id must be 8 hex digits followed by '+'", what);
+	if (tl_hex_decode(idb, sizeof(idb), s, 8) != 0)
+		return tl_error_set(TL_E_INPUT, "%s: key id must be 8 lowercase hex digits", what);
+	*id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
+	*b64 = s + 9;
+	*b64_len = len - 9;
+	return 0;
+}
+
+static size_t strip_newline(const char *s, size_t len)
+{
+	return len > 0 && s[len - 1] == '\n' ? len - 1 : len;
+}
+
+int tl_signer_parse(tl_signer **out, const char *text, size_t len)
+{
+	const char *name, *b64;
+	size_t name_len, b64_len, blob_len = 0;
+	uint8_t blob[KEY_BLOB_SIZE];
+	char name_z[TL_MAX_KEY_NAME + 1];
+	uint32_t id;
+	int err;
+
+	*out = NULL;
+	len = strip_newline(text, len);
+	if (len > TL_MAX_KEY_TEXT)
+		return tl_error_set(TL_E_INPUT, "private key: longer than %d bytes", TL_MAX_KEY_TEXT);
+	if (len < strlen(PRIVATE_PREFIX) || memcmp(text, PRIVATE_PREFIX, strlen(PRIVATE_PREFIX)) != 0)
+		return tl_error_set(TL_E_INPUT, "private key: does not start with \"" PRIVATE_PREFIX "\"");
+	text += strlen(PRIVATE_PREFIX);
+	len -= strlen(PRIVATE_PREFIX);
+	if ((err = split_key(&name, &name_len, &id, &b64, &b64_len, text, len, "private key")) != 0)
+		return err;
+	if ((err = check_name(name, name_len)) != 0)
+		return tl_error_wrap(err, "private key");
+	if (tl_base64_decode(blob, sizeof(blob), &blob_len, b64, b64_len) != 0 || blob_len != KEY_BLOB_SIZE) {
+		err = tl_error_set(TL_E_INPUT, "private key: key data must be base64 of a type byte and a 32-byte seed");
+		goto out;
+	}
+	memcpy(name_z, name, name_len);
+	name_z[name_len] = '\0';
+	if ((err = tl_signer_from_seed(out, name_z, blob[0], blob + 1)) != 0) {
+		err = tl_error_wrap(err, "private key");
+		goto out;
+	}
+	if ((*out)->key_id != id) {
+		err = tl_error_set(TL_E_INPUT, "private key: key id %08x does not match the key (want %08x)", id,
+			(unsigned)(*out)->key_id);
+		tl_signer_free(*out);
+		*out = NULL;
+		goto out;
+	}
+out:
+	sodium_memzero(blob, sizeof(blob));
+	return err;
+}
+
+int tl_signer_load(tl_signer **out, const char *path)
+{
+	char text[TL_MAX_KEY_TEXT + 2];
+	size_t len = 0;
+	struct stat st;
+	int fd, err = 0;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return tl_error_set(TL_E_IO, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		err = tl_error_set(TL_E_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = tl_error_set(TL_E_INPUT, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		err = tl_error_set(TL_E_INPUT, "%s: private key is accessible by group or others (mode %04o); chmod 600 it",
+			path, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, text + len, sizeof(text) - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = tl_error_set(TL_E_IO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(text)) {
+			err = tl_error_set(TL_E_INPUT, "%s: longer than a private key can be", path);
+			goto out;
+		}
+	}
+	if ((err = tl_signer_parse(out, text, len)) != 0)
+		err = tl_error_wrap(err, "%s", path);
+out:
+	sodium_memzero(text, sizeof(text));
+	close(fd);
+	return err;
+}
+
+int tl_signer_format(tl_buf *out, const tl_signer *s)
+{
+	uint8_t blob[KEY_BLOB_SIZE];
+	int err;
+
+	blob[0] = s->type;
+	memcpy(blob + 1, s->seed, TL_ED25519_SEED_SIZE);
+	if ((err = tl_buf_printf(out, PRIVATE_PREFIX "%s+%08x+", s->name, (unsigned)s->key_id)) == 0)
+		err = tl_base64_encode(out, blob, sizeof(blob));
+	sodium_memzero(blob, sizeof(blob));
+	return err;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, err = 0;
+
+	if (copy == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		err = tl_error_set(TL_E_IO, "%s: cannot sync its directory: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return err;
+}
+
+int tl_signer_save(const tl_signer *s, const char *path)
+{
+	tl_buf text = tl_buf_make(TL_MAX_KEY_TEXT + 1);
+	size_t off = 0;
+	int fd = -1, err, created = 0;
+
+	if ((err = tl_signer_format(&text, s)) != 0 || (err = tl_buf_append_u8(&text, '\n')) != 0)
+		goto out;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		err = tl_error_set(errno == EEXIST ? TL_E_CONFLICT : TL_E_IO, "%s: %s%s", path, strerror(errno),
+			errno == EEXIST ? " (refusing to overwrite a key file)" : "");
+		goto out;
+	}
+	created = 1;
+	while (off < text.len) {
+		ssize_t n = write(fd, text.data + off, text.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = tl_error_set(TL_E_IO, "%s: write failed: %s", path, strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0) {
+		err = tl_error_set(TL_E_IO, "%s: fsync failed: %s", path, strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		err = tl_error_set(TL_E_IO, "%s: close failed: %s", path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	err = fsync_dir_of(path);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (err && created)
+		unlink(path);
+	if (text.data)
+		sodium_memzero(text.data, text.alloc);
+	tl_buf_free(&text);
+	return err;
+}
+
+static int format_vkey(tl_buf *out, const char *name, uint32_t id, uint8_t type, const uint8_t *pk)
+{
+	uint8_t blob[KEY_BLOB_SIZE];
+	int err;
+
+	blob[0] = type;
+	memcpy(blob + 1, pk, TL_ED25519_PUBLIC_KEY_SIZE);
+	if ((err = tl_buf_printf(out, "%s+%08x+", name, (unsigned)id)) != 0)
+		return err;
+	return tl_base64_encode(out, blob, sizeof(blob));
+}
+
+int tl_signer_vkey(tl_buf *out, const tl_signer *s)
+{
+	return format_vkey(out, s->name, s->key_id, s->type, s->pk);
+}
+
+const char *tl_signer_name(const tl_signer *s)
+{
+	return s->name;
+}
+
+uint32_t tl_signer_key_id(const tl_signer *s)
+{
+	return s->key_id;
+}
+
+uint8_t tl_signer_type(const tl_signer *s)
+{
+	return s->type;
+}
+
+const uint8_t *tl_signer_public_key(const tl_signer *s)
+{
+	return s->pk;
+}
+
+int tl_signer_sign(uint8_t sig[TL_ED25519_SIGNATURE_SIZE], const tl_signer *s, const void *msg, size_t len)
+{
+	if (crypto_sign_detached(sig, NULL, msg, len, s->sk) != 0)
+		return tl_error_set(TL_E_INTERNAL, "Ed25519 signing failed");
+	return 0;
+}
+
+void tl_signer_free(tl_signer *s)
+{
+	if (s == NULL)
+		return;
+	sodium_memzero(s, sizeof(*s));
+	free(s);
+}
+
+int tl_verifier_make(tl_verifier **out, const char *name, uint8_t type, const uint8_t pub[TL_ED25519_PUBLIC_KEY_SIZE])
+{
+	size_t name_len = strlen(name);
+	tl_verifier *v;
+	int err;
+
+	*out = NULL;
+	if ((err = tl_crypto_init()) != 0 || (err = check_type(type)) != 0 || (err = check_name(name, name_len)) != 0)
+		return err;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory allocating a verifier");
+	memcpy(v->name, name, name_len + 1);
+	v->type = type;
+	memcpy(v->pk, pub, TL_ED25519_PUBLIC_KEY_SIZE);
+	v->key_id = tl_key_id(v->name, name_len, type, v->pk, sizeof(v->pk));
+	*out = v;
+	return 0;
+}
+
+int tl_verifier_parse(tl_verifier **out, const char *vkey, size_t len)
+{
+	const char *name, *b64;
+	size_t name_len, b64_len, blob_len = 0;
+	uint8_t blob[KEY_BLOB_SIZE];
+	char name_z[TL_MAX_KEY_NAME + 1];
+	uint32_t id;
+	int err;
+
+	*out = NULL;
+	len = strip_newline(vkey, len);
+	if (len > TL_MAX_KEY_TEXT)
+		return tl_error_set(TL_E_INPUT, "verifier key: longer than %d bytes", TL_MAX_KEY_TEXT);
+	if ((err = split_key(&name, &name_len, &id, &b64, &b64_len, vkey, len, "verifier key")) != 0)
+		return err;
+	if ((err = check_name(name, name_len)) != 0)
+		return tl_error_wrap(err, "verifier key");
+	if (tl_base64_decode(blob, sizeof(blob), &blob_len, b64, b64_len) != 0 || blob_len < 1)
+		return tl_error_set(TL_E_INPUT, "verifier key: key data is not valid base64");
+	if ((err = check_type(blob[0])) != 0)
+		return tl_error_wrap(err, "verifier key");
+	if (blob_len != KEY_BLOB_SIZE)
+		return tl_error_set(TL_E_INPUT, "verifier key: Ed25519 public key is %zu bytes, want 32", blob_len - 1);
+	memcpy(name_z, name, name_len);
+	name_z[name_len] = '\0';
+	if ((err = tl_verifier_make(out, name_z, blob[0], blob + 1)) != 0)
+		return tl_error_wrap(err, "verifier key");
+	if ((*out)->key_id != id) {
+		err = tl_error_set(TL_E_INPUT, "verifier key: key id %08x does not match the key (want %08x)", id, (*out)->key_id);
+		tl_verifier_free(*out);
+		*out = NULL;
+		return err;
+	}
+	return 0;
+}
+
+int tl_verifier_from_signer(tl_verifier **out, const tl_signer *s)
+{
+	return tl_verifier_make(out, s->name, s->type, s->pk);
+}
+
+int tl_verifier_format(tl_buf *out, const tl_verifier *v)
+{
+	return format_vkey(out, v->name, v->key_id, v->type, v->pk);
+}
+
+const char *tl_verifier_name(const tl_verifier *v)
+{
+	return v->name;
+}
+
+uint32_t tl_verifier_key_id(const tl_verifier *v)
+{
+	return v->key_id;
+}
+
+uint8_t tl_verifier_type(const tl_verifier *v)
+{
+	return v->type;
+}
+
+const uint8_t *tl_verifier_public_key(const tl_verifier *v)
+{
+	return v->pk;
+}
+
+int tl_verifier_verify(const tl_verifier *v, const void *msg, size_t len, const uint8_t *sig, size_t sig_len)
+{
+	if (sig_len != TL_ED25519_SIGNATURE_SIZE)
+		return tl_error_set(TL_E_UNAUTHORIZED, "signature by %s+%08x is %zu bytes, want %d", v->name,
+			(unsigned)v->key_id, sig_len, TL_ED25519_SIGNATURE_SIZE);
+	if (crypto_sign_verify_detached(sig, msg, len, v->pk) != 0)
+		return tl_error_set(TL_E_UNAUTHORIZED, "invalid signature by %s+%08x", v->name, (unsigned)v->key_id);
+	return 0;
+}
+
+void tl_verifier_free(tl_verifier *v)
+{
+	free(v);
+}

@@ -1,0 +1,130 @@
+/*
+ * Internals shared by log.c (open, reads, proofs) and log_commit.c (group commit). The
+ * storage layout is described in docs/storage.md; the key encodings live in log.c.
+ */
+#ifndef TRANSLOG_LOG_INTERNAL_H
+#define TRANSLOG_LOG_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "translog/log.h"
+#include "translog/merkle.h"
+#include "translog/proof.h"
+
+/* Tile levels 0..7 hold tree levels 0..63: all a 64-bit tree size can have. */
+enum { LOG_LEVELS = 8 };
+
+enum { LOG_MSG_MAX = 256 };
+
+/* Which piece start positions (0..255) of a partial tile or bundle are stored. */
+typedef struct log_pieces {
+	uint64_t bits[4];
+} log_pieces;
+
+/* The rightmost tile of one level: its base hashes so far and every complete node above
+ * them inside the tile (sub-levels 1..7), laid out as tl_tile_expand does. A tile is written
+ * out whole and reset to the next index as soon as it is full. */
+struct log_edge {
+	uint64_t index;
+	unsigned width;
+	log_pieces pieces;
+	tl_hash nodes[TL_TILE_NODES];
+};
+
+/* One caller of tl_log_append(_batch), waiting on its own condition variable. The entries
+ * stay in the caller's memory: the caller blocks until the commit that wrote them is done. */
+struct log_request {
+	const void *const *entries;
+	const size_t *lens;
+	const tl_hash *leaves;
+	size_t n;
+	size_t bytes;
+	uint64_t first;
+	int err;
+	bool done;
+	char msg[LOG_MSG_MAX];
+	pthread_cond_t cond;
+	struct log_request *next;
+};
+
+struct log_cache_slot {
+	bool valid;
+	unsigned level;
+	uint64_t index;
+	tl_hash nodes[TL_TILE_NODES];
+};
+
+struct tl_log {
+	tl_db *db;
+	rocksdb_column_family_handle_t *cf_tiles, *cf_entries, *cf_meta;
+	const tl_signer *key;
+	char origin[TL_MAX_ORIGIN + 1];
+	size_t max_batch;
+
+	/* The queue, under qlock. `failed` is sticky: once a commit fails the log takes no more
+	 * appends until it is reopened. */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct log_request *qhead, *qtail;
+	bool stopping;
+	int failed;
+	char failed_msg[LOG_MSG_MAX];
+	pthread_t committer;
+	bool committer_running;
+
+	/* The committer's own state, ahead of the published state while a batch is built. */
+	tl_frontier frontier;
+	struct log_edge stage[LOG_LEVELS];
+	unsigned batch_from[LOG_LEVELS]; /* base width of stage[L] when the batch began */
+	struct {
+		uint64_t index;
+		unsigned count;
+		log_pieces pieces;
+		tl_buf buf;          /* the bundle's entries so far, length-prefixed */
+		unsigned from;       /* count when the batch began */
+		size_t from_off;     /* buf.len when the batch began */
+	} bundle;
+	rocksdb_writebatch_t *wb;
+	int batch_err;
+	tl_buf note;
+
+	/* The last commit, under `lock`: what every reader sees. */
+	pthread_rwlock_t lock;
+	uint64_t size;
+	tl_hash root;
+	tl_buf checkpoint;
+	struct log_edge pub[LOG_LEVELS];
+	struct tl_log_stats stats;
+
+	/* Full tiles recently used by proofs, direct-mapped, under cache_lock. */
+	pthread_mutex_t cache_lock;
+	struct log_cache_slot *cache;
+	size_t ncache;
+};
+
+/* Key encodings (log.c). */
+enum { LOG_TILE_KEY_MAX = 10, LOG_BUNDLE_KEY_MAX = 9 };
+size_t log_tile_key(uint8_t *key, unsigned level, uint64_t index, int piece);
+size_t log_bundle_key(uint8_t *key, uint64_t index, int piece);
+extern const char log_meta_checkpoint[];
+
+/* Copies the changed part of an edge tile from the committer's state to the published one. */
+void log_edge_copy(struct log_edge *dst, const struct log_edge *src);
+
+/* The committer (log_commit.c). */
+void *log_committer_main(void *arg);
+/* Writes the first, empty checkpoint of a new log. */
+int log_commit_empty(tl_log *log) TL_MUST_USE;
+
+static inline void log_pieces_set(log_pieces *p, unsigned start)
+{
+	p->bits[start / 64] |= UINT64_C(1) << (start % 64);
+}
+
+static inline bool log_pieces_has(const log_pieces *p, unsigned start)
+{
+	return (p->bits[start / 64] >> (start % 64)) & 1;
+}
+
+#endif
