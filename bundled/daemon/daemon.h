@@ -13,6 +13,8 @@
 #include "translog/key.h"
 #include "translog/log.h"
 #include "bundled/blockstore.h"
+#include "bundled/ipfs.h"
+#include "bundled/pinq.h"
 
 struct daemon {
 	struct config cfg;
@@ -20,6 +22,8 @@ struct daemon {
 	tl_signer *key;
 	tl_log *log;
 	bd_blockstore *blocks;
+	bd_ipfs *ipfs;   /* NULL when no IPFS API is configured */
+	bd_pinq *pins;   /* the durable pin queue; NULL when no IPFS API is configured */
 	time_t started;
 };
 

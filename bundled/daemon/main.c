@@ -110,6 +110,28 @@ static int open_key(tl_signer **out, const struct config *cfg)
 	return 0;
 }
 
+/* Pinning never blocks startup: a node that is down now is retried by the queue's worker. */
+static int open_pinning(struct daemon *d)
+{
+	bd_ipfs_options io = { .api = d->cfg.ipfs_api };
+	bd_pinq_transport transport;
+	bd_ipfs_info info;
+	int err;
+
+	if ((err = bd_ipfs_open(&d->ipfs, &io)) != 0)
+		return err;
+	if (bd_ipfs_version(&info, d->ipfs) == 0)
+		log_at(LOG_INFO, "ipfs node", "api=\"%s\" implementation=%s version=%s", d->cfg.ipfs_api,
+			info.implementation, info.version);
+	else
+		log_at(LOG_WARN, "ipfs node not reachable; pins wait in the queue", "api=\"%s\" error=\"%s\"",
+			d->cfg.ipfs_api, tl_error_message());
+	transport = bd_pinq_transport_ipfs(d->ipfs);
+	if ((err = bd_pinq_open(&d->pins, d->db, d->blocks, &transport, NULL)) != 0)
+		return err;
+	return bd_pinq_start(d->pins);
+}
+
 static int open_state(struct daemon *d)
 {
 	const char *cfs[16];
@@ -124,6 +146,7 @@ static int open_state(struct daemon *d)
 	for (size_t i = 0; i < TL_LOG_COLUMN_FAMILY_COUNT; i++)
 		cfs[ncf++] = tl_log_column_families[i];
 	cfs[ncf++] = bd_blockstore_column_family;
+	cfs[ncf++] = bd_pinq_column_family;
 	{
 		char path[CONFIG_MAX_STRING + 8];
 
@@ -135,6 +158,8 @@ static int open_state(struct daemon *d)
 		return err;
 	if ((err = bd_blockstore_open(&d->blocks, d->db)) != 0)
 		return err;
+	if (d->cfg.ipfs_api[0] != '\0' && (err = open_pinning(d)) != 0)
+		return err;
 	if ((err = tl_signer_vkey(&vkey, d->key)) != 0)
 		return err;
 	log_at(LOG_INFO, "log open", "origin=\"%s\" size=%llu vkey=%s", tl_signer_name(d->key),
@@ -145,6 +170,11 @@ static int open_state(struct daemon *d)
 
 static void close_state(struct daemon *d)
 {
+	if (d->pins != NULL) {
+		bd_pinq_stop(d->pins);
+		bd_pinq_close(d->pins);
+	}
+	bd_ipfs_close(d->ipfs);
 	bd_blockstore_close(d->blocks);
 	tl_log_close(d->log);
 	tl_db_close(d->db);

@@ -10,6 +10,7 @@ const struct http_route daemon_routes[] = {
 	{ "GET", "/v1/log/entries/", route_log_entry },
 	{ "GET", "/v1/log/proof/inclusion", route_inclusion_proof },
 	{ "GET", "/v1/log/proof/consistency", route_consistency_proof },
+	{ "GET", "/v1/pins", route_pins },
 	{ "GET", "/ipfs/", route_ipfs_block },
 };
 

@@ -15,6 +15,9 @@ int route_log_entry(struct http_response *res, const struct http_request *req, v
 int route_inclusion_proof(struct http_response *res, const struct http_request *req, void *app);
 int route_consistency_proof(struct http_response *res, const struct http_request *req, void *app);
 
+/* routes_pins.c: the pin queue */
+int route_pins(struct http_response *res, const struct http_request *req, void *app);
+
 /* routes_ipfs.c: the trustless gateway */
 int route_ipfs_block(struct http_response *res, const struct http_request *req, void *app);
 

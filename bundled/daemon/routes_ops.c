@@ -48,6 +48,21 @@ int route_metrics(struct http_response *res, const struct http_request *req, voi
 	for (int i = 1; i < 6 && !err; i++)
 		err = tl_buf_printf(b, "bundled_http_responses_total{class=\"%dxx\"} %llu\n", i,
 			(unsigned long long)by_class[i]);
+	if (d->pins != NULL) {
+		bd_pinq_counts pc;
+
+		bd_pinq_counts_get(&pc, d->pins);
+		if (!err)
+			err = tl_buf_printf(b, "# HELP bundled_pins Items of the IPFS pin queue by state.\n"
+					       "# TYPE bundled_pins gauge\n"
+					       "bundled_pins{state=\"pending\"} %zu\nbundled_pins{state=\"pinned\"} %zu\n"
+					       "bundled_pins{state=\"failed\"} %zu\n",
+				pc.pending, pc.pinned, pc.failed);
+		METRIC("bundled_pin_attempts_failed_total", "counter", "Failed pin attempts since start.",
+			"bundled_pin_attempts_failed_total %llu", (unsigned long long)pc.attempts_failed);
+		METRIC("bundled_pin_storage_errors_total", "counter", "Pin queue steps that could not read or write the queue.",
+			"bundled_pin_storage_errors_total %llu", (unsigned long long)pc.storage_errors);
+	}
 #undef METRIC
 	return err;
 }
