@@ -369,7 +369,7 @@ static void sharing(const char *dir)
 		"new B/ver", "blk/ver");
 	for (size_t s = 0; s < NSPECS; s++)
 		print_row(specs[s], &sum[s], n - 1);
-	printf("  %-22s %46s %11zu\n", "floor: new lines only", "", ideal / (n - 1));
+	printf("  %-22s %46s %11zu\n", "floor: added lines", "", ideal / (n - 1));
 
 	if (revert_at) {
 		printf("\n  the revert %s-%s (re-adds the authority %s removed; %s is byte-identical to %s):\n",
@@ -377,7 +377,7 @@ static void sharing(const char *dir)
 			v[revert_at - 2].name);
 		for (size_t s = 0; s < NSPECS; s++)
 			print_row(specs[s], &per[revert_at][s], 1);
-		printf("  %-22s %46s %11zu\n", "floor: new lines only", "", ideal_revert);
+		printf("  %-22s %46s %11zu\n", "floor: added lines", "", ideal_revert);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(v[i].canon);
