@@ -49,6 +49,8 @@ SUPPORT_SRC := $(wildcard tests/support/*.c)
 SUITE_SRC  := $(wildcard tests/unit/*/*.c tests/integration/*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC  := $(wildcard benchmarks/bench_*.c)
+# Helpers shared by the benchmarks (not programs of their own), linked into every benchmark.
+BENCH_UTIL_SRC := $(wildcard benchmarks/util/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -136,7 +138,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(TL_SRC) $(BD_SRC)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
-$(BUILD)/bench/%: $(call obj,benchmarks/%.c) $(LIBS)
+$(BUILD)/bench/%: $(call obj,benchmarks/%.c $(BENCH_UTIL_SRC)) $(LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "bundled/bundle.h"
+#include "util/synth.h"
 
 #define RUNS 3
 
@@ -118,15 +119,9 @@ static int op_openssl_pem(const uint8_t *data, size_t len, void *ctx)
 	return n ? 0 : -1;
 }
 
-struct ders {
-	uint8_t **der;
-	size_t *len;
-	size_t n;
-};
-
 static int op_openssl_der(const uint8_t *data, size_t len, void *ctx)
 {
-	const struct ders *d = ctx;
+	const struct bench_certs *d = ctx;
 
 	(void)data;
 	(void)len;
@@ -148,42 +143,7 @@ static void report(const char *what, size_t bytes, double s)
 	printf("  %-44s %8.2f ms  %8.1f MB/s\n", what, s * 1e3, (double)bytes / s / 1e6);
 }
 
-/* A self-signed P-256 CA certificate, DER. The CAs share one key (each certificate is still
- * a distinct authority): key generation is not what is measured. */
-static int make_ca(uint8_t **der, size_t *len, int serial, EVP_PKEY *key)
-{
-	X509 *x = X509_new();
-	X509_NAME *name = X509_NAME_new();
-	X509V3_CTX v3;
-	X509_EXTENSION *ext = NULL;
-	char cn[64];
-	unsigned char *p = NULL;
-	int n, ok = 0;
-
-	snprintf(cn, sizeof(cn), "bench CA %d", serial);
-	if (!key || !x || !name || !X509_set_version(x, 2) || !ASN1_INTEGER_set(X509_get_serialNumber(x), serial) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0) ||
-	    !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), 0) || !X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365) ||
-	    !X509_set_pubkey(x, key))
-		goto out;
-	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE")) == NULL ||
-	    !X509_add_ext(x, ext, -1) || !X509_sign(x, key, EVP_sha256()))
-		goto out;
-	if ((n = i2d_X509(x, &p)) <= 0)
-		goto out;
-	*der = p;
-	*len = (size_t)n;
-	ok = 1;
-out:
-	X509_EXTENSION_free(ext);
-	X509_NAME_free(name);
-	X509_free(x);
-	return ok ? 0 : -1;
-}
-
-static void bench_bundle(const char *title, const uint8_t *data, size_t len, struct ders *ders, int reps)
+static void bench_bundle(const char *title, const uint8_t *data, size_t len, struct bench_certs *ders, int reps)
 {
 	size_t out_len = 0, certs = 0;
 	double s;
@@ -208,9 +168,8 @@ int main(void)
 	uint8_t *pem = NULL;
 	size_t pem_len = 0;
 	tl_buf doc = tl_buf_make(BD_MAX_BUNDLE_SIZE), canon = tl_buf_make(BD_MAX_BUNDLE_SIZE);
-	struct ders ders = { 0 };
+	struct bench_certs ders = { 0 };
 	bd_bundle *b = NULL;
-	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	double t0;
 
 	if (cacert == NULL)
@@ -234,36 +193,22 @@ int main(void)
 			bench_bundle("certifi, as canonical SPIFFE JSON", canon.data, canon.len, &ders, 10);
 		}
 		bd_bundle_free(cb);
-		for (size_t i = 0; i < ders.n; i++)
-			free(ders.der[i]);
-		free(ders.der);
-		free(ders.len);
-		memset(&ders, 0, sizeof(ders));
+		bench_certs_free(&ders);
 		tl_buf_reset(&canon);
 		free(pem);
 	} else {
 		printf("certifi: %s not found, skipped (set BENCH_CACERT)\n", cacert);
 	}
 
-	/* ~10 MB: P-256 CAs until the canonical document passes 10 MB (each line holds the
-	 * base64 DER and ~160 bytes of key members), read in one go from concatenated DER. */
+	/* ~10 MB of P-256 CAs, read in one go from concatenated DER. */
 	t0 = now_s();
-	if (key == NULL)
+	if (bench_synth_cas(&ders, 10u * 1000 * 1000) != 0) {
+		fprintf(stderr, "bench: cannot build the CAs\n");
 		return 1;
-	for (size_t estimate = 0; estimate < 10u * 1000 * 1000;) {
-		uint8_t *der;
-		size_t len;
-
-		if (make_ca(&der, &len, (int)ders.n + 1, key) != 0 || tl_buf_append(&doc, der, len) != 0) {
-			fprintf(stderr, "bench: cannot build a CA\n");
-			return 1;
-		}
-		ders.der = realloc(ders.der, (ders.n + 1) * sizeof(*ders.der));
-		ders.len = realloc(ders.len, (ders.n + 1) * sizeof(*ders.len));
-		ders.der[ders.n] = der;
-		ders.len[ders.n++] = len;
-		estimate += (len + 2) / 3 * 4 + 150;
 	}
+	for (size_t i = 0; i < ders.n; i++)
+		if (tl_buf_append(&doc, ders.der[i], ders.len[i]) != 0)
+			return 1;
 	if (bd_bundle_parse_der(&b, doc.data, doc.len, NULL) != 0) {
 		fprintf(stderr, "bench: %s\n", tl_error_message());
 		return 1;
@@ -279,12 +224,8 @@ int main(void)
 	if (bd_bundle_write_pem(&doc, b) != 0)
 		return 1;
 	bench_bundle("the same authorities as PEM", doc.data, doc.len, &ders, 1);
-	for (size_t i = 0; i < ders.n; i++)
-		OPENSSL_free(ders.der[i]);
-	free(ders.der);
-	free(ders.len);
+	bench_certs_free(&ders);
 	bd_bundle_free(b);
-	EVP_PKEY_free(key);
 	tl_buf_free(&doc);
 	tl_buf_free(&canon);
 	return 0;

@@ -2,13 +2,10 @@
  * Runs the built bundlectl (keygen and the verify-* commands) as a user would, and checks
  * exit codes (0 valid, 1 invalid, 2 usage/I-O), stdout and the one-line reason on stderr.
  *
- * The binary is $BUNDLECTL if set, else <build dir>/bin/bundlectl where <build dir> is the
- * directory above the running test binary (build/tests/run-tests -> build/bin/bundlectl,
- * build/san/tests/run-tests -> build/san/bin/bundlectl), so sanitizer runs test the
- * sanitizer build.
+ * The binary is tu_bin_path("bundlectl"): build/bin/bundlectl beside build/tests/run-tests,
+ * build/san/bin/bundlectl in sanitizer runs, so sanitizer runs test the sanitizer build.
  */
 #include <check.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/key.h"
@@ -27,25 +25,8 @@
 #define LOG_VKEY "example.com/bundled-test-log+578f23ed+AYQ+XzXUM6TwIx9igtXABvZIAmN07ox3x/NnJXJmWKrp"
 #define WITNESS_VKEY "example.com/bundled-test-witness+00843002+BD2l4TXW4D+lkTCSIwiKzeqe9UxkFrBFcwDHyP7Dn+33"
 
-static char cli[PATH_MAX];
 static char *dir;
 static char *out_text, *err_text;
-
-static const char *bundlectl(void)
-{
-	const char *env = getenv("BUNDLECTL");
-	char self[PATH_MAX];
-	ssize_t n;
-
-	if (env && env[0])
-		return env;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	ck_assert_int_gt(n, 0);
-	self[n] = '\0';
-	/* <build>/tests/run-tests */
-	snprintf(cli, sizeof(cli), "%s/bin/bundlectl", dirname(dirname(self)));
-	return cli;
-}
 
 static void setup(void)
 {
@@ -78,16 +59,18 @@ static char *slurp(const char *name)
 static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int run(const char *fmt, ...)
 {
+	const char *bin = tu_bin_path("bundlectl");
 	char args[8192];
 	va_list ap;
 	int status;
 
+	ck_assert_ptr_nonnull(bin);
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
 	free(out_text);
 	free(err_text);
-	status = tu_system("cd '%s' && '%s' %s >'%s/stdout' 2>'%s/stderr'", tu_source_path(""), bundlectl(), args, dir, dir);
+	status = tu_system("cd '%s' && '%s' %s >'%s/stdout' 2>'%s/stderr'", tu_source_path(""), bin, args, dir, dir);
 	out_text = slurp("stdout");
 	err_text = slurp("stderr");
 	return status;
