@@ -17,7 +17,7 @@
 #include "bundled/chunker.h"
 #include "bundled/cid.h"
 #include "bundled/dag.h"
-#include "daemon.h"
+#include "testdaemon.h"
 #include "testutil.h"
 
 #define VB "tests/vectors/bundle/"

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "testdaemon.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/key.h"
