@@ -5,10 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-make -j"$(nproc)" WERROR=1 all
+make --no-print-directory -j"$(nproc)" WERROR=1 all
 if [ -x tests/ipfs/ipfs-node.sh ]; then
   eval "$(tests/ipfs/ipfs-node.sh start)"
   trap 'tests/ipfs/ipfs-node.sh stop' EXIT
 fi
 tests/schema/validate.sh --install
-make -j"$(nproc)" WERROR=1 unit
+make --no-print-directory -j"$(nproc)" WERROR=1 unit
