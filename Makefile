@@ -65,7 +65,7 @@ BENCHES := $(patsubst benchmarks/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 LIBS    := $(BD_LIB) $(TL_LIB)
 PCS     := $(BUILD)/lib/pkgconfig/translog.pc $(BUILD)/lib/pkgconfig/bundled.pc
 
-.PHONY: all test unit fuzz fuzz-run bench install clean run
+.PHONY: all test unit headers fuzz fuzz-run bench install clean run
 # Keep every object: fuzz-replay and bench objects would otherwise count as intermediate.
 .SECONDARY:
 all: $(LIBS) $(PCS) $(if $(DAEMON_SRC),$(DAEMON)) $(if $(CLI_SRC),$(CLI))
@@ -143,7 +143,16 @@ $(BUILD)/bench/%: $(call obj,benchmarks/%.c $(BENCH_UTIL_SRC)) $(LIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-unit: all $(TESTS) $(REPLAY)
+# Every public header compiles on its own, strictly: users include them one at a time.
+PUBLIC_HEADERS := $(wildcard translog/include/translog/*.h bundled/include/bundled/*.h)
+headers:
+	@for h in $(PUBLIC_HEADERS); do \
+	  printf '#include "%s"\n' "$${h#*/include/}" | \
+	    $(CC) -std=c11 -pedantic -Wall -Wextra -Werror $(INCLUDES) $(PKG_CFLAGS) -fsyntax-only -x c - || \
+	    { echo "headers: $$h does not compile on its own" >&2; exit 1; }; done
+	@echo "headers: $(words $(PUBLIC_HEADERS)) public headers compile on their own"
+
+unit: all headers $(TESTS) $(REPLAY)
 	BUILD=$(BUILD) ./scripts/replay-corpora.sh
 	$(TESTS)
 
