@@ -14,6 +14,7 @@
 
 #include "testdaemon.h"
 #include "testrun.h"
+#include "testnotes.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/key.h"
@@ -191,22 +192,10 @@ START_TEST(verify_checkpoint)
 }
 END_TEST
 
-static tl_signer *vector_log_key(void)
-{
-	size_t len;
-	uint8_t *text = tu_read_file(tu_source_path(V "log.key"), &len);
-	tl_signer *s = NULL;
-
-	ck_assert_ptr_nonnull(text);
-	ck_assert_int_eq(tl_signer_parse(&s, (char *)text, len), 0);
-	free(text);
-	return s;
-}
-
 /* Writes a checkpoint of the vectors' log, signed by its key, to the temp dir. */
 static void write_checkpoint(const char *name, uint64_t size, uint8_t root_byte)
 {
-	tl_signer *s = vector_log_key();
+	tl_signer *s = tu_notes_signer("log.key");
 	tl_buf note = tl_buf_make(TL_NOTE_MAX_SIZE);
 	tl_checkpoint cp;
 
