@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdio.h>
 
+#include "bundled/chunker.h"
 #include "testutil.h"
 #include "translog/bytes.h"
 #include "translog/error.h"
@@ -25,4 +26,14 @@ char *tu_bundle_canonical(const bd_bundle *b)
 
 	ck_assert_msg(bd_bundle_write_canonical(&out, b) == 0, "%s", tl_error_message());
 	return (char *)tl_buf_detach(&out, NULL);
+}
+
+bd_dag *tu_dag_build(const void *data, size_t len, const char *spec)
+{
+	bd_chunker c;
+	bd_dag *dag = NULL;
+
+	ck_assert_int_eq(bd_chunker_parse(&c, spec), 0);
+	ck_assert_msg(bd_dag_build(&dag, data, len, &c) == 0, "%s", tl_error_message());
+	return dag;
 }
