@@ -28,6 +28,14 @@ char *tu_bundle_canonical(const bd_bundle *b)
 	return (char *)tl_buf_detach(&out, NULL);
 }
 
+void tu_assert_cid_text(const bd_cid *cid, const char *want)
+{
+	char text[BD_CID_TEXT_MAX];
+
+	ck_assert_int_eq(bd_cid_format(text, sizeof(text), cid), 0);
+	ck_assert_str_eq(text, want);
+}
+
 bd_dag *tu_dag_build(const void *data, size_t len, const char *spec)
 {
 	bd_chunker c;
