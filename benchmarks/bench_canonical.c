@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 #include <openssl/bio.h>
@@ -22,17 +21,10 @@
 #include <openssl/x509v3.h>
 
 #include "bundled/bundle.h"
+#include "util/clock.h"
 #include "util/synth.h"
 
 #define RUNS 3
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint8_t *read_file(const char *path, size_t *len)
 {
@@ -58,15 +50,15 @@ static double best_of(op_fn op, const uint8_t *data, size_t len, void *ctx, int 
 	double best = 1e9;
 
 	for (int r = 0; r < RUNS; r++) {
-		double t0 = now_s();
+		double t0 = bench_now_s();
 
 		for (int i = 0; i < reps; i++)
 			if (op(data, len, ctx) != 0) {
 				fprintf(stderr, "bench: operation failed: %s\n", tl_error_message());
 				exit(1);
 			}
-		if ((now_s() - t0) / reps < best)
-			best = (now_s() - t0) / reps;
+		if ((bench_now_s() - t0) / reps < best)
+			best = (bench_now_s() - t0) / reps;
 	}
 	return best;
 }
@@ -201,7 +193,7 @@ int main(void)
 	}
 
 	/* ~10 MB of P-256 CAs, read in one go from concatenated DER. */
-	t0 = now_s();
+	t0 = bench_now_s();
 	if (bench_synth_cas(&ders, 10u * 1000 * 1000) != 0) {
 		fprintf(stderr, "bench: cannot build the CAs\n");
 		return 1;
@@ -218,7 +210,7 @@ int main(void)
 	tl_buf_reset(&canon);
 	if (bd_bundle_write_canonical(&canon, b) != 0 || tl_buf_append(&doc, canon.data, canon.len) != 0)
 		return 1;
-	printf("(built %zu synthetic CAs in %.1f s)\n", bd_bundle_count(b), now_s() - t0);
+	printf("(built %zu synthetic CAs in %.1f s)\n", bd_bundle_count(b), bench_now_s() - t0);
 	bench_bundle("10 MB synthetic SPIFFE bundle (JSON)", doc.data, doc.len, &ders, 1);
 	tl_buf_reset(&doc);
 	if (bd_bundle_write_pem(&doc, b) != 0)

@@ -16,25 +16,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bundled/bundle.h"
 #include "bundled/chunker.h"
 #include "bundled/dag.h"
 #include "translog/hash.h"
+#include "util/clock.h"
 #include "util/synth.h"
 
 static const char *const specs[] = { "lines", "size-4096", "size-262144" };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
 #define MAX_VERSIONS 256
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what)
 {
@@ -76,7 +68,7 @@ static void canonicalise(tl_buf *out, const uint8_t *data, size_t len, size_t *c
 
 static void keep_best(double *best, double t0)
 {
-	double t = now() - t0;
+	double t = bench_now_s() - t0;
 
 	if (t < *best)
 		*best = t;
@@ -99,23 +91,23 @@ static void throughput(const char *label, const uint8_t *in, size_t in_len, int 
 		t_cut[s] = t_dag[s] = t_all[s] = 1e9;
 	}
 	for (int r = 0; r < reps; r++) {
-		double t0 = now();
+		double t0 = bench_now_s();
 
 		canonicalise(&canon, in, in_len, &count);
 		keep_best(&t_canon, t0);
-		t0 = now();
+		t0 = bench_now_s();
 		tl_sha256(&h, canon.data, canon.len);
 		keep_best(&t_sha, t0);
 		for (size_t s = 0; s < NSPECS; s++) {
 			bd_dag *dag = NULL;
 
-			t0 = now();
+			t0 = bench_now_s();
 			leaves[s] = max_leaf[s] = 0;
 			for (size_t off = 0, k; off < canon.len; off += k, leaves[s]++)
 				if ((k = bd_chunker_next(&c[s], canon.data + off, canon.len - off)) > max_leaf[s])
 					max_leaf[s] = k;
 			keep_best(&t_cut[s], t0);
-			t0 = now();
+			t0 = bench_now_s();
 			if (bd_dag_build(&dag, canon.data, canon.len, &c[s]) != 0)
 				die("bd_dag_build");
 			keep_best(&t_dag[s], t0);
@@ -125,7 +117,7 @@ static void throughput(const char *label, const uint8_t *in, size_t in_len, int 
 			bd_dag_free(dag);
 			dag = NULL;
 			/* The whole pipeline timed as one: what a publisher does with a submitted bundle. */
-			t0 = now();
+			t0 = bench_now_s();
 			canonicalise(&canon, in, in_len, NULL);
 			if (bd_dag_build(&dag, canon.data, canon.len, &c[s]) != 0)
 				die("bd_dag_build");
@@ -296,7 +288,7 @@ static void sharing(const char *dir)
 	qsort(names, n, sizeof(*names), cmp_str);
 	if ((v = calloc(n, sizeof(*v))) == NULL)
 		abort();
-	t0 = now();
+	t0 = bench_now_s();
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
 		size_t len;
@@ -316,7 +308,7 @@ static void sharing(const char *dir)
 			revert_at = i;
 	}
 	printf("\nsharing: %zu consecutive pairs of %zu versions in %s, canonicalised (%.2f s for all %zu)\n", n - 1, n,
-		dir, now() - t0, n);
+		dir, bench_now_s() - t0, n);
 
 	memset(sum, 0, sizeof(sum));
 	for (size_t s = 0; s < NSPECS; s++) {
@@ -414,7 +406,7 @@ int main(int argc, char **argv)
 	char *path = newest(dir);
 	struct bench_certs cas = { 0 };
 	tl_buf der = tl_buf_make(BD_MAX_BUNDLE_SIZE), canon = tl_buf_make(BD_MAX_BUNDLE_SIZE);
-	double t0 = now();
+	double t0 = bench_now_s();
 
 	printf("bench_chunking: parse + canonicalise + chunk + CID + UnixFS DAG, on canonical bundles\n");
 	if (path != NULL) {
@@ -437,7 +429,7 @@ int main(int argc, char **argv)
 
 	/* ~10 MB canonical bundle: the CAs as concatenated DER, read and written canonical. */
 	{
-		double t1 = now();
+		double t1 = bench_now_s();
 		bd_bundle *b = NULL;
 
 		if (bench_synth_cas(&cas, 10u * 1000 * 1000) != 0)
@@ -449,7 +441,7 @@ int main(int argc, char **argv)
 		if (bd_bundle_parse_der(&b, der.data, der.len, NULL) != 0 || bd_bundle_write_canonical(&canon, b) != 0)
 			die("synthetic bundle");
 		bd_bundle_free(b);
-		printf("\n(built %zu synthetic CAs in %.1f s)", cas.n, now() - t1);
+		printf("\n(built %zu synthetic CAs in %.1f s)", cas.n, bench_now_s() - t1);
 		throughput("10 MB synthetic (canonical SPIFFE JSON)", canon.data, canon.len, 2);
 		bench_certs_free(&cas);
 	}
@@ -457,6 +449,6 @@ int main(int argc, char **argv)
 	tl_buf_free(&canon);
 
 	sharing(dir);
-	printf("\ntotal run time %.1f s\n", now() - t0);
+	printf("\ntotal run time %.1f s\n", bench_now_s() - t0);
 	return 0;
 }

@@ -20,14 +20,7 @@
 #include "translog/key.h"
 #include "translog/log.h"
 #include "translog/proof.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "util/clock.h"
 
 static void die(const char *what)
 {
@@ -153,7 +146,7 @@ static void *appender_main(void *arg)
 
 	if (!bufs || !ptrs || !lens)
 		exit(1);
-	while (now_s() < a->until) {
+	while (bench_now_s() < a->until) {
 		for (size_t k = 0; k < a->per_call; k++) {
 			fill_entry(bufs[k], ENTRY, seq++, a->id);
 			ptrs[k] = bufs[k];
@@ -175,7 +168,7 @@ static void throughput(tl_log *log, const char *label, unsigned threads, size_t 
 	pthread_t th[64];
 	struct tl_log_stats before, after;
 	uint64_t total = 0;
-	double t0 = now_s(), t1;
+	double t0 = bench_now_s(), t1;
 
 	tl_log_stats(&before, log);
 	for (unsigned t = 0; t < threads; t++) {
@@ -186,7 +179,7 @@ static void throughput(tl_log *log, const char *label, unsigned threads, size_t 
 		pthread_join(th[t], NULL);
 		total += a[t].done;
 	}
-	t1 = now_s();
+	t1 = bench_now_s();
 	tl_log_stats(&after, log);
 	{
 		uint64_t commits = after.commits - before.commits;
@@ -210,7 +203,7 @@ struct paced {
 
 static void sleep_until(double t)
 {
-	double d = t - now_s();
+	double d = t - bench_now_s();
 
 	if (d > 0) {
 		struct timespec ts = { (time_t)d, (long)((d - (double)(time_t)d) * 1e9) };
@@ -235,7 +228,7 @@ static void *paced_main(void *arg)
 		fill_entry(e, sizeof(e), k, 999);
 		if (tl_log_append(&idx, p->log, e, sizeof(e)) != 0)
 			die("append");
-		p->lat[k] = now_s() - due;
+		p->lat[k] = bench_now_s() - due;
 	}
 	return NULL;
 }
@@ -254,7 +247,7 @@ static void latency(tl_log *log, double rate, double seconds)
 	double *lat = calloc(count, sizeof(double));
 	struct paced p[THREADS];
 	pthread_t th[THREADS];
-	double start = now_s() + 0.05;
+	double start = bench_now_s() + 0.05;
 	double sum = 0;
 
 	for (unsigned t = 0; t < THREADS; t++) {
@@ -320,18 +313,18 @@ static void proofs(tl_log *log, uint64_t size, size_t reps)
 	for (size_t r = 0; r < reps; r++) {
 		uint64_t i = rnd64(&s) % size;
 
-		t = now_s();
+		t = bench_now_s();
 		if (tl_log_prove_inclusion(proof, &n, log, i, size) != 0)
 			die("inclusion proof");
-		each[r] = now_s() - t;
+		each[r] = bench_now_s() - t;
 		gen_inc += each[r];
 		hashes += n;
 		if (tl_log_node(&leaf, log, 0, i) != 0)
 			die("leaf");
-		t = now_s();
+		t = bench_now_s();
 		if (tl_verify_inclusion(&leaf, i, size, proof, n, &root) != 0)
 			die("inclusion proof does not verify");
-		ver_inc += now_s() - t;
+		ver_inc += bench_now_s() - t;
 	}
 	qsort(each, reps, sizeof(double), cmp_double);
 	printf("    %zu random proofs of each kind, real stored log, tiles read from RocksDB:\n", reps);
@@ -344,16 +337,16 @@ static void proofs(tl_log *log, uint64_t size, size_t reps)
 
 		if (tl_log_root(&old_root, log, old) != 0)
 			die("old root");
-		t = now_s();
+		t = bench_now_s();
 		if (tl_log_prove_consistency(proof, &n, log, old, size) != 0)
 			die("consistency proof");
-		each[r] = now_s() - t;
+		each[r] = bench_now_s() - t;
 		gen_con += each[r];
 		hashes += n;
-		t = now_s();
+		t = bench_now_s();
 		if (tl_verify_consistency(old, size, proof, n, &old_root, &root) != 0)
 			die("consistency proof does not verify");
-		ver_con += now_s() - t;
+		ver_con += bench_now_s() - t;
 	}
 	qsort(each, reps, sizeof(double), cmp_double);
 	printf("    consistency generate %6.2f us mean  (p50 %.2f, p99 %.2f)   verify %6.2f us   %.1f hashes\n",
@@ -411,13 +404,13 @@ int main(int argc, char **argv)
 proofs:
 	printf("proofs (aim: generation < 20 us):\n");
 	bl_open(&b, base, "proofs", key);
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (int i = 0; i < 2; i++) {
 		uint64_t size = (uint64_t)((double)sizes[i] * scale);
 		double t;
 
 		grow(b.log, size);
-		t = now_s() - t0;
+		t = bench_now_s() - t0;
 		printf("  built %llu leaves of %d bytes in %.1f s (%.0f appends/s at batch %d)\n",
 			(unsigned long long)size, SMALL_ENTRY, t, (double)size / t, BUILD_CALL);
 		printf("  %llu leaves, just built (RocksDB still flushing and compacting):\n", (unsigned long long)size);

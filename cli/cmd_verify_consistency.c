@@ -10,9 +10,9 @@
 #include "cli.h"
 #include "translog/checkpoint.h"
 #include "translog/hash.h"
-#include "translog/key.h"
 #include "translog/proof.h"
 #include "translog/tlog_proof.h"
+#include "verify_keys.h"
 
 #define CMD "verify-consistency"
 
@@ -43,11 +43,11 @@ static int open_checkpoint(tl_checkpoint *cp, const char *path, const tl_verifie
 
 static int run(int argc, char **argv)
 {
-	const char *vkey = NULL, *vkey_file = NULL, *files[3];
-	size_t n_files = 0, key_len = 0, proof_len = 0, n_hashes = 0;
-	uint8_t *key_text = NULL, *proof_text = NULL;
+	const char *files[3];
+	struct cli_keys keys = { 0 };
+	size_t n_files = 0, proof_len = 0, n_hashes = 0;
+	uint8_t *proof_text = NULL;
 	tl_hash hashes[TL_TLOG_PROOF_MAX_HASHES];
-	tl_verifier *log_key = NULL;
 	tl_checkpoint old_cp, new_cp;
 	int rc = CLI_USAGE, err;
 
@@ -56,10 +56,9 @@ static int run(int argc, char **argv)
 		return CLI_OK;
 	}
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--vkey") == 0 && i + 1 < argc) {
-			vkey = argv[++i];
-		} else if (strcmp(argv[i], "--vkey-file") == 0 && i + 1 < argc) {
-			vkey_file = argv[++i];
+		if ((rc = cli_keys_take_option(&keys, CMD, CLI_KEYS_LOG_ONLY, argc, argv, &i)) != CLI_KEYS_NOT_OURS) {
+			if (rc != CLI_OK)
+				return rc;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "bundlectl " CMD ": unknown option '%s'\n%s", argv[i], usage_text);
 			return CLI_USAGE;
@@ -70,29 +69,14 @@ static int run(int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
-	if (n_files != 3 || (vkey == NULL) == (vkey_file == NULL)) {
+	if (n_files != 3 || !cli_keys_have_log_key(&keys)) {
 		fprintf(stderr, "bundlectl " CMD ": two checkpoints, a proof file and exactly one of --vkey or --vkey-file are required\n%s",
 			usage_text);
 		return CLI_USAGE;
 	}
-	if (vkey_file != NULL) {
-		if ((rc = cli_read_file(&key_text, &key_len, vkey_file, TL_MAX_KEY_TEXT + 1)) != CLI_OK)
-			goto out;
-		vkey = (const char *)key_text;
-	} else {
-		key_len = strlen(vkey);
-	}
-	rc = CLI_USAGE;
-	if (tl_verifier_parse(&log_key, vkey, key_len) != 0) {
-		fprintf(stderr, "bundlectl " CMD ": %s\n", tl_error_message());
-		goto out;
-	}
-	if (tl_verifier_type(log_key) != TL_KEY_TYPE_ED25519) {
-		fprintf(stderr, "bundlectl " CMD ": the log key must be an Ed25519 (type 0x01) key\n");
-		goto out;
-	}
-	if ((rc = open_checkpoint(&old_cp, files[0], log_key, "old")) != CLI_OK ||
-	    (rc = open_checkpoint(&new_cp, files[1], log_key, "new")) != CLI_OK ||
+	if ((rc = cli_keys_load(&keys, CMD)) != CLI_OK ||
+	    (rc = open_checkpoint(&old_cp, files[0], keys.log_key, "old")) != CLI_OK ||
+	    (rc = open_checkpoint(&new_cp, files[1], keys.log_key, "new")) != CLI_OK ||
 	    (rc = cli_read_file(&proof_text, &proof_len, files[2], CLI_MAX_FILE)) != CLI_OK)
 		goto out;
 	if ((err = tl_tlog_proof_read_hashes(hashes, TL_TLOG_PROOF_MAX_HASHES, &n_hashes, proof_text, proof_len)) != 0) {
@@ -126,9 +110,8 @@ static int run(int argc, char **argv)
 	printf("ok: %s size %" PRIu64 " is consistent with size %" PRIu64 "\n", new_cp.origin, old_cp.size, new_cp.size);
 	rc = CLI_OK;
 out:
-	free(key_text);
 	free(proof_text);
-	tl_verifier_free(log_key);
+	cli_keys_free(&keys);
 	return rc;
 }
 

@@ -411,13 +411,31 @@ int bd_pinq_enqueue(bd_pinq *q, const bd_cid *root)
 	return err;
 }
 
-struct collect {
-	bd_pinq *q;
-	uint64_t now;
-	uint64_t max_due;
+/* Roots gathered during a scan, acted on after it. */
+struct root_list {
 	bd_cid *roots;
 	size_t n, alloc;
-	int failed_only;
+};
+
+/* Makes room for roots[n]; the caller fills it and counts it. */
+static int root_list_reserve_one(struct root_list *l)
+{
+	size_t na;
+	bd_cid *r;
+
+	if (l->n < l->alloc)
+		return 0;
+	na = l->alloc ? l->alloc * 2 : 16;
+	if ((r = realloc(l->roots, na * sizeof(*r))) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	l->roots = r;
+	l->alloc = na;
+	return 0;
+}
+
+struct collect {
+	uint64_t now;
+	struct root_list due;
 };
 
 static int collect_due(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
@@ -434,18 +452,11 @@ static int collect_due(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v,
 		when = when << 8 | k[1 + i];
 	if (when > c->now)
 		return 1;
-	if (c->n == c->alloc) {
-		size_t na = c->alloc ? c->alloc * 2 : 16;
-		bd_cid *r = realloc(c->roots, na * sizeof(*r));
-
-		if (r == NULL)
-			return tl_error_set(TL_E_NOMEM, "out of memory");
-		c->roots = r;
-		c->alloc = na;
-	}
-	if ((err = bd_cid_from_bytes(&c->roots[c->n], k + 9, kl - 9)) != 0)
+	if ((err = root_list_reserve_one(&c->due)) != 0)
+		return err;
+	if ((err = bd_cid_from_bytes(&c->due.roots[c->due.n], k + 9, kl - 9)) != 0)
 		return tl_error_wrap(TL_E_IO, "pin queue: bad due key");
-	c->n++;
+	c->due.n++;
 	return 0;
 }
 
@@ -644,18 +655,17 @@ int bd_pinq_run_once(bd_pinq *q, uint64_t now_ms, size_t *attempted)
 	int err, one;
 
 	memset(&c, 0, sizeof(c));
-	c.q = q;
 	c.now = now_ms;
 	pthread_mutex_lock(&q->run_lock);
 	err = scan(q, 'd', collect_due, &c);
 	if (err == 1)
 		err = 0;
-	for (size_t i = 0; err == 0 && i < c.n; i++) {
-		if ((err = attempt(q, &c.roots[i], now_ms, &one)) == 0)
+	for (size_t i = 0; err == 0 && i < c.due.n; i++) {
+		if ((err = attempt(q, &c.due.roots[i], now_ms, &one)) == 0)
 			tried += (size_t)one;
 	}
 	pthread_mutex_unlock(&q->run_lock);
-	free(c.roots);
+	free(c.due.roots);
 	if (err != 0) {
 		pthread_mutex_lock(&q->lock);
 		q->counts.storage_errors++;
@@ -764,14 +774,9 @@ void bd_pinq_stop(bd_pinq *q)
 	}
 }
 
-struct collect_failed {
-	bd_cid *roots;
-	size_t n, alloc;
-};
-
 static int collect_failed(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
-	struct collect_failed *c = ctx;
+	struct root_list *failed = ctx;
 	bd_pinq_item it;
 	int err;
 
@@ -779,22 +784,15 @@ static int collect_failed(void *ctx, const uint8_t *k, size_t kl, const uint8_t 
 		return err;
 	if (it.state != BD_PIN_FAILED)
 		return 0;
-	if (c->n == c->alloc) {
-		size_t na = c->alloc ? c->alloc * 2 : 16;
-		bd_cid *r = realloc(c->roots, na * sizeof(*r));
-
-		if (r == NULL)
-			return tl_error_set(TL_E_NOMEM, "out of memory");
-		c->roots = r;
-		c->alloc = na;
-	}
-	c->roots[c->n++] = it.root;
+	if ((err = root_list_reserve_one(failed)) != 0)
+		return err;
+	failed->roots[failed->n++] = it.root;
 	return 0;
 }
 
 int bd_pinq_retry_failed(bd_pinq *q, size_t *count)
 {
-	struct collect_failed c = { NULL, 0, 0 };
+	struct root_list c = { NULL, 0, 0 };
 	uint64_t now = q->opts.clock(q->opts.clock_ctx);
 	size_t done = 0;
 	int err;

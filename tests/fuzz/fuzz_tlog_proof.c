@@ -10,19 +10,13 @@
 #include "translog/hash.h"
 #include "translog/key.h"
 #include "translog/tlog_proof.h"
+#include "vector_keys.h"
 
 static tl_verifier *log_key;
 
 static void setup(void)
 {
-	tl_signer *s = NULL;
-	tl_hash seed;
-
-	tl_sha256(&seed, "bundled test log key", strlen("bundled test log key"));
-	if (tl_signer_from_seed(&s, "example.com/bundled-test-log", TL_KEY_TYPE_ED25519, seed.b) != 0 ||
-	    tl_verifier_from_signer(&log_key, s) != 0)
-		abort();
-	tl_signer_free(s);
+	log_key = vector_log_verifier();
 }
 
 static void check_proof(const uint8_t *data, size_t size)

@@ -15,6 +15,7 @@
 #include "bundled/blockstore.h"
 #include "bundled/ipfs.h"
 #include "bundled/pinq.h"
+#include "testbundle.h"
 #include "testutil.h"
 
 static bd_ipfs *client(long connect_ms, long total_ms)
@@ -48,16 +49,6 @@ static uint8_t *bundle_like(size_t *len, unsigned keys, unsigned seed)
 	n += (size_t)snprintf(t + n, cap - n, "]}\n");
 	*len = n;
 	return (uint8_t *)t;
-}
-
-static bd_dag *build(const uint8_t *data, size_t len, const char *spec)
-{
-	bd_chunker c;
-	bd_dag *dag = NULL;
-
-	ck_assert_int_eq(bd_chunker_parse(&c, spec), 0);
-	ck_assert_msg(bd_dag_build(&dag, data, len, &c) == 0, "%s", tl_error_message());
-	return dag;
 }
 
 static void assert_cats_to(bd_ipfs *c, const bd_cid *root, const uint8_t *data, size_t len)
@@ -96,7 +87,7 @@ static void round_trip(const char *spec, unsigned keys, unsigned seed, size_t mi
 	bd_ipfs *c = client(2000, 20000);
 	size_t len;
 	uint8_t *data = bundle_like(&len, keys, seed);
-	bd_dag *dag = build(data, len, spec);
+	bd_dag *dag = tu_dag_build(data, len, spec);
 	const bd_cid *root = bd_dag_root(dag);
 	bd_chunker ch;
 
@@ -161,7 +152,7 @@ START_TEST(one_leaf_files_and_the_empty_file)
 
 	for (size_t i = 0; i < 2; i++) {
 		size_t len = strlen(texts[i]);
-		bd_dag *dag = build((const uint8_t *)texts[i], len, "size-1024");
+		bd_dag *dag = tu_dag_build((const uint8_t *)texts[i], len, "size-1024");
 		bd_chunker ch;
 		bd_cid theirs;
 
@@ -263,7 +254,7 @@ START_TEST(the_queue_survives_a_node_outage_and_a_restart)
 	queue_open(&e);
 	for (int i = 0; i < 3; i++) {
 		data[i] = bundle_like(&len[i], 250, 100 + (unsigned)i);
-		dags[i] = build(data[i], len[i], specs[i]);
+		dags[i] = tu_dag_build(data[i], len[i], specs[i]);
 		ck_assert_int_eq(bd_blockstore_put_dag(e.bs, dags[i]), 0);
 	}
 

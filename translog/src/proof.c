@@ -161,6 +161,17 @@ fail:
 	return tl_error_wrap(rc, "consistency proof from %" PRIu64 " to %" PRIu64, old_size, size);
 }
 
+/* The verifiers' walk up from a node (fn) of the tree whose last node is sn (RFC 9162
+ * §2.1.3.2, §2.1.4.2): where the path meets the right edge as a left child it has no right
+ * sibling, so those levels hash nothing. Climbs until fn is a right child or the root. */
+static void skip_levels_without_sibling(uint64_t *fn, uint64_t *sn)
+{
+	while (!(*fn & 1) && *fn != 0) {
+		*fn >>= 1;
+		*sn >>= 1;
+	}
+}
+
 int tl_verify_inclusion(const tl_hash *leaf_hash, uint64_t index, uint64_t size,
 		const tl_hash *proof, size_t n, const tl_hash *root)
 {
@@ -178,8 +189,7 @@ int tl_verify_inclusion(const tl_hash *leaf_hash, uint64_t index, uint64_t size,
 	if (n != want)
 		return tl_error_set(TL_E_INPUT, "inclusion proof: %zu hashes given, leaf %" PRIu64
 				" of tree %" PRIu64 " needs %zu", n, index, size, want);
-	/* RFC 9162 §2.1.3.2: fn walks the leaf's path, sn the right edge; where they meet, the
-	 * path has no right sibling and levels are skipped. */
+	/* RFC 9162 §2.1.3.2: fn walks the leaf's path, sn the right edge. */
 	fn = index;
 	sn = size - 1;
 	r = *leaf_hash;
@@ -188,11 +198,7 @@ int tl_verify_inclusion(const tl_hash *leaf_hash, uint64_t index, uint64_t size,
 			return tl_error_set(TL_E_UNAUTHORIZED, "inclusion proof: hash %zu is past the root", i);
 		if ((fn & 1) || fn == sn) {
 			tl_hash_node(&r, &proof[i], &r);
-			if (!(fn & 1))
-				while (!(fn & 1) && fn != 0) {
-					fn >>= 1;
-					sn >>= 1;
-				}
+			skip_levels_without_sibling(&fn, &sn);
 		} else {
 			tl_hash_node(&r, &r, &proof[i]);
 		}
@@ -259,11 +265,7 @@ int tl_verify_consistency(uint64_t old_size, uint64_t size, const tl_hash *proof
 		if ((fn & 1) || fn == sn) {
 			tl_hash_node(&fr, &proof[i], &fr);
 			tl_hash_node(&sr, &proof[i], &sr);
-			if (!(fn & 1))
-				while (!(fn & 1) && fn != 0) {
-					fn >>= 1;
-					sn >>= 1;
-				}
+			skip_levels_without_sibling(&fn, &sn);
 		} else {
 			tl_hash_node(&sr, &sr, &proof[i]);
 		}

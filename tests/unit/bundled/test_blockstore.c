@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bundled/blockstore.h"
+#include "testbundle.h"
 #include "testutil.h"
 
 static char *dir;
@@ -43,16 +44,6 @@ static uint64_t lcg(uint64_t *x)
 {
 	*x = *x * 6364136223846793005u + 1442695040888963407u;
 	return *x;
-}
-
-static bd_dag *build(const uint8_t *data, size_t len, const char *spec)
-{
-	bd_chunker c;
-	bd_dag *dag = NULL;
-
-	ck_assert_int_eq(bd_chunker_parse(&c, spec), 0);
-	ck_assert_int_eq(bd_dag_build(&dag, data, len, &c), 0);
-	return dag;
 }
 
 static void assert_cats_to(const bd_cid *root, const uint8_t *data, size_t len)
@@ -129,7 +120,7 @@ START_TEST(get_detects_corruption)
 
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(lcg(&x) >> 56);
-	dag = build(data, sizeof(data), "size-1000");
+	dag = tu_dag_build(data, sizeof(data), "size-1000");
 	ck_assert_int_eq(bd_blockstore_put_dag(bs, dag), 0);
 	assert_cats_to(bd_dag_root(dag), data, sizeof(data));
 	/* Flip the stored bytes of the middle leaf behind the store's back. */
@@ -158,7 +149,7 @@ START_TEST(cat_multi_level_dags_and_reopen)
 	ck_assert_ptr_nonnull(data);
 	for (size_t i = 0; i < len; i++)
 		data[i] = (uint8_t)(lcg(&x) >> 56);
-	dag = build(data, len, "size-4");
+	dag = tu_dag_build(data, len, "size-4");
 	root = *bd_dag_root(dag);
 	ck_assert_int_eq(bd_blockstore_has(bs, &root), 0);
 	ck_assert_int_eq(bd_blockstore_put_dag(bs, dag), 0);
@@ -182,7 +173,7 @@ START_TEST(cat_is_bounded_and_reports_missing_blocks)
 
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(lcg(&x) >> 56);
-	dag = build(data, sizeof(data), "size-1000");
+	dag = tu_dag_build(data, sizeof(data), "size-1000");
 	/* Every block but the third leaf. */
 	for (size_t i = 0; i < bd_dag_count(dag); i++) {
 		const bd_block *b = bd_dag_block(dag, i);
@@ -308,7 +299,7 @@ START_TEST(random_files_round_trip)
 		ck_assert_ptr_nonnull(data);
 		for (size_t i = 0; i < len; i++)
 			data[i] = (lcg(&x) >> 58) == 0 ? '\n' : (uint8_t)(' ' + (lcg(&x) >> 58));
-		dag = build(data, len, specs[round % 3]);
+		dag = tu_dag_build(data, len, specs[round % 3]);
 		ck_assert_int_eq(bd_blockstore_put_dag(bs, dag), 0);
 		assert_cats_to(bd_dag_root(dag), data, len);
 		bd_dag_free(dag);

@@ -10,20 +10,8 @@
 #include <string.h>
 
 #include "bundled/bundle.h"
+#include "testbundle.h"
 #include "testutil.h"
-
-#define VEC "tests/vectors/bundle/"
-
-static uint8_t *vector(const char *name, size_t *len)
-{
-	char rel[256];
-	uint8_t *data;
-
-	snprintf(rel, sizeof(rel), VEC "%s", name);
-	data = tu_read_file(tu_source_path(rel), len);
-	ck_assert_msg(data != NULL, "cannot read %s", rel);
-	return data;
-}
 
 static bd_bundle *parse_ok(const void *data, size_t len, bd_bundle_report *report)
 {
@@ -38,25 +26,17 @@ static bd_bundle *parse_ok(const void *data, size_t len, bd_bundle_report *repor
 static bd_bundle *parse_vector(const char *name)
 {
 	size_t len;
-	uint8_t *data = vector(name, &len);
+	uint8_t *data = tu_bundle_vector(name, &len);
 	bd_bundle *b = parse_ok(data, len, NULL);
 
 	free(data);
 	return b;
 }
 
-static char *canonical(const bd_bundle *b)
-{
-	tl_buf out = tl_buf_make(BD_MAX_BUNDLE_SIZE);
-
-	ck_assert_msg(bd_bundle_write_canonical(&out, b) == 0, "%s", tl_error_message());
-	return (char *)tl_buf_detach(&out, NULL);
-}
-
 static char *canonical_of(const char *doc)
 {
 	bd_bundle *b = parse_ok(doc, strlen(doc), NULL);
-	char *c = canonical(b);
+	char *c = tu_bundle_canonical(b);
 
 	bd_bundle_free(b);
 	return c;
@@ -80,7 +60,7 @@ START_TEST(valid_bundle_model)
 {
 	bd_bundle_report report = { 0 };
 	size_t len;
-	uint8_t *data = vector("valid.json", &len);
+	uint8_t *data = tu_bundle_vector("valid.json", &len);
 	bd_bundle *b = parse_ok(data, len, &report);
 	static const char *const kids[] = { "jwt-ed25519", "jwt-p256", "jwt-rsa", "wit-p384" };
 	uint64_t v;
@@ -150,7 +130,7 @@ END_TEST
 START_TEST(canonical_layout)
 {
 	bd_bundle *b = parse_vector("valid.json");
-	char *c = canonical(b), *line, *save = NULL;
+	char *c = tu_bundle_canonical(b), *line, *save = NULL;
 	size_t lines = 0, n = strlen(c);
 	const char *tail = "],\"spiffe_refresh_hint\":300,\"spiffe_sequence\":42}\n";
 
@@ -244,7 +224,7 @@ static json_t *reversed_members(json_t *obj)
 START_TEST(canonical_ignores_order_and_formatting)
 {
 	size_t len;
-	uint8_t *data = vector("valid.json", &len);
+	uint8_t *data = tu_bundle_vector("valid.json", &len);
 	char *want = NULL;
 	json_error_t jerr;
 	uint32_t seed = 0x2545f491u;
@@ -254,7 +234,7 @@ START_TEST(canonical_ignores_order_and_formatting)
 	{
 		bd_bundle *b = parse_ok(data, len, NULL);
 
-		want = canonical(b);
+		want = tu_bundle_canonical(b);
 		bd_bundle_free(b);
 	}
 	for (int round = 0; round < 10; round++) {
@@ -289,7 +269,7 @@ START_TEST(canonical_is_a_fixed_point)
 
 	for (size_t i = 0; i < 2; i++) {
 		bd_bundle *b = parse_vector(names[i]);
-		char *c1 = canonical(b), *c2 = canonical_of(c1);
+		char *c1 = tu_bundle_canonical(b), *c2 = canonical_of(c1);
 
 		ck_assert_str_eq(c1, c2);
 		free(c1);
@@ -303,14 +283,14 @@ START_TEST(pem_round_trips)
 {
 	bd_bundle *b = parse_vector("bundle.pem"), *b2 = NULL, *b3 = NULL;
 	tl_buf pem = tl_buf_make(1 << 20), der = tl_buf_make(1 << 20);
-	char *c1 = canonical(b), *c2, *c3;
+	char *c1 = tu_bundle_canonical(b), *c2, *c3;
 
 	ck_assert_uint_eq(bd_bundle_count(b), 3);
 	/* PEM -> canonical -> PEM -> canonical. */
 	ck_assert_int_eq(bd_bundle_write_pem(&pem, b), 0);
 	ck_assert_ptr_null(strstr((char *)pem.data, "#"));
 	ck_assert_int_eq(bd_bundle_parse(&b2, pem.data, pem.len, NULL), 0);
-	c2 = canonical(b2);
+	c2 = tu_bundle_canonical(b2);
 	ck_assert_str_eq(c1, c2);
 	/* PEM is what the canonical form says, whatever the input's comments were. */
 	{
@@ -328,7 +308,7 @@ START_TEST(pem_round_trips)
 	ck_assert_int_eq(bd_bundle_write_der(&der, b), 0);
 	ck_assert_int_eq(bd_bundle_parse_der(&b3, der.data, der.len, NULL), 0);
 	ck_assert_int_eq(bd_bundle_input_format(b3), BD_FORMAT_DER);
-	c3 = canonical(b3);
+	c3 = tu_bundle_canonical(b3);
 	ck_assert_str_eq(c1, c3);
 	free(c1);
 	free(c2);
@@ -392,12 +372,12 @@ START_TEST(pem_has_no_sequence_until_set)
 	bd_bundle_set_sequence(b, UINT64_MAX);
 	ck_assert_int_eq(bd_bundle_set_refresh_hint(b, 0), 0);
 	ck_assert_int_eq(bd_bundle_set_refresh_hint(b, (uint64_t)BD_MAX_REFRESH_HINT + 1), TL_E_INPUT);
-	c = canonical(b);
+	c = tu_bundle_canonical(b);
 	ck_assert_ptr_nonnull(strstr(c, "],\"spiffe_refresh_hint\":0,\"spiffe_sequence\":18446744073709551615}\n"));
 	free(c);
 	bd_bundle_clear_sequence(b);
 	bd_bundle_clear_refresh_hint(b);
-	c = canonical(b);
+	c = tu_bundle_canonical(b);
 	ck_assert_ptr_nonnull(strstr(c, "\n]}\n"));
 	free(c);
 	bd_bundle_free(b);
@@ -414,7 +394,7 @@ START_TEST(remove_by_fingerprint)
 	ck_assert_int_eq(bd_bundle_remove(b, &fp), 0);
 	ck_assert_uint_eq(bd_bundle_count(b), 10);
 	ck_assert_int_eq(bd_bundle_remove(b, &fp), TL_E_NOTFOUND);
-	c = canonical(b);
+	c = tu_bundle_canonical(b);
 	ck_assert_ptr_null(strstr(c, "jwt-p256"));
 	ck_assert_ptr_nonnull(strstr(c, "jwt-rsa"));
 	free(c);
@@ -428,7 +408,7 @@ END_TEST
 START_TEST(add_certificate)
 {
 	bd_bundle *b = NULL, *ref = parse_vector("bundle.pem");
-	char *want = canonical(ref), *got;
+	char *want = tu_bundle_canonical(ref), *got;
 
 	ck_assert_int_eq(bd_bundle_new(&b), 0);
 	/* Added in reverse canonical order: the bundle keeps its order anyway. */
@@ -439,12 +419,12 @@ START_TEST(add_certificate)
 		ck_assert_int_eq(bd_bundle_add_x509_der(b, der, len), 0);
 		ck_assert_int_eq(bd_bundle_add_x509_der(b, der, len), TL_E_CONFLICT);
 	}
-	got = canonical(b);
+	got = tu_bundle_canonical(b);
 	ck_assert_str_eq(got, want);
 	{
 		bd_bundle *leaf = NULL;
 		size_t len;
-		uint8_t *pem = vector("leaf.pem", &len);
+		uint8_t *pem = tu_bundle_vector("leaf.pem", &len);
 
 		/* A non-CA never gets in, through any door. */
 		ck_assert_int_eq(bd_bundle_parse(&leaf, pem, len, NULL), TL_E_INPUT);
@@ -462,7 +442,7 @@ START_TEST(validity_warnings)
 {
 	bd_bundle_report report = { 0 };
 	size_t l1, l2, l3;
-	uint8_t *a = vector("future-ca.pem", &l1), *e = vector("expired-ca.pem", &l2), *c = vector("ca-p256.pem", &l3);
+	uint8_t *a = tu_bundle_vector("future-ca.pem", &l1), *e = tu_bundle_vector("expired-ca.pem", &l2), *c = tu_bundle_vector("ca-p256.pem", &l3);
 	uint8_t *all = malloc(l1 + l2 + l3);
 	bd_bundle *b;
 

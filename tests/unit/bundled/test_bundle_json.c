@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bundled/bundle.h"
+#include "testbundle.h"
 #include "testutil.h"
 
 #define VEC "tests/vectors/bundle/"
@@ -72,14 +73,6 @@ static int parse_json_value(bd_bundle **b, const json_t *root)
 
 	free(doc);
 	return err;
-}
-
-static char *canonical(const bd_bundle *b)
-{
-	tl_buf out = tl_buf_make(BD_MAX_BUNDLE_SIZE);
-
-	ck_assert_int_eq(bd_bundle_write_canonical(&out, b), 0);
-	return (char *)tl_buf_detach(&out, NULL);
 }
 
 /* b is read after the parse call has set it (a failed parse leaves NULL). */
@@ -197,8 +190,8 @@ START_TEST(each_rejection_rule)
 
 		ck_assert_msg(err == 0, "%s: %s", what, tl_error_message());
 		ck_assert_int_eq(parse_json_value(&ref, plain), 0);
-		c1 = canonical(b);
-		c2 = canonical(ref);
+		c1 = tu_bundle_canonical(b);
+		c2 = tu_bundle_canonical(ref);
 		ck_assert_str_eq(c1, c2);
 		free(c1);
 		free(c2);
@@ -286,7 +279,7 @@ START_TEST(raw_documents)
 		ck_assert(bd_bundle_sequence(&seq, b));
 		ck_assert_uint_eq(seq, r->seq);
 		/* The canonical form writes the exact value back. */
-		c = canonical(b);
+		c = tu_bundle_canonical(b);
 		snprintf(want, sizeof(want), "\"spiffe_sequence\":%llu}\n", (unsigned long long)r->seq);
 		ck_assert_ptr_nonnull(strstr(c, want));
 		free(c);
@@ -323,14 +316,10 @@ END_TEST
 
 static void expect_vector_error(const char *file, const char *want)
 {
-	char rel[256];
 	size_t len;
-	uint8_t *data;
+	uint8_t *data = tu_bundle_vector(file, &len);
 	bd_bundle *b = NULL;
 
-	snprintf(rel, sizeof(rel), VEC "%s", file);
-	data = tu_read_file(tu_source_path(rel), &len);
-	ck_assert_ptr_nonnull(data);
 	expect_error(bd_bundle_parse(&b, data, len, NULL), &b, want, file);
 	free(data);
 }
@@ -441,10 +430,10 @@ START_TEST(kid_limits_and_escaping)
 	json_object_set_new(k1, "kid", json_string(odd));
 	ck_assert_int_eq(parse_json_value(&b, root), 0);
 	ck_assert_str_eq(bd_authority_kid(bd_bundle_at(b, 3)), odd);
-	c = canonical(b);
+	c = tu_bundle_canonical(b);
 	ck_assert_ptr_nonnull(strstr(c, "\"kid\":\"q\\\"b\\\\s/\\n\\t\\u0001\\u001f\x7f\xc3\xa9\""));
 	ck_assert_int_eq(bd_bundle_parse(&b2, (const uint8_t *)c, strlen(c), NULL), 0);
-	c2 = canonical(b2);
+	c2 = tu_bundle_canonical(b2);
 	ck_assert_str_eq(c, c2);
 	free(c);
 	free(c2);
@@ -469,7 +458,7 @@ START_TEST(plain_jwks_is_a_jwt_bundle)
 	ck_assert_int_eq(report.format, BD_FORMAT_JWKS);
 	ck_assert_uint_eq(bd_bundle_count(b), 2);
 	ck_assert_int_eq(bd_authority_get_kind(bd_bundle_at(b, 0)), BD_AUTHORITY_JWT);
-	c = canonical(b);
+	c = tu_bundle_canonical(b);
 	ck_assert_ptr_nonnull(strstr(c, "\"kid\":\"k1\",\"kty\":\"EC\",\"use\":\"jwt-svid\""));
 	free(c);
 	free(doc);
@@ -546,9 +535,9 @@ START_TEST(public_vectors)
 		ck_assert_msg(err == 0, "%s: %s", pc->file, tl_error_message());
 		ck_assert_uint_eq(bd_bundle_count(b), pc->count);
 		ck_assert_int_eq(report.format, pc->format);
-		c = canonical(b);
+		c = tu_bundle_canonical(b);
 		ck_assert_int_eq(bd_bundle_parse(&b2, (const uint8_t *)c, strlen(c), NULL), 0);
-		c2 = canonical(b2);
+		c2 = tu_bundle_canonical(b2);
 		ck_assert_str_eq(c, c2);
 		free(c);
 		free(c2);

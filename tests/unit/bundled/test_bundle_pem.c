@@ -10,22 +10,13 @@
 #include <string.h>
 
 #include "bundled/bundle.h"
+#include "testbundle.h"
 #include "testutil.h"
-
-#define VEC "tests/vectors/bundle/"
 
 static char *vector(const char *name)
 {
-	char rel[256];
-	size_t len;
-	char *data;
-
-	snprintf(rel, sizeof(rel), VEC "%s", name);
-	data = (char *)tu_read_file(tu_source_path(rel), &len);
-	ck_assert_msg(data != NULL, "cannot read %s", rel);
-	return data;
+	return (char *)tu_bundle_vector(name, NULL);
 }
-
 /* Concatenation of strings into a fresh buffer (NULL-terminated list). */
 static char *concat(const char *first, ...)
 {
@@ -47,21 +38,13 @@ static char *concat(const char *first, ...)
 	return out;
 }
 
-static char *canonical(const bd_bundle *b)
-{
-	tl_buf out = tl_buf_make(BD_MAX_BUNDLE_SIZE);
-
-	ck_assert_int_eq(bd_bundle_write_canonical(&out, b), 0);
-	return (char *)tl_buf_detach(&out, NULL);
-}
-
 static char *canonical_of_pem(const char *pem)
 {
 	bd_bundle *b = NULL;
 	char *c;
 
 	ck_assert_msg(bd_bundle_parse_pem(&b, (const uint8_t *)pem, strlen(pem), NULL) == 0, "%s", tl_error_message());
-	c = canonical(b);
+	c = tu_bundle_canonical(b);
 	bd_bundle_free(b);
 	return c;
 }
@@ -257,8 +240,8 @@ START_TEST(der_reader)
 	ck_assert_int_eq(bd_bundle_parse_pem(&b, (const uint8_t *)pem, strlen(pem), NULL), 0);
 	ck_assert_int_eq(bd_bundle_write_der(&der, b), 0);
 	ck_assert_int_eq(bd_bundle_parse_der(&d, der.data, der.len, NULL), 0);
-	c1 = canonical(b);
-	c2 = canonical(d);
+	c1 = tu_bundle_canonical(b);
+	c2 = tu_bundle_canonical(d);
 	ck_assert_str_eq(c1, c2);
 	bd_bundle_free(d);
 	d = NULL;
@@ -366,15 +349,15 @@ START_TEST(certifi_history)
 	ck_assert_msg(bd_bundle_parse(&b, data, len, &report) == 0, "%s: %s", names[_i], tl_error_message());
 	ck_assert_int_eq(report.format, BD_FORMAT_PEM);
 	ck_assert_uint_eq(bd_bundle_count(b), count_blocks((const char *)data));
-	c1 = canonical(b);
+	c1 = tu_bundle_canonical(b);
 	/* Canonical bytes read back to themselves. */
 	ck_assert_int_eq(bd_bundle_parse(&again, (const uint8_t *)c1, strlen(c1), NULL), 0);
-	c2 = canonical(again);
+	c2 = tu_bundle_canonical(again);
 	ck_assert_str_eq(c1, c2);
 	/* PEM -> canonical -> PEM -> canonical. */
 	ck_assert_int_eq(bd_bundle_write_pem(&pem, again), 0);
 	ck_assert_int_eq(bd_bundle_parse(&from_pem, pem.data, pem.len, NULL), 0);
-	c3 = canonical(from_pem);
+	c3 = tu_bundle_canonical(from_pem);
 	ck_assert_str_eq(c1, c3);
 	free(c1);
 	free(c2);
@@ -415,8 +398,8 @@ START_TEST(certifi_revert_pair)
 	b25 = parse_research("cacert-history/025-2025-04-25.pem");
 	b26 = parse_research("cacert-history/026-2025-06-14.pem");
 	b27 = parse_research("cacert-history/027-2025-07-08.pem");
-	c25 = canonical(b25);
-	c27 = canonical(b27);
+	c25 = tu_bundle_canonical(b25);
+	c27 = tu_bundle_canonical(b27);
 	ck_assert_str_eq(c25, c27);
 	free(c25);
 	ck_assert_uint_eq(bd_bundle_count(b26) + 1, bd_bundle_count(b25));
@@ -434,8 +417,8 @@ START_TEST(certifi_revert_pair)
 		}
 	}
 	ck_assert_uint_eq(removed, 1);
-	c25 = canonical(b25);
-	c26 = canonical(b26);
+	c25 = tu_bundle_canonical(b25);
+	c26 = tu_bundle_canonical(b26);
 	ck_assert_str_eq(c25, c26);
 	free(c25);
 	free(c26);

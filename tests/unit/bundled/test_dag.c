@@ -5,30 +5,13 @@
 
 #include "../../../bundled/src/unixfs.h"
 #include "bundled/dag.h"
+#include "testbundle.h"
 #include "testutil.h"
 
 static uint64_t lcg(uint64_t *x)
 {
 	*x = *x * 6364136223846793005u + 1442695040888963407u;
 	return *x;
-}
-
-static void assert_cid_is(const bd_cid *cid, const char *want)
-{
-	char text[BD_CID_TEXT_MAX];
-
-	ck_assert_int_eq(bd_cid_format(text, sizeof(text), cid), 0);
-	ck_assert_str_eq(text, want);
-}
-
-static bd_dag *build(const void *data, size_t len, const char *spec)
-{
-	bd_chunker c;
-	bd_dag *dag = NULL;
-
-	ck_assert_int_eq(bd_chunker_parse(&c, spec), 0);
-	ck_assert_msg(bd_dag_build(&dag, data, len, &c) == 0, "%s", tl_error_message());
-	return dag;
 }
 
 /* Blocks sorted by CID, so links are found by binary search. */
@@ -136,26 +119,26 @@ START_TEST(kubo_known_answers)
 	uint64_t x = 99;
 	bd_dag *dag;
 
-	dag = build("", 0, "size-262144");
-	assert_cid_is(bd_dag_root(dag), "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
+	dag = tu_dag_build("", 0, "size-262144");
+	tu_assert_cid_text(bd_dag_root(dag), "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
 	ck_assert_uint_eq(bd_dag_count(dag), 1);
 	ck_assert_uint_eq(bd_dag_block(dag, 0)->len, 0);
 	bd_dag_free(dag);
 	/* The default chunker agrees on single-leaf files. */
 	ck_assert_int_eq(bd_dag_build(&dag, (const uint8_t *)"", 0, NULL), 0);
-	assert_cid_is(bd_dag_root(dag), "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
+	tu_assert_cid_text(bd_dag_root(dag), "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
 	bd_dag_free(dag);
-	dag = build("hello world", 11, "size-262144");
-	assert_cid_is(bd_dag_root(dag), "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e");
+	dag = tu_dag_build("hello world", 11, "size-262144");
+	tu_assert_cid_text(bd_dag_root(dag), "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e");
 	bd_dag_free(dag);
 	ck_assert_int_eq(bd_dag_build(&dag, (const uint8_t *)"hello world", 11, NULL), 0);
-	assert_cid_is(bd_dag_root(dag), "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e");
+	tu_assert_cid_text(bd_dag_root(dag), "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e");
 	bd_dag_free(dag);
 
 	/* 2,500 bytes at size-1024: three leaves and a 151-byte root, whatever the content. */
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(lcg(&x) >> 56);
-	dag = build(data, sizeof(data), "size-1024");
+	dag = tu_dag_build(data, sizeof(data), "size-1024");
 	ck_assert_uint_eq(bd_dag_count(dag), 4);
 	ck_assert_uint_eq(bd_dag_leaf_count(dag), 3);
 	ck_assert_uint_eq(bd_dag_block(dag, 0)->len, 1024);
@@ -174,7 +157,7 @@ START_TEST(file_node_bytes_are_kubos)
 	uint8_t cid[BD_CID_BYTES_MAX];
 	const bd_block *root;
 	size_t cid_len = 0, o = 0;
-	bd_dag *dag = build(data, sizeof(data), "size-1024");
+	bd_dag *dag = tu_dag_build(data, sizeof(data), "size-1024");
 
 	root = bd_dag_block(dag, bd_dag_count(dag) - 1);
 	for (size_t k = 0; k < 3; k++) {
@@ -220,7 +203,7 @@ START_TEST(levels_at_174_and_175_leaves)
 	for (size_t i = 0; i < len; i++)
 		data[i] = (uint8_t)(lcg(&x) >> 56);
 	/* 174 leaves: one node over all of them. */
-	dag = build(data, 174 * 64, "size-64");
+	dag = tu_dag_build(data, 174 * 64, "size-64");
 	ck_assert_uint_eq(bd_dag_count(dag), 175);
 	root = bd_dag_block(dag, 174);
 	ck_assert_int_eq(bd_unixfs_read_node(&node, root->data, root->len), 0);
@@ -229,7 +212,7 @@ START_TEST(levels_at_174_and_175_leaves)
 	check_dag(dag, data, 174 * 64);
 	bd_dag_free(dag);
 	/* 175: a root over the full node and a node with one link. */
-	dag = build(data, len, "size-64");
+	dag = tu_dag_build(data, len, "size-64");
 	ck_assert_uint_eq(bd_dag_count(dag), 178);
 	root = bd_dag_block(dag, 177);
 	ck_assert_int_eq(bd_unixfs_read_node(&node, root->data, root->len), 0);
@@ -289,7 +272,7 @@ START_TEST(vectors_from_the_js_importer)
 		json_t *c = json_array_get(cases, i);
 		size_t len = 0;
 		uint8_t *data = generate(c, &len);
-		bd_dag *dag = build(data, len, json_string_value(json_object_get(c, "chunker")));
+		bd_dag *dag = tu_dag_build(data, len, json_string_value(json_object_get(c, "chunker")));
 		const bd_block *last = bd_dag_block(dag, bd_dag_count(dag) - 1);
 		char text[BD_CID_TEXT_MAX];
 
@@ -322,7 +305,7 @@ START_TEST(random_inputs_agree)
 		ck_assert_ptr_nonnull(data);
 		for (size_t i = 0; i < len; i++)
 			data[i] = (lcg(&x) >> 20) % nl == 0 ? '\n' : (uint8_t)(lcg(&x) >> 56);
-		dag = build(data, len, specs[round % 5]);
+		dag = tu_dag_build(data, len, specs[round % 5]);
 		check_dag(dag, data, len);
 		bd_dag_free(dag);
 		free(data);

@@ -7,8 +7,6 @@
  * build/san/bin/bundlectl in sanitizer runs.
  */
 #include <check.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +15,9 @@
 #include "bundled/chunker.h"
 #include "bundled/cid.h"
 #include "bundled/dag.h"
+#include "testbundle.h"
 #include "testdaemon.h"
+#include "testrun.h"
 #include "testutil.h"
 
 #define VB "tests/vectors/bundle/"
@@ -25,78 +25,30 @@
 #define HELLO_CID "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
 
 static char *dir;
-static char *out_text, *err_text;
-static size_t out_len;
+static struct tu_output ran; /* the last run's output */
 
 static void setup(void)
 {
 	dir = tu_mkdtemp();
 	ck_assert_ptr_nonnull(dir);
-	out_text = err_text = NULL;
-	out_len = 0;
+	tu_output_free(&ran);
 }
 
 static void teardown(void)
 {
-	free(out_text);
-	free(err_text);
+	tu_output_free(&ran);
 	tu_rm_rf(dir);
 	free(dir);
 }
 
-/* A path in the temp dir; a few calls may share one argument list, hence the rotation. */
+/* A path in the temp dir; a few calls may share one argument list. */
 static const char *tmp(const char *name)
 {
-	static char paths[4][PATH_MAX];
-	static unsigned next;
-	char *path = paths[next++ % 4];
-
-	snprintf(path, PATH_MAX, "%s/%s", dir, name);
-	return path;
+	return tu_path_in(dir, name);
 }
 
-static char *slurp(const char *name, size_t *len)
-{
-	uint8_t *data = tu_read_file(tmp(name), len);
-
-	if (data == NULL) {
-		*len = 0;
-		return strdup("");
-	}
-	return (char *)data;
-}
-
-/* Runs "bundlectl <args>" (args is shell text; run from the source root) and returns its
- * exit status; stdout (binary-safe, out_len bytes) and stderr land in out_text and err_text. */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	const char *bin = tu_bin_path("bundlectl");
-	char args[8192];
-	size_t err_len;
-	va_list ap;
-	int status;
-
-	ck_assert_ptr_nonnull(bin);
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	free(out_text);
-	free(err_text);
-	status = tu_system("cd '%s' && '%s' %s >'%s/stdout' 2>'%s/stderr'", tu_source_path(""), bin, args, dir, dir);
-	out_text = slurp("stdout", &out_len);
-	err_text = slurp("stderr", &err_len);
-	return status;
-}
-
-/* Exit 1 comes with exactly one line on stderr, and nothing on stdout. */
-static void assert_invalid(int status, const char *reason)
-{
-	ck_assert_int_eq(status, 1);
-	ck_assert_msg(strstr(err_text, reason) != NULL, "stderr '%s' lacks '%s'", err_text, reason);
-	ck_assert_ptr_eq(strchr(err_text, '\n'), err_text + strlen(err_text) - 1);
-	ck_assert_uint_eq(out_len, 0);
-}
+/* Runs "bundlectl <args>" (shell text, from the source root) into `ran`; returns its exit status. */
+#define run(...) tu_run(&ran, dir, "bundlectl", __VA_ARGS__)
 
 static void write_tmp(const char *name, const void *data, size_t len)
 {
@@ -155,18 +107,15 @@ static void library_output(tl_buf *out, const char *vector, enum writer w, const
 
 static void assert_stdout_is(const tl_buf *want)
 {
-	ck_assert_uint_eq(out_len, want->len);
-	ck_assert_int_eq(memcmp(out_text, want->data, want->len), 0);
+	ck_assert_uint_eq(ran.out_len, want->len);
+	ck_assert_int_eq(memcmp(ran.out, want->data, want->len), 0);
 }
 
 /* The root CID text the library gives for `data` under `spec`. */
 static void library_cid(char *text, size_t cap, const uint8_t *data, size_t len, const char *spec)
 {
-	bd_chunker c;
-	bd_dag *dag = NULL;
+	bd_dag *dag = tu_dag_build(data, len, spec);
 
-	ck_assert_int_eq(bd_chunker_parse(&c, spec), 0);
-	ck_assert_int_eq(bd_dag_build(&dag, data, len, &c), 0);
 	ck_assert_int_eq(bd_cid_format(text, cap, bd_dag_root(dag)), 0);
 	bd_dag_free(dag);
 }
@@ -177,16 +126,16 @@ START_TEST(help_and_usage)
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		ck_assert_int_eq(run("%s --help", cmds[i]), 0);
-		ck_assert_ptr_nonnull(strstr(out_text, "usage: bundlectl"));
-		ck_assert_ptr_nonnull(strstr(out_text, "exit status"));
-		ck_assert_str_eq(err_text, "");
+		ck_assert_ptr_nonnull(strstr(ran.out, "usage: bundlectl"));
+		ck_assert_ptr_nonnull(strstr(ran.out, "exit status"));
+		ck_assert_str_eq(ran.err, "");
 		ck_assert_int_eq(run("%s -h", cmds[i]), 0);
 		/* No FILE, an unknown option, two files. */
 		ck_assert_int_eq(run("%s", cmds[i]), 2);
-		ck_assert_ptr_nonnull(strstr(err_text, "usage: bundlectl"));
+		ck_assert_ptr_nonnull(strstr(ran.err, "usage: bundlectl"));
 		ck_assert_int_eq(run("%s --bogus " VB "valid.json", cmds[i]), 2);
 		ck_assert_int_eq(run("%s " VB "valid.json " VB "bundle.pem", cmds[i]), 2);
-		ck_assert_uint_eq(out_len, 0);
+		ck_assert_uint_eq(ran.out_len, 0);
 	}
 }
 END_TEST
@@ -199,14 +148,14 @@ START_TEST(canonical_spiffe_json)
 	library_output(&want, VB "valid.json", W_CANONICAL, NULL, NULL);
 	ck_assert_int_eq(run("canonical " VB "valid.json"), 0);
 	assert_stdout_is(&want);
-	ck_assert_ptr_nonnull(strstr(out_text, "\"spiffe_refresh_hint\":300,\"spiffe_sequence\":42}\n"));
+	ck_assert_ptr_nonnull(strstr(ran.out, "\"spiffe_refresh_hint\":300,\"spiffe_sequence\":42}\n"));
 	/* valid.json holds an expired CA: kept, and reported as a warning (one line). */
-	ck_assert_ptr_nonnull(strstr(err_text, "bundlectl canonical: warning: "));
-	ck_assert_ptr_nonnull(strstr(err_text, "expired"));
-	ck_assert_ptr_eq(strchr(err_text, '\n'), err_text + strlen(err_text) - 1);
+	ck_assert_ptr_nonnull(strstr(ran.err, "bundlectl canonical: warning: "));
+	ck_assert_ptr_nonnull(strstr(ran.err, "expired"));
+	ck_assert_ptr_eq(strchr(ran.err, '\n'), ran.err + strlen(ran.err) - 1);
 	/* The canonical bytes read back to themselves, also from stdin and with --format spiffe. */
-	write_tmp("canon.json", out_text, out_len);
-	ck_assert_int_eq(tl_buf_append(&again, out_text, out_len), 0);
+	write_tmp("canon.json", ran.out, ran.out_len);
+	ck_assert_int_eq(tl_buf_append(&again, ran.out, ran.out_len), 0);
 	ck_assert_int_eq(run("canonical --format spiffe - < '%s'", tmp("canon.json")), 0);
 	assert_stdout_is(&again);
 	ck_assert_int_eq(run("canonical -- '%s'", tmp("canon.json")), 0);
@@ -224,14 +173,14 @@ START_TEST(canonical_pem)
 	library_output(&want, VB "bundle.pem", W_CANONICAL, NULL, NULL);
 	ck_assert_int_eq(run("canonical " VB "bundle.pem"), 0);
 	assert_stdout_is(&want);
-	ck_assert_str_eq(err_text, "");
+	ck_assert_str_eq(ran.err, "");
 	/* PEM has no sequence or hint: the options set them. */
-	ck_assert_ptr_nonnull(strstr(out_text, "\n]}\n"));
+	ck_assert_ptr_nonnull(strstr(ran.out, "\n]}\n"));
 	tl_buf_reset(&want);
 	library_output(&want, VB "bundle.pem", W_CANONICAL, &seq, &hint);
 	ck_assert_int_eq(run("canonical --sequence 18446744073709551615 --refresh-hint 3600 " VB "bundle.pem"), 0);
 	assert_stdout_is(&want);
-	ck_assert_ptr_nonnull(strstr(out_text, "],\"spiffe_refresh_hint\":3600,\"spiffe_sequence\":18446744073709551615}\n"));
+	ck_assert_ptr_nonnull(strstr(ran.out, "],\"spiffe_refresh_hint\":3600,\"spiffe_sequence\":18446744073709551615}\n"));
 	/* ... and replace the input's. */
 	seq = 7;
 	tl_buf_reset(&want);
@@ -244,7 +193,7 @@ START_TEST(canonical_pem)
 	ck_assert_int_eq(run("canonical --refresh-hint 2147483648 " VB "bundle.pem"), 2);
 	ck_assert_int_eq(run("canonical --refresh-hint 1e3 " VB "bundle.pem"), 2);
 	ck_assert_int_eq(run("canonical " VB "bundle.pem --sequence"), 2);
-	ck_assert_uint_eq(out_len, 0);
+	ck_assert_uint_eq(ran.out_len, 0);
 	tl_buf_free(&want);
 }
 END_TEST
@@ -269,7 +218,7 @@ START_TEST(canonical_formats)
 		}
 	/* The PEM and DER writers' output reads back to the same canonical bundle (X.509 only). */
 	ck_assert_int_eq(run("canonical --format pem " VB "bundle.pem"), 0);
-	write_tmp("out.pem", out_text, out_len);
+	write_tmp("out.pem", ran.out, ran.out_len);
 	{
 		tl_buf want = tl_buf_make(BD_MAX_BUNDLE_SIZE);
 
@@ -279,9 +228,9 @@ START_TEST(canonical_formats)
 		tl_buf_free(&want);
 	}
 	ck_assert_int_eq(run("canonical --format xml " VB "valid.json"), 2);
-	ck_assert_ptr_nonnull(strstr(err_text, "--format"));
+	ck_assert_ptr_nonnull(strstr(ran.err, "--format"));
 	ck_assert_int_eq(run("canonical --format " VB "valid.json"), 2);
-	ck_assert_uint_eq(out_len, 0);
+	ck_assert_uint_eq(ran.out_len, 0);
 }
 END_TEST
 
@@ -289,22 +238,22 @@ START_TEST(canonical_invalid)
 {
 	static const char key_pem[] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
 
-	assert_invalid(run("canonical " VB "leaf.json"), VB "leaf.json: keys[0] (x509-svid): x5c[0]: certificate is not a CA");
-	assert_invalid(run("canonical " VB "mismatch.json"), VB "mismatch.json: keys[0] (x509-svid): the JWK's key is not");
-	assert_invalid(run("canonical " VB "leaf.pem"), "PEM block 1");
+	tu_assert_invalid(&ran, run("canonical " VB "leaf.json"), VB "leaf.json: keys[0] (x509-svid): x5c[0]: certificate is not a CA");
+	tu_assert_invalid(&ran, run("canonical " VB "mismatch.json"), VB "mismatch.json: keys[0] (x509-svid): the JWK's key is not");
+	tu_assert_invalid(&ran, run("canonical " VB "leaf.pem"), "PEM block 1");
 	write_tmp("key.pem", key_pem, sizeof(key_pem) - 1);
-	assert_invalid(run("canonical '%s'", tmp("key.pem")), "PEM block 1 (line 1): \"PRIVATE KEY\" block");
+	tu_assert_invalid(&ran, run("canonical '%s'", tmp("key.pem")), "PEM block 1 (line 1): \"PRIVATE KEY\" block");
 	write_tmp("nokeys.json", "{}", 2);
-	assert_invalid(run("canonical --format pem '%s'", tmp("nokeys.json")), "bundle has no \"keys\" member");
-	assert_invalid(run("canonical - < '%s'", tmp("nokeys.json")), "-: bundle has no \"keys\" member");
+	tu_assert_invalid(&ran, run("canonical --format pem '%s'", tmp("nokeys.json")), "bundle has no \"keys\" member");
+	tu_assert_invalid(&ran, run("canonical - < '%s'", tmp("nokeys.json")), "-: bundle has no \"keys\" member");
 	write_tmp("text.pem", "hello\n", 6);
-	assert_invalid(run("canonical '%s'", tmp("text.pem")), "no PEM blocks found");
+	tu_assert_invalid(&ran, run("canonical '%s'", tmp("text.pem")), "no PEM blocks found");
 	/* A missing or unreadable file is an I/O error, not an invalid bundle. */
 	ck_assert_int_eq(run("canonical '%s'", tmp("missing.json")), 2);
-	ck_assert_ptr_nonnull(strstr(err_text, "missing.json"));
-	ck_assert_uint_eq(out_len, 0);
+	ck_assert_ptr_nonnull(strstr(ran.err, "missing.json"));
+	ck_assert_uint_eq(ran.out_len, 0);
 	ck_assert_int_eq(run("canonical '%s'", dir), 2);
-	ck_assert_uint_eq(out_len, 0);
+	ck_assert_uint_eq(ran.out_len, 0);
 }
 END_TEST
 
@@ -314,22 +263,22 @@ START_TEST(cid_known_answers)
 
 	write_tmp("empty", "", 0);
 	ck_assert_int_eq(run("cid '%s'", tmp("empty")), 0);
-	ck_assert_str_eq(out_text, EMPTY_CID "\n");
-	ck_assert_str_eq(err_text, "");
+	ck_assert_str_eq(ran.out, EMPTY_CID "\n");
+	ck_assert_str_eq(ran.err, "");
 	ck_assert_int_eq(run("cid --chunker size-262144 - < '%s'", tmp("empty")), 0);
-	ck_assert_str_eq(out_text, EMPTY_CID "\n");
+	ck_assert_str_eq(ran.out, EMPTY_CID "\n");
 	write_tmp("hello", "hello world", 11);
 	ck_assert_int_eq(run("cid '%s'", tmp("hello")), 0);
-	ck_assert_str_eq(out_text, HELLO_CID "\n");
+	ck_assert_str_eq(ran.out, HELLO_CID "\n");
 	ck_assert_int_eq(run("cid --chunker=size-1024 '%s'", tmp("hello")), 0);
-	ck_assert_str_eq(out_text, HELLO_CID "\n");
+	ck_assert_str_eq(ran.out, HELLO_CID "\n");
 	ck_assert_int_eq(run("cid --blocks '%s'", tmp("hello")), 0);
-	ck_assert_str_eq(out_text, HELLO_CID " 11\n");
+	ck_assert_str_eq(ran.out, HELLO_CID " 11\n");
 	/* A DAG of 174 leaves, root from ipfs-unixfs-importer (tests/vectors/cid/dag.json,
 	 * "174 leaves: one node"): the CLI matches Kubo, not only the library. */
 	write_tmp("lcg1", data, 174 * 1024);
 	ck_assert_int_eq(run("cid --chunker size-1024 '%s'", tmp("lcg1")), 0);
-	ck_assert_str_eq(out_text, "bafybeihltf4heakiftxundh3i25y3gwzefopd3yiozwzlsuntpfousixqa\n");
+	ck_assert_str_eq(ran.out, "bafybeihltf4heakiftxundh3i25y3gwzefopd3yiozwzlsuntpfousixqa\n");
 	free(data);
 }
 END_TEST
@@ -344,13 +293,13 @@ START_TEST(cid_fixed_size_leaves)
 	write_tmp("2500", data, 2500);
 	library_cid(want, sizeof(want), data, 2500, "size-1024");
 	ck_assert_int_eq(run("cid --chunker size-1024 '%s'", tmp("2500")), 0);
-	ck_assert_uint_eq(out_len, strlen(want) + 1);
-	ck_assert_int_eq(strncmp(out_text, want, strlen(want)), 0);
-	ck_assert_str_eq(out_text + strlen(want), "\n");
+	ck_assert_uint_eq(ran.out_len, strlen(want) + 1);
+	ck_assert_int_eq(strncmp(ran.out, want, strlen(want)), 0);
+	ck_assert_str_eq(ran.out + strlen(want), "\n");
 	ck_assert_int_eq(strncmp(want, "bafybei", 7), 0);
 	/* Three raw leaves of 1024, 1024 and 452 bytes, then the 151-byte dag-pb root. */
 	ck_assert_int_eq(run("cid --chunker size-1024 --blocks '%s'", tmp("2500")), 0);
-	p = out_text;
+	p = ran.out;
 	for (size_t i = 0; i < 4; i++) {
 		char *nl = strchr(p, '\n');
 
@@ -377,8 +326,8 @@ START_TEST(cid_fixed_size_leaves)
 	/* Without --chunker the rule is "lines", whose leaves differ. */
 	library_cid(want, sizeof(want), data, 2500, "lines");
 	ck_assert_int_eq(run("cid '%s'", tmp("2500")), 0);
-	ck_assert_uint_eq(out_len, strlen(want) + 1);
-	ck_assert_int_eq(strncmp(out_text, want, strlen(want)), 0);
+	ck_assert_uint_eq(ran.out_len, strlen(want) + 1);
+	ck_assert_int_eq(strncmp(ran.out, want, strlen(want)), 0);
 	ck_assert_str_ne(line[3], want);
 	free(data);
 }
@@ -394,9 +343,9 @@ START_TEST(cid_of_a_canonical_bundle)
 	library_cid(want, sizeof(want) - 1, canon.data, canon.len, "lines");
 	strcat(want, "\n");
 	ck_assert_int_eq(run("canonical " VB "valid.json 2>/dev/null | '%s' cid -", tu_bin_path("bundlectl")), 0);
-	ck_assert_str_eq(out_text, want);
+	ck_assert_str_eq(ran.out, want);
 	ck_assert_int_eq(run("canonical " VB "valid.json 2>/dev/null | '%s' cid --chunker lines -", tu_bin_path("bundlectl")), 0);
-	ck_assert_str_eq(out_text, want);
+	ck_assert_str_eq(ran.out, want);
 	tl_buf_free(&canon);
 }
 END_TEST
@@ -408,15 +357,15 @@ START_TEST(cid_usage_errors)
 	write_tmp("hello", "hello world", 11);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_msg(run("cid --chunker %s '%s'", bad[i], tmp("hello")) == 2, "chunker %s accepted", bad[i]);
-		ck_assert_ptr_nonnull(strstr(err_text, "bundlectl cid: "));
-		ck_assert_uint_eq(out_len, 0);
+		ck_assert_ptr_nonnull(strstr(ran.err, "bundlectl cid: "));
+		ck_assert_uint_eq(ran.out_len, 0);
 	}
 	ck_assert_int_eq(run("cid --chunker size-1048576 '%s'", tmp("hello")), 0);
-	ck_assert_str_eq(out_text, HELLO_CID "\n");
+	ck_assert_str_eq(ran.out, HELLO_CID "\n");
 	ck_assert_int_eq(run("cid '%s' --chunker", tmp("hello")), 2);
 	ck_assert_int_eq(run("cid '%s'", tmp("missing")), 2);
-	ck_assert_ptr_nonnull(strstr(err_text, "missing"));
-	ck_assert_uint_eq(out_len, 0);
+	ck_assert_ptr_nonnull(strstr(ran.err, "missing"));
+	ck_assert_uint_eq(ran.out_len, 0);
 }
 END_TEST
 

@@ -6,8 +6,6 @@
  * build/san/bin/bundlectl in sanitizer runs, so sanitizer runs test the sanitizer build.
  */
 #include <check.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +13,8 @@
 #include <unistd.h>
 
 #include "testdaemon.h"
+#include "testrun.h"
+#include "testnotes.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/key.h"
@@ -26,74 +26,29 @@
 #define WITNESS_VKEY "example.com/bundled-test-witness+00843002+BD2l4TXW4D+lkTCSIwiKzeqe9UxkFrBFcwDHyP7Dn+33"
 
 static char *dir;
-static char *out_text, *err_text;
+static struct tu_output ran; /* the last run's output */
 
 static void setup(void)
 {
 	dir = tu_mkdtemp();
 	ck_assert_ptr_nonnull(dir);
-	out_text = err_text = NULL;
+	tu_output_free(&ran);
 }
 
 static void teardown(void)
 {
-	free(out_text);
-	free(err_text);
+	tu_output_free(&ran);
 	tu_rm_rf(dir);
 	free(dir);
 }
 
-static char *slurp(const char *name)
-{
-	char path[PATH_MAX];
-	size_t len;
-	uint8_t *data;
+/* Runs "bundlectl <args>" (shell text, from the source root) into `ran`; returns its exit status. */
+#define run(...) tu_run(&ran, dir, "bundlectl", __VA_ARGS__)
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	data = tu_read_file(path, &len);
-	return data ? (char *)data : strdup("");
-}
-
-/* Runs "bundlectl <args>" (args is shell text; run from the source root) and returns its
- * exit status; stdout and stderr land in out_text and err_text. */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	const char *bin = tu_bin_path("bundlectl");
-	char args[8192];
-	va_list ap;
-	int status;
-
-	ck_assert_ptr_nonnull(bin);
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	free(out_text);
-	free(err_text);
-	status = tu_system("cd '%s' && '%s' %s >'%s/stdout' 2>'%s/stderr'", tu_source_path(""), bin, args, dir, dir);
-	out_text = slurp("stdout");
-	err_text = slurp("stderr");
-	return status;
-}
-
-/* Exit 1 comes with exactly one line on stderr. */
-static void assert_invalid(int status, const char *reason)
-{
-	ck_assert_int_eq(status, 1);
-	ck_assert_msg(strstr(err_text, reason) != NULL, "stderr '%s' lacks '%s'", err_text, reason);
-	ck_assert_ptr_eq(strchr(err_text, '\n'), err_text + strlen(err_text) - 1);
-	ck_assert_str_eq(out_text, "");
-}
-
-/* A path in the temp dir; a few calls may share one argument list, hence the rotation. */
+/* A path in the temp dir; a few calls may share one argument list. */
 static const char *tmp(const char *name)
 {
-	static char paths[4][PATH_MAX];
-	static unsigned next;
-	char *path = paths[next++ % 4];
-
-	snprintf(path, PATH_MAX, "%s/%s", dir, name);
-	return path;
+	return tu_path_in(dir, name);
 }
 
 static void write_tmp(const char *name, const void *data, size_t len)
@@ -116,14 +71,23 @@ static void tamper(const char *vector, const char *name, const char *find, size_
 	free(data);
 }
 
+/* A fresh key by `bundlectl keygen` under the vectors' log name, as VKEY text: the name
+ * matches, the key does not, so no vector carries a signature by it. */
+static void impostor_vkey(char vkey[TL_MAX_KEY_TEXT])
+{
+	ck_assert_int_eq(run("keygen --name example.com/bundled-test-log --out '%s'", tmp("imp.key")), 0);
+	snprintf(vkey, TL_MAX_KEY_TEXT, "%s", ran.out);
+	vkey[strcspn(vkey, "\n")] = '\0';
+}
+
 START_TEST(help_and_usage)
 {
 	const char *cmds[] = { "keygen", "verify-checkpoint", "verify-proof", "verify-consistency" };
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		ck_assert_int_eq(run("%s --help", cmds[i]), 0);
-		ck_assert_ptr_nonnull(strstr(out_text, "usage: bundlectl"));
-		ck_assert_ptr_nonnull(strstr(out_text, "exit status"));
+		ck_assert_ptr_nonnull(strstr(ran.out, "usage: bundlectl"));
+		ck_assert_ptr_nonnull(strstr(ran.out, "exit status"));
 		ck_assert_int_eq(run("%s", cmds[i]), 2);
 	}
 	ck_assert_int_eq(run("verify-checkpoint --bogus " V "checkpoint-7.note"), 2);
@@ -139,7 +103,7 @@ START_TEST(keygen_writes_a_private_key_once)
 	uint8_t *before, *after;
 
 	ck_assert_int_eq(run("keygen --name example.com/cli-test --out '%s'", tmp("log.key")), 0);
-	ck_assert_int_eq(tl_verifier_parse(&v, out_text, strlen(out_text)), 0);
+	ck_assert_int_eq(tl_verifier_parse(&v, ran.out, strlen(ran.out)), 0);
 	ck_assert_str_eq(tl_verifier_name(v), "example.com/cli-test");
 	ck_assert_uint_eq(tl_verifier_type(v), TL_KEY_TYPE_ED25519);
 	ck_assert_int_eq(stat(tmp("log.key"), &st), 0);
@@ -149,14 +113,14 @@ START_TEST(keygen_writes_a_private_key_once)
 	/* Never overwritten. */
 	before = tu_read_file(tmp("log.key"), &len);
 	ck_assert_int_eq(run("keygen --name example.com/other --out '%s'", tmp("log.key")), 2);
-	ck_assert_ptr_nonnull(strstr(err_text, "refusing to overwrite"));
+	ck_assert_ptr_nonnull(strstr(ran.err, "refusing to overwrite"));
 	after = tu_read_file(tmp("log.key"), &len);
 	ck_assert_str_eq((char *)before, (char *)after);
 	/* Witness keys, bad names, missing options. */
 	ck_assert_int_eq(run("keygen --cosigner --name witness.example --out '%s'", tmp("w.key")), 0);
 	tl_verifier_free(v);
 	v = NULL;
-	ck_assert_int_eq(tl_verifier_parse(&v, out_text, strlen(out_text)), 0);
+	ck_assert_int_eq(tl_verifier_parse(&v, ran.out, strlen(ran.out)), 0);
 	ck_assert_uint_eq(tl_verifier_type(v), TL_KEY_TYPE_COSIGNATURE);
 	ck_assert_int_eq(run("keygen --name 'bad name' --out '%s'", tmp("bad.key")), 2);
 	ck_assert_int_ne(access(tmp("bad.key"), F_OK), 0);
@@ -178,7 +142,7 @@ START_TEST(keygen_key_signs_checkpoints_that_verify)
 	char vkey[TL_MAX_KEY_TEXT];
 
 	ck_assert_int_eq(run("keygen --name example.com/cli-log --out '%s'", tmp("log.key")), 0);
-	snprintf(vkey, sizeof(vkey), "%s", out_text);
+	snprintf(vkey, sizeof(vkey), "%s", ran.out);
 	vkey[strcspn(vkey, "\n")] = '\0';
 	ck_assert_int_eq(tl_signer_load(&s, tmp("log.key")), 0);
 	memset(&cp, 0, sizeof(cp));
@@ -188,7 +152,7 @@ START_TEST(keygen_key_signs_checkpoints_that_verify)
 	ck_assert_int_eq(tl_checkpoint_sign(&note, &cp, s), 0);
 	write_tmp("cp.note", note.data, note.len);
 	ck_assert_int_eq(run("verify-checkpoint --vkey '%s' '%s'", vkey, tmp("cp.note")), 0);
-	ck_assert_str_eq(out_text, "ok: example.com/cli-log size 42 root 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
+	ck_assert_str_eq(ran.out, "ok: example.com/cli-log size 42 root 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
 	tl_buf_free(&note);
 	tl_signer_free(s);
 }
@@ -197,35 +161,33 @@ END_TEST
 START_TEST(verify_checkpoint)
 {
 	ck_assert_int_eq(run("verify-checkpoint --vkey '" LOG_VKEY "' " V "checkpoint-7.note"), 0);
-	ck_assert_str_eq(out_text, "ok: example.com/bundled-test-log size 7 root 1kgSb+XYYqTIceBgjnDZ7hvCYxnqZCW8pbHf/nOndn4=\n");
-	ck_assert_str_eq(err_text, "");
+	ck_assert_str_eq(ran.out, "ok: example.com/bundled-test-log size 7 root 1kgSb+XYYqTIceBgjnDZ7hvCYxnqZCW8pbHf/nOndn4=\n");
+	ck_assert_str_eq(ran.err, "");
 	ck_assert_int_eq(run("verify-checkpoint --vkey-file " V "log.vkey " V "checkpoint-4.note"), 0);
 	ck_assert_int_eq(run("verify-checkpoint --vkey-file " V "log.vkey - < " V "checkpoint-7-cosigned.note"), 0);
 	/* Witness policy. */
 	ck_assert_int_eq(run("verify-checkpoint --vkey-file " V "log.vkey --witness '" WITNESS_VKEY "' " V "checkpoint-7-cosigned.note"), 0);
-	ck_assert_ptr_nonnull(strstr(out_text, "cosigned by 1 of 1 witnesses"));
-	assert_invalid(run("verify-checkpoint --vkey-file " V "log.vkey --witness '" WITNESS_VKEY "' " V "checkpoint-7.note"),
+	ck_assert_ptr_nonnull(strstr(ran.out, "cosigned by 1 of 1 witnesses"));
+	tu_assert_invalid(&ran, run("verify-checkpoint --vkey-file " V "log.vkey --witness '" WITNESS_VKEY "' " V "checkpoint-7.note"),
 		"0 of 1 witnesses cosigned");
 	ck_assert_int_eq(run("verify-checkpoint --vkey-file " V "log.vkey --witness '" WITNESS_VKEY "' --quorum 0 " V "checkpoint-7.note"), 0);
 	ck_assert_int_eq(run("verify-checkpoint --vkey-file " V "log.vkey --witness '" LOG_VKEY "' " V "checkpoint-7.note"), 2);
 	ck_assert_int_eq(run("verify-checkpoint --vkey-file " V "log.vkey --quorum 1 " V "checkpoint-7.note"), 2);
 	tamper(V "checkpoint-7-cosigned.note", "bad-cosig.note", "\xe2\x80\x94 example.com/bundled-test-witness ", 60);
-	assert_invalid(run("verify-checkpoint --vkey-file " V "log.vkey --witness '" WITNESS_VKEY "' '%s'", tmp("bad-cosig.note")),
+	tu_assert_invalid(&ran, run("verify-checkpoint --vkey-file " V "log.vkey --witness '" WITNESS_VKEY "' '%s'", tmp("bad-cosig.note")),
 		"invalid cosignature");
 	/* Invalid: another key of the same name, a flipped signature bit, garbage, a witness key as log key. */
-	ck_assert_int_eq(run("keygen --name example.com/bundled-test-log --out '%s'", tmp("imp.key")), 0);
 	{
 		char vkey[TL_MAX_KEY_TEXT];
 
-		snprintf(vkey, sizeof(vkey), "%s", out_text);
-		vkey[strcspn(vkey, "\n")] = '\0';
-		assert_invalid(run("verify-checkpoint --vkey '%s' " V "checkpoint-7.note", vkey), "no signature by a known key");
+		impostor_vkey(vkey);
+		tu_assert_invalid(&ran, run("verify-checkpoint --vkey '%s' " V "checkpoint-7.note", vkey), "no signature by a known key");
 	}
 	tamper(V "checkpoint-7.note", "bad-sig.note", "\xe2\x80\x94 example.com/bundled-test-log ", 50);
-	assert_invalid(run("verify-checkpoint --vkey '" LOG_VKEY "' '%s'", tmp("bad-sig.note")), "invalid signature");
+	tu_assert_invalid(&ran, run("verify-checkpoint --vkey '" LOG_VKEY "' '%s'", tmp("bad-sig.note")), "invalid signature");
 	write_tmp("garbage.note", "hello\n", 6);
-	assert_invalid(run("verify-checkpoint --vkey '" LOG_VKEY "' '%s'", tmp("garbage.note")), "no blank line");
-	assert_invalid(run("verify-checkpoint --vkey '" LOG_VKEY "' " V "entry-5.tlog-proof"), "invalid signature");
+	tu_assert_invalid(&ran, run("verify-checkpoint --vkey '" LOG_VKEY "' '%s'", tmp("garbage.note")), "no blank line");
+	tu_assert_invalid(&ran, run("verify-checkpoint --vkey '" LOG_VKEY "' " V "entry-5.tlog-proof"), "invalid signature");
 	ck_assert_int_eq(run("verify-checkpoint --vkey '" WITNESS_VKEY "' " V "checkpoint-7.note"), 2);
 	/* Usage and I/O: missing file, bad key, both key options, two files. */
 	ck_assert_int_eq(run("verify-checkpoint --vkey '" LOG_VKEY "' '%s'", tmp("missing.note")), 2);
@@ -237,22 +199,10 @@ START_TEST(verify_checkpoint)
 }
 END_TEST
 
-static tl_signer *vector_log_key(void)
-{
-	size_t len;
-	uint8_t *text = tu_read_file(tu_source_path(V "log.key"), &len);
-	tl_signer *s = NULL;
-
-	ck_assert_ptr_nonnull(text);
-	ck_assert_int_eq(tl_signer_parse(&s, (char *)text, len), 0);
-	free(text);
-	return s;
-}
-
 /* Writes a checkpoint of the vectors' log, signed by its key, to the temp dir. */
 static void write_checkpoint(const char *name, uint64_t size, uint8_t root_byte)
 {
-	tl_signer *s = vector_log_key();
+	tl_signer *s = tu_notes_signer("log.key");
 	tl_buf note = tl_buf_make(TL_NOTE_MAX_SIZE);
 	tl_checkpoint cp;
 
@@ -290,35 +240,33 @@ static void replace_in_copy(const char *vector, const char *name, const char *fr
 START_TEST(verify_proof)
 {
 	ck_assert_int_eq(run("verify-proof --vkey '" LOG_VKEY "' --entry " V "entry-5.txt " V "entry-5.tlog-proof"), 0);
-	ck_assert_str_eq(out_text, "ok: entry 5 is in example.com/bundled-test-log at size 7\n");
-	ck_assert_str_eq(err_text, "");
+	ck_assert_str_eq(ran.out, "ok: entry 5 is in example.com/bundled-test-log at size 7\n");
+	ck_assert_str_eq(ran.err, "");
 	ck_assert_int_eq(run("verify-proof --vkey-file " V "log.vkey --entry " V "entry-5.txt - < " V "entry-5-extra.tlog-proof"), 0);
 	/* Another entry, another key, a changed hash, an index outside the tree, a changed index. */
 	write_tmp("entry-6.txt", "bundled test entry 6\n", 21);
-	assert_invalid(run("verify-proof --vkey '" LOG_VKEY "' --entry '%s' " V "entry-5.tlog-proof", tmp("entry-6.txt")),
+	tu_assert_invalid(&ran, run("verify-proof --vkey '" LOG_VKEY "' --entry '%s' " V "entry-5.tlog-proof", tmp("entry-6.txt")),
 		"not proven");
-	ck_assert_int_eq(run("keygen --name example.com/bundled-test-log --out '%s'", tmp("imp.key")), 0);
 	{
 		char vkey[TL_MAX_KEY_TEXT];
 
-		snprintf(vkey, sizeof(vkey), "%s", out_text);
-		vkey[strcspn(vkey, "\n")] = '\0';
-		assert_invalid(run("verify-proof --vkey '%s' --entry " V "entry-5.txt " V "entry-5.tlog-proof", vkey),
+		impostor_vkey(vkey);
+		tu_assert_invalid(&ran, run("verify-proof --vkey '%s' --entry " V "entry-5.txt " V "entry-5.tlog-proof", vkey),
 			"no signature by a known key");
 	}
 	tamper(V "entry-5.tlog-proof", "bad-hash.tlog-proof", "39/yX0M9", 3);
-	assert_invalid(run("verify-proof --vkey '" LOG_VKEY "' --entry " V "entry-5.txt '%s'", tmp("bad-hash.tlog-proof")),
+	tu_assert_invalid(&ran, run("verify-proof --vkey '" LOG_VKEY "' --entry " V "entry-5.txt '%s'", tmp("bad-hash.tlog-proof")),
 		"not proven");
 	replace_in_copy(V "entry-5.tlog-proof", "index9.tlog-proof", "index 5\n", "index 9\n");
-	assert_invalid(run("verify-proof --vkey '" LOG_VKEY "' --entry " V "entry-5.txt '%s'", tmp("index9.tlog-proof")),
+	tu_assert_invalid(&ran, run("verify-proof --vkey '" LOG_VKEY "' --entry " V "entry-5.txt '%s'", tmp("index9.tlog-proof")),
 		"not in the tree");
 	replace_in_copy(V "entry-5.tlog-proof", "index4.tlog-proof", "index 5\n", "index 4\n");
-	assert_invalid(run("verify-proof --vkey '" LOG_VKEY "' --entry " V "entry-5.txt '%s'", tmp("index4.tlog-proof")),
+	tu_assert_invalid(&ran, run("verify-proof --vkey '" LOG_VKEY "' --entry " V "entry-5.txt '%s'", tmp("index4.tlog-proof")),
 		"not proven");
 	replace_in_copy(V "entry-5.tlog-proof", "v2.tlog-proof", "@v1", "@v2");
-	assert_invalid(run("verify-proof --vkey '" LOG_VKEY "' --entry " V "entry-5.txt '%s'", tmp("v2.tlog-proof")),
+	tu_assert_invalid(&ran, run("verify-proof --vkey '" LOG_VKEY "' --entry " V "entry-5.txt '%s'", tmp("v2.tlog-proof")),
 		"tlog-proof line 1");
-	assert_invalid(run("verify-proof --vkey '" LOG_VKEY "' --entry " V "entry-5.txt " V "checkpoint-7.note"),
+	tu_assert_invalid(&ran, run("verify-proof --vkey '" LOG_VKEY "' --entry " V "entry-5.txt " V "checkpoint-7.note"),
 		"tlog-proof line 1");
 	/* Usage and I/O. */
 	ck_assert_int_eq(run("verify-proof --vkey '" LOG_VKEY "' " V "entry-5.tlog-proof"), 2);
@@ -343,8 +291,8 @@ START_TEST(verify_proof_with_witnesses)
 	write_tmp("cosigned.tlog-proof", out.data, out.len);
 	ck_assert_int_eq(run("verify-proof --vkey '" LOG_VKEY "' --witness '" WITNESS_VKEY "' --entry " V "entry-5.txt '%s'",
 		tmp("cosigned.tlog-proof")), 0);
-	ck_assert_str_eq(out_text, "ok: entry 5 is in example.com/bundled-test-log at size 7, cosigned by 1 of 1 witnesses\n");
-	assert_invalid(run("verify-proof --vkey '" LOG_VKEY "' --witness '" WITNESS_VKEY "' --entry " V "entry-5.txt " V "entry-5.tlog-proof"),
+	ck_assert_str_eq(ran.out, "ok: entry 5 is in example.com/bundled-test-log at size 7, cosigned by 1 of 1 witnesses\n");
+	tu_assert_invalid(&ran, run("verify-proof --vkey '" LOG_VKEY "' --witness '" WITNESS_VKEY "' --entry " V "entry-5.txt " V "entry-5.tlog-proof"),
 		"0 of 1 witnesses cosigned");
 	ck_assert_int_eq(run("verify-proof --vkey '" LOG_VKEY "' --witness '" WITNESS_VKEY "' --quorum 2 --entry " V "entry-5.txt " V "entry-5.tlog-proof"), 2);
 	free(file);
@@ -356,38 +304,36 @@ END_TEST
 START_TEST(verify_consistency)
 {
 	ck_assert_int_eq(run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-4.note " V "checkpoint-7.note " V "consistency-4-7.txt"), 0);
-	ck_assert_str_eq(out_text, "ok: example.com/bundled-test-log size 4 is consistent with size 7\n");
+	ck_assert_str_eq(ran.out, "ok: example.com/bundled-test-log size 4 is consistent with size 7\n");
 	ck_assert_int_eq(run("verify-consistency --vkey-file " V "log.vkey " V "checkpoint-4.note " V "checkpoint-7-cosigned.note - < " V "consistency-4-7.txt"), 0);
 	/* Equal checkpoints with an empty proof; every tree extends the empty tree. */
 	write_tmp("empty.txt", "", 0);
 	ck_assert_int_eq(run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-7.note " V "checkpoint-7.note '%s'", tmp("empty.txt")), 0);
 	write_checkpoint("cp0.note", 0, 0);
 	ck_assert_int_eq(run("verify-consistency --vkey '" LOG_VKEY "' '%s' " V "checkpoint-7.note '%s'", tmp("cp0.note"), tmp("empty.txt")), 0);
-	assert_invalid(run("verify-consistency --vkey '" LOG_VKEY "' '%s' " V "checkpoint-7.note " V "consistency-4-7.txt", tmp("cp0.note")),
+	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' '%s' " V "checkpoint-7.note " V "consistency-4-7.txt", tmp("cp0.note")),
 		"must be empty");
 	/* Invalid: reversed, an empty or tampered proof, a fork at the same size, a forked old tree. */
-	assert_invalid(run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-7.note " V "checkpoint-4.note " V "consistency-4-7.txt"),
+	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-7.note " V "checkpoint-4.note " V "consistency-4-7.txt"),
 		"larger than the new one");
-	assert_invalid(run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-4.note " V "checkpoint-7.note '%s'", tmp("empty.txt")), "");
+	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-4.note " V "checkpoint-7.note '%s'", tmp("empty.txt")), "");
 	tamper(V "consistency-4-7.txt", "bad.txt", "YS2m", 2);
-	assert_invalid(run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-4.note " V "checkpoint-7.note '%s'", tmp("bad.txt")), "");
+	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-4.note " V "checkpoint-7.note '%s'", tmp("bad.txt")), "");
 	write_checkpoint("fork7.note", 7, 0x42);
-	assert_invalid(run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-7.note '%s' '%s'", tmp("fork7.note"), tmp("empty.txt")),
+	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-7.note '%s' '%s'", tmp("fork7.note"), tmp("empty.txt")),
 		"forked");
 	write_checkpoint("fork4.note", 4, 0x42);
-	assert_invalid(run("verify-consistency --vkey '" LOG_VKEY "' '%s' " V "checkpoint-7.note " V "consistency-4-7.txt", tmp("fork4.note")), "");
+	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' '%s' " V "checkpoint-7.note " V "consistency-4-7.txt", tmp("fork4.note")), "");
 	write_tmp("junk.txt", "not base64\n", 11);
-	assert_invalid(run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-4.note " V "checkpoint-7.note '%s'", tmp("junk.txt")),
+	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-4.note " V "checkpoint-7.note '%s'", tmp("junk.txt")),
 		"proof hash line 1");
-	assert_invalid(run("verify-consistency --vkey '" LOG_VKEY "' " V "entry-5.tlog-proof " V "checkpoint-7.note " V "consistency-4-7.txt"),
+	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' " V "entry-5.tlog-proof " V "checkpoint-7.note " V "consistency-4-7.txt"),
 		"old checkpoint");
 	{
 		char vkey[TL_MAX_KEY_TEXT];
 
-		ck_assert_int_eq(run("keygen --name example.com/bundled-test-log --out '%s'", tmp("imp.key")), 0);
-		snprintf(vkey, sizeof(vkey), "%s", out_text);
-		vkey[strcspn(vkey, "\n")] = '\0';
-		assert_invalid(run("verify-consistency --vkey '%s' " V "checkpoint-4.note " V "checkpoint-7.note " V "consistency-4-7.txt", vkey),
+		impostor_vkey(vkey);
+		tu_assert_invalid(&ran, run("verify-consistency --vkey '%s' " V "checkpoint-4.note " V "checkpoint-7.note " V "consistency-4-7.txt", vkey),
 			"no signature by a known key");
 	}
 	/* Usage and I/O. */

@@ -1,5 +1,5 @@
 /*
- * A naive reference of RFC 6962 §2.1 for the merkle and proof suites: MTH, PATH and
+ * A naive reference of RFC 6962 §2.1 for the translog suites: MTH, PATH and
  * SUBPROOF transcribed from their recursive definitions, sharing nothing with translog's
  * implementation but tl_hash_leaf/tl_hash_node. MTH(D[lo:hi]) is memoised per range so that
  * exhaustive checks over every (index, size) stay fast; the memo does not change what is
@@ -115,6 +115,28 @@ static inline const tl_hash *ref_mth(ref_tree *t, size_t lo, size_t hi)
 		t->have[slot] = 1;
 	}
 	return &t->memo[slot];
+}
+
+/* MTH(D[n]) of the n leaf hashes at `leaves`, without a ref_tree: nothing memoised or
+ * allocated, for the large or changing trees of the log suites, where (n + 1)^2 memo slots
+ * would not fit. */
+static inline void ref_mth_of_leaves(tl_hash *out, const tl_hash *leaves, size_t n)
+{
+	size_t k;
+	tl_hash l, r;
+
+	if (n == 0) {
+		tl_hash_empty(out);
+		return;
+	}
+	if (n == 1) {
+		*out = leaves[0];
+		return;
+	}
+	k = ref_split(n);
+	ref_mth_of_leaves(&l, leaves, k);
+	ref_mth_of_leaves(&r, leaves + k, n - k);
+	tl_hash_node(out, &l, &r);
 }
 
 static inline size_t ref_elem_put(ref_tree *t, ref_elem *out, size_t lo, size_t hi)

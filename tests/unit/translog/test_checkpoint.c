@@ -1,9 +1,9 @@
 #include <check.h>
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "testnotes.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/key.h"
@@ -11,39 +11,6 @@
 
 #define ROOT_B64 "1kgSb+XYYqTIceBgjnDZ7hvCYxnqZCW8pbHf/nOndn4="
 #define LOG_NAME "example.com/bundled-test-log"
-
-static uint8_t *vector(const char *name, size_t *len)
-{
-	char rel[256];
-	uint8_t *data;
-
-	snprintf(rel, sizeof(rel), "tests/vectors/notes/%s", name);
-	data = tu_read_file(tu_source_path(rel), len);
-	ck_assert_msg(data != NULL, "missing vector %s", rel);
-	return data;
-}
-
-static tl_signer *log_signer(void)
-{
-	size_t len;
-	uint8_t *text = vector("log.key", &len);
-	tl_signer *s = NULL;
-
-	ck_assert_int_eq(tl_signer_parse(&s, (char *)text, len), 0);
-	free(text);
-	return s;
-}
-
-static tl_verifier *log_verifier(void)
-{
-	size_t len;
-	uint8_t *text = vector("log.vkey", &len);
-	tl_verifier *v = NULL;
-
-	ck_assert_int_eq(tl_verifier_parse(&v, (char *)text, len), 0);
-	free(text);
-	return v;
-}
 
 static int parse_str(const char *text)
 {
@@ -55,9 +22,9 @@ static int parse_str(const char *text)
 START_TEST(own_vector_opens_and_resigns)
 {
 	size_t len;
-	uint8_t *note = vector("checkpoint-7.note", &len);
-	tl_verifier *v = log_verifier();
-	tl_signer *s = log_signer();
+	uint8_t *note = tu_notes_vector("checkpoint-7.note", &len);
+	tl_verifier *v = tu_notes_verifier("log.vkey");
+	tl_signer *s = tu_notes_signer("log.key");
 	tl_buf out = tl_buf_make(TL_NOTE_MAX_SIZE);
 	tl_checkpoint cp;
 
@@ -72,7 +39,7 @@ START_TEST(own_vector_opens_and_resigns)
 	ck_assert_int_eq(memcmp(out.data, note, len), 0);
 	free(note);
 	/* The cosigned checkpoint opens with the log key alone: the witness line is unknown. */
-	note = vector("checkpoint-7-cosigned.note", &len);
+	note = tu_notes_vector("checkpoint-7-cosigned.note", &len);
 	ck_assert_int_eq(tl_checkpoint_open(&cp, note, len, v), 0);
 	ck_assert_uint_eq(cp.size, 7);
 	free(note);
@@ -85,10 +52,10 @@ END_TEST
 START_TEST(open_negatives)
 {
 	size_t len;
-	uint8_t *note = vector("checkpoint-7.note", &len);
-	uint8_t *wkey = vector("witness.vkey", &(size_t){ 0 });
-	tl_verifier *v = log_verifier(), *w = NULL, *impostor_v = NULL;
-	tl_signer *s = log_signer(), *impostor = NULL;
+	uint8_t *note = tu_notes_vector("checkpoint-7.note", &len);
+	uint8_t *wkey = tu_notes_vector("witness.vkey", &(size_t){ 0 });
+	tl_verifier *v = tu_notes_verifier("log.vkey"), *w = NULL, *impostor_v = NULL;
+	tl_signer *s = tu_notes_signer("log.key"), *impostor = NULL;
 	tl_buf out = tl_buf_make(TL_NOTE_MAX_SIZE);
 	tl_checkpoint cp;
 	char *sig;
@@ -124,7 +91,7 @@ START_TEST(open_negatives)
 	}
 	/* A witness (type 0x04) key cannot open a checkpoint. */
 	ck_assert_int_eq(tl_verifier_parse(&w, (char *)wkey, strlen((char *)wkey)), 0);
-	note = vector("checkpoint-7-cosigned.note", &len);
+	note = tu_notes_vector("checkpoint-7-cosigned.note", &len);
 	ck_assert_int_eq(tl_checkpoint_open(&cp, note, len, w), TL_E_INPUT);
 	/* Signing refuses an origin that differs from the key name. */
 	memset(&cp, 0, sizeof(cp));

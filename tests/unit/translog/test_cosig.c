@@ -1,47 +1,14 @@
 #include <check.h>
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "testnotes.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/cosig.h"
 #include "translog/key.h"
 #include "translog/note.h"
-
-static uint8_t *vector(const char *name, size_t *len)
-{
-	char rel[256];
-	uint8_t *data;
-
-	snprintf(rel, sizeof(rel), "tests/vectors/notes/%s", name);
-	data = tu_read_file(tu_source_path(rel), len);
-	ck_assert_msg(data != NULL, "missing vector %s", rel);
-	return data;
-}
-
-static tl_signer *signer_from(const char *file)
-{
-	size_t len;
-	uint8_t *text = vector(file, &len);
-	tl_signer *s = NULL;
-
-	ck_assert_int_eq(tl_signer_parse(&s, (char *)text, len), 0);
-	free(text);
-	return s;
-}
-
-static tl_verifier *verifier_from(const char *file)
-{
-	size_t len;
-	uint8_t *text = vector(file, &len);
-	tl_verifier *v = NULL;
-
-	ck_assert_int_eq(tl_verifier_parse(&v, (char *)text, len), 0);
-	free(text);
-	return v;
-}
 
 /* Rewrites signature line `i` of n as name + raw bytes (key id included), into out. */
 static void rewrite_line(tl_buf *out, const tl_note *n, size_t i, const uint8_t *raw, size_t raw_len)
@@ -62,10 +29,10 @@ static void rewrite_line(tl_buf *out, const tl_note *n, size_t i, const uint8_t 
 START_TEST(own_vector_reproduces_and_verifies)
 {
 	size_t len, cos_len;
-	uint8_t *note = vector("checkpoint-7.note", &len);
-	uint8_t *cosigned = vector("checkpoint-7-cosigned.note", &cos_len);
-	tl_signer *w = signer_from("witness.key");
-	tl_verifier *wv = verifier_from("witness.vkey"), *lv = verifier_from("log.vkey");
+	uint8_t *note = tu_notes_vector("checkpoint-7.note", &len);
+	uint8_t *cosigned = tu_notes_vector("checkpoint-7-cosigned.note", &cos_len);
+	tl_signer *w = tu_notes_signer("witness.key");
+	tl_verifier *wv = tu_notes_verifier("witness.vkey"), *lv = tu_notes_verifier("log.vkey");
 	tl_buf out = tl_buf_make(TL_NOTE_MAX_SIZE);
 	tl_note n;
 	uint64_t ts = 0;
@@ -105,8 +72,8 @@ END_TEST
 START_TEST(tampered_cosignatures_fail)
 {
 	size_t len;
-	uint8_t *cosigned = vector("checkpoint-7-cosigned.note", &len);
-	tl_verifier *wv = verifier_from("witness.vkey"), *as_plain = NULL, *other_v = NULL;
+	uint8_t *cosigned = tu_notes_vector("checkpoint-7-cosigned.note", &len);
+	tl_verifier *wv = tu_notes_verifier("witness.vkey"), *as_plain = NULL, *other_v = NULL;
 	tl_signer *other = NULL;
 	tl_buf out = tl_buf_make(TL_NOTE_MAX_SIZE);
 	uint8_t raw[4 + 72];
@@ -186,8 +153,8 @@ END_TEST
 START_TEST(signing_refusals)
 {
 	size_t len;
-	uint8_t *note = vector("checkpoint-7.note", &len);
-	tl_signer *w = signer_from("witness.key"), *log = signer_from("log.key");
+	uint8_t *note = tu_notes_vector("checkpoint-7.note", &len);
+	tl_signer *w = tu_notes_signer("witness.key"), *log = tu_notes_signer("log.key");
 	tl_buf line = tl_buf_make(4096);
 	tl_note n;
 

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "merkle_ref.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/key.h"
@@ -129,26 +130,6 @@ static void run_writer(const char *dir, const char *ack_path, const tl_signer *k
 		}                                      \
 	} while (0)
 
-static void mth(tl_hash *out, const tl_hash *h, uint64_t n)
-{
-	uint64_t k = 1;
-	tl_hash l, r;
-
-	if (n == 0) {
-		tl_hash_empty(out);
-		return;
-	}
-	if (n == 1) {
-		*out = h[0];
-		return;
-	}
-	while (k * 2 < n)
-		k *= 2;
-	mth(&l, h, k);
-	mth(&r, h + k, n - k);
-	tl_hash_node(out, &l, &r);
-}
-
 /* The verifier process: exit status 0 if the reopened log is whole; prints its size. */
 static void run_verifier(const char *dir, const char *ack_path, const tl_signer *key, const tl_verifier *v,
 	int out_fd)
@@ -190,7 +171,7 @@ static void run_verifier(const char *dir, const char *ack_path, const tl_signer 
 		}
 		VERIFY(tl_cursor_left(&c) == 0, "bundle %llu long", (unsigned long long)n);
 	}
-	mth(&want, leaves, size);
+	ref_mth_of_leaves(&want, leaves, size);
 	VERIFY(tl_hash_equal(&want, &cp.root), "checkpoint root is not the root of the stored entries (size %llu)",
 		(unsigned long long)size);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "merkle_ref.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/key.h"
@@ -101,26 +102,6 @@ static void model_free(struct model *m)
 	free(m->leaves);
 }
 
-static void mth(tl_hash *out, const tl_hash *h, uint64_t n)
-{
-	uint64_t k = 1;
-	tl_hash l, r;
-
-	if (n == 0) {
-		tl_hash_empty(out);
-		return;
-	}
-	if (n == 1) {
-		*out = h[0];
-		return;
-	}
-	while (k * 2 < n)
-		k *= 2;
-	mth(&l, h, k);
-	mth(&r, h + k, n - k);
-	tl_hash_node(out, &l, &r);
-}
-
 /* The tlog-tiles definition: hash i of tile (level, index) is MTH(D[(n*256+i)*256^l : +256^l]). */
 static void model_tile(tl_buf *out, const struct model *m, unsigned level, uint64_t index, unsigned width)
 {
@@ -129,7 +110,7 @@ static void model_tile(tl_buf *out, const struct model *m, unsigned level, uint6
 	for (unsigned i = 0; i < width; i++) {
 		tl_hash h;
 
-		mth(&h, m->leaves + (index * 256 + i) * span, span);
+		ref_mth_of_leaves(&h, m->leaves + (index * 256 + i) * span, span);
 		ck_assert_int_eq(tl_buf_append(out, h.b, sizeof(h.b)), 0);
 	}
 }
@@ -197,7 +178,7 @@ static void check_head(struct fixture *fx, const struct model *m)
 	ck_assert_msg(tl_checkpoint_open(&cp, note.data, note.len, fx->verifier) == 0, "%s", tl_error_message());
 	ck_assert_str_eq(cp.origin, ORIGIN);
 	ck_assert_uint_eq(cp.size, m->n);
-	mth(&want, m->leaves, m->n);
+	ref_mth_of_leaves(&want, m->leaves, m->n);
 	ck_assert(tl_hash_equal(&cp.root, &want));
 	ck_assert(tl_hash_equal(&root, &want));
 	tl_buf_free(&note);
@@ -209,14 +190,14 @@ static void check_proofs(tl_log *log, const struct model *m, uint64_t step)
 	size_t n;
 
 	for (uint64_t size = 1; size <= m->n; size += step) {
-		mth(&root, m->leaves, size);
+		ref_mth_of_leaves(&root, m->leaves, size);
 		for (uint64_t i = 0; i < size; i += 1 + size / 5) {
 			ck_assert_msg(tl_log_prove_inclusion(proof, &n, log, i, size) == 0, "%s", tl_error_message());
 			ck_assert_msg(tl_verify_inclusion(&m->leaves[i], i, size, proof, n, &root) == 0,
 				"inclusion %llu in %llu", (unsigned long long)i, (unsigned long long)size);
 		}
 		for (uint64_t old = 1; old <= size; old += 1 + size / 3) {
-			mth(&old_root, m->leaves, old);
+			ref_mth_of_leaves(&old_root, m->leaves, old);
 			ck_assert_msg(tl_log_prove_consistency(proof, &n, log, old, size) == 0, "%s", tl_error_message());
 			ck_assert_msg(tl_verify_consistency(old, size, proof, n, &old_root, &root) == 0,
 				"consistency %llu -> %llu", (unsigned long long)old, (unsigned long long)size);

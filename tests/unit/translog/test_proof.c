@@ -75,6 +75,18 @@ static size_t min_calls(const ref_elem *want, size_t nw)
 	return c;
 }
 
+/* A generated proof (what, claim (a, b)) must be the reference's, hash for hash, and must
+ * have asked its source for no more nodes than the proof needs. */
+static void require_reference_proof(const char *what, uint64_t a, uint64_t b, const tl_hash *proof, size_t n,
+		const src *s, const ref_elem *want, size_t nw)
+{
+	REQUIRE(n == nw, "%s (%" PRIu64 ", %" PRIu64 "): %zu hashes, want %zu", what, a, b, n, nw);
+	for (size_t i = 0; i < n; i++)
+		REQUIRE(tl_hash_equal(&proof[i], &want[i].hash), "%s (%" PRIu64 ", %" PRIu64 "): hash %zu differs", what,
+				a, b, i);
+	REQUIRE_UINT_EQ(s->calls, min_calls(want, nw));
+}
+
 #define CHECK_RC(call, want, what, a, b)                                                       \
 	do {                                                                                   \
 		int rc_ = (call);                                                              \
@@ -97,12 +109,8 @@ static void check_inclusion(ref_tree *t, uint64_t index, uint64_t size)
 	src s = src_make(t, size);
 
 	REQUIRE_INT_EQ(tl_proof_inclusion(proof, &n, index, size, src_get, &s), 0);
-	REQUIRE(n == nw, "inclusion (%" PRIu64 ", %" PRIu64 "): %zu hashes, want %zu", index, size, n, nw);
 	REQUIRE_UINT_EQ(tl_inclusion_proof_size(index, size), nw);
-	for (size_t i = 0; i < n; i++)
-		REQUIRE(tl_hash_equal(&proof[i], &want[i].hash),
-				"inclusion (%" PRIu64 ", %" PRIu64 "): hash %zu differs", index, size, i);
-	REQUIRE_UINT_EQ(s.calls, min_calls(want, nw));
+	require_reference_proof("inclusion", index, size, proof, n, &s, want, nw);
 	CHECK_RC(tl_verify_inclusion(leaf, index, size, proof, n, root), 0, "inclusion", index, size);
 
 	/* Tampered proofs. A flipped bit in one hash per proof, and in the last: over all indices,
@@ -160,12 +168,8 @@ static void check_consistency(ref_tree *t, uint64_t old, uint64_t size)
 	src s = src_make(t, size);
 
 	REQUIRE_INT_EQ(tl_proof_consistency(proof, &n, old, size, src_get, &s), 0);
-	REQUIRE(n == nw, "consistency (%" PRIu64 ", %" PRIu64 "): %zu hashes, want %zu", old, size, n, nw);
 	REQUIRE_UINT_EQ(tl_consistency_proof_size(old, size), nw);
-	for (size_t i = 0; i < n; i++)
-		REQUIRE(tl_hash_equal(&proof[i], &want[i].hash),
-				"consistency (%" PRIu64 ", %" PRIu64 "): hash %zu differs", old, size, i);
-	REQUIRE_UINT_EQ(s.calls, min_calls(want, nw));
+	require_reference_proof("consistency", old, size, proof, n, &s, want, nw);
 	CHECK_RC(tl_verify_consistency(old, size, proof, n, r1, r2), 0, "consistency", old, size);
 
 	for (size_t i = 0; i < n; i++) {

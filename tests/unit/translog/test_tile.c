@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "merkle_ref.h"
 #include "testutil.h"
 #include "translog/tile.h"
 
@@ -192,23 +193,6 @@ START_TEST(locate_nodes)
 }
 END_TEST
 
-/* RFC 6962 MTH of n leaf hashes, by its recursive definition. */
-static void mth(tl_hash *out, const tl_hash *h, size_t n)
-{
-	size_t k = 1;
-	tl_hash l, r;
-
-	if (n == 1) {
-		*out = h[0];
-		return;
-	}
-	while (k * 2 < n)
-		k *= 2;
-	mth(&l, h, k);
-	mth(&r, h + k, n - k);
-	tl_hash_node(out, &l, &r);
-}
-
 START_TEST(nodes_from_base_hashes)
 {
 	tl_hash base[TL_TILE_WIDTH], nodes[TL_TILE_NODES], got, want;
@@ -222,7 +206,7 @@ START_TEST(nodes_from_base_hashes)
 	tl_tile_expand(nodes, 100, 256);
 	for (unsigned sub = 0; sub < TL_TILE_HEIGHT; sub++)
 		for (unsigned pos = 0; pos < (TL_TILE_WIDTH >> sub); pos++) {
-			mth(&want, base + ((size_t)pos << sub), (size_t)1 << sub);
+			ref_mth_of_leaves(&want, base + ((size_t)pos << sub), (size_t)1 << sub);
 			ck_assert_int_eq(tl_tile_node(&got, base, TL_TILE_WIDTH, sub, pos), 0);
 			ck_assert(tl_hash_equal(&got, &want));
 			ck_assert(tl_hash_equal(&nodes[tl_tile_node_slot(sub, pos)], &want));

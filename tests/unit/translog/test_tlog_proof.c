@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testnotes.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/hash.h"
@@ -14,28 +15,6 @@
 #define H1 "GvsBZ7lrmrXe5714amp/2VS/ezymD9UgjiKo0V38Cz4=\n"
 #define H2 "39/yX0M9KnleaqHx95sdBitEUUmcbKP6/2BH2JZzrNs=\n"
 #define H3 "l+0skS3jVcMtjVwU6eaHUS3HrtIYcNDfREwzRbQuqX4=\n"
-
-static uint8_t *vector(const char *name, size_t *len)
-{
-	char rel[256];
-	uint8_t *data;
-
-	snprintf(rel, sizeof(rel), "tests/vectors/notes/%s", name);
-	data = tu_read_file(tu_source_path(rel), len);
-	ck_assert_msg(data != NULL, "missing vector %s", rel);
-	return data;
-}
-
-static tl_verifier *verifier_from(const char *file)
-{
-	size_t len;
-	uint8_t *text = vector(file, &len);
-	tl_verifier *v = NULL;
-
-	ck_assert_int_eq(tl_verifier_parse(&v, (char *)text, len), 0);
-	free(text);
-	return v;
-}
 
 /* The leaves of the vectors' 7-leaf tree. */
 static void tree_leaf(tl_hash *out, size_t i)
@@ -50,7 +29,7 @@ static void tree_leaf(tl_hash *out, size_t i)
 static int parse_with_checkpoint(const char *prefix)
 {
 	size_t len;
-	uint8_t *note = vector("checkpoint-7.note", &len);
+	uint8_t *note = tu_notes_vector("checkpoint-7.note", &len);
 	tl_buf text = tl_buf_make(1 << 20);
 	tl_tlog_proof p;
 	int err;
@@ -66,8 +45,8 @@ static int parse_with_checkpoint(const char *prefix)
 START_TEST(own_vectors_parse_and_rewrite)
 {
 	size_t len, note_len, extra_len;
-	uint8_t *file = vector("entry-5.tlog-proof", &len);
-	uint8_t *note = vector("checkpoint-7.note", &note_len);
+	uint8_t *file = tu_notes_vector("entry-5.tlog-proof", &len);
+	uint8_t *note = tu_notes_vector("checkpoint-7.note", &note_len);
 	tl_buf out = tl_buf_make(1 << 20);
 	tl_tlog_proof p;
 	tl_hash leaf4, leaf6;
@@ -90,7 +69,7 @@ START_TEST(own_vectors_parse_and_rewrite)
 	ck_assert_int_eq(memcmp(out.data, file, len), 0);
 	free(file);
 
-	file = vector("entry-5-extra.tlog-proof", &len);
+	file = tu_notes_vector("entry-5-extra.tlog-proof", &len);
 	ck_assert_int_eq(tl_tlog_proof_parse(&p, file, len), 0);
 	ck_assert_int_eq(tl_tlog_proof_extra(extra, sizeof(extra), &extra_len, &p), 0);
 	ck_assert_uint_eq(extra_len, 20);
@@ -179,7 +158,7 @@ START_TEST(writer_refusals)
 	tl_hash h[65];
 	uint8_t extra[TL_TLOG_PROOF_MAX_EXTRA + 1];
 	size_t len;
-	uint8_t *note = vector("checkpoint-7.note", &len);
+	uint8_t *note = tu_notes_vector("checkpoint-7.note", &len);
 
 	memset(h, 0, sizeof(h));
 	memset(extra, 1, sizeof(extra));
@@ -196,7 +175,7 @@ END_TEST
 START_TEST(hash_lists)
 {
 	size_t len, n = 9;
-	uint8_t *file = vector("consistency-4-7.txt", &len);
+	uint8_t *file = tu_notes_vector("consistency-4-7.txt", &len);
 	tl_hash h[70];
 	tl_buf out = tl_buf_make(8192);
 	const char *three = H1 H2 H3;
@@ -229,8 +208,8 @@ END_TEST
 START_TEST(verify_own_vectors)
 {
 	size_t len;
-	uint8_t *file = vector("entry-5.tlog-proof", &len);
-	tl_verifier *v = verifier_from("log.vkey"), *w = verifier_from("witness.vkey");
+	uint8_t *file = tu_notes_vector("entry-5.tlog-proof", &len);
+	tl_verifier *v = tu_notes_verifier("log.vkey"), *w = tu_notes_verifier("witness.vkey");
 	tl_tlog_proof p, bad;
 	tl_checkpoint cp;
 	tl_hash leaf, other;

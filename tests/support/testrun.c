@@ -1,0 +1,67 @@
+#include "testrun.h"
+
+#include <check.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testdaemon.h"
+#include "testutil.h"
+
+/* A captured stream: the file's bytes, or "" when there is none. */
+static char *slurp(const char *dir, const char *name, size_t *len)
+{
+	uint8_t *data = tu_read_file(tu_path_in(dir, name), len);
+
+	if (data == NULL) {
+		*len = 0;
+		return strdup("");
+	}
+	return (char *)data;
+}
+
+int tu_run(struct tu_output *o, const char *dir, const char *bin, const char *fmt, ...)
+{
+	const char *path = tu_bin_path(bin);
+	char args[8192];
+	va_list ap;
+	int status;
+
+	ck_assert_ptr_nonnull(path);
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	tu_output_free(o);
+	status = tu_system("cd '%s' && '%s' %s >'%s/stdout' 2>'%s/stderr'", tu_source_path(""), path, args, dir, dir);
+	o->out = slurp(dir, "stdout", &o->out_len);
+	o->err = slurp(dir, "stderr", &o->err_len);
+	return status;
+}
+
+void tu_output_free(struct tu_output *o)
+{
+	free(o->out);
+	free(o->err);
+	memset(o, 0, sizeof(*o));
+}
+
+void tu_assert_invalid(const struct tu_output *o, int status, const char *reason)
+{
+	ck_assert_int_eq(status, 1);
+	ck_assert_msg(strstr(o->err, reason) != NULL, "stderr '%s' lacks '%s'", o->err, reason);
+	ck_assert_ptr_eq(strchr(o->err, '\n'), o->err + strlen(o->err) - 1);
+	ck_assert_uint_eq(o->out_len, 0);
+}
+
+const char *tu_path_in(const char *dir, const char *name)
+{
+	static char paths[4][PATH_MAX];
+	static unsigned next;
+	char *path = paths[next++ % 4];
+
+	snprintf(path, PATH_MAX, "%s/%s", dir, name);
+	return path;
+}
