@@ -22,25 +22,10 @@
 
 #include "bundled/bundle.h"
 #include "util/clock.h"
+#include "util/file.h"
 #include "util/synth.h"
 
 #define RUNS 3
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	tl_buf b = tl_buf_make(64u << 20);
-	uint8_t chunk[65536];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (tl_buf_append(&b, chunk, n) != 0)
-			break;
-	fclose(f);
-	return tl_buf_detach(&b, len);
-}
 
 typedef int (*op_fn)(const uint8_t *data, size_t len, void *ctx);
 
@@ -166,7 +151,7 @@ int main(void)
 
 	if (cacert == NULL)
 		cacert = "../shared/research/cacert-history/037-2026-07-21.pem";
-	if ((pem = read_file(cacert, &pem_len)) != NULL) {
+	if ((pem = bench_read_file(cacert, BD_MAX_BUNDLE_SIZE, &pem_len)) != NULL) {
 		bd_bundle *cb = NULL;
 
 		bench_bundle("certifi cacert.pem (PEM)", pem, pem_len, NULL, 10);

@@ -22,6 +22,7 @@
 #include "bundled/dag.h"
 #include "translog/hash.h"
 #include "util/clock.h"
+#include "util/file.h"
 #include "util/synth.h"
 
 static const char *const specs[] = { "lines", "size-4096", "size-262144" };
@@ -32,22 +33,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "bench_chunking: %s: %s\n", what, tl_error_message());
 	exit(1);
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	tl_buf b = tl_buf_make(BD_MAX_BUNDLE_SIZE);
-	uint8_t chunk[65536];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (tl_buf_append(&b, chunk, n) != 0)
-			die(path);
-	fclose(f);
-	return tl_buf_detach(&b, len);
 }
 
 /* The canonical SPIFFE bundle of any bundle text (appended to `out`, which is reset first);
@@ -296,7 +281,7 @@ static void sharing(const char *dir)
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		snprintf(v[i].name, sizeof(v[i].name), "%.3s", names[i]);
-		if ((pem = read_file(path, &len)) == NULL)
+		if ((pem = bench_read_file(path, BD_MAX_BUNDLE_SIZE, &len)) == NULL)
 			die(path);
 		canonicalise(&canon, pem, len, &v[i].authorities);
 		v[i].canon = tl_buf_detach(&canon, &v[i].len);
@@ -411,7 +396,7 @@ int main(int argc, char **argv)
 	printf("bench_chunking: parse + canonicalise + chunk + CID + UnixFS DAG, on canonical bundles\n");
 	if (path != NULL) {
 		size_t len;
-		uint8_t *pem = read_file(path, &len);
+		uint8_t *pem = bench_read_file(path, BD_MAX_BUNDLE_SIZE, &len);
 		char label[512];
 
 		if (pem == NULL)
