@@ -146,6 +146,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct http_response res = { 200, NULL, tl_buf_make(64u << 20), 0, { { NULL, { 0 } } } };
 	struct http_request req = { method, url, conn, NULL, 0 };
 	const struct http_route *route;
+	char safe_url[256], safe_method[32];
 	int method_mismatch, err;
 	enum MHD_Result rc;
 
@@ -173,47 +174,40 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req.body_len = st->body.len;
 	route = find_route(srv, method, url, &method_mismatch);
 	tl_error_clear();
-	if (route == NULL) {
-		err = method_mismatch ? tl_error_set(TL_E_INPUT, "method %s not allowed on %s", method, url)
-				      : tl_error_set(TL_E_NOTFOUND, "no such endpoint: %s", url);
-		err = error_body(&res, err);
-		if (method_mismatch)
-			res.status = 405;
-		goto send;
-	}
-	err = route->handler(&res, &req, srv->opts.app);
+	if (route != NULL)
+		err = route->handler(&res, &req, srv->opts.app);
+	else if (method_mismatch)
+		err = tl_error_set(TL_E_INPUT, "method %s not allowed on %s", method, url);
+	else
+		err = tl_error_set(TL_E_NOTFOUND, "no such endpoint: %s", url);
+	log_text(safe_url, sizeof(safe_url), url);
+	log_text(safe_method, sizeof(safe_method), method);
 	if (err) {
 		if (tl_err_http_status(err) >= 500)
-			log_at(LOG_ERROR, "request failed", "method=%s path=\"%s\" error=\"%s\"", method, url,
+			log_at(LOG_ERROR, "request failed", "method=%s path=\"%s\" error=\"%s\"", safe_method, safe_url,
 				tl_error_message());
-		err = error_body(&res, err);
-	}
-send:
-	if (err) {
-		tl_buf_free(&res.body);
-		return MHD_NO;
+		if (error_body(&res, err) != 0) {
+			tl_buf_free(&res.body);
+			return MHD_NO;
+		}
+		if (route == NULL && method_mismatch)
+			res.status = 405;
 	}
 	rc = send_response(conn, &res);
-	log_at(LOG_DEBUG, "request", "method=%s path=\"%s\" status=%u bytes=%zu", method, url, res.status, res.body.len);
+	log_at(LOG_DEBUG, "request", "method=%s path=\"%s\" status=%u bytes=%zu", safe_method, safe_url, res.status,
+		res.body.len);
 	tl_buf_free(&res.body);
-	(void)version;
 	return rc;
 }
 
 /* libmicrohttpd's own diagnostics (clients that hang up, and the like) go to our log. */
 static void on_mhd_message(void *cls, const char *fmt, va_list ap)
 {
-	char text[256];
-	size_t n;
+	char text[256], safe[256];
 
 	vsnprintf(text, sizeof(text), fmt, ap);
-	n = strlen(text);
-	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
-		text[--n] = '\0';
-	for (char *p = text; *p; p++)
-		if (*p == '"')
-			*p = '\'';
-	log_at(LOG_DEBUG, "http server", "detail=\"%s\"", text);
+	log_text(safe, sizeof(safe), text);
+	log_at(LOG_DEBUG, "http server", "detail=\"%s\"", safe);
 }
 
 static void on_complete(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)

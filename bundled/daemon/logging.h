@@ -6,6 +6,8 @@
 #ifndef BUNDLED_DAEMON_LOGGING_H
 #define BUNDLED_DAEMON_LOGGING_H
 
+#include <stddef.h>
+
 #include "translog/error.h"
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
@@ -15,6 +17,11 @@ void log_set_level(enum log_level level);
 
 /* Parses "debug", "info", "warn" or "error"; -1 if none of these. */
 int log_level_parse(const char *name);
+
+/* Copies `in` for use inside a quoted log value: quotes, backslashes and control characters
+ * (a client's "%0A" in a path, say) become '?', so outside text cannot forge log lines.
+ * Truncates to cap - 1 bytes. */
+void log_text(char *out, size_t cap, const char *in);
 
 /* `fmt` produces the fields after msg: log_at(LOG_INFO, "listening", "addr=%s", addr). */
 void log_at(enum log_level level, const char *msg, const char *fmt, ...) TL_PRINTF(3, 4);
