@@ -35,7 +35,8 @@ int config_load_file(struct config *cfg, const char *path) TL_MUST_USE;
 /* Parses "host:port" or "[v6]:port" into listen_host and listen_port. */
 int config_set_listen(struct config *cfg, const char *addr) TL_MUST_USE;
 
-/* Fills derived defaults (the key path inside data_dir) and checks ranges. */
+/* Fills derived defaults (the key path inside data_dir), checks ranges, and applies the
+ * log level, so that every line logged after parsing honours it. */
 int config_finish(struct config *cfg) TL_MUST_USE;
 
 #endif

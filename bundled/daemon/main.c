@@ -134,7 +134,8 @@ static int open_pinning(struct daemon *d)
 
 static int open_state(struct daemon *d)
 {
-	const char *cfs[16];
+	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 2];
+	char db_path[CONFIG_MAX_STRING + 8];
 	size_t ncf = 0;
 	tl_buf vkey = tl_buf_make(1024);
 	int err;
@@ -147,25 +148,17 @@ static int open_state(struct daemon *d)
 		cfs[ncf++] = tl_log_column_families[i];
 	cfs[ncf++] = bd_blockstore_column_family;
 	cfs[ncf++] = bd_pinq_column_family;
-	{
-		char path[CONFIG_MAX_STRING + 8];
-
-		snprintf(path, sizeof(path), "%s/db", d->cfg.data_dir);
-		if ((err = tl_db_open(&d->db, path, cfs, ncf)) != 0)
-			return err;
-	}
-	if ((err = tl_log_open(&d->log, d->db, d->key, NULL)) != 0)
-		return err;
-	if ((err = bd_blockstore_open(&d->blocks, d->db)) != 0)
+	snprintf(db_path, sizeof(db_path), "%s/db", d->cfg.data_dir);
+	if ((err = tl_db_open(&d->db, db_path, cfs, ncf)) != 0 || (err = tl_log_open(&d->log, d->db, d->key, NULL)) != 0 ||
+	    (err = bd_blockstore_open(&d->blocks, d->db)) != 0)
 		return err;
 	if (d->cfg.ipfs_api[0] != '\0' && (err = open_pinning(d)) != 0)
 		return err;
-	if ((err = tl_signer_vkey(&vkey, d->key)) != 0)
-		return err;
-	log_at(LOG_INFO, "log open", "origin=\"%s\" size=%llu vkey=%s", tl_signer_name(d->key),
-		(unsigned long long)tl_log_size(d->log), (char *)vkey.data);
+	if ((err = tl_signer_vkey(&vkey, d->key)) == 0)
+		log_at(LOG_INFO, "log open", "origin=\"%s\" size=%llu vkey=%s", tl_signer_name(d->key),
+			(unsigned long long)tl_log_size(d->log), (char *)vkey.data);
 	tl_buf_free(&vkey);
-	return 0;
+	return err;
 }
 
 static void close_state(struct daemon *d)
