@@ -1,5 +1,6 @@
 #include "translog/bytes.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,21 +39,29 @@ int tl_cursor_u16be(uint16_t *out, tl_cursor *c)
 
 	if (err)
 		return err;
-	*out = (uint16_t)((p[0] << 8) | p[1]);
+	*out = tl_load_u16be(p);
+	return 0;
+}
+
+int tl_cursor_u32be(uint32_t *out, tl_cursor *c)
+{
+	const uint8_t *p = NULL;
+	int err = tl_cursor_take(&p, c, 4);
+
+	if (err)
+		return err;
+	*out = tl_load_u32be(p);
 	return 0;
 }
 
 int tl_cursor_u64be(uint64_t *out, tl_cursor *c)
 {
 	const uint8_t *p = NULL;
-	uint64_t v = 0;
 	int err = tl_cursor_take(&p, c, 8);
 
 	if (err)
 		return err;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	*out = v;
+	*out = tl_load_u64be(p);
 	return 0;
 }
 
@@ -76,12 +85,13 @@ int tl_cursor_line(const uint8_t **line, size_t *line_len, tl_cursor *c, size_t 
 
 int tl_buf_reserve(tl_buf *b, size_t n)
 {
+	size_t cap = b->cap ? b->cap : TL_BUF_DEFAULT_CAP;
 	size_t need, alloc;
 	uint8_t *p;
 
 	/* One extra byte keeps the data NUL-terminated. */
-	if (!tl_size_add(&need, b->len, n) || need > b->cap)
-		return tl_error_set(TL_E_INPUT, "buffer limit of %zu bytes exceeded", b->cap);
+	if (!tl_size_add(&need, b->len, n) || need > cap)
+		return tl_error_set(TL_E_INPUT, "buffer limit of %zu bytes exceeded", cap);
 	if (need + 1 <= b->alloc)
 		return 0;
 	alloc = b->alloc ? b->alloc : 64;
@@ -120,8 +130,17 @@ int tl_buf_append_u8(tl_buf *b, uint8_t v)
 
 int tl_buf_append_u16be(tl_buf *b, uint16_t v)
 {
-	uint8_t p[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t p[2];
 
+	tl_store_u16be(p, v);
+	return tl_buf_append(b, p, sizeof(p));
+}
+
+int tl_buf_append_u32be(tl_buf *b, uint32_t v)
+{
+	uint8_t p[4];
+
+	tl_store_u32be(p, v);
 	return tl_buf_append(b, p, sizeof(p));
 }
 
@@ -129,8 +148,7 @@ int tl_buf_append_u64be(tl_buf *b, uint64_t v)
 {
 	uint8_t p[8];
 
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
+	tl_store_u64be(p, v);
 	return tl_buf_append(b, p, sizeof(p));
 }
 
@@ -151,6 +169,14 @@ int tl_buf_printf(tl_buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 	return 0;
+}
+
+void tl_buf_truncate(tl_buf *b, size_t len)
+{
+	assert(len <= b->len);
+	b->len = len;
+	if (b->data)
+		b->data[len] = '\0';
 }
 
 uint8_t *tl_buf_detach(tl_buf *b, size_t *len)

@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "translog/hash.h"
-#include "translog/note.h"
+#include "translog/text.h"
 
 #define PRIVATE_PREFIX "PRIVATE+KEY+"
 /* type byte || 32-byte key */
@@ -62,7 +62,7 @@ int tl_key_name_valid(const char *name, size_t len)
 		return 0;
 	while (i < len) {
 		uint32_t r;
-		size_t n = tl_note_utf8_next(&r, (const uint8_t *)name + i, len - i);
+		size_t n = tl_utf8_next(&r, (const uint8_t *)name + i, len - i);
 
 		if (n == 0 || r < 0x20 || r == '+' || is_unicode_space(r))
 			return 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "translog/cosig.h"
+#include "translog/text.h"
 
 /* "— " : U+2014 EM DASH in UTF-8, then a space. */
 static const char sig_prefix[] = "\xe2\x80\x94 ";
@@ -13,40 +14,6 @@ static const char sig_prefix[] = "\xe2\x80\x94 ";
 #define B64_SLICE 1024
 /* Known keys carry at most a 4-byte key id, an 8-byte timestamp and a 64-byte signature. */
 #define MAX_KNOWN_SIG 128
-
-size_t tl_note_utf8_next(uint32_t *rune, const uint8_t *s, size_t len)
-{
-	uint32_t r;
-	size_t n;
-
-	if (s[0] < 0x80) {
-		*rune = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		r = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		r = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		r = s[0] & 0x07;
-	} else {
-		return 0; /* continuation byte, 0xc0/0xc1 (overlong) or 0xf5.. */
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		r = r << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && r < 0x800) || (n == 4 && (r < 0x10000 || r > 0x10ffff)) || (r >= 0xd800 && r <= 0xdfff))
-		return 0;
-	*rune = r;
-	return n;
-}
 
 int tl_note_check_text(const uint8_t *s, size_t len, int allow_newline)
 {
@@ -61,7 +28,7 @@ int tl_note_check_text(const uint8_t *s, size_t len, int allow_newline)
 			i++;
 			continue;
 		}
-		if ((n = tl_note_utf8_next(&r, s + i, len - i)) == 0)
+		if ((n = tl_utf8_next(&r, s + i, len - i)) == 0)
 			return tl_error_set(TL_E_INPUT, "invalid UTF-8 at byte %zu", i);
 		if (r < 0x20 && !(r == '\n' && allow_newline))
 			return tl_error_set(TL_E_INPUT, "control character 0x%02x at byte %zu", (unsigned)r, i);

@@ -52,6 +52,58 @@ START_TEST(buf_refuses_to_grow_past_cap)
 }
 END_TEST
 
+START_TEST(big_endian_round_trip)
+{
+	tl_buf b = tl_buf_make(64);
+	uint16_t v16;
+	uint32_t v32;
+	uint64_t v64;
+	tl_cursor c;
+
+	ck_assert_int_eq(tl_buf_append_u16be(&b, 0xa1b2), 0);
+	ck_assert_int_eq(tl_buf_append_u32be(&b, 0xc1d2e3f4u), 0);
+	ck_assert_int_eq(tl_buf_append_u64be(&b, 0x0102030405060708ull), 0);
+	ck_assert_mem_eq(b.data, "\xa1\xb2\xc1\xd2\xe3\xf4\x01\x02\x03\x04\x05\x06\x07\x08", 14);
+	ck_assert_uint_eq(tl_load_u32be(b.data + 2), 0xc1d2e3f4u);
+	c = tl_cursor_make(b.data, b.len);
+	ck_assert_int_eq(tl_cursor_u16be(&v16, &c), 0);
+	ck_assert_int_eq(tl_cursor_u32be(&v32, &c), 0);
+	ck_assert_int_eq(tl_cursor_u64be(&v64, &c), 0);
+	ck_assert_uint_eq(v16, 0xa1b2);
+	ck_assert_uint_eq(v32, 0xc1d2e3f4u);
+	ck_assert_uint_eq(v64, 0x0102030405060708ull);
+	ck_assert_int_eq(tl_cursor_u32be(&v32, &c), TL_E_INPUT);
+	tl_buf_free(&b);
+}
+END_TEST
+
+START_TEST(buf_truncate_takes_back_an_append)
+{
+	tl_buf b = tl_buf_make(64);
+	size_t start;
+
+	ck_assert_int_eq(tl_buf_append_str(&b, "keep"), 0);
+	start = b.len;
+	ck_assert_int_eq(tl_buf_append_str(&b, " and drop"), 0);
+	tl_buf_truncate(&b, start);
+	ck_assert_uint_eq(b.len, 4);
+	ck_assert_str_eq((char *)b.data, "keep");
+	tl_buf_free(&b);
+}
+END_TEST
+
+START_TEST(zeroed_buf_is_usable_up_to_the_default_cap)
+{
+	tl_buf b = { 0 };
+
+	ck_assert_int_eq(tl_buf_append_str(&b, "ok"), 0);
+	ck_assert_str_eq((char *)b.data, "ok");
+	ck_assert_int_eq(tl_buf_reserve(&b, TL_BUF_DEFAULT_CAP), TL_E_INPUT);
+	ck_assert_int_eq(tl_buf_reserve(&b, TL_BUF_DEFAULT_CAP - 2), 0);
+	tl_buf_free(&b);
+}
+END_TEST
+
 START_TEST(base64_round_trip_and_strictness)
 {
 	uint8_t out[16];
@@ -121,6 +173,9 @@ Suite *suite_bytes(void)
 	tcase_add_test(tc, cursor_reads_within_bounds);
 	tcase_add_test(tc, cursor_line_respects_max_len);
 	tcase_add_test(tc, buf_refuses_to_grow_past_cap);
+	tcase_add_test(tc, big_endian_round_trip);
+	tcase_add_test(tc, buf_truncate_takes_back_an_append);
+	tcase_add_test(tc, zeroed_buf_is_usable_up_to_the_default_cap);
 	tcase_add_test(tc, base64_round_trip_and_strictness);
 	tcase_add_test(tc, u64_parse_is_canonical);
 	tcase_add_test(tc, hex_is_lowercase_only);

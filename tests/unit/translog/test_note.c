@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "translog/key.h"
 #include "translog/note.h"
+#include "translog/text.h"
 
 #define PN_SKEY "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 #define PN_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
@@ -380,14 +381,14 @@ START_TEST(utf8_decoder)
 {
 	uint32_t r = 0;
 
-	ck_assert_uint_eq(tl_note_utf8_next(&r, (const uint8_t *)"\xe2\x80\x94", 3), 3);
+	ck_assert_uint_eq(tl_utf8_next(&r, (const uint8_t *)"\xe2\x80\x94", 3), 3);
 	ck_assert_uint_eq(r, 0x2014);
-	ck_assert_uint_eq(tl_note_utf8_next(&r, (const uint8_t *)"\xf0\x9f\x98\x80", 4), 4);
+	ck_assert_uint_eq(tl_utf8_next(&r, (const uint8_t *)"\xf0\x9f\x98\x80", 4), 4);
 	ck_assert_uint_eq(r, 0x1f600);
-	ck_assert_uint_eq(tl_note_utf8_next(&r, (const uint8_t *)"\xe2\x80", 2), 0);         /* truncated */
-	ck_assert_uint_eq(tl_note_utf8_next(&r, (const uint8_t *)"\xe0\x80\x80", 3), 0);     /* overlong */
-	ck_assert_uint_eq(tl_note_utf8_next(&r, (const uint8_t *)"\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
-	ck_assert_uint_eq(tl_note_utf8_next(&r, (const uint8_t *)"\x80", 1), 0);
+	ck_assert_uint_eq(tl_utf8_next(&r, (const uint8_t *)"\xe2\x80", 2), 0);         /* truncated */
+	ck_assert_uint_eq(tl_utf8_next(&r, (const uint8_t *)"\xe0\x80\x80", 3), 0);     /* overlong */
+	ck_assert_uint_eq(tl_utf8_next(&r, (const uint8_t *)"\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
+	ck_assert_uint_eq(tl_utf8_next(&r, (const uint8_t *)"\x80", 1), 0);
 	ck_assert_int_eq(tl_note_check_text((const uint8_t *)"a\nb", 3, 1), 0);
 	ck_assert_int_eq(tl_note_check_text((const uint8_t *)"a\nb", 3, 0), TL_E_INPUT);
 	ck_assert_int_eq(tl_note_check_text((const uint8_t *)"a\x7f", 2, 0), 0); /* DEL is not below U+0020 */

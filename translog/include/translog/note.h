@@ -51,11 +51,6 @@ typedef struct tl_note {
 	tl_note_sig sigs[TL_NOTE_MAX_SIGS];
 } tl_note;
 
-/* Decodes one UTF-8 code point from s (len > 0 bytes): returns its length (1-4) and sets
- * *rune, or returns 0 if the bytes are not valid UTF-8 (overlong forms, surrogates and code
- * points above U+10FFFF are invalid). */
-size_t tl_note_utf8_next(uint32_t *rune, const uint8_t *s, size_t len);
-
 /* 0 if s is valid note text material: valid UTF-8 with no ASCII control character other
  * than '\n' (and none at all when allow_newline is 0). TL_E_INPUT with the offset if not. */
 int tl_note_check_text(const uint8_t *s, size_t len, int allow_newline) TL_MUST_USE;
