@@ -1,0 +1,157 @@
+/*
+ * An HTTP/1.1 server for bundled's daemon and for the witness: event-driven (epoll, a few
+ * loop threads, no thread per connection), with a small worker pool for handlers that block,
+ * strict request parsing (one accepted spelling of everything, see httpd_parse.c), limits per
+ * client address and overall, a deadline for receiving a whole request, an idle timeout, and
+ * responses that can borrow their body (no copy) or stream it.
+ *
+ * Every answer the server gives by itself (a malformed request, a limit) is the one JSON error
+ * shape {"error":{"code":"...","message":"..."}}, and is counted like the handlers' answers.
+ */
+#ifndef BUNDLED_HTTPD_H
+#define BUNDLED_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "translog/bytes.h"
+#include "translog/error.h"
+
+/* Limits of the request head the parser accepts. */
+#define BD_HTTPD_MAX_TARGET 4096  /* request-target bytes: longer is 414 */
+#define BD_HTTPD_MAX_HEAD 16384   /* request line + headers: longer is 431 */
+#define BD_HTTPD_MAX_HEADERS 64   /* header fields: more is 431 */
+#define BD_HTTPD_MAX_RESPONSE_HEADERS 12
+
+typedef struct bd_httpd_field {
+	const char *name; /* as sent (names compare case-insensitively) */
+	size_t name_len;
+	const char *value; /* without leading and trailing white space */
+	size_t value_len;
+} bd_httpd_field;
+
+/* A parsed request. All pointers point into the connection's buffer and stay valid until
+ * the handler returns (or, for a handler run by the worker pool, until it finishes). */
+typedef struct bd_httpd_request {
+	const char *method;  /* "GET" (also for HEAD: the server leaves the body out), "POST", ... */
+	bool head;           /* the client sent HEAD */
+	const char *target;  /* the raw request-target, never percent-decoded; NUL-terminated */
+	size_t target_len;
+	size_t path_len;     /* target[0..path_len) is the path; a '?' and the raw query may follow */
+	int minor_version;   /* HTTP/1.minor_version: 0 or 1 */
+	size_t nfields;
+	bd_httpd_field fields[BD_HTTPD_MAX_HEADERS];
+	const uint8_t *body; /* the whole body, de-chunked; len 0 when there is none */
+	size_t body_len;
+	char peer[64];       /* the client's address, printable ("127.0.0.1", "::1") */
+} bd_httpd_request;
+
+typedef struct bd_httpd_response {
+	unsigned status;
+	const char *content_type; /* static string, or NULL */
+	size_t nheaders;
+	struct {
+		const char *name; /* static string */
+		char value[256];
+	} headers[BD_HTTPD_MAX_RESPONSE_HEADERS];
+	/* The body: either `body`, owned by the response, or bytes borrowed until the server
+	 * has sent them, then handed to release(release_ctx). */
+	tl_buf body;
+	const void *borrowed;
+	size_t borrowed_len;
+	void (*release)(void *release_ctx);
+	void *release_ctx;
+} bd_httpd_response;
+
+/* Fills `res` and returns 0, or returns a tl_err: the server then answers the JSON error
+ * whose status fits the category (tl_err_http_status), with the message recorded with it. */
+typedef int (*bd_httpd_handler)(bd_httpd_response *res, const bd_httpd_request *req, void *ctx);
+
+/* Called once for every answer, from the thread that sent it: for metrics and access logs.
+ * `req` is NULL when the request could not be parsed. May be NULL. */
+typedef void (*bd_httpd_observer)(const bd_httpd_request *req, const bd_httpd_response *res, uint64_t micros,
+	void *ctx);
+
+typedef struct bd_httpd_options {
+	const char *host;            /* numeric IPv4 or IPv6 address */
+	unsigned port;               /* 0: any free port (see bd_httpd_port) */
+	unsigned loops;              /* event-loop threads (default: 2) */
+	unsigned workers;            /* worker threads for blocking handlers (default: 4) */
+	unsigned max_connections;    /* overall (default 16384) */
+	unsigned max_per_address;    /* per client address (default 256) */
+	unsigned request_timeout_ms; /* whole head and body, from their first byte (default 10 s) */
+	unsigned idle_timeout_ms;    /* keep-alive wait for the next request (default 60 s) */
+	unsigned write_timeout_ms;   /* a response not accepted by the client by then (default 30 s) */
+	size_t max_body;             /* request bodies, Content-Length or chunked (default 1 MiB) */
+	bd_httpd_handler handler;
+	/* Whether a request's handler may block (and so runs in the worker pool rather than
+	 * on an event loop). NULL: every handler runs on the loops. */
+	bool (*blocking)(const bd_httpd_request *req, void *ctx);
+	bd_httpd_observer observe;
+	void *ctx;
+} bd_httpd_options;
+
+typedef struct bd_httpd bd_httpd;
+
+/* Binds, listens and starts the threads. TL_E_IO if the address cannot be bound. */
+int bd_httpd_start(bd_httpd **out, const bd_httpd_options *opts) TL_MUST_USE;
+/* The port bound (useful when opts->port was 0). */
+unsigned bd_httpd_port(const bd_httpd *srv);
+/* Stops accepting, lets handlers in flight finish, closes every connection, frees. */
+void bd_httpd_stop(bd_httpd *srv);
+
+/* How many connections are open now. */
+unsigned bd_httpd_connections(const bd_httpd *srv);
+
+/* Response helpers for handlers. reply copies the bytes; reply_borrowed hands them over
+ * without a copy (release is called once they were sent, or the connection failed). */
+int bd_httpd_reply(bd_httpd_response *res, unsigned status, const char *type, const void *data, size_t len) TL_MUST_USE;
+void bd_httpd_reply_borrowed(bd_httpd_response *res, unsigned status, const char *type, const void *data, size_t len,
+	void (*release)(void *release_ctx), void *release_ctx);
+int bd_httpd_add_header(bd_httpd_response *res, const char *name, const char *fmt, ...) TL_PRINTF(3, 4) TL_MUST_USE;
+/* Turns `res` into the JSON error for `err` and the current error message. */
+void bd_httpd_reply_error(bd_httpd_response *res, int err);
+
+/* A request header's value (first of that name, case-insensitive), or NULL. */
+const bd_httpd_field *bd_httpd_field_get(const bd_httpd_request *req, const char *name);
+
+/* --- The request parser (httpd_parse.c), exposed for the fuzz target and the tests. --- */
+
+typedef enum bd_httpd_parse_state {
+	BD_HTTPD_PARSE_MORE = 0,  /* the head is not complete yet */
+	BD_HTTPD_PARSE_DONE = 1,  /* head parsed; *head_len bytes used */
+} bd_httpd_parse_state;
+
+/* What the head says about the body that follows. */
+typedef struct bd_httpd_framing {
+	bool chunked;
+	uint64_t content_length; /* when !chunked */
+	bool keep_alive;
+	bool expect_continue;
+} bd_httpd_framing;
+
+/* Parses a request head from buf[0..len). Returns BD_HTTPD_PARSE_MORE when the head is not
+ * complete, BD_HTTPD_PARSE_DONE with *head_len set, or a negative tl_err (TL_E_INPUT) with
+ * *status set to the HTTP status to answer (400, 414, 431, 501, 505) and a message that names
+ * the problem. `req->target` is NUL-terminated in place: buf must be writable. */
+int bd_httpd_parse_head(bd_httpd_request *req, bd_httpd_framing *framing, size_t *head_len, unsigned *status,
+	char *buf, size_t len) TL_MUST_USE;
+
+/* Where a chunked body's decoding stands; zero-initialise before the first call. */
+typedef struct bd_httpd_chunked {
+	size_t in;        /* bytes of input consumed */
+	size_t out;       /* de-chunked bytes written, at the start of the same buffer */
+	uint64_t left;    /* data bytes left in the current chunk */
+	int state;
+} bd_httpd_chunked;
+
+/* De-chunks a chunked body in place: buf[0..len) holds the bytes after the head, and more
+ * may follow in later calls (with the same buf, longer len). Returns BD_HTTPD_PARSE_MORE
+ * until the last chunk and the empty trailer section are in, then BD_HTTPD_PARSE_DONE: the
+ * body is buf[0..st->out) and st->in bytes were used. Fails with *status 400 for bad framing
+ * (chunk extensions and trailer fields are refused) and 413 past max_body. */
+int bd_httpd_parse_chunked(bd_httpd_chunked *st, unsigned *status, uint8_t *buf, size_t len, size_t max_body)
+	TL_MUST_USE;
+
+#endif

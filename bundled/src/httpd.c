@@ -1,0 +1,746 @@
+/*
+ * The HTTP server's connections and threads: a few event loops (epoll, level-triggered,
+ * sharing one listening socket with EPOLLEXCLUSIVE) that read, parse and write without
+ * blocking, and a small worker pool for handlers that may block. A connection belongs to one
+ * loop for its whole life; while a worker runs its handler the loop ignores it, and the
+ * worker hands it back through the loop's eventfd.
+ *
+ * Idle connections cost a struct and a descriptor, no thread and no buffer: the input buffer
+ * is freed whenever a connection waits for its next request with nothing buffered.
+ * Deadlines are checked by a sweep of each loop's connections four times a second.
+ */
+#define _GNU_SOURCE
+#include "httpd_internal.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_CHUNK 16384
+#define SWEEP_MS 250
+#define MAX_EVENTS 256
+
+enum conn_state { C_READ, C_WORK, C_WRITE };
+
+struct loop;
+
+struct conn {
+	int fd;
+	struct loop *loop;
+	struct conn *prev, *next;   /* the loop's list of connections */
+	struct conn *queue_next;    /* worker queue, or the loop's list of finished work */
+	enum conn_state state;
+	struct sockaddr_storage addr;
+	char peer[64];
+	uint64_t deadline_ms;
+	uint64_t started_us;        /* the current request's first byte */
+	tl_buf in;
+	bool head_done;
+	size_t head_len;
+	size_t body_end;            /* in.data[0..body_end) is this request, head and (raw) body */
+	bd_httpd_request req;
+	bd_httpd_framing fr;
+	bd_httpd_chunked ch;
+	bool keep_alive;
+	bool parsed;                /* req is valid (for the observer) */
+	bd_httpd_response res;
+	tl_buf out_head;
+	size_t out_off;             /* bytes of head + body written */
+};
+
+struct loop {
+	bd_httpd *srv;
+	pthread_t thread;
+	int epfd;
+	int evfd;
+	struct conn *conns;
+	pthread_mutex_t done_mu;
+	struct conn *done;          /* connections whose worker has finished */
+	char date[40];
+	time_t date_at;
+};
+
+struct bd_httpd {
+	bd_httpd_options opts;
+	int listen_fd;
+	unsigned port;
+	unsigned nloops;
+	struct loop *loops;
+	pthread_t *workers;
+	unsigned nworkers;
+	pthread_mutex_t work_mu;
+	pthread_cond_t work_cv;
+	struct conn *work_head, *work_tail;
+	bool stopping;
+	unsigned open;              /* connections open now (atomic) */
+	bd_httpd_addrs *addrs;
+};
+
+/* Addresses that tell the listening socket and the eventfd from connections in epoll data. */
+static int listen_marker, event_marker;
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t now_ms(void)
+{
+	return now_us() / 1000u;
+}
+
+static const char *loop_date(struct loop *l)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (t != l->date_at && gmtime_r(&t, &tm) != NULL) {
+		strftime(l->date, sizeof(l->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		l->date_at = t;
+	}
+	return l->date;
+}
+
+static void set_interest(struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+
+	epoll_ctl(c->loop->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void conn_close(struct conn *c)
+{
+	struct loop *l = c->loop;
+
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	bd_httpd__addrs_give(l->srv->addrs, &c->addr);
+	__atomic_sub_fetch(&l->srv->open, 1, __ATOMIC_RELAXED);
+	bd_httpd__release_body(&c->res);
+	tl_buf_free(&c->res.body);
+	tl_buf_free(&c->in);
+	tl_buf_free(&c->out_head);
+	free(c);
+}
+
+static size_t body_len_of(const bd_httpd_response *res)
+{
+	return res->borrowed != NULL || res->release != NULL ? res->borrowed_len : res->body.len;
+}
+
+static const uint8_t *body_of(const bd_httpd_response *res)
+{
+	return res->borrowed != NULL || res->release != NULL ? (const uint8_t *)res->borrowed : res->body.data;
+}
+
+static void conn_write(struct conn *c);
+
+/* Sends c->res: the head now, the body after it; the connection closes afterwards unless
+ * the request allows keep-alive and the response is not the server's own error. */
+static void conn_respond(struct conn *c, bool keep_alive)
+{
+	bool has_body = bd_httpd__has_body(c->res.status);
+
+	c->keep_alive = keep_alive && !c->loop->srv->stopping;
+	if (bd_httpd__write_head(&c->out_head, &c->res, has_body ? body_len_of(&c->res) : 0, c->keep_alive,
+		    loop_date(c->loop)) != 0) {
+		conn_close(c);
+		return;
+	}
+	if (!has_body || (c->parsed && c->req.head)) {
+		bd_httpd__release_body(&c->res);
+	}
+	c->state = C_WRITE;
+	c->out_off = 0;
+	c->deadline_ms = now_ms() + c->loop->srv->opts.write_timeout_ms;
+	conn_write(c);
+}
+
+static void answer_status(struct conn *c, unsigned status)
+{
+	bd_httpd__reply_status_error(&c->res, status);
+	conn_respond(c, false);
+}
+
+static void conn_process(struct conn *c);
+
+static void conn_finish_response(struct conn *c)
+{
+	bd_httpd *srv = c->loop->srv;
+	size_t rest;
+
+	if (srv->opts.observe)
+		srv->opts.observe(c->parsed ? &c->req : NULL, &c->res, now_us() - c->started_us, srv->opts.ctx);
+	bd_httpd__release_body(&c->res);
+	c->res.status = 0;
+	c->res.content_type = NULL;
+	c->res.nheaders = 0;
+	if (!c->keep_alive) {
+		conn_close(c);
+		return;
+	}
+	/* Pipelined bytes after this request start the next one. */
+	rest = c->in.len - c->body_end;
+	if (rest)
+		memmove(c->in.data, c->in.data + c->body_end, rest);
+	tl_buf_truncate(&c->in, rest);
+	if (rest == 0)
+		tl_buf_free(&c->in);
+	c->in.cap = 0;
+	c->head_done = false;
+	c->parsed = false;
+	c->state = C_READ;
+	c->deadline_ms = now_ms() + srv->opts.idle_timeout_ms;
+	c->started_us = now_us();
+	set_interest(c, EPOLLIN | EPOLLRDHUP);
+	if (rest)
+		conn_process(c);
+}
+
+static void conn_write(struct conn *c)
+{
+	for (;;) {
+		size_t head = c->out_head.len, body = body_len_of(&c->res);
+		struct iovec iov[2];
+		int n = 0;
+		ssize_t w;
+
+		if (c->out_off >= head + body) {
+			conn_finish_response(c);
+			return;
+		}
+		if (c->out_off < head)
+			iov[n++] = (struct iovec){ c->out_head.data + c->out_off, head - c->out_off };
+		if (body) {
+			size_t skip = c->out_off > head ? c->out_off - head : 0;
+
+			iov[n++] = (struct iovec){ (uint8_t *)(uintptr_t)body_of(&c->res) + skip, body - skip };
+		}
+		w = writev(c->fd, iov, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				set_interest(c, EPOLLOUT | EPOLLRDHUP);
+				return;
+			}
+			conn_close(c);
+			return;
+		}
+		c->out_off += (size_t)w;
+	}
+}
+
+static void run_handler(struct conn *c)
+{
+	bd_httpd *srv = c->loop->srv;
+	int err;
+
+	tl_error_clear();
+	c->res.status = 200;
+	if ((err = srv->opts.handler(&c->res, &c->req, srv->opts.ctx)) != 0)
+		bd_httpd_reply_error(&c->res, err);
+}
+
+static void dispatch(struct conn *c)
+{
+	bd_httpd *srv = c->loop->srv;
+
+	snprintf(c->req.peer, sizeof(c->req.peer), "%s", c->peer);
+	c->parsed = true;
+	if (srv->opts.blocking != NULL && srv->opts.blocking(&c->req, srv->opts.ctx)) {
+		c->state = C_WORK;
+		set_interest(c, 0);
+		pthread_mutex_lock(&srv->work_mu);
+		c->queue_next = NULL;
+		if (srv->work_tail)
+			srv->work_tail->queue_next = c;
+		else
+			srv->work_head = c;
+		srv->work_tail = c;
+		pthread_cond_signal(&srv->work_cv);
+		pthread_mutex_unlock(&srv->work_mu);
+		return;
+	}
+	run_handler(c);
+	conn_respond(c, c->fr.keep_alive);
+}
+
+/* False if the connection failed (the caller closes it). */
+static bool send_continue(struct conn *c)
+{
+	static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	/* A 25-byte write to a fresh socket buffer; if even that does not go out, the client
+	 * simply sends its body after its own wait, as curl does. */
+	return write(c->fd, msg, sizeof(msg) - 1) >= 0 || errno == EAGAIN;
+}
+
+/* Parses what has arrived; answers, waits for more, or refuses. */
+static void conn_process(struct conn *c)
+{
+	bd_httpd *srv = c->loop->srv;
+	unsigned status = 0;
+	int rc;
+
+	if (!c->head_done) {
+		rc = bd_httpd_parse_head(&c->req, &c->fr, &c->head_len, &status, (char *)c->in.data, c->in.len);
+		if (rc < 0) {
+			answer_status(c, status);
+			return;
+		}
+		if (rc == BD_HTTPD_PARSE_MORE)
+			return;
+		c->head_done = true;
+		memset(&c->ch, 0, sizeof(c->ch));
+		if (!c->fr.chunked && c->fr.content_length > srv->opts.max_body) {
+			tl_error_set(TL_E_INPUT, "request body larger than %zu bytes", srv->opts.max_body);
+			answer_status(c, 413);
+			return;
+		}
+		if (c->fr.expect_continue && c->in.len == c->head_len && !send_continue(c)) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (c->fr.chunked) {
+		uint8_t *body = c->in.data + c->head_len;
+
+		rc = bd_httpd_parse_chunked(&c->ch, &status, body, c->in.len - c->head_len, srv->opts.max_body);
+		if (rc < 0) {
+			answer_status(c, status);
+			return;
+		}
+		/* Keep only the decoded body and the bytes not parsed yet, so framing overhead
+		 * never costs memory. */
+		if (c->ch.in > c->ch.out) {
+			size_t tail = c->in.len - c->head_len - c->ch.in;
+
+			memmove(body + c->ch.out, body + c->ch.in, tail);
+			tl_buf_truncate(&c->in, c->head_len + c->ch.out + tail);
+			c->ch.in = c->ch.out;
+		}
+		if (rc == BD_HTTPD_PARSE_MORE)
+			return;
+		c->req.body = body;
+		c->req.body_len = c->ch.out;
+		c->body_end = c->head_len + c->ch.in;
+	} else {
+		if (c->in.len - c->head_len < c->fr.content_length)
+			return;
+		c->req.body = c->in.data + c->head_len;
+		c->req.body_len = (size_t)c->fr.content_length;
+		c->body_end = c->head_len + c->req.body_len;
+	}
+	dispatch(c);
+}
+
+static void conn_read(struct conn *c)
+{
+	bd_httpd *srv = c->loop->srv;
+
+	for (;;) {
+		ssize_t n;
+
+		if (c->in.len == 0) {
+			c->started_us = now_us();
+			c->deadline_ms = now_ms() + srv->opts.request_timeout_ms;
+		}
+		/* The raw request may hold the head, the body and chunk framing still to strip. */
+		c->in.cap = BD_HTTPD_MAX_HEAD + srv->opts.max_body + READ_CHUNK;
+		if (tl_buf_reserve(&c->in, READ_CHUNK) != 0) {
+			/* Only a client that keeps sending after a complete request gets here. */
+			tl_error_set(TL_E_INPUT, "request larger than %zu bytes", (size_t)c->in.cap);
+			answer_status(c, c->head_done ? 413 : 431);
+			return;
+		}
+		n = read(c->fd, c->in.data + c->in.len, READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+		c->in.len += (size_t)n;
+		c->in.data[c->in.len] = '\0';
+		if ((size_t)n < READ_CHUNK)
+			break;
+	}
+	conn_process(c);
+}
+
+static void refuse(int fd, unsigned status, const char *why, bd_httpd *srv)
+{
+	bd_httpd_response res = { 0 };
+	tl_buf head = { 0 };
+	char date[40];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	tl_error_set(status == 429 ? TL_E_INPUT : TL_E_UNAVAILABLE, "%s", why);
+	bd_httpd__reply_status_error(&res, status);
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (bd_httpd_add_header(&res, "Retry-After", "1") == 0 && bd_httpd__write_head(&head, &res, body_len_of(&res), false, date) == 0) {
+		struct iovec iov[2] = { { head.data, head.len }, { (void *)(uintptr_t)body_of(&res), body_len_of(&res) } };
+
+		/* Best effort on a fresh socket: the answer is small enough for its buffer. */
+		if (writev(fd, iov, 2) < 0) {
+			/* nothing more to do for a client that is already gone */
+		}
+	}
+	if (srv->opts.observe)
+		srv->opts.observe(NULL, &res, 0, srv->opts.ctx);
+	bd_httpd__release_body(&res);
+	tl_buf_free(&res.body);
+	tl_buf_free(&head);
+	close(fd);
+}
+
+static void accept_all(struct loop *l)
+{
+	bd_httpd *srv = l->srv;
+
+	for (;;) {
+		struct sockaddr_storage addr;
+		socklen_t alen = sizeof(addr);
+		int fd = accept4(srv->listen_fd, (struct sockaddr *)&addr, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct epoll_event ev;
+		struct conn *c;
+		int one = 1;
+
+		if (fd < 0) {
+			/* EAGAIN: accepted all; EMFILE and the like: the backlog waits for a close. */
+			return;
+		}
+		if (__atomic_add_fetch(&srv->open, 1, __ATOMIC_RELAXED) > srv->opts.max_connections) {
+			__atomic_sub_fetch(&srv->open, 1, __ATOMIC_RELAXED);
+			refuse(fd, 503, "the server has too many connections; try again later", srv);
+			continue;
+		}
+		if (!bd_httpd__addrs_take(srv->addrs, &addr, srv->opts.max_per_address)) {
+			__atomic_sub_fetch(&srv->open, 1, __ATOMIC_RELAXED);
+			refuse(fd, 429, "too many connections from this address", srv);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			bd_httpd__addrs_give(srv->addrs, &addr);
+			__atomic_sub_fetch(&srv->open, 1, __ATOMIC_RELAXED);
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->fd = fd;
+		c->loop = l;
+		c->addr = addr;
+		if (addr.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr, c->peer, sizeof(c->peer));
+		else
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&addr)->sin_addr, c->peer, sizeof(c->peer));
+		c->state = C_READ;
+		c->started_us = now_us();
+		c->deadline_ms = now_ms() + srv->opts.idle_timeout_ms;
+		c->next = l->conns;
+		if (l->conns)
+			l->conns->prev = c;
+		l->conns = c;
+		ev = (struct epoll_event){ .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+			conn_close(c);
+	}
+}
+
+/* Connections past their deadline: a request still arriving gets 408; an idle keep-alive
+ * connection or a response the client does not take is closed. */
+static void sweep(struct loop *l)
+{
+	uint64_t now = now_ms();
+	struct conn *c = l->conns, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == C_WORK || c->deadline_ms > now)
+			continue;
+		if (c->state == C_READ && c->in.len > 0) {
+			tl_error_set(TL_E_INPUT, "the request was not received within %u ms",
+				l->srv->opts.request_timeout_ms);
+			answer_status(c, 408);
+		} else {
+			conn_close(c);
+		}
+	}
+}
+
+static void take_finished(struct loop *l)
+{
+	struct conn *c, *next;
+	uint64_t n;
+
+	if (read(l->evfd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: another wake-up already drained it */
+	}
+	pthread_mutex_lock(&l->done_mu);
+	c = l->done;
+	l->done = NULL;
+	pthread_mutex_unlock(&l->done_mu);
+	for (; c != NULL; c = next) {
+		next = c->queue_next;
+		conn_respond(c, c->fr.keep_alive);
+	}
+}
+
+static void *loop_main(void *arg)
+{
+	struct loop *l = arg;
+	struct epoll_event evs[MAX_EVENTS];
+	uint64_t last_sweep = now_ms();
+
+	while (!__atomic_load_n(&l->srv->stopping, __ATOMIC_ACQUIRE)) {
+		int n = epoll_wait(l->epfd, evs, MAX_EVENTS, SWEEP_MS);
+
+		for (int i = 0; i < n; i++) {
+			struct conn *c = evs[i].data.ptr;
+
+			if (c == (void *)&listen_marker) {
+				accept_all(l);
+			} else if (c == (void *)&event_marker) {
+				take_finished(l);
+			} else if (c->state == C_WRITE && (evs[i].events & EPOLLOUT)) {
+				conn_write(c);
+			} else if (c->state == C_READ && (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+				conn_read(c);
+			} else if (c->state != C_WORK && (evs[i].events & (EPOLLHUP | EPOLLERR))) {
+				conn_close(c);
+			}
+		}
+		if (now_ms() - last_sweep >= SWEEP_MS) {
+			sweep(l);
+			last_sweep = now_ms();
+		}
+	}
+	return NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	bd_httpd *srv = arg;
+
+	for (;;) {
+		struct conn *c;
+		struct loop *l;
+		uint64_t one = 1;
+
+		pthread_mutex_lock(&srv->work_mu);
+		while (srv->work_head == NULL && !srv->stopping)
+			pthread_cond_wait(&srv->work_cv, &srv->work_mu);
+		c = srv->work_head;
+		if (c == NULL) {
+			pthread_mutex_unlock(&srv->work_mu);
+			return NULL;
+		}
+		srv->work_head = c->queue_next;
+		if (srv->work_head == NULL)
+			srv->work_tail = NULL;
+		pthread_mutex_unlock(&srv->work_mu);
+
+		run_handler(c);
+		l = c->loop;
+		pthread_mutex_lock(&l->done_mu);
+		c->queue_next = l->done;
+		l->done = c;
+		pthread_mutex_unlock(&l->done_mu);
+		if (write(l->evfd, &one, sizeof(one)) < 0) {
+			/* the counter is saturated: the loop is awake anyway */
+		}
+	}
+}
+
+static int open_listener(bd_httpd *srv)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int one = 1, fd;
+
+	if (inet_pton(AF_INET6, srv->opts.host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)srv->opts.port);
+		len = sizeof(struct sockaddr_in6);
+	} else if (inet_pton(AF_INET, srv->opts.host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)srv->opts.port);
+		len = sizeof(struct sockaddr_in);
+	} else {
+		return tl_error_set(TL_E_INPUT, "listen address \"%s\" is not a numeric IPv4 or IPv6 address",
+			srv->opts.host);
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return tl_error_set(TL_E_IO, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 4096) != 0) {
+		int e = errno;
+
+		close(fd);
+		return tl_error_set(TL_E_IO, "cannot listen on %s:%u: %s", srv->opts.host, srv->opts.port, strerror(e));
+	}
+	len = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+						  ((struct sockaddr_in *)&ss)->sin_port);
+	srv->listen_fd = fd;
+	return 0;
+}
+
+static void apply_defaults(bd_httpd_options *o)
+{
+	if (o->loops == 0)
+		o->loops = 2;
+	if (o->workers == 0)
+		o->workers = 4;
+	if (o->max_connections == 0)
+		o->max_connections = 16384;
+	if (o->max_per_address == 0)
+		o->max_per_address = 256;
+	if (o->request_timeout_ms == 0)
+		o->request_timeout_ms = 10000;
+	if (o->idle_timeout_ms == 0)
+		o->idle_timeout_ms = 60000;
+	if (o->write_timeout_ms == 0)
+		o->write_timeout_ms = 30000;
+	if (o->max_body == 0)
+		o->max_body = 1u << 20;
+}
+
+static int start_loop(struct loop *l, bd_httpd *srv)
+{
+	struct epoll_event ev;
+
+	l->srv = srv;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&l->done_mu, NULL);
+	if (l->epfd < 0 || l->evfd < 0)
+		return tl_error_set(TL_E_IO, "epoll: %s", strerror(errno));
+	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = (void *)&listen_marker };
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, srv->listen_fd, &ev) != 0)
+		return tl_error_set(TL_E_IO, "epoll_ctl: %s", strerror(errno));
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = (void *)&event_marker };
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->evfd, &ev) != 0)
+		return tl_error_set(TL_E_IO, "epoll_ctl: %s", strerror(errno));
+	if (pthread_create(&l->thread, NULL, loop_main, l) != 0)
+		return tl_error_set(TL_E_IO, "cannot start an event loop thread");
+	return 0;
+}
+
+int bd_httpd_start(bd_httpd **out, const bd_httpd_options *opts)
+{
+	bd_httpd *srv = calloc(1, sizeof(*srv));
+	int err;
+
+	assert(opts != NULL && opts->handler != NULL && opts->host != NULL);
+	if (srv == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	srv->opts = *opts;
+	apply_defaults(&srv->opts);
+	srv->listen_fd = -1;
+	pthread_mutex_init(&srv->work_mu, NULL);
+	pthread_cond_init(&srv->work_cv, NULL);
+	if ((err = bd_httpd__addrs_new(&srv->addrs)) != 0 || (err = open_listener(srv)) != 0)
+		goto out;
+	srv->loops = calloc(srv->opts.loops, sizeof(*srv->loops));
+	srv->workers = calloc(srv->opts.workers, sizeof(*srv->workers));
+	if (srv->loops == NULL || srv->workers == NULL) {
+		err = tl_error_set(TL_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (; srv->nworkers < srv->opts.workers; srv->nworkers++) {
+		if (pthread_create(&srv->workers[srv->nworkers], NULL, worker_main, srv) != 0) {
+			err = tl_error_set(TL_E_IO, "cannot start a worker thread");
+			goto out;
+		}
+	}
+	for (; srv->nloops < srv->opts.loops; srv->nloops++) {
+		if ((err = start_loop(&srv->loops[srv->nloops], srv)) != 0) {
+			if (srv->loops[srv->nloops].epfd >= 0)
+				close(srv->loops[srv->nloops].epfd);
+			if (srv->loops[srv->nloops].evfd >= 0)
+				close(srv->loops[srv->nloops].evfd);
+			pthread_mutex_destroy(&srv->loops[srv->nloops].done_mu);
+			goto out;
+		}
+	}
+	*out = srv;
+	return 0;
+out:
+	bd_httpd_stop(srv);
+	return err;
+}
+
+unsigned bd_httpd_port(const bd_httpd *srv)
+{
+	return srv->port;
+}
+
+unsigned bd_httpd_connections(const bd_httpd *srv)
+{
+	return __atomic_load_n(&srv->open, __ATOMIC_RELAXED);
+}
+
+void bd_httpd_stop(bd_httpd *srv)
+{
+	if (srv == NULL)
+		return;
+	pthread_mutex_lock(&srv->work_mu);
+	__atomic_store_n(&srv->stopping, true, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&srv->work_cv);
+	pthread_mutex_unlock(&srv->work_mu);
+	/* Workers finish the handler they run; queued requests are dropped with their connection. */
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		pthread_join(srv->workers[i], NULL);
+	for (unsigned i = 0; i < srv->nloops; i++) {
+		uint64_t one = 1;
+
+		if (write(srv->loops[i].evfd, &one, sizeof(one)) < 0) {
+			/* saturated: it wakes anyway */
+		}
+		pthread_join(srv->loops[i].thread, NULL);
+	}
+	for (unsigned i = 0; i < srv->nloops; i++) {
+		struct loop *l = &srv->loops[i];
+
+		while (l->conns != NULL)
+			conn_close(l->conns);
+		close(l->epfd);
+		close(l->evfd);
+		pthread_mutex_destroy(&l->done_mu);
+	}
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	bd_httpd__addrs_free(srv->addrs);
+	pthread_mutex_destroy(&srv->work_mu);
+	pthread_cond_destroy(&srv->work_cv);
+	free(srv->loops);
+	free(srv->workers);
+	free(srv);
+}

@@ -1,0 +1,29 @@
+/* What the HTTP server's files share: reply helpers and the per-address connection count. */
+#ifndef BUNDLED_HTTPD_INTERNAL_H
+#define BUNDLED_HTTPD_INTERNAL_H
+
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include "bundled/httpd.h"
+
+/* Frees a response's body (calling its release for borrowed bytes) and empties it. */
+void bd_httpd__release_body(bd_httpd_response *res);
+/* The JSON error for one of the server's own statuses (400, 408, 413, 414, 431, 429, 503...). */
+void bd_httpd__reply_status_error(bd_httpd_response *res, unsigned status);
+/* Whether a status carries a body (not 1xx, 204, 304). */
+bool bd_httpd__has_body(unsigned status);
+/* Writes the status line and headers, ending with the empty line. */
+int bd_httpd__write_head(tl_buf *out, const bd_httpd_response *res, size_t body_len, bool keep_alive,
+	const char *date) TL_MUST_USE;
+
+/* Open connections per client address, under one lock (touched only on accept and close). */
+typedef struct bd_httpd_addrs bd_httpd_addrs;
+
+int bd_httpd__addrs_new(bd_httpd_addrs **out) TL_MUST_USE;
+void bd_httpd__addrs_free(bd_httpd_addrs *a);
+/* Counts one more connection from addr unless it already has `max`: then returns false. */
+bool bd_httpd__addrs_take(bd_httpd_addrs *a, const struct sockaddr_storage *addr, unsigned max);
+void bd_httpd__addrs_give(bd_httpd_addrs *a, const struct sockaddr_storage *addr);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * Responses of the HTTP server: the helpers handlers fill a response with, the one JSON
+ * error shape, and the writer of a response head. The server's own answers (a malformed
+ * request, a limit) go through the same functions as the handlers' answers.
+ */
+#include "httpd_internal.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "translog/text.h"
+
+int bd_httpd_reply(bd_httpd_response *res, unsigned status, const char *type, const void *data, size_t len)
+{
+	res->status = status;
+	res->content_type = type;
+	bd_httpd__release_body(res);
+	return tl_buf_append(&res->body, data, len);
+}
+
+void bd_httpd_reply_borrowed(bd_httpd_response *res, unsigned status, const char *type, const void *data, size_t len,
+	void (*release)(void *release_ctx), void *release_ctx)
+{
+	res->status = status;
+	res->content_type = type;
+	bd_httpd__release_body(res);
+	res->borrowed = data;
+	res->borrowed_len = len;
+	res->release = release;
+	res->release_ctx = release_ctx;
+}
+
+int bd_httpd_add_header(bd_httpd_response *res, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (res->nheaders == BD_HTTPD_MAX_RESPONSE_HEADERS)
+		return tl_error_set(TL_E_INTERNAL, "too many response headers");
+	va_start(ap, fmt);
+	n = vsnprintf(res->headers[res->nheaders].value, sizeof(res->headers[0].value), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(res->headers[0].value))
+		return tl_error_set(TL_E_INTERNAL, "response header %s too long", name);
+	/* A header value is never allowed to end the line early. */
+	if (strpbrk(res->headers[res->nheaders].value, "\r\n") != NULL)
+		return tl_error_set(TL_E_INTERNAL, "response header %s has a line break", name);
+	res->headers[res->nheaders++].name = name;
+	return 0;
+}
+
+void bd_httpd_reply_error(bd_httpd_response *res, int err)
+{
+	static const char fallback[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n";
+	char message[512];
+	json_t *doc;
+	char *text = NULL;
+	unsigned status = (unsigned)tl_err_http_status(err);
+
+	/* Printable ASCII only, so the body is always valid JSON and valid UTF-8, whatever
+	 * bytes a client put into the request that the message quotes. */
+	tl_text_printable(message, sizeof(message), tl_error_message()[0] ? tl_error_message() : tl_err_name(err),
+		strlen(tl_error_message()[0] ? tl_error_message() : tl_err_name(err)));
+	doc = json_pack("{s:{s:s,s:s}}", "error", "code", tl_err_name(err), "message", message);
+	if (doc != NULL)
+		text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	res->nheaders = 0;
+	if (text == NULL || bd_httpd_reply(res, status, "application/json", text, strlen(text)) != 0 ||
+	    tl_buf_append(&res->body, "\n", 1) != 0)
+		bd_httpd_reply_borrowed(res, 500, "application/json", fallback, sizeof(fallback) - 1, NULL, NULL);
+	free(text);
+}
+
+void bd_httpd__reply_status_error(bd_httpd_response *res, unsigned status)
+{
+	int err = status == 401 ? TL_E_UNAUTHORIZED : status == 404 ? TL_E_NOTFOUND :
+		  status == 503 ? TL_E_UNAVAILABLE : status >= 500 && status != 501 && status != 505 ? TL_E_INTERNAL :
+		  TL_E_INPUT;
+
+	bd_httpd_reply_error(res, err);
+	res->status = status;
+}
+
+void bd_httpd__release_body(bd_httpd_response *res)
+{
+	if (res->release != NULL)
+		res->release(res->release_ctx);
+	res->borrowed = NULL;
+	res->borrowed_len = 0;
+	res->release = NULL;
+	res->release_ctx = NULL;
+	tl_buf_reset(&res->body);
+}
+
+static const char *reason(unsigned status)
+{
+	static const struct {
+		unsigned status;
+		const char *text;
+	} reasons[] = {
+		{ 100, "Continue" }, { 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" },
+		{ 206, "Partial Content" }, { 301, "Moved Permanently" }, { 304, "Not Modified" },
+		{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
+		{ 405, "Method Not Allowed" }, { 406, "Not Acceptable" }, { 408, "Request Timeout" },
+		{ 409, "Conflict" }, { 411, "Length Required" }, { 412, "Precondition Failed" },
+		{ 413, "Content Too Large" }, { 414, "URI Too Long" }, { 415, "Unsupported Media Type" },
+		{ 417, "Expectation Failed" }, { 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
+		{ 431, "Request Header Fields Too Large" }, { 500, "Internal Server Error" },
+		{ 501, "Not Implemented" }, { 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+		{ 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" },
+	};
+
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].status == status)
+			return reasons[i].text;
+	return "Unknown";
+}
+
+bool bd_httpd__has_body(unsigned status)
+{
+	return status >= 200 && status != 204 && status != 304;
+}
+
+int bd_httpd__write_head(tl_buf *out, const bd_httpd_response *res, size_t body_len, bool keep_alive,
+	const char *date)
+{
+	int err;
+
+	tl_buf_reset(out);
+	if ((err = tl_buf_printf(out, "HTTP/1.1 %u %s\r\nDate: %s\r\n", res->status, reason(res->status), date)) != 0)
+		return err;
+	if (res->content_type != NULL && (err = tl_buf_printf(out, "Content-Type: %s\r\n", res->content_type)) != 0)
+		return err;
+	if (bd_httpd__has_body(res->status) && (err = tl_buf_printf(out, "Content-Length: %zu\r\n", body_len)) != 0)
+		return err;
+	for (size_t i = 0; i < res->nheaders; i++)
+		if ((err = tl_buf_printf(out, "%s: %s\r\n", res->headers[i].name, res->headers[i].value)) != 0)
+			return err;
+	return tl_buf_printf(out, "X-Content-Type-Options: nosniff\r\n%s\r\n", keep_alive ? "" : "Connection: close\r\n");
+}
+
+const bd_httpd_field *bd_httpd_field_get(const bd_httpd_request *req, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < req->nfields; i++)
+		if (req->fields[i].name_len == n && strncasecmp(req->fields[i].name, name, n) == 0)
+			return &req->fields[i];
+	return NULL;
+}
