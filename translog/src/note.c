@@ -3,7 +3,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "translog/cosig.h"
 #include "translog/text.h"
 
 /* "— " : U+2014 EM DASH in UTF-8, then a space. */
@@ -199,15 +198,11 @@ static int verify_one(const tl_note *n, const tl_note_sig *s, const tl_verifier 
 		return tl_error_set(TL_E_UNAUTHORIZED, "signature by %s+%08x has the wrong length", tl_verifier_name(v),
 			(unsigned)tl_verifier_key_id(v));
 	if (tl_verifier_type(v) == TL_KEY_TYPE_COSIGNATURE) {
-		uint64_t ts;
-
 		if (raw_len != 8 + TL_ED25519_SIGNATURE_SIZE)
 			return tl_error_set(TL_E_UNAUTHORIZED, "cosignature by %s+%08x is %zu bytes, want 72",
 				tl_verifier_name(v), (unsigned)tl_verifier_key_id(v), raw_len);
-		ts = 0;
-		for (int i = 0; i < 8; i++)
-			ts = ts << 8 | raw[i];
-		return tl_cosig_verify_raw(v, n->text, n->text_len, ts, raw + 8, TL_ED25519_SIGNATURE_SIZE);
+		return tl_cosig_verify_raw(v, n->text, n->text_len, tl_load_u64be(raw), raw + 8,
+			TL_ED25519_SIGNATURE_SIZE);
 	}
 	err = tl_verifier_verify(v, n->text, n->text_len, raw, raw_len);
 	return err;
