@@ -31,10 +31,7 @@ int tl_checkpoint_format(tl_buf *out, const tl_checkpoint *cp)
 	if ((err = tl_buf_printf(out, "%s\n%" PRIu64 "\n", cp->origin, cp->size)) != 0 ||
 	    (err = tl_base64_encode(out, cp->root.b, TL_HASH_SIZE)) != 0 ||
 	    (err = tl_buf_append_u8(out, '\n')) != 0) {
-		if (out->data) {
-			out->len = start;
-			out->data[start] = '\0';
-		}
+		tl_buf_truncate(out, start);
 		return err;
 	}
 	return 0;

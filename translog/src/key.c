@@ -1,5 +1,6 @@
 #include "translog/key.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -131,6 +132,7 @@ int tl_signer_from_seed(tl_signer **out, const char *name, uint8_t type, const u
 	tl_signer *s;
 	int err;
 
+	assert(seed != NULL);
 	*out = NULL;
 	if ((err = check_new_key(name, name_len, type)) != 0)
 		return err;
@@ -421,6 +423,7 @@ int tl_verifier_make(tl_verifier **out, const char *name, uint8_t type, const ui
 	tl_verifier *v;
 	int err;
 
+	assert(pub != NULL);
 	*out = NULL;
 	if ((err = check_new_key(name, name_len, type)) != 0)
 		return err;

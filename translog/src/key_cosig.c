@@ -4,6 +4,7 @@
  */
 #include "translog/key.h"
 
+#include <assert.h>
 #include <inttypes.h>
 
 #include "translog/note.h" /* TL_NOTE_MAX_SIZE only: the largest body a message frames */
@@ -29,6 +30,7 @@ int tl_cosig_verify_raw(const tl_verifier *witness, const uint8_t *body, size_t 
 	tl_buf msg = tl_buf_make(TL_NOTE_MAX_SIZE + COSIG_PREAMBLE_MAX);
 	int err;
 
+	assert(witness != NULL && sig != NULL && (body != NULL || len == 0));
 	if (tl_verifier_type(witness) != TL_KEY_TYPE_COSIGNATURE)
 		return tl_error_set(TL_E_UNAUTHORIZED, "%s+%08x is not a cosignature (type 0x04) key",
 			tl_verifier_name(witness), (unsigned)tl_verifier_key_id(witness));

@@ -4,6 +4,7 @@
  */
 #include "log_internal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@ int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries
 	size_t bytes = 0;
 	int err = 0;
 
+	assert(first != NULL && log != NULL);
 	if (n == 0 || n > TL_LOG_MAX_APPEND)
 		return tl_error_set(TL_E_INPUT, "a batch holds 1..%u entries, not %zu", TL_LOG_MAX_APPEND, n);
 	for (size_t i = 0; i < n; i++) {

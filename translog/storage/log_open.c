@@ -5,6 +5,7 @@
  */
 #include "log_internal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,7 +129,7 @@ static int check_last_full_tiles(tl_log *log)
 
 	if (fresh == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
-	for (unsigned l = 0; l + 1 < LOG_LEVELS && err == 0; l++) {
+	for (unsigned l = 0; l + 1 < LOG_LEVELS; l++) {
 		uint64_t n = log->stage[l].index;
 		rocksdb_pinnableslice_t *pinned;
 		const tl_hash *stored;
@@ -138,18 +139,21 @@ static int check_last_full_tiles(tl_log *log)
 		if (n == 0)
 			continue;
 		if ((err = tl_log__pin_full_tile(&pinned, &stored, log, l, n - 1)) != 0)
-			break;
+			goto out;
 		memcpy(fresh, stored, TL_TILE_WIDTH * sizeof(tl_hash));
 		tl_tile_expand(fresh, 0, TL_TILE_WIDTH);
 		same = memcmp(stored, fresh, TL_TILE_NODES * sizeof(tl_hash)) == 0;
 		rocksdb_pinnableslice_destroy(pinned);
 		tl_hash_node(&top, &fresh[tl_tile_node_slot(7, 0)], &fresh[tl_tile_node_slot(7, 1)]);
 		if ((err = tl_log__node(&above, log, TL_TILE_HEIGHT * (l + 1), n - 1)) != 0)
-			break;
-		if (!same || !tl_hash_equal(&top, &above))
+			goto out;
+		if (!same || !tl_hash_equal(&top, &above)) {
 			err = tl_error_set(TL_E_INTERNAL, "log storage is corrupt: tile %u/%llu does not hash to its parent",
 				l, (unsigned long long)(n - 1));
+			goto out;
+		}
 	}
+out:
 	free(fresh);
 	return err;
 }
@@ -237,6 +241,7 @@ int tl_log_open(tl_log **out, tl_db *db, const tl_signer *key, const struct tl_l
 	size_t ncache = opts && opts->cache_tiles >= 4 ? opts->cache_tiles : DEFAULT_CACHE_TILES;
 	int err = 0;
 
+	assert(out != NULL && db != NULL && key != NULL);
 	if (log == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	pthread_mutex_init(&log->qlock, NULL);
