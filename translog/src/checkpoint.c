@@ -77,8 +77,10 @@ int tl_checkpoint_sign(tl_buf *out, const tl_checkpoint *cp, const tl_signer *s)
 	if (strcmp(cp->origin, tl_signer_name(s)) != 0)
 		return tl_error_set(TL_E_INPUT, "checkpoint origin '%s' differs from the signer's name '%s'", cp->origin,
 			tl_signer_name(s));
-	if ((err = tl_checkpoint_format(&text, cp)) == 0)
-		err = tl_note_sign(out, text.data, text.len, &s, 1);
+	if ((err = tl_checkpoint_format(&text, cp)) != 0)
+		goto out;
+	err = tl_note_sign(out, text.data, text.len, &s, 1);
+out:
 	tl_buf_free(&text);
 	return err;
 }

@@ -295,8 +295,10 @@ int tl_signer_format(tl_buf *out, const tl_signer *s)
 
 	blob[0] = s->pub.type;
 	memcpy(blob + 1, s->seed, TL_ED25519_SEED_SIZE);
-	if ((err = tl_buf_printf(out, PRIVATE_PREFIX "%s+%08x+", s->pub.name, (unsigned)s->pub.key_id)) == 0)
-		err = tl_base64_encode(out, blob, sizeof(blob));
+	if ((err = tl_buf_printf(out, PRIVATE_PREFIX "%s+%08x+", s->pub.name, (unsigned)s->pub.key_id)) != 0)
+		goto out;
+	err = tl_base64_encode(out, blob, sizeof(blob));
+out:
 	sodium_memzero(blob, sizeof(blob));
 	return err;
 }
