@@ -8,7 +8,7 @@ int tl_cosig_sign(tl_buf *line, const uint8_t *body, size_t len, uint64_t timest
 {
 	uint8_t raw[8 + TL_ED25519_SIGNATURE_SIZE];
 	tl_checkpoint cp;
-	tl_buf msg = tl_buf_make(TL_NOTE_MAX_SIZE + 64); /* as key_cosig.c frames it */
+	tl_buf msg = tl_buf_make(TL_NOTE_MAX_SIZE + 64); /* header and time lines, then a note */
 	const char *name = tl_signer_name(cosigner);
 	int err;
 
