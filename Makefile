@@ -42,6 +42,9 @@ LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SAN_FLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
 TL_SRC     := $(wildcard translog/src/*.c)
+# The RocksDB-backed log and database: a library of their own, so verification-only users
+# link translog without RocksDB.
+TLS_SRC    := $(wildcard translog/storage/*.c)
 BD_SRC     := $(wildcard bundled/src/*.c)
 DAEMON_SRC := $(wildcard bundled/daemon/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
@@ -55,6 +58,7 @@ BENCH_UTIL_SRC := $(wildcard benchmarks/util/*.c)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 TL_LIB  := $(BUILD)/lib/libtranslog.a
+TLS_LIB := $(BUILD)/lib/libtranslog-storage.a
 BD_LIB  := $(BUILD)/lib/libbundled.a
 DAEMON  := $(BUILD)/bin/bundled
 CLI     := $(BUILD)/bin/bundlectl
@@ -62,8 +66,10 @@ TESTS   := $(BUILD)/tests/run-tests
 REPLAY  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 BENCHES := $(patsubst benchmarks/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
-LIBS    := $(BD_LIB) $(TL_LIB)
-PCS     := $(BUILD)/lib/pkgconfig/translog.pc $(BUILD)/lib/pkgconfig/bundled.pc
+# In link order: a library before the ones it needs.
+LIBS    := $(BD_LIB) $(TLS_LIB) $(TL_LIB)
+PCS     := $(BUILD)/lib/pkgconfig/translog.pc $(BUILD)/lib/pkgconfig/translog-storage.pc \
+	$(BUILD)/lib/pkgconfig/bundled.pc
 
 .PHONY: all test unit headers fuzz fuzz-run bench install clean run
 # Keep every object: fuzz-replay and bench objects would otherwise count as intermediate.
@@ -78,15 +84,28 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# Each archive is rebuilt from scratch, so an object whose source moved or went away does
+# not linger in it.
 $(TL_LIB): $(call obj,$(TL_SRC))
 	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(TLS_LIB): $(call obj,$(TLS_SRC))
+	@mkdir -p $(dir $@)
+	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
 $(BD_LIB): $(call obj,$(BD_SRC))
 	@mkdir -p $(dir $@)
+	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/lib/pkgconfig/%.pc: %/lib.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+
+$(BUILD)/lib/pkgconfig/translog-storage.pc: translog/storage/lib.pc.in
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
@@ -133,7 +152,7 @@ $(BUILD)/fuzz-replay/%: $(call obj,tests/fuzz/%.c tests/fuzz/replay_main.c) $(LI
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(TL_SRC) $(BD_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(TL_SRC) $(TLS_SRC) $(BD_SRC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm

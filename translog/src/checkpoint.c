@@ -31,10 +31,7 @@ int tl_checkpoint_format(tl_buf *out, const tl_checkpoint *cp)
 	if ((err = tl_buf_printf(out, "%s\n%" PRIu64 "\n", cp->origin, cp->size)) != 0 ||
 	    (err = tl_base64_encode(out, cp->root.b, TL_HASH_SIZE)) != 0 ||
 	    (err = tl_buf_append_u8(out, '\n')) != 0) {
-		if (out->data) {
-			out->len = start;
-			out->data[start] = '\0';
-		}
+		tl_buf_truncate(out, start);
 		return err;
 	}
 	return 0;
@@ -80,8 +77,10 @@ int tl_checkpoint_sign(tl_buf *out, const tl_checkpoint *cp, const tl_signer *s)
 	if (strcmp(cp->origin, tl_signer_name(s)) != 0)
 		return tl_error_set(TL_E_INPUT, "checkpoint origin '%s' differs from the signer's name '%s'", cp->origin,
 			tl_signer_name(s));
-	if ((err = tl_checkpoint_format(&text, cp)) == 0)
-		err = tl_note_sign(out, text.data, text.len, &s, 1);
+	if ((err = tl_checkpoint_format(&text, cp)) != 0)
+		goto out;
+	err = tl_note_sign(out, text.data, text.len, &s, 1);
+out:
 	tl_buf_free(&text);
 	return err;
 }

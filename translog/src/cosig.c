@@ -1,33 +1,14 @@
 #include "translog/cosig.h"
 
-#include <inttypes.h>
 #include <string.h>
 
 #include "translog/checkpoint.h"
-
-int tl_cosig_message(tl_buf *out, uint64_t timestamp, const uint8_t *body, size_t len)
-{
-	int err;
-
-	if (timestamp > TL_COSIG_MAX_TIMESTAMP)
-		return tl_error_set(TL_E_INPUT, "cosignature timestamp %" PRIu64 " exceeds 2^63-1", timestamp);
-	if ((err = tl_buf_append_str(out, TL_COSIG_HEADER)) != 0 ||
-	    (err = tl_buf_printf(out, "time %" PRIu64 "\n", timestamp)) != 0)
-		return err;
-	return tl_buf_append(out, body, len);
-}
-
-static int signed_message(tl_buf *msg, uint64_t timestamp, const uint8_t *body, size_t len)
-{
-	*msg = tl_buf_make(TL_NOTE_MAX_SIZE + 64);
-	return tl_cosig_message(msg, timestamp, body, len);
-}
 
 int tl_cosig_sign(tl_buf *line, const uint8_t *body, size_t len, uint64_t timestamp, const tl_signer *cosigner)
 {
 	uint8_t raw[8 + TL_ED25519_SIGNATURE_SIZE];
 	tl_checkpoint cp;
-	tl_buf msg;
+	tl_buf msg = tl_buf_make(TL_NOTE_MAX_SIZE + 64); /* header and time lines, then a note */
 	const char *name = tl_signer_name(cosigner);
 	int err;
 
@@ -35,10 +16,9 @@ int tl_cosig_sign(tl_buf *line, const uint8_t *body, size_t len, uint64_t timest
 		return tl_error_set(TL_E_INPUT, "cosigner %s has key type 0x%02x, want 0x04", name, tl_signer_type(cosigner));
 	if ((err = tl_checkpoint_parse(&cp, body, len)) != 0)
 		return tl_error_wrap(err, "refusing to cosign");
-	if ((err = signed_message(&msg, timestamp, body, len)) != 0)
+	if ((err = tl_cosig_message(&msg, timestamp, body, len)) != 0)
 		goto out;
-	for (int i = 0; i < 8; i++)
-		raw[i] = (uint8_t)(timestamp >> (56 - 8 * i));
+	tl_store_u64be(raw, timestamp);
 	if ((err = tl_signer_sign(raw + 8, cosigner, msg.data, msg.len)) != 0)
 		goto out;
 	err = tl_note_write_sig_line(line, name, strlen(name), tl_signer_key_id(cosigner), raw, sizeof(raw));
@@ -72,33 +52,9 @@ int tl_cosig_add(tl_buf *out, const tl_note *n, uint64_t timestamp, const tl_sig
 		goto out;
 	err = tl_note_write(out, &copy);
 out:
-	if (err && out->data) {
-		out->len = start;
-		out->data[start] = '\0';
-	}
+	if (err)
+		tl_buf_truncate(out, start);
 	tl_buf_free(&line);
-	return err;
-}
-
-int tl_cosig_verify_raw(const tl_verifier *witness, const uint8_t *body, size_t len, uint64_t timestamp,
-	const uint8_t *sig, size_t sig_len)
-{
-	tl_buf msg;
-	int err;
-
-	if (tl_verifier_type(witness) != TL_KEY_TYPE_COSIGNATURE)
-		return tl_error_set(TL_E_UNAUTHORIZED, "%s+%08x is not a cosignature (type 0x04) key",
-			tl_verifier_name(witness), (unsigned)tl_verifier_key_id(witness));
-	if (timestamp > TL_COSIG_MAX_TIMESTAMP)
-		return tl_error_set(TL_E_UNAUTHORIZED, "cosignature by %s+%08x has a timestamp above 2^63-1",
-			tl_verifier_name(witness), (unsigned)tl_verifier_key_id(witness));
-	if ((err = signed_message(&msg, timestamp, body, len)) == 0) {
-		err = tl_verifier_verify(witness, msg.data, msg.len, sig, sig_len);
-		if (err)
-			err = tl_error_set(TL_E_UNAUTHORIZED, "invalid cosignature by %s+%08x", tl_verifier_name(witness),
-				(unsigned)tl_verifier_key_id(witness));
-	}
-	tl_buf_free(&msg);
 	return err;
 }
 
@@ -116,15 +72,14 @@ int tl_cosig_verify(uint64_t *timestamp, const tl_note *n, const tl_verifier *wi
 		const tl_note_sig *s = &n->sigs[i];
 		uint8_t raw[8 + TL_ED25519_SIGNATURE_SIZE];
 		size_t raw_len = 0;
-		uint64_t ts = 0;
+		uint64_t ts;
 
 		if (s->key_id != tl_verifier_key_id(witness) || s->name_len != name_len || memcmp(s->name, name, name_len) != 0)
 			continue;
 		if (tl_note_sig_bytes(raw, sizeof(raw), &raw_len, s) != 0 || raw_len != sizeof(raw))
 			return tl_error_set(TL_E_UNAUTHORIZED, "cosignature by %s+%08x is not 72 bytes", name,
 				(unsigned)tl_verifier_key_id(witness));
-		for (int b = 0; b < 8; b++)
-			ts = ts << 8 | raw[b];
+		ts = tl_load_u64be(raw);
 		if ((err = tl_cosig_verify_raw(witness, n->text, n->text_len, ts, raw + 8, TL_ED25519_SIGNATURE_SIZE)) != 0)
 			return err;
 		if (!found || ts > best)

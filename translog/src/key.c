@@ -1,5 +1,6 @@
 #include "translog/key.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -17,20 +18,23 @@
 /* type byte || 32-byte key */
 #define KEY_BLOB_SIZE (1 + TL_ED25519_PUBLIC_KEY_SIZE)
 
-struct tl_signer {
+/* What a signer and a verifier both are: a named, typed public key with its key id. The
+ * accessors of both types read it, and both are built by key_pub_set. */
+struct key_pub {
 	char name[TL_MAX_KEY_NAME + 1];
 	uint32_t key_id;
 	uint8_t type;
-	uint8_t seed[TL_ED25519_SEED_SIZE];
-	uint8_t sk[crypto_sign_SECRETKEYBYTES];
 	uint8_t pk[TL_ED25519_PUBLIC_KEY_SIZE];
 };
 
+struct tl_signer {
+	struct key_pub pub;
+	uint8_t seed[TL_ED25519_SEED_SIZE];
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+};
+
 struct tl_verifier {
-	char name[TL_MAX_KEY_NAME + 1];
-	uint32_t key_id;
-	uint8_t type;
-	uint8_t pk[TL_ED25519_PUBLIC_KEY_SIZE];
+	struct key_pub pub;
 };
 
 int tl_crypto_init(void)
@@ -83,7 +87,7 @@ uint32_t tl_key_id(const char *name, size_t name_len, uint8_t type, const uint8_
 	crypto_hash_sha256_update(&st, &type, 1);
 	crypto_hash_sha256_update(&st, pub, pub_len);
 	crypto_hash_sha256_final(&st, sum);
-	return (uint32_t)sum[0] << 24 | (uint32_t)sum[1] << 16 | (uint32_t)sum[2] << 8 | sum[3];
+	return tl_load_u32be(sum);
 }
 
 static int check_type(uint8_t type)
@@ -102,25 +106,44 @@ static int check_name(const char *name, size_t len)
 	return 0;
 }
 
+/* The checks both constructors make before building a key. */
+static int check_new_key(const char *name, size_t name_len, uint8_t type)
+{
+	int err;
+
+	if ((err = tl_crypto_init()) != 0 || (err = check_type(type)) != 0 || (err = check_name(name, name_len)) != 0)
+		return err;
+	return 0;
+}
+
+/* Fills k from checked parts; `pk` may be k->pk (already set). */
+static void key_pub_set(struct key_pub *k, const char *name, size_t name_len, uint8_t type, const uint8_t *pk)
+{
+	memcpy(k->name, name, name_len);
+	k->name[name_len] = '\0';
+	k->type = type;
+	memmove(k->pk, pk, TL_ED25519_PUBLIC_KEY_SIZE);
+	k->key_id = tl_key_id(k->name, name_len, type, k->pk, sizeof(k->pk));
+}
+
 int tl_signer_from_seed(tl_signer **out, const char *name, uint8_t type, const uint8_t seed[TL_ED25519_SEED_SIZE])
 {
 	size_t name_len = strlen(name);
 	tl_signer *s;
 	int err;
 
+	assert(seed != NULL);
 	*out = NULL;
-	if ((err = tl_crypto_init()) != 0 || (err = check_type(type)) != 0 || (err = check_name(name, name_len)) != 0)
+	if ((err = check_new_key(name, name_len, type)) != 0)
 		return err;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory allocating a signer");
-	memcpy(s->name, name, name_len + 1);
-	s->type = type;
 	memcpy(s->seed, seed, TL_ED25519_SEED_SIZE);
-	if (crypto_sign_seed_keypair(s->pk, s->sk, s->seed) != 0) {
+	if (crypto_sign_seed_keypair(s->pub.pk, s->sk, s->seed) != 0) {
 		tl_signer_free(s);
 		return tl_error_set(TL_E_INTERNAL, "Ed25519 key derivation failed");
 	}
-	s->key_id = tl_key_id(s->name, name_len, type, s->pk, sizeof(s->pk));
+	key_pub_set(&s->pub, name, name_len, type, s->pub.pk);
 	*out = s;
 	return 0;
 }
@@ -162,7 +185,7 @@ static int split_key(const char **name, size_t *name_len, uint32_t *id, const ch
 		return tl_error_set(TL_E_INPUT, "%s: key id must be 8 hex digits followed by '+'", what);
 	if (tl_hex_decode(idb, sizeof(idb), s, 8) != 0)
 		return tl_error_set(TL_E_INPUT, "%s: key id must be 8 lowercase hex digits", what);
-	*id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
+	*id = tl_load_u32be(idb);
 	*b64 = s + 9;
 	*b64_len = len - 9;
 	return 0;
@@ -204,9 +227,9 @@ int tl_signer_parse(tl_signer **out, const char *text, size_t len)
 		err = tl_error_wrap(err, "private key");
 		goto out;
 	}
-	if ((*out)->key_id != id) {
+	if ((*out)->pub.key_id != id) {
 		err = tl_error_set(TL_E_INPUT, "private key: key id %08x does not match the key (want %08x)", id,
-			(unsigned)(*out)->key_id);
+			(unsigned)(*out)->pub.key_id);
 		tl_signer_free(*out);
 		*out = NULL;
 		goto out;
@@ -270,10 +293,12 @@ int tl_signer_format(tl_buf *out, const tl_signer *s)
 	uint8_t blob[KEY_BLOB_SIZE];
 	int err;
 
-	blob[0] = s->type;
+	blob[0] = s->pub.type;
 	memcpy(blob + 1, s->seed, TL_ED25519_SEED_SIZE);
-	if ((err = tl_buf_printf(out, PRIVATE_PREFIX "%s+%08x+", s->name, (unsigned)s->key_id)) == 0)
-		err = tl_base64_encode(out, blob, sizeof(blob));
+	if ((err = tl_buf_printf(out, PRIVATE_PREFIX "%s+%08x+", s->pub.name, (unsigned)s->pub.key_id)) != 0)
+		goto out;
+	err = tl_base64_encode(out, blob, sizeof(blob));
+out:
 	sodium_memzero(blob, sizeof(blob));
 	return err;
 }
@@ -342,41 +367,41 @@ out:
 	return err;
 }
 
-static int format_vkey(tl_buf *out, const char *name, uint32_t id, uint8_t type, const uint8_t *pk)
+static int format_vkey(tl_buf *out, const struct key_pub *k)
 {
 	uint8_t blob[KEY_BLOB_SIZE];
 	int err;
 
-	blob[0] = type;
-	memcpy(blob + 1, pk, TL_ED25519_PUBLIC_KEY_SIZE);
-	if ((err = tl_buf_printf(out, "%s+%08x+", name, (unsigned)id)) != 0)
+	blob[0] = k->type;
+	memcpy(blob + 1, k->pk, TL_ED25519_PUBLIC_KEY_SIZE);
+	if ((err = tl_buf_printf(out, "%s+%08x+", k->name, (unsigned)k->key_id)) != 0)
 		return err;
 	return tl_base64_encode(out, blob, sizeof(blob));
 }
 
 int tl_signer_vkey(tl_buf *out, const tl_signer *s)
 {
-	return format_vkey(out, s->name, s->key_id, s->type, s->pk);
+	return format_vkey(out, &s->pub);
 }
 
 const char *tl_signer_name(const tl_signer *s)
 {
-	return s->name;
+	return s->pub.name;
 }
 
 uint32_t tl_signer_key_id(const tl_signer *s)
 {
-	return s->key_id;
+	return s->pub.key_id;
 }
 
 uint8_t tl_signer_type(const tl_signer *s)
 {
-	return s->type;
+	return s->pub.type;
 }
 
 const uint8_t *tl_signer_public_key(const tl_signer *s)
 {
-	return s->pk;
+	return s->pub.pk;
 }
 
 int tl_signer_sign(uint8_t sig[TL_ED25519_SIGNATURE_SIZE], const tl_signer *s, const void *msg, size_t len)
@@ -400,15 +425,13 @@ int tl_verifier_make(tl_verifier **out, const char *name, uint8_t type, const ui
 	tl_verifier *v;
 	int err;
 
+	assert(pub != NULL);
 	*out = NULL;
-	if ((err = tl_crypto_init()) != 0 || (err = check_type(type)) != 0 || (err = check_name(name, name_len)) != 0)
+	if ((err = check_new_key(name, name_len, type)) != 0)
 		return err;
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory allocating a verifier");
-	memcpy(v->name, name, name_len + 1);
-	v->type = type;
-	memcpy(v->pk, pub, TL_ED25519_PUBLIC_KEY_SIZE);
-	v->key_id = tl_key_id(v->name, name_len, type, v->pk, sizeof(v->pk));
+	key_pub_set(&v->pub, name, name_len, type, pub);
 	*out = v;
 	return 0;
 }
@@ -440,8 +463,8 @@ int tl_verifier_parse(tl_verifier **out, const char *vkey, size_t len)
 	name_z[name_len] = '\0';
 	if ((err = tl_verifier_make(out, name_z, blob[0], blob + 1)) != 0)
 		return tl_error_wrap(err, "verifier key");
-	if ((*out)->key_id != id) {
-		err = tl_error_set(TL_E_INPUT, "verifier key: key id %08x does not match the key (want %08x)", id, (*out)->key_id);
+	if ((*out)->pub.key_id != id) {
+		err = tl_error_set(TL_E_INPUT, "verifier key: key id %08x does not match the key (want %08x)", id, (*out)->pub.key_id);
 		tl_verifier_free(*out);
 		*out = NULL;
 		return err;
@@ -451,41 +474,41 @@ int tl_verifier_parse(tl_verifier **out, const char *vkey, size_t len)
 
 int tl_verifier_from_signer(tl_verifier **out, const tl_signer *s)
 {
-	return tl_verifier_make(out, s->name, s->type, s->pk);
+	return tl_verifier_make(out, s->pub.name, s->pub.type, s->pub.pk);
 }
 
 int tl_verifier_format(tl_buf *out, const tl_verifier *v)
 {
-	return format_vkey(out, v->name, v->key_id, v->type, v->pk);
+	return format_vkey(out, &v->pub);
 }
 
 const char *tl_verifier_name(const tl_verifier *v)
 {
-	return v->name;
+	return v->pub.name;
 }
 
 uint32_t tl_verifier_key_id(const tl_verifier *v)
 {
-	return v->key_id;
+	return v->pub.key_id;
 }
 
 uint8_t tl_verifier_type(const tl_verifier *v)
 {
-	return v->type;
+	return v->pub.type;
 }
 
 const uint8_t *tl_verifier_public_key(const tl_verifier *v)
 {
-	return v->pk;
+	return v->pub.pk;
 }
 
 int tl_verifier_verify(const tl_verifier *v, const void *msg, size_t len, const uint8_t *sig, size_t sig_len)
 {
 	if (sig_len != TL_ED25519_SIGNATURE_SIZE)
-		return tl_error_set(TL_E_UNAUTHORIZED, "signature by %s+%08x is %zu bytes, want %d", v->name,
-			(unsigned)v->key_id, sig_len, TL_ED25519_SIGNATURE_SIZE);
-	if (crypto_sign_verify_detached(sig, msg, len, v->pk) != 0)
-		return tl_error_set(TL_E_UNAUTHORIZED, "invalid signature by %s+%08x", v->name, (unsigned)v->key_id);
+		return tl_error_set(TL_E_UNAUTHORIZED, "signature by %s+%08x is %zu bytes, want %d", v->pub.name,
+			(unsigned)v->pub.key_id, sig_len, TL_ED25519_SIGNATURE_SIZE);
+	if (crypto_sign_verify_detached(sig, msg, len, v->pub.pk) != 0)
+		return tl_error_set(TL_E_UNAUTHORIZED, "invalid signature by %s+%08x", v->pub.name, (unsigned)v->pub.key_id);
 	return 0;
 }
 

@@ -3,7 +3,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "translog/cosig.h"
 #include "translog/text.h"
 
 /* "— " : U+2014 EM DASH in UTF-8, then a space. */
@@ -54,7 +53,7 @@ static int check_sig_b64(uint32_t *key_id, const char *b64, size_t len)
 		if (tl_base64_decode(slice, sizeof(slice), &got, b64 + i, n) != 0)
 			return tl_error_wrap(TL_E_INPUT, "signature");
 		if (i == 0 && got >= 4)
-			*key_id = (uint32_t)slice[0] << 24 | (uint32_t)slice[1] << 16 | (uint32_t)slice[2] << 8 | slice[3];
+			*key_id = tl_load_u32be(slice);
 		total += got;
 	}
 	if (total < 5)
@@ -199,15 +198,11 @@ static int verify_one(const tl_note *n, const tl_note_sig *s, const tl_verifier 
 		return tl_error_set(TL_E_UNAUTHORIZED, "signature by %s+%08x has the wrong length", tl_verifier_name(v),
 			(unsigned)tl_verifier_key_id(v));
 	if (tl_verifier_type(v) == TL_KEY_TYPE_COSIGNATURE) {
-		uint64_t ts;
-
 		if (raw_len != 8 + TL_ED25519_SIGNATURE_SIZE)
 			return tl_error_set(TL_E_UNAUTHORIZED, "cosignature by %s+%08x is %zu bytes, want 72",
 				tl_verifier_name(v), (unsigned)tl_verifier_key_id(v), raw_len);
-		ts = 0;
-		for (int i = 0; i < 8; i++)
-			ts = ts << 8 | raw[i];
-		return tl_cosig_verify_raw(v, n->text, n->text_len, ts, raw + 8, TL_ED25519_SIGNATURE_SIZE);
+		return tl_cosig_verify_raw(v, n->text, n->text_len, tl_load_u64be(raw), raw + 8,
+			TL_ED25519_SIGNATURE_SIZE);
 	}
 	err = tl_verifier_verify(v, n->text, n->text_len, raw, raw_len);
 	return err;
@@ -268,11 +263,7 @@ int tl_note_write_sig_line(tl_buf *out, const char *name, size_t name_len, uint3
 		return tl_error_set(TL_E_INPUT, "cannot write a signature line: invalid key name");
 	if (sig_len == 0)
 		return tl_error_set(TL_E_INPUT, "cannot write a signature line: empty signature");
-	if ((err = tl_buf_append_u8(&raw, (uint8_t)(key_id >> 24))) != 0 ||
-	    (err = tl_buf_append_u8(&raw, (uint8_t)(key_id >> 16))) != 0 ||
-	    (err = tl_buf_append_u8(&raw, (uint8_t)(key_id >> 8))) != 0 ||
-	    (err = tl_buf_append_u8(&raw, (uint8_t)key_id)) != 0 ||
-	    (err = tl_buf_append(&raw, sig, sig_len)) != 0)
+	if ((err = tl_buf_append_u32be(&raw, key_id)) != 0 || (err = tl_buf_append(&raw, sig, sig_len)) != 0)
 		goto out;
 	if ((err = tl_buf_append(out, sig_prefix, SIG_PREFIX_LEN)) != 0 ||
 	    (err = tl_buf_append(out, name, name_len)) != 0 ||
@@ -281,10 +272,8 @@ int tl_note_write_sig_line(tl_buf *out, const char *name, size_t name_len, uint3
 	    (err = tl_buf_append_u8(out, '\n')) != 0)
 		goto out;
 out:
-	if (err && out->data) {
-		out->len = start;
-		out->data[start] = '\0';
-	}
+	if (err)
+		tl_buf_truncate(out, start);
 	tl_buf_free(&raw);
 	return err;
 }
@@ -354,10 +343,8 @@ static int write_note(tl_buf *out, const uint8_t *text, size_t text_len, const t
 	if (out->len - start > TL_NOTE_MAX_SIZE)
 		err = tl_error_set(TL_E_INPUT, "note would be %zu bytes, larger than %u", out->len - start, TL_NOTE_MAX_SIZE);
 out:
-	if (err && out->data) {
-		out->len = start;
-		out->data[start] = '\0';
-	}
+	if (err)
+		tl_buf_truncate(out, start);
 	return err;
 }
 

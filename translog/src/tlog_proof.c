@@ -120,10 +120,8 @@ int tl_tlog_proof_write(tl_buf *out, const uint8_t *extra, size_t extra_len, uin
 	    (err = tl_buf_append(out, checkpoint_note, note_len)) != 0)
 		goto out;
 out:
-	if (err && out->data) {
-		out->len = start;
-		out->data[start] = '\0';
-	}
+	if (err)
+		tl_buf_truncate(out, start);
 	return err;
 }
 

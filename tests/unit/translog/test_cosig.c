@@ -15,7 +15,7 @@ static void rewrite_line(tl_buf *out, const tl_note *n, size_t i, const uint8_t 
 {
 	tl_note copy = *n;
 	tl_buf line = tl_buf_make(4096);
-	uint32_t id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
+	uint32_t id = tl_load_u32be(raw);
 
 	ck_assert_int_eq(tl_note_write_sig_line(&line, n->sigs[i].name, n->sigs[i].name_len, id, raw + 4, raw_len - 4), 0);
 	/* Drop line i, then append the rewritten one. */

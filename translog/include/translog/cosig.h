@@ -20,11 +20,9 @@
 #include "translog/key.h"
 #include "translog/note.h"
 
-#define TL_COSIG_HEADER "cosignature/v1\n"
-#define TL_COSIG_MAX_TIMESTAMP ((uint64_t)INT64_MAX)
-
-/* Appends the signed message: header line, time line, then body. */
-int tl_cosig_message(tl_buf *out, uint64_t timestamp, const uint8_t *body, size_t len) TL_MUST_USE;
+/* TL_COSIG_HEADER, TL_COSIG_MAX_TIMESTAMP, tl_cosig_message and tl_cosig_verify_raw, the
+ * raw cosignature primitives, are declared in key.h: note.c checks cosignatures with them
+ * without depending on this file. */
 
 /* Appends one cosignature line "— name base64(...)\n" over a checkpoint's note text
  * `body` (it must parse as a checkpoint, see checkpoint.h: a witness only cosigns
@@ -34,11 +32,6 @@ int tl_cosig_sign(tl_buf *line, const uint8_t *body, size_t len, uint64_t timest
 /* Appends note n with a cosignature by `cosigner` at `timestamp` added after its lines
  * (an older line by the same key is dropped, so re-cosigning replaces). */
 int tl_cosig_add(tl_buf *out, const tl_note *n, uint64_t timestamp, const tl_signer *cosigner) TL_MUST_USE;
-
-/* Checks a decoded cosignature: 0 or TL_E_UNAUTHORIZED (bad signature, timestamp above
- * 2^63-1, or a verifier that is not of type 0x04). */
-int tl_cosig_verify_raw(const tl_verifier *witness, const uint8_t *body, size_t len, uint64_t timestamp,
-	const uint8_t *sig, size_t sig_len) TL_MUST_USE;
 
 /* Finds and checks the cosignature of `witness` (type 0x04) on n. 0 and *timestamp set
  * (the largest if the witness signed more than once) when every line by that key

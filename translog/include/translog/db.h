@@ -2,6 +2,9 @@
  * One RocksDB database per bundled data directory, shared by the transparency log and the
  * bundled core (block store, pin queue): each module keeps its keys in its own column
  * family, so the daemon needs one database, one WAL and one fsync per group commit.
+ *
+ * Part of libtranslog-storage (pkg-config translog-storage), the RocksDB-backed half of
+ * translog; the rest of translog links without RocksDB.
  */
 #ifndef TRANSLOG_DB_H
 #define TRANSLOG_DB_H

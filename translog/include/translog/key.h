@@ -112,4 +112,18 @@ int tl_verifier_verify(const tl_verifier *v, const void *msg, size_t len, const 
 
 void tl_verifier_free(tl_verifier *v);
 
+/* Raw cosignatures (tlog-cosignature "cosignature/v1", see cosig.h for the line format): the
+ * signed message and the check of one decoded signature, next to the key code so that note.c
+ * (which verifies every signature of a note) needs nothing above it. */
+#define TL_COSIG_HEADER "cosignature/v1\n"
+#define TL_COSIG_MAX_TIMESTAMP ((uint64_t)INT64_MAX)
+
+/* Appends the signed message: header line, time line, then body. */
+int tl_cosig_message(tl_buf *out, uint64_t timestamp, const uint8_t *body, size_t len) TL_MUST_USE;
+
+/* Checks a decoded cosignature: 0 or TL_E_UNAUTHORIZED (bad signature, timestamp above
+ * 2^63-1, or a verifier that is not of type 0x04). */
+int tl_cosig_verify_raw(const tl_verifier *witness, const uint8_t *body, size_t len, uint64_t timestamp,
+	const uint8_t *sig, size_t sig_len) TL_MUST_USE;
+
 #endif

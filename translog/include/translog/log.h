@@ -12,6 +12,9 @@
  * A tl_log is safe to use from any number of threads: reads (checkpoint, tiles, entries,
  * proofs) run concurrently with appends and see the last commit. A database holds one log,
  * opened by one tl_log at a time (the single sequencer).
+ *
+ * Part of libtranslog-storage (pkg-config translog-storage), the RocksDB-backed half of
+ * translog; the rest of translog links without RocksDB.
  */
 #ifndef TRANSLOG_LOG_H
 #define TRANSLOG_LOG_H

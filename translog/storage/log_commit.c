@@ -31,7 +31,7 @@ static void delete_tile_pieces(tl_log *log, unsigned level, uint64_t index, cons
 	for (unsigned s = 0; s < TL_TILE_WIDTH; s++)
 		if (log_pieces_has(p, s))
 			rocksdb_writebatch_delete_cf(log->wb, log->cf_tiles, (const char *)key,
-				log_tile_key(key, level, index, (int)s));
+				tl_log__tile_key(key, level, index, (int)s));
 }
 
 /* Tile (level, index) is complete: write it whole, base hashes first, then its inner nodes. */
@@ -45,7 +45,7 @@ static void finish_tile(tl_log *log, unsigned level, uint64_t index)
 			level, (unsigned long long)index, e->width, (unsigned long long)e->index);
 		return;
 	}
-	rocksdb_writebatch_put_cf(log->wb, log->cf_tiles, (const char *)key, log_tile_key(key, level, index, -1),
+	rocksdb_writebatch_put_cf(log->wb, log->cf_tiles, (const char *)key, tl_log__tile_key(key, level, index, -1),
 		(const char *)e->nodes, sizeof(e->nodes));
 	delete_tile_pieces(log, level, index, &e->pieces);
 	e->index = index + 1;
@@ -89,7 +89,7 @@ static void delete_bundle_pieces(tl_log *log, uint64_t index, const log_pieces *
 	for (unsigned s = 0; s < TL_TILE_WIDTH; s++)
 		if (log_pieces_has(p, s))
 			rocksdb_writebatch_delete_cf(log->wb, log->cf_entries, (const char *)key,
-				log_bundle_key(key, index, (int)s));
+				tl_log__bundle_key(key, index, (int)s));
 }
 
 static int add_entry(tl_log *log, const void *entry, size_t len, const tl_hash *leaf)
@@ -102,12 +102,12 @@ static int add_entry(tl_log *log, const void *entry, size_t len, const tl_hash *
 		return err;
 	if (++log->bundle.count == TL_TILE_WIDTH) {
 		rocksdb_writebatch_put_cf(log->wb, log->cf_entries, (const char *)key,
-			log_bundle_key(key, log->bundle.index, -1), (const char *)log->bundle.buf.data,
+			tl_log__bundle_key(key, log->bundle.index, -1), (const char *)log->bundle.buf.data,
 			log->bundle.buf.len);
 		delete_bundle_pieces(log, log->bundle.index, &log->bundle.pieces);
 		log->bundle.index++;
 		log->bundle.count = 0;
-		log->bundle.buf.len = 0;
+		tl_buf_reset(&log->bundle.buf);
 		memset(&log->bundle.pieces, 0, sizeof(log->bundle.pieces));
 		log->bundle.from = 0;
 		log->bundle.from_off = 0;
@@ -123,7 +123,7 @@ static void put_pieces(tl_log *log)
 
 	if (log->bundle.count > log->bundle.from) {
 		rocksdb_writebatch_put_cf(log->wb, log->cf_entries, (const char *)key,
-			log_bundle_key(key, log->bundle.index, (int)log->bundle.from),
+			tl_log__bundle_key(key, log->bundle.index, (int)log->bundle.from),
 			(const char *)log->bundle.buf.data + log->bundle.from_off,
 			log->bundle.buf.len - log->bundle.from_off);
 		log_pieces_set(&log->bundle.pieces, log->bundle.from);
@@ -135,7 +135,7 @@ static void put_pieces(tl_log *log)
 		if (e->width <= from)
 			continue;
 		rocksdb_writebatch_put_cf(log->wb, log->cf_tiles, (const char *)key,
-			log_tile_key(key, l, e->index, (int)from), (const char *)&e->nodes[from],
+			tl_log__tile_key(key, l, e->index, (int)from), (const char *)&e->nodes[from],
 			(size_t)(e->width - from) * TL_HASH_SIZE);
 		log_pieces_set(&e->pieces, from);
 	}
@@ -155,7 +155,7 @@ static int put_head(tl_log *log, tl_hash *root)
 	tl_buf_reset(&log->note);
 	if ((err = tl_checkpoint_sign(&log->note, &cp, log->key)) != 0)
 		return tl_error_wrap(err, "signing checkpoint %llu", (unsigned long long)cp.size);
-	rocksdb_writebatch_put_cf(log->wb, log->cf_meta, log_meta_checkpoint, strlen(log_meta_checkpoint),
+	rocksdb_writebatch_put_cf(log->wb, log->cf_meta, tl_log__meta_checkpoint, strlen(tl_log__meta_checkpoint),
 		(const char *)log->note.data, log->note.len);
 	return 0;
 }
@@ -176,7 +176,7 @@ static void publish(tl_log *log, const tl_hash *root, size_t entries, uint64_t s
 		log->note = t;
 	}
 	for (unsigned l = 0; l < LOG_LEVELS; l++)
-		log_edge_copy(&log->pub[l], &log->stage[l]);
+		tl_log__edge_copy(&log->pub[l], &log->stage[l]);
 	log->stats.size = log->size;
 	log->stats.appends += entries;
 	log->stats.commits++;
@@ -196,7 +196,7 @@ static void begin_batch(tl_log *log)
 	log->bundle.from_off = log->bundle.buf.len;
 }
 
-int log_commit_empty(tl_log *log)
+int tl_log__commit_empty(tl_log *log)
 {
 	tl_hash root;
 	int err;
@@ -247,7 +247,7 @@ static void complete(struct log_request *reqs, int err, const char *msg)
 	}
 }
 
-void *log_committer_main(void *arg)
+void *tl_log__committer_main(void *arg)
 {
 	tl_log *log = arg;
 

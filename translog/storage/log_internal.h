@@ -1,6 +1,7 @@
 /*
- * Internals shared by log.c (open, reads, proofs) and log_commit.c (group commit). The
- * storage layout is described in docs/storage.md; the key encodings live in log.c.
+ * Internals shared by the log's files: log_store.c (storage keys, edge tiles, tile reads and
+ * their cache), log_open.c (open and recovery), log.c (appends, reads, proofs) and
+ * log_commit.c (group commit). The storage layout is described in docs/storage.md.
  */
 #ifndef TRANSLOG_LOG_INTERNAL_H
 #define TRANSLOG_LOG_INTERNAL_H
@@ -16,6 +17,9 @@
 enum { LOG_LEVELS = 8 };
 
 enum { LOG_MSG_MAX = 256 };
+
+/* A bundle of 256 entries of TL_LOG_MAX_ENTRY bytes with their length prefixes. */
+enum { LOG_MAX_BUNDLE_BYTES = TL_TILE_WIDTH * (2 + TL_LOG_MAX_ENTRY) };
 
 /* Which piece start positions (0..255) of a partial tile or bundle are stored. */
 typedef struct log_pieces {
@@ -103,19 +107,43 @@ struct tl_log {
 	size_t ncache;
 };
 
-/* Key encodings (log.c). */
+/* Key encodings (log_store.c). */
 enum { LOG_TILE_KEY_MAX = 10, LOG_BUNDLE_KEY_MAX = 9 };
-size_t log_tile_key(uint8_t *key, unsigned level, uint64_t index, int piece);
-size_t log_bundle_key(uint8_t *key, uint64_t index, int piece);
-extern const char log_meta_checkpoint[];
+size_t tl_log__tile_key(uint8_t *key, unsigned level, uint64_t index, int piece);
+size_t tl_log__bundle_key(uint8_t *key, uint64_t index, int piece);
+extern const char tl_log__meta_checkpoint[];
 
 /* Copies the changed part of an edge tile from the committer's state to the published one. */
-void log_edge_copy(struct log_edge *dst, const struct log_edge *src);
+void tl_log__edge_copy(struct log_edge *dst, const struct log_edge *src);
+
+/* Walks at most `want` length-prefixed entries from the start of a bundle or piece:
+ * *found gets how many there were, *bytes how many bytes they take. */
+int tl_log__bundle_walk(size_t *bytes, unsigned *found, const uint8_t *data, size_t len, unsigned want) TL_MUST_USE;
+
+/* One tile or bundle as stored: its full value, or its pieces joined, through one iterator
+ * so the read is a consistent snapshot even while the committer replaces pieces by the full
+ * value. At most `want` units (hashes or entries) are copied to `out`. */
+struct log_blob {
+	bool full;
+	unsigned units;
+	log_pieces pieces;
+};
+int tl_log__read_blob(tl_buf *out, struct log_blob *b, tl_log *log, bool entries, unsigned level, uint64_t index,
+	unsigned want) TL_MUST_USE;
+
+/* Full tile (level, index), pinned in RocksDB's block cache: *nodes points at its 510
+ * nodes until the slice is destroyed. */
+int tl_log__pin_full_tile(rocksdb_pinnableslice_t **slice, const tl_hash **nodes, tl_log *log, unsigned level,
+	uint64_t index) TL_MUST_USE;
+
+/* tl_node_fn over the published state: the rightmost tile of each level is in memory,
+ * every other tile is full and in the database (read through the cache). */
+int tl_log__node(tl_hash *out, void *ctx, unsigned level, uint64_t index) TL_MUST_USE;
 
 /* The committer (log_commit.c). */
-void *log_committer_main(void *arg);
+void *tl_log__committer_main(void *arg);
 /* Writes the first, empty checkpoint of a new log. */
-int log_commit_empty(tl_log *log) TL_MUST_USE;
+int tl_log__commit_empty(tl_log *log) TL_MUST_USE;
 
 static inline void log_pieces_set(log_pieces *p, unsigned start)
 {

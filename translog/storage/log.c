@@ -1,0 +1,214 @@
+/*
+ * Appends (queued for the committer in log_commit.c) and the reads and proofs over the
+ * published state. Storage keys and tile reads are in log_store.c.
+ */
+#include "log_internal.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { SMALL_APPEND = 16 };
+
+int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n)
+{
+	tl_hash small[SMALL_APPEND], *leaves = small;
+	struct log_request r;
+	size_t bytes = 0;
+	int err = 0;
+
+	assert(first != NULL && log != NULL);
+	if (n == 0 || n > TL_LOG_MAX_APPEND)
+		return tl_error_set(TL_E_INPUT, "a batch holds 1..%u entries, not %zu", TL_LOG_MAX_APPEND, n);
+	for (size_t i = 0; i < n; i++) {
+		if (lens[i] > TL_LOG_MAX_ENTRY)
+			return tl_error_set(TL_E_INPUT, "entry %zu is %zu bytes, more than %u", i, lens[i],
+				TL_LOG_MAX_ENTRY);
+		if (entries[i] == NULL && lens[i] > 0)
+			return tl_error_set(TL_E_INPUT, "entry %zu is NULL", i);
+		if ((bytes += lens[i]) > TL_LOG_MAX_APPEND_BYTES)
+			return tl_error_set(TL_E_INPUT, "a batch holds at most %u bytes of entries", TL_LOG_MAX_APPEND_BYTES);
+	}
+	if (n > SMALL_APPEND && (leaves = malloc(n * sizeof(*leaves))) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	/* Hashing here spreads the leaf hashes over the appending threads. */
+	for (size_t i = 0; i < n; i++)
+		tl_hash_leaf(&leaves[i], entries[i], lens[i]);
+
+	memset(&r, 0, sizeof(r));
+	r.entries = entries;
+	r.lens = lens;
+	r.leaves = leaves;
+	r.n = n;
+	r.bytes = bytes;
+	pthread_cond_init(&r.cond, NULL);
+	pthread_mutex_lock(&log->qlock);
+	if (log->failed || log->stopping) {
+		err = tl_error_set(TL_E_UNAVAILABLE, "%s", log->failed ? log->failed_msg : "the log is closing");
+		pthread_mutex_unlock(&log->qlock);
+		goto out;
+	}
+	if (log->qtail)
+		log->qtail->next = &r;
+	else
+		log->qhead = &r;
+	log->qtail = &r;
+	pthread_cond_signal(&log->qcond);
+	while (!r.done)
+		pthread_cond_wait(&r.cond, &log->qlock);
+	pthread_mutex_unlock(&log->qlock);
+	if (r.err)
+		err = tl_error_set(r.err, "%s", r.msg);
+	else
+		*first = r.first;
+out:
+	pthread_cond_destroy(&r.cond);
+	if (leaves != small)
+		free(leaves);
+	return err;
+}
+
+int tl_log_append(uint64_t *index, tl_log *log, const void *entry, size_t len)
+{
+	return tl_log_append_batch(index, log, &entry, &len, 1);
+}
+
+const char *tl_log_origin(const tl_log *log)
+{
+	return log->origin;
+}
+
+uint64_t tl_log_size(tl_log *log)
+{
+	uint64_t size;
+
+	pthread_rwlock_rdlock(&log->lock);
+	size = log->size;
+	pthread_rwlock_unlock(&log->lock);
+	return size;
+}
+
+int tl_log_head(uint64_t *size, tl_hash *root, tl_buf *note, tl_log *log)
+{
+	int err = 0;
+
+	pthread_rwlock_rdlock(&log->lock);
+	if (size)
+		*size = log->size;
+	if (root)
+		*root = log->root;
+	if (note)
+		err = tl_buf_append(note, log->checkpoint.data, log->checkpoint.len);
+	pthread_rwlock_unlock(&log->lock);
+	return err;
+}
+
+int tl_log_tile(tl_buf *out, tl_log *log, const tl_tile *t)
+{
+	uint64_t size = tl_log_size(log);
+	unsigned have = t->entries && t->level != 0 ? 0 : tl_tile_width_at(t->level, t->index, size);
+	size_t start = out->len;
+	struct log_blob b;
+	int err;
+
+	if (t->width < 1 || t->width > TL_TILE_WIDTH)
+		return tl_error_set(TL_E_INPUT, "tile width %u is not in 1..256", t->width);
+	if (have < t->width)
+		return tl_error_set(TL_E_NOTFOUND, "%s %u/%llu of width %u is not in the tree of size %llu",
+			t->entries ? "entry bundle" : "tile", t->level, (unsigned long long)t->index, t->width,
+			(unsigned long long)size);
+	if ((err = tl_log__read_blob(out, &b, log, t->entries, t->level, t->index, t->width)) == 0 && b.units < t->width)
+		err = tl_error_set(TL_E_INTERNAL, "log storage is corrupt: %s %u/%llu has %u of %u",
+			t->entries ? "entry bundle" : "tile", t->level, (unsigned long long)t->index, b.units, t->width);
+	if (err)
+		tl_buf_truncate(out, start);
+	return err;
+}
+
+int tl_log_entry(tl_buf *out, tl_log *log, uint64_t index)
+{
+	uint64_t size = tl_log_size(log);
+	tl_buf data = tl_buf_make(LOG_MAX_BUNDLE_BYTES);
+	unsigned pos = (unsigned)(index % TL_TILE_WIDTH);
+	struct log_blob b;
+	size_t skip;
+	unsigned n;
+	uint16_t elen;
+	int err;
+
+	if (index >= size)
+		return tl_error_set(TL_E_NOTFOUND, "entry %llu is not in the log of size %llu",
+			(unsigned long long)index, (unsigned long long)size);
+	if ((err = tl_log__read_blob(&data, &b, log, true, 0, index / TL_TILE_WIDTH, pos + 1)) != 0)
+		goto out;
+	if ((err = tl_log__bundle_walk(&skip, &n, data.data, data.len, pos)) != 0)
+		goto out;
+	if (b.units != pos + 1 || n != pos || data.len - skip < 2 ||
+	    (elen = tl_load_u16be(data.data + skip)) != data.len - skip - 2) {
+		err = tl_error_set(TL_E_INTERNAL, "log storage is corrupt: entry %llu is missing",
+			(unsigned long long)index);
+		goto out;
+	}
+	err = tl_buf_append(out, data.data + skip + 2, elen);
+out:
+	tl_buf_free(&data);
+	return err;
+}
+
+int tl_log_root(tl_hash *root, tl_log *log, uint64_t size)
+{
+	uint64_t cur;
+
+	pthread_rwlock_rdlock(&log->lock);
+	cur = log->size;
+	if (size == cur)
+		*root = log->root;
+	pthread_rwlock_unlock(&log->lock);
+	if (size > cur)
+		return tl_error_set(TL_E_NOTFOUND, "tree size %llu is beyond the log's size %llu",
+			(unsigned long long)size, (unsigned long long)cur);
+	if (size == cur)
+		return 0;
+	return tl_root_at(root, size, tl_log__node, log);
+}
+
+int tl_log_prove_inclusion(tl_hash *hashes, size_t *n, tl_log *log, uint64_t index, uint64_t size)
+{
+	uint64_t cur = tl_log_size(log);
+
+	if (size > cur)
+		return tl_error_set(TL_E_NOTFOUND, "tree size %llu is beyond the log's size %llu",
+			(unsigned long long)size, (unsigned long long)cur);
+	if (index >= size)
+		return tl_error_set(TL_E_INPUT, "leaf %llu is not in a tree of size %llu", (unsigned long long)index,
+			(unsigned long long)size);
+	return tl_proof_inclusion(hashes, n, index, size, tl_log__node, log);
+}
+
+int tl_log_prove_consistency(tl_hash *hashes, size_t *n, tl_log *log, uint64_t old_size, uint64_t size)
+{
+	uint64_t cur = tl_log_size(log);
+
+	if (size > cur)
+		return tl_error_set(TL_E_NOTFOUND, "tree size %llu is beyond the log's size %llu",
+			(unsigned long long)size, (unsigned long long)cur);
+	if (old_size > size)
+		return tl_error_set(TL_E_INPUT, "old size %llu is above size %llu", (unsigned long long)old_size,
+			(unsigned long long)size);
+	return tl_proof_consistency(hashes, n, old_size, size, tl_log__node, log);
+}
+
+int tl_log_node(tl_hash *out, tl_log *log, unsigned level, uint64_t index)
+{
+	if (level >= TL_TILE_HEIGHT * LOG_LEVELS || index > (UINT64_MAX >> level))
+		return tl_error_set(TL_E_INPUT, "node %u/%llu is outside any 64-bit tree", level,
+			(unsigned long long)index);
+	return tl_log__node(out, log, level, index);
+}
+
+void tl_log_stats(struct tl_log_stats *out, tl_log *log)
+{
+	pthread_rwlock_rdlock(&log->lock);
+	*out = log->stats;
+	pthread_rwlock_unlock(&log->lock);
+}
