@@ -93,6 +93,15 @@ static void log_grow(struct served_log *l, uint64_t size)
 	}
 }
 
+/* Grows the log to `size` and follows it from `old` (NULL: first use) into *cp. */
+static void grow_and_follow(tl_checkpoint *cp, tl_buf *note, struct served_log *l, const tl_follow_config *c,
+	uint64_t size, const tl_checkpoint *old)
+{
+	log_grow(l, size);
+	ck_assert_msg(tl_follow_update(cp, note, NULL, c, old) == 0, "%" PRIu64 ": %s", size, tl_error_message());
+	ck_assert_uint_eq(cp->size, size);
+}
+
 static int serve(void *ctx, const char *path, tl_buf *out)
 {
 	struct server *s = ctx;
@@ -209,11 +218,8 @@ START_TEST(follows_across_sizes)
 	for (size_t i = 1; i < N; i++) {
 		uint64_t size = sizes[i];
 
-		log_grow(&l, size);
 		tl_buf_reset(&note);
-		ck_assert_msg(tl_follow_update(&seen[i], &note, NULL, &c, &seen[i - 1]) == 0, "%" PRIu64 ": %s", size,
-			tl_error_message());
-		ck_assert_uint_eq(seen[i].size, size);
+		grow_and_follow(&seen[i], &note, &l, &c, size, &seen[i - 1]);
 		check_inclusion(&c, &seen[i], 0, "entry");
 		check_inclusion(&c, &seen[i], size - 1, "entry");
 		check_inclusion(&c, &seen[i], size / 2, "entry");
@@ -253,10 +259,8 @@ START_TEST(falls_back_to_full_tiles)
 	tl_checkpoint old, cp;
 
 	log_open(&l, "entry");
-	log_grow(&l, 300);
-	ck_assert_int_eq(tl_follow_update(&old, NULL, NULL, &c, NULL), 0);
-	log_grow(&l, 1000);
-	ck_assert_int_eq(tl_follow_update(&cp, NULL, NULL, &c, &old), 0);
+	grow_and_follow(&old, NULL, &l, &c, 300, NULL);
+	grow_and_follow(&cp, NULL, &l, &c, 1000, &old);
 	s.lie = NO_PARTIAL;
 	/* At 300 every tile on the right edge is partial; at 1000 they are full by now. */
 	check_inclusion(&c, &old, 299, "entry");
@@ -283,10 +287,8 @@ START_TEST(refuses_lies)
 	tl_verifier *other_v;
 
 	log_open(&l, "entry");
-	log_grow(&l, 700);
-	ck_assert_int_eq(tl_follow_update(&old, &old_note, NULL, &c, NULL), 0);
-	log_grow(&l, 1300);
-	ck_assert_int_eq(tl_follow_update(&cp, NULL, NULL, &c, &old), 0);
+	grow_and_follow(&old, &old_note, &l, &c, 700, NULL);
+	grow_and_follow(&cp, NULL, &l, &c, 1300, &old);
 
 	/* A checkpoint signed by another key (same origin) is not the log's. */
 	ck_assert_int_eq(tl_signer_generate(&other, ORIGIN), 0);
@@ -363,14 +365,11 @@ START_TEST(detects_forks)
 
 	log_open(&a, "entry");
 	log_open(&b, "entry");
-	log_grow(&a, 600);
 	log_grow(&b, 600);
-	ck_assert_int_eq(tl_follow_update(&common, NULL, NULL, &ca, NULL), 0);
+	grow_and_follow(&common, NULL, &a, &ca, 600, NULL);
 	b.prefix = "fork";
-	log_grow(&a, 900);
-	log_grow(&b, 1200);
-	ck_assert_int_eq(tl_follow_update(&at_a, &a_note, NULL, &ca, &common), 0);
-	ck_assert_int_eq(tl_follow_update(&at_b, NULL, NULL, &cb, &common), 0);
+	grow_and_follow(&at_a, &a_note, &a, &ca, 900, &common);
+	grow_and_follow(&at_b, NULL, &b, &cb, 1200, &common);
 
 	/* Following b after having seen a's 900. */
 	memset(&fork, 0, sizeof(fork));
@@ -390,8 +389,7 @@ START_TEST(detects_forks)
 
 	/* Same size, other root. */
 	log_grow(&b, 1300);
-	log_grow(&a, 1300);
-	ck_assert_int_eq(tl_follow_update(&at_a, NULL, NULL, &ca, &at_a), 0);
+	grow_and_follow(&at_a, NULL, &a, &ca, 1300, &at_a);
 	memset(&fork, 0, sizeof(fork));
 	ck_assert_int_eq(tl_follow_update(&out, NULL, &fork, &cb, &at_a), TL_E_CONFLICT);
 	ck_assert_uint_eq(fork.new.size, 1300);
