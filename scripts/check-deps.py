@@ -58,7 +58,9 @@ def main():
     objs = []
     for top in ("translog", "bundled", "cli"):
         for dirpath, _, files in os.walk(os.path.join(root, top)):
-            objs += [os.path.join(dirpath, f) for f in files if f.endswith(".o")]
+            # Objects left behind by a source that moved or was removed do not count.
+            objs += [os.path.join(dirpath, f) for f in files
+                     if f.endswith(".o") and os.path.exists(os.path.relpath(os.path.join(dirpath, f[:-2] + ".c"), root))]
     if not objs:
         sys.exit(f"check-deps: no objects under {root}: build first")
     owner, uses = {}, {}
