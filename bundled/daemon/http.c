@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "logging.h"
+#include "translog/text.h"
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -180,8 +181,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		err = tl_error_set(TL_E_INPUT, "method %s not allowed on %s", method, url);
 	else
 		err = tl_error_set(TL_E_NOTFOUND, "no such endpoint: %s", url);
-	log_text(safe_url, sizeof(safe_url), url);
-	log_text(safe_method, sizeof(safe_method), method);
+	tl_text_printable(safe_url, sizeof(safe_url), url, strlen(url));
+	tl_text_printable(safe_method, sizeof(safe_method), method, strlen(method));
 	if (err) {
 		if (tl_err_http_status(err) >= 500)
 			log_at(LOG_ERROR, "request failed", "method=%s path=\"%s\" error=\"%s\"", safe_method, safe_url,
@@ -206,7 +207,7 @@ static void on_mhd_message(void *cls, const char *fmt, va_list ap)
 	char text[256], safe[256];
 
 	vsnprintf(text, sizeof(text), fmt, ap);
-	log_text(safe, sizeof(safe), text);
+	tl_text_printable(safe, sizeof(safe), text, strlen(text));
 	log_at(LOG_DEBUG, "http server", "detail=\"%s\"", safe);
 }
 
