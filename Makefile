@@ -139,7 +139,8 @@ $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/support -DSOURCE_ROOT='"$(CURDIR)"'
 # Suites and fuzz entry points are found by name, not through headers.
 $(BUILD)/obj/tests/%.o: CFLAGS += -Wno-missing-prototypes
 
-$(TESTS): $(call obj,tests/run_tests.c $(SUPPORT_SRC) $(SUITE_SRC)) $(LIBS)
+# The CLI's option parser has a unit suite of its own (tests/unit/cli/test_cli_opt.c).
+$(TESTS): $(call obj,tests/run_tests.c $(SUPPORT_SRC) $(SUITE_SRC) cli/opt.c) $(LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)

@@ -1,7 +1,8 @@
 /*
  * bundlectl's shared conventions. Each command lives in cli/cmd_<name>.c and defines
  *     const struct cli_command cli_cmd_<name> = { "name", "one-line summary", run };
- * The Makefile registers every such definition, so a new command is a new file.
+ * The Makefile registers every such definition, so a new command is a new file. A command
+ * reads its options with the table-driven parser in opt.h.
  *
  * Exit codes (documented in --help): 0 valid/success, 1 invalid (a verification or
  * validation said no; one line on stderr says why), 2 usage or I/O error.
@@ -31,8 +32,5 @@ int cli_read_file(uint8_t **out, size_t *len, const char *path, size_t max);
 /* Prints "bundlectl <cmd>: <message>" and returns the exit code that fits a tl_err: 1 for bad
  * input, conflicts and failed signatures (the thing checked is invalid), 2 otherwise. */
 int cli_fail(const char *cmd, int err);
-
-/* True when argv holds -h or --help before any "--". */
-int cli_wants_help(int argc, char **argv);
 
 #endif

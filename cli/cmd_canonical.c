@@ -9,81 +9,55 @@
 
 #include "bundled/bundle.h"
 #include "cli.h"
+#include "opt.h"
 
-static const char usage_text[] =
-	"usage: bundlectl canonical [--format spiffe|pem|der|jwks] [--sequence N] [--refresh-hint S] FILE\n";
+#define USAGE "usage: bundlectl canonical [--format spiffe|pem|der|jwks] [--sequence N] [--refresh-hint S] FILE\n"
 
-static void help(void)
-{
-	printf("%s\n"
-	       "Reads a trust bundle from FILE ('-' for stdin): a SPIFFE bundle (JSON), a plain JWKS\n"
-	       "(JWT bundle) or a PEM file of CA certificates (comments between blocks allowed),\n"
-	       "chosen by content. Checks it strictly and prints it to stdout as:\n"
-	       "  spiffe  the canonical SPIFFE bundle JSON (default; see docs/bundles.md)\n"
-	       "  pem     the X.509 CA certificates as PEM, in canonical order\n"
-	       "  der     the X.509 CA certificates as concatenated DER\n"
-	       "  jwks    a plain JWKS of the jwt-svid keys\n"
-	       "\n"
-	       "  --sequence N       set spiffe_sequence (0 .. 2^64-1), replacing the input's\n"
-	       "  --refresh-hint S   set spiffe_refresh_hint in seconds, replacing the input's\n"
-	       "\n"
-	       "Expired and not yet valid CA certificates are reported on stderr as warnings.\n"
-	       "exit status: 0 valid, 1 invalid bundle (the reason on stderr), 2 usage or I/O error\n",
-		usage_text);
-}
-
-static int usage_error(const char *why)
-{
-	fprintf(stderr, "bundlectl canonical: %s\n%s", why, usage_text);
-	return CLI_USAGE;
-}
+static const char help_text[] = USAGE
+	"\n"
+	"Reads a trust bundle from FILE ('-' for stdin): a SPIFFE bundle (JSON), a plain JWKS\n"
+	"(JWT bundle) or a PEM file of CA certificates (comments between blocks allowed),\n"
+	"chosen by content. Checks it strictly and prints it to stdout as:\n"
+	"  spiffe  the canonical SPIFFE bundle JSON (default; see docs/bundles.md)\n"
+	"  pem     the X.509 CA certificates as PEM, in canonical order\n"
+	"  der     the X.509 CA certificates as concatenated DER\n"
+	"  jwks    a plain JWKS of the jwt-svid keys\n"
+	"\n"
+	"  --sequence N       set spiffe_sequence (0 .. 2^64-1), replacing the input's\n"
+	"  --refresh-hint S   set spiffe_refresh_hint in seconds, replacing the input's\n"
+	"\n"
+	"Expired and not yet valid CA certificates are reported on stderr as warnings.\n"
+	"exit status: 0 valid, 1 invalid bundle (the reason on stderr), 2 usage or I/O error\n";
 
 static int run(int argc, char **argv)
 {
 	const char *format = "spiffe", *path = NULL, *seq = NULL, *hint = NULL;
+	const struct cli_opt opts[] = {
+		CLI_OPT_VALUE("format", &format),
+		CLI_OPT_VALUE("sequence", &seq),
+		CLI_OPT_VALUE("refresh-hint", &hint),
+	};
+	const struct cli_cmd_spec spec = CLI_SPEC("canonical", USAGE, help_text, opts, 1, 1, "FILE");
 	bd_bundle_report report = { 0 };
 	tl_buf out = tl_buf_make(CLI_MAX_FILE);
 	bd_bundle *b = NULL;
 	uint8_t *data = NULL;
 	uint64_t seq_v = 0, hint_v = 0;
-	size_t len = 0;
+	size_t len = 0, n_args;
 	int rc = CLI_OK, err;
 
-	if (cli_wants_help(argc, argv)) {
-		help();
-		return CLI_OK;
-	}
-	for (int i = 1; i < argc; i++) {
-		const char **slot = strcmp(argv[i], "--format") == 0 ? &format :
-				    strcmp(argv[i], "--sequence") == 0 ? &seq :
-				    strcmp(argv[i], "--refresh-hint") == 0 ? &hint : NULL;
-
-		if (slot != NULL) {
-			if (++i >= argc)
-				return usage_error("option needs a value");
-			*slot = argv[i];
-		} else if (strcmp(argv[i], "--") == 0 && i + 2 == argc && path == NULL) {
-			path = argv[++i];
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			return usage_error("unknown option");
-		} else if (path == NULL) {
-			path = argv[i];
-		} else {
-			return usage_error("only one FILE");
-		}
-	}
-	if (path == NULL)
-		return usage_error("missing FILE");
+	if ((rc = cli_opt_parse(&path, &n_args, &spec, argc, argv)) != CLI_OK)
+		return cli_opt_exit(rc);
 	if (strcmp(format, "spiffe") != 0 && strcmp(format, "pem") != 0 && strcmp(format, "der") != 0 &&
 	    strcmp(format, "jwks") != 0)
-		return usage_error("--format must be spiffe, pem, der or jwks");
+		return cli_opt_usage_error(&spec, "--format must be spiffe, pem, der or jwks");
 	if (seq && tl_parse_u64(&seq_v, seq, strlen(seq)) != 0)
-		return usage_error("--sequence must be an integer from 0 to 2^64-1");
+		return cli_opt_usage_error(&spec, "--sequence must be an integer from 0 to 2^64-1");
 	if (hint && (tl_parse_u64(&hint_v, hint, strlen(hint)) != 0 || hint_v > BD_MAX_REFRESH_HINT))
-		return usage_error("--refresh-hint must be a number of seconds from 0 to 2147483647");
+		return cli_opt_usage_error(&spec, "--refresh-hint must be a number of seconds from 0 to 2147483647");
 
 	if ((rc = cli_read_file(&data, &len, path, CLI_MAX_FILE)) != CLI_OK)
-		return rc;
+		goto out;
 	err = bd_bundle_parse(&b, data, len, &report);
 	for (size_t i = 0; i < report.n_warnings; i++)
 		fprintf(stderr, "bundlectl canonical: warning: %s\n", report.warnings[i]);

@@ -5,10 +5,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "translog/key.h"
 
-static const char usage_text[] =
+#define USAGE \
 	"usage: bundlectl keygen --name NAME --out FILE [--cosigner]\n"
+
+static const char help_text[] = USAGE
 	"\n"
 	"Generates an Ed25519 key named NAME (a schema-less URL such as example.com/log is\n"
 	"recommended; no spaces or '+'). Writes the private key to FILE as\n"
@@ -23,33 +26,26 @@ static const char usage_text[] =
 static int run(int argc, char **argv)
 {
 	const char *name = NULL, *out = NULL;
-	uint8_t type = TL_KEY_TYPE_ED25519;
+	int cosigner = 0, rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_VALUE("name", &name),
+		CLI_OPT_VALUE("out", &out),
+		CLI_OPT_FLAG("cosigner", &cosigner),
+	};
+	const struct cli_cmd_spec spec = CLI_SPEC("keygen", USAGE, help_text, opts, 0, 0, "");
+	size_t n_args;
 	tl_signer *s = NULL;
 	tl_buf vkey = tl_buf_make(TL_MAX_KEY_TEXT);
-	int rc = CLI_USAGE;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage_text, stdout);
-		return CLI_OK;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
-			name = argv[++i];
-		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
-			out = argv[++i];
-		else if (strcmp(argv[i], "--cosigner") == 0)
-			type = TL_KEY_TYPE_COSIGNATURE;
-		else {
-			fprintf(stderr, "bundlectl keygen: unexpected argument '%s'\n%s", argv[i], usage_text);
-			return CLI_USAGE;
-		}
-	}
-	if (name == NULL || out == NULL) {
-		fprintf(stderr, "bundlectl keygen: --name and --out are required\n%s", usage_text);
-		return CLI_USAGE;
-	}
-	if (tl_signer_generate_typed(&s, name, type) != 0 || tl_signer_vkey(&vkey, s) != 0 || tl_signer_save(s, out) != 0) {
+	if ((rc = cli_opt_parse(NULL, &n_args, &spec, argc, argv)) != CLI_OK)
+		return cli_opt_exit(rc);
+	if (name == NULL || out == NULL)
+		return cli_opt_usage_error(&spec, "--name and --out are required");
+	/* Every failure here, a bad name included, is a usage or I/O error: exit 2. */
+	if (tl_signer_generate_typed(&s, name, cosigner ? TL_KEY_TYPE_COSIGNATURE : TL_KEY_TYPE_ED25519) != 0 ||
+	    tl_signer_vkey(&vkey, s) != 0 || tl_signer_save(s, out) != 0) {
 		fprintf(stderr, "bundlectl keygen: %s\n", tl_error_message());
+		rc = CLI_USAGE;
 		goto out;
 	}
 	printf("%s\n", (char *)vkey.data);

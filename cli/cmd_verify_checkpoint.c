@@ -13,8 +13,10 @@
 
 #define CMD "verify-checkpoint"
 
-static const char usage_text[] =
+#define USAGE \
 	"usage: bundlectl " CMD " (--vkey VKEY | --vkey-file PATH) [--witness VKEY]... [--quorum N] FILE\n"
+
+static const char help_text[] = USAGE
 	"\n"
 	"Checks that FILE (\"-\" for stdin) is a checkpoint signed by the log key VKEY\n"
 	"(<name>+<key id>+<key>, as printed by 'bundlectl keygen'), whose origin is the key's\n"
@@ -31,6 +33,12 @@ static int run(int argc, char **argv)
 {
 	const char *path = NULL;
 	struct cli_keys keys = { 0 };
+	const struct cli_opt opts[] = {
+		CLI_KEYS_LOG_OPTS(&keys),
+		CLI_KEYS_WITNESS_OPTS(&keys),
+	};
+	const struct cli_cmd_spec spec = CLI_SPEC(CMD, USAGE, help_text, opts, 1, 1, "FILE");
+	size_t n_args;
 	size_t count = 0;
 	int rc = CLI_USAGE, err;
 	uint8_t *note = NULL;
@@ -38,29 +46,10 @@ static int run(int argc, char **argv)
 	tl_buf root = tl_buf_make(64);
 	tl_checkpoint cp;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage_text, stdout);
-		return CLI_OK;
-	}
-	for (int i = 1; i < argc; i++) {
-		if ((rc = cli_keys_take_option(&keys, CMD, CLI_KEYS_WITH_WITNESSES, argc, argv, &i)) != CLI_KEYS_NOT_OURS) {
-			if (rc != CLI_OK)
-				return rc;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "bundlectl " CMD ": unknown option '%s'\n%s", argv[i], usage_text);
-			return CLI_USAGE;
-		} else if (path == NULL) {
-			path = argv[i];
-		} else {
-			fprintf(stderr, "bundlectl " CMD ": one checkpoint file, please\n%s", usage_text);
-			return CLI_USAGE;
-		}
-	}
-	if (path == NULL || !cli_keys_have_log_key(&keys)) {
-		fprintf(stderr, "bundlectl " CMD ": a checkpoint file and exactly one of --vkey or --vkey-file are required\n%s",
-			usage_text);
-		return CLI_USAGE;
-	}
+	if ((rc = cli_opt_parse(&path, &n_args, &spec, argc, argv)) != CLI_OK)
+		return cli_opt_exit(rc);
+	if (!cli_keys_have_log_key(&keys))
+		return cli_opt_usage_error(&spec, "exactly one of --vkey or --vkey-file is required");
 	if ((rc = cli_keys_load(&keys, CMD)) != CLI_OK ||
 	    (rc = cli_read_file(&note, &note_len, path, CLI_MAX_FILE)) != CLI_OK)
 		goto out;

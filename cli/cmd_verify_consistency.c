@@ -16,8 +16,10 @@
 
 #define CMD "verify-consistency"
 
-static const char usage_text[] =
+#define USAGE \
 	"usage: bundlectl " CMD " (--vkey VKEY | --vkey-file PATH) OLD_CHECKPOINT NEW_CHECKPOINT PROOF_FILE\n"
+
+static const char help_text[] = USAGE
 	"\n"
 	"Checks that both checkpoints are signed by the log key VKEY (<name>+<key id>+<key>)\n"
 	"with the key's name as origin, and that PROOF_FILE (base64 hashes, one per line; empty\n"
@@ -45,35 +47,21 @@ static int run(int argc, char **argv)
 {
 	const char *files[3];
 	struct cli_keys keys = { 0 };
-	size_t n_files = 0, proof_len = 0, n_hashes = 0;
+	const struct cli_opt opts[] = {
+		CLI_KEYS_LOG_OPTS(&keys),
+	};
+	const struct cli_cmd_spec spec = CLI_SPEC(CMD, USAGE, help_text, opts, 3, 3, "OLD_CHECKPOINT NEW_CHECKPOINT PROOF_FILE");
+	size_t n_args;
+	size_t proof_len = 0, n_hashes = 0;
 	uint8_t *proof_text = NULL;
 	tl_hash hashes[TL_TLOG_PROOF_MAX_HASHES];
 	tl_checkpoint old_cp, new_cp;
 	int rc = CLI_USAGE, err;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage_text, stdout);
-		return CLI_OK;
-	}
-	for (int i = 1; i < argc; i++) {
-		if ((rc = cli_keys_take_option(&keys, CMD, CLI_KEYS_LOG_ONLY, argc, argv, &i)) != CLI_KEYS_NOT_OURS) {
-			if (rc != CLI_OK)
-				return rc;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "bundlectl " CMD ": unknown option '%s'\n%s", argv[i], usage_text);
-			return CLI_USAGE;
-		} else if (n_files < 3) {
-			files[n_files++] = argv[i];
-		} else {
-			fprintf(stderr, "bundlectl " CMD ": too many arguments\n%s", usage_text);
-			return CLI_USAGE;
-		}
-	}
-	if (n_files != 3 || !cli_keys_have_log_key(&keys)) {
-		fprintf(stderr, "bundlectl " CMD ": two checkpoints, a proof file and exactly one of --vkey or --vkey-file are required\n%s",
-			usage_text);
-		return CLI_USAGE;
-	}
+	if ((rc = cli_opt_parse(files, &n_args, &spec, argc, argv)) != CLI_OK)
+		return cli_opt_exit(rc);
+	if (!cli_keys_have_log_key(&keys))
+		return cli_opt_usage_error(&spec, "exactly one of --vkey or --vkey-file is required");
 	if ((rc = cli_keys_load(&keys, CMD)) != CLI_OK ||
 	    (rc = open_checkpoint(&old_cp, files[0], keys.log_key, "old")) != CLI_OK ||
 	    (rc = open_checkpoint(&new_cp, files[1], keys.log_key, "new")) != CLI_OK ||

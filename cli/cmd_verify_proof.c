@@ -16,9 +16,11 @@
 
 #define CMD "verify-proof"
 
-static const char usage_text[] =
-	"usage: bundlectl " CMD " (--vkey VKEY | --vkey-file PATH) --entry ENTRY_FILE\n"
+#define USAGE \
+	"usage: bundlectl " CMD " (--vkey VKEY | --vkey-file PATH) --entry ENTRY_FILE\n" \
 	"                           [--witness VKEY]... [--quorum N] PROOF.tlog-proof\n"
+
+static const char help_text[] = USAGE
 	"\n"
 	"Checks that the log entry in ENTRY_FILE (its exact bytes) is included in the log\n"
 	"according to PROOF (c2sp.org/tlog-proof@v1; \"-\" for stdin): the embedded checkpoint\n"
@@ -38,6 +40,13 @@ static int run(int argc, char **argv)
 {
 	const char *entry_path = NULL, *path = NULL;
 	struct cli_keys keys = { 0 };
+	const struct cli_opt opts[] = {
+		CLI_KEYS_LOG_OPTS(&keys),
+		CLI_KEYS_WITNESS_OPTS(&keys),
+		CLI_OPT_VALUE("entry", &entry_path),
+	};
+	const struct cli_cmd_spec spec = CLI_SPEC(CMD, USAGE, help_text, opts, 1, 1, "PROOF file");
+	size_t n_args;
 	size_t count = 0, entry_len = 0, proof_len = 0;
 	uint8_t *entry = NULL, *proof_text = NULL;
 	int rc = CLI_USAGE, err;
@@ -45,31 +54,10 @@ static int run(int argc, char **argv)
 	tl_checkpoint cp;
 	tl_hash leaf;
 
-	if (cli_wants_help(argc, argv)) {
-		fputs(usage_text, stdout);
-		return CLI_OK;
-	}
-	for (int i = 1; i < argc; i++) {
-		if ((rc = cli_keys_take_option(&keys, CMD, CLI_KEYS_WITH_WITNESSES, argc, argv, &i)) != CLI_KEYS_NOT_OURS) {
-			if (rc != CLI_OK)
-				return rc;
-		} else if (strcmp(argv[i], "--entry") == 0 && i + 1 < argc) {
-			entry_path = argv[++i];
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "bundlectl " CMD ": unknown option '%s'\n%s", argv[i], usage_text);
-			return CLI_USAGE;
-		} else if (path == NULL) {
-			path = argv[i];
-		} else {
-			fprintf(stderr, "bundlectl " CMD ": one proof file, please\n%s", usage_text);
-			return CLI_USAGE;
-		}
-	}
-	if (path == NULL || entry_path == NULL || !cli_keys_have_log_key(&keys)) {
-		fprintf(stderr, "bundlectl " CMD ": a proof file, --entry and exactly one of --vkey or --vkey-file are required\n%s",
-			usage_text);
-		return CLI_USAGE;
-	}
+	if ((rc = cli_opt_parse(&path, &n_args, &spec, argc, argv)) != CLI_OK)
+		return cli_opt_exit(rc);
+	if (entry_path == NULL || !cli_keys_have_log_key(&keys))
+		return cli_opt_usage_error(&spec, "--entry and exactly one of --vkey or --vkey-file are required");
 	if ((rc = cli_keys_load(&keys, CMD)) != CLI_OK ||
 	    (rc = cli_read_file(&entry, &entry_len, entry_path, CLI_MAX_FILE)) != CLI_OK ||
 	    (rc = cli_read_file(&proof_text, &proof_len, path, CLI_MAX_FILE)) != CLI_OK)

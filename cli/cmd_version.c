@@ -1,21 +1,22 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "opt.h"
 
 #ifndef BUNDLED_VERSION
 #define BUNDLED_VERSION "0.1.0"
 #endif
 
+#define USAGE "usage: bundlectl version\n"
+
 static int run(int argc, char **argv)
 {
-	if (cli_wants_help(argc, argv)) {
-		printf("usage: bundlectl version\n\nPrints the version of bundlectl.\n");
-		return CLI_OK;
-	}
-	if (argc != 1) {
-		fprintf(stderr, "usage: bundlectl version\n");
-		return CLI_USAGE;
-	}
+	const struct cli_cmd_spec spec = { "version", USAGE, USAGE "\nPrints the version of bundlectl.\n", NULL, 0, 0, 0, "" };
+	size_t n_args;
+	int rc;
+
+	if ((rc = cli_opt_parse(NULL, &n_args, &spec, argc, argv)) != CLI_OK)
+		return cli_opt_exit(rc);
 	printf("bundlectl %s\n", BUNDLED_VERSION);
 	return CLI_OK;
 }

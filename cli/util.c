@@ -12,32 +12,31 @@ int cli_read_file(uint8_t **out, size_t *len, const char *path, size_t max)
 	tl_buf buf = tl_buf_make(max);
 	uint8_t chunk[65536];
 	size_t n;
+	int rc = CLI_USAGE;
 
 	if (f == NULL) {
 		fprintf(stderr, "bundlectl: %s: %s\n", path, strerror(errno));
-		return CLI_USAGE;
+		goto out;
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (tl_buf_append(&buf, chunk, n) != 0) {
 			fprintf(stderr, "bundlectl: %s: larger than %zu bytes\n", path, max);
-			goto fail;
+			goto out;
 		}
 	}
 	if (ferror(f)) {
 		fprintf(stderr, "bundlectl: %s: read error\n", path);
-		goto fail;
+		goto out;
 	}
 	if (tl_buf_append(&buf, "", 0) != 0) /* an empty file still gets a buffer */
-		goto fail;
-	if (f != stdin)
-		fclose(f);
+		goto out;
 	*out = tl_buf_detach(&buf, len);
-	return CLI_OK;
-fail:
-	if (f != stdin)
+	rc = CLI_OK;
+out:
+	if (f != NULL && f != stdin)
 		fclose(f);
 	tl_buf_free(&buf);
-	return CLI_USAGE;
+	return rc;
 }
 
 int cli_fail(const char *cmd, int err)
@@ -51,15 +50,4 @@ int cli_fail(const char *cmd, int err)
 	default:
 		return CLI_USAGE;
 	}
-}
-
-int cli_wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return 0;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-			return 1;
-	}
-	return 0;
 }

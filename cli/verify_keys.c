@@ -10,40 +10,6 @@
 #include "translog/error.h"
 #include "translog/note.h"
 
-int cli_keys_take_option(struct cli_keys *k, const char *cmd, enum cli_keys_options which, int argc, char **argv,
-	int *i)
-{
-	const char *opt = argv[*i], *value;
-
-	if (*i + 1 >= argc)
-		return CLI_KEYS_NOT_OURS;
-	value = argv[*i + 1];
-	if (strcmp(opt, "--vkey") == 0) {
-		k->vkey = value;
-	} else if (strcmp(opt, "--vkey-file") == 0) {
-		k->vkey_file = value;
-	} else if (which == CLI_KEYS_WITH_WITNESSES && strcmp(opt, "--witness") == 0) {
-		if (k->n_witnesses == CLI_MAX_WITNESSES) {
-			fprintf(stderr, "bundlectl %s: at most %d witnesses\n", cmd, CLI_MAX_WITNESSES);
-			return CLI_USAGE;
-		}
-		k->witness_text[k->n_witnesses++] = value;
-	} else if (which == CLI_KEYS_WITH_WITNESSES && strcmp(opt, "--quorum") == 0) {
-		uint64_t q;
-
-		if (tl_parse_u64(&q, value, strlen(value)) != 0 || q > CLI_MAX_WITNESSES) {
-			fprintf(stderr, "bundlectl %s: --quorum wants a number from 0 to %d\n", cmd, CLI_MAX_WITNESSES);
-			return CLI_USAGE;
-		}
-		k->quorum = (size_t)q;
-		k->have_quorum = 1;
-	} else {
-		return CLI_KEYS_NOT_OURS;
-	}
-	++*i;
-	return CLI_OK;
-}
-
 int cli_keys_have_log_key(const struct cli_keys *k)
 {
 	return (k->vkey == NULL) != (k->vkey_file == NULL);
@@ -65,8 +31,16 @@ int cli_keys_load(struct cli_keys *k, const char *cmd)
 	size_t key_len = 0;
 	int rc;
 
-	if (!k->have_quorum)
-		k->quorum = k->n_witnesses;
+	k->quorum = k->n_witnesses;
+	if (k->quorum_text != NULL) {
+		uint64_t q;
+
+		if (tl_parse_u64(&q, k->quorum_text, strlen(k->quorum_text)) != 0 || q > CLI_MAX_WITNESSES) {
+			fprintf(stderr, "bundlectl %s: --quorum wants a number from 0 to %d\n", cmd, CLI_MAX_WITNESSES);
+			return CLI_USAGE;
+		}
+		k->quorum = (size_t)q;
+	}
 	if (k->quorum > k->n_witnesses) {
 		fprintf(stderr, "bundlectl %s: --quorum %zu but only %zu witnesses given\n", cmd, k->quorum, k->n_witnesses);
 		return CLI_USAGE;

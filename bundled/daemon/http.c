@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "logging.h"
+#include "translog/text.h"
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -67,22 +68,28 @@ int http_add_header(struct http_response *res, const char *name, const char *fmt
 	return 0;
 }
 
-static int error_body(struct http_response *res, int err)
+int http_reply_json(struct http_response *res, unsigned status, json_t *doc)
 {
-	json_t *doc = json_pack("{s:{s:s,s:s}}", "error", "code", tl_err_name(err), "message",
-		tl_error_message()[0] ? tl_error_message() : tl_err_name(err));
-	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	int rc;
+	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	int err;
 
 	json_decref(doc);
-	res->nheaders = 0;
 	if (text == NULL)
-		return http_reply(res, 500, "application/json",
-			"{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}", 56);
-	rc = http_reply(res, (unsigned)tl_err_http_status(err), "application/json", text, strlen(text));
-	rc = rc ? rc : tl_buf_append(&res->body, "\n", 1);
+		return tl_error_set(TL_E_NOMEM, "out of memory writing a JSON response");
+	if ((err = http_reply(res, status, "application/json", text, strlen(text))) == 0)
+		err = tl_buf_append(&res->body, "\n", 1);
 	free(text);
-	return rc;
+	return err;
+}
+
+/* Without the memory for even this, the caller drops the connection. */
+static int error_body(struct http_response *res, int err)
+{
+	const char *message = tl_error_message()[0] ? tl_error_message() : tl_err_name(err);
+
+	res->nheaders = 0;
+	return http_reply_json(res, (unsigned)tl_err_http_status(err),
+		json_pack("{s:{s:s,s:s}}", "error", "code", tl_err_name(err), "message", message));
 }
 
 static const struct http_route *find_route(const struct http_server *srv, const char *method, const char *path,
@@ -180,15 +187,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		err = tl_error_set(TL_E_INPUT, "method %s not allowed on %s", method, url);
 	else
 		err = tl_error_set(TL_E_NOTFOUND, "no such endpoint: %s", url);
-	log_text(safe_url, sizeof(safe_url), url);
-	log_text(safe_method, sizeof(safe_method), method);
+	tl_text_printable(safe_url, sizeof(safe_url), url, strlen(url));
+	tl_text_printable(safe_method, sizeof(safe_method), method, strlen(method));
 	if (err) {
 		if (tl_err_http_status(err) >= 500)
 			log_at(LOG_ERROR, "request failed", "method=%s path=\"%s\" error=\"%s\"", safe_method, safe_url,
 				tl_error_message());
 		if (error_body(&res, err) != 0) {
-			tl_buf_free(&res.body);
-			return MHD_NO;
+			rc = MHD_NO;
+			goto out;
 		}
 		if (route == NULL && method_mismatch)
 			res.status = 405;
@@ -196,6 +203,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	rc = send_response(conn, &res);
 	log_at(LOG_DEBUG, "request", "method=%s path=\"%s\" status=%u bytes=%zu", safe_method, safe_url, res.status,
 		res.body.len);
+out:
 	tl_buf_free(&res.body);
 	return rc;
 }
@@ -206,7 +214,7 @@ static void on_mhd_message(void *cls, const char *fmt, va_list ap)
 	char text[256], safe[256];
 
 	vsnprintf(text, sizeof(text), fmt, ap);
-	log_text(safe, sizeof(safe), text);
+	tl_text_printable(safe, sizeof(safe), text, strlen(text));
 	log_at(LOG_DEBUG, "http server", "detail=\"%s\"", safe);
 }
 
@@ -228,6 +236,8 @@ int http_start(struct http_server **out, const struct http_options *opts)
 	socklen_t sslen;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
 
+	int err = 0;
+
 	if (srv == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	srv->opts = *opts;
@@ -242,8 +252,8 @@ int http_start(struct http_server **out, const struct http_options *opts)
 		sslen = sizeof(struct sockaddr_in6);
 		flags |= MHD_USE_IPv6;
 	} else {
-		free(srv);
-		return tl_error_set(TL_E_INPUT, "listen host \"%s\" is not a numeric IPv4 or IPv6 address", opts->host);
+		err = tl_error_set(TL_E_INPUT, "listen host \"%s\" is not a numeric IPv4 or IPv6 address", opts->host);
+		goto out;
 	}
 	(void)sslen;
 	srv->mhd = MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, srv,
@@ -254,12 +264,15 @@ int http_start(struct http_server **out, const struct http_options *opts)
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, srv,
 		MHD_OPTION_END);
 	if (srv->mhd == NULL) {
-		free(srv);
-		return tl_error_set(TL_E_IO, "cannot listen on %s:%u (in use, or not an address of this host)",
+		err = tl_error_set(TL_E_IO, "cannot listen on %s:%u (in use, or not an address of this host)",
 			opts->host, opts->port);
+		goto out;
 	}
 	*out = srv;
-	return 0;
+	srv = NULL;
+out:
+	free(srv);
+	return err;
 }
 
 unsigned http_port(const struct http_server *srv)

@@ -1,7 +1,8 @@
 /*
  * A small HTTP layer over libmicrohttpd: a route table, request bodies capped before they
- * are read, and responses that are either bytes or the one JSON error shape
- * {"error":{"code":"...","message":"..."}} derived from a tl_err.
+ * are read, and responses that are either bytes or JSON. Every JSON the daemon sends, the
+ * error shape {"error":{"code":"...","message":"..."}} derived from a tl_err included, is a
+ * jansson document written by http_reply_json: no JSON is built with printf.
  */
 #ifndef BUNDLED_DAEMON_HTTP_H
 #define BUNDLED_DAEMON_HTTP_H
@@ -12,6 +13,7 @@
 #include "translog/bytes.h"
 
 struct MHD_Connection;
+struct json_t;
 
 #define HTTP_MAX_HEADERS 8
 
@@ -74,6 +76,10 @@ int http_query_u64(uint64_t *out, const struct http_request *req, const char *na
 
 /* Response helpers: they set status and type and copy the bytes. */
 int http_reply(struct http_response *res, unsigned status, const char *type, const void *data, size_t len) TL_MUST_USE;
+/* Answers `doc` (a jansson document, whose reference this call takes, NULL included: a failed
+ * json_pack is an out-of-memory error) as application/json: compact, keys in the order they
+ * were set, one '\n' after it. */
+int http_reply_json(struct http_response *res, unsigned status, struct json_t *doc) TL_MUST_USE;
 int http_add_header(struct http_response *res, const char *name, const char *fmt, ...) TL_PRINTF(3, 4) TL_MUST_USE;
 
 /* Counters for /metrics: requests answered by status class (index 1..5 for 1xx..5xx). */

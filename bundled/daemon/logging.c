@@ -24,20 +24,6 @@ int log_level_parse(const char *name)
 	return -1;
 }
 
-void log_text(char *out, size_t cap, const char *in)
-{
-	size_t n = 0;
-
-	if (cap == 0)
-		return;
-	for (; in[n] != '\0' && n + 1 < cap; n++) {
-		unsigned char ch = (unsigned char)in[n];
-
-		out[n] = ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\' ? '?' : (char)ch;
-	}
-	out[n] = '\0';
-}
-
 void log_at(enum log_level level, const char *msg, const char *fmt, ...)
 {
 	static const char *const names[] = { "debug", "info", "warn", "error" };

@@ -18,12 +18,9 @@ void log_set_level(enum log_level level);
 /* Parses "debug", "info", "warn" or "error"; -1 if none of these. */
 int log_level_parse(const char *name);
 
-/* Copies `in` for use inside a quoted log value: quotes, backslashes and control characters
- * (a client's "%0A" in a path, say) become '?', so outside text cannot forge log lines.
- * Truncates to cap - 1 bytes. */
-void log_text(char *out, size_t cap, const char *in);
-
-/* `fmt` produces the fields after msg: log_at(LOG_INFO, "listening", "addr=%s", addr). */
+/* `fmt` produces the fields after msg: log_at(LOG_INFO, "listening", "addr=%s", addr).
+ * Outside text (a client's URL, a peer's message) goes through tl_text_printable
+ * (translog/text.h) before it enters a quoted value, so it cannot forge log lines. */
 void log_at(enum log_level level, const char *msg, const char *fmt, ...) TL_PRINTF(3, 4);
 
 #endif

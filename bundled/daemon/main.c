@@ -92,6 +92,7 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 /* Loads the log key, or creates it (mode 0600) on the first start of a new data directory. */
 static int open_key(tl_signer **out, const struct config *cfg)
 {
+	tl_signer *s = NULL;
 	struct stat st;
 	int err;
 
@@ -99,15 +100,14 @@ static int open_key(tl_signer **out, const struct config *cfg)
 		return tl_signer_load(out, cfg->log_key);
 	if (errno != ENOENT)
 		return tl_error_set(TL_E_IO, "%s: %s", cfg->log_key, strerror(errno));
-	if ((err = tl_signer_generate(out, cfg->log_name)) != 0)
-		return err;
-	if ((err = tl_signer_save(*out, cfg->log_key)) != 0) {
-		tl_signer_free(*out);
-		*out = NULL;
-		return err;
-	}
+	if ((err = tl_signer_generate(&s, cfg->log_name)) != 0 || (err = tl_signer_save(s, cfg->log_key)) != 0)
+		goto out;
 	log_at(LOG_INFO, "created log key", "path=\"%s\" name=\"%s\"", cfg->log_key, cfg->log_name);
-	return 0;
+	*out = s;
+	s = NULL;
+out:
+	tl_signer_free(s);
+	return err;
 }
 
 /* Pinning never blocks startup: a node that is down now is retried by the queue's worker. */
@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 	struct http_server *srv = NULL;
 	struct http_options hopts;
 	sigset_t stop;
-	int sig = 0, err;
+	int sig = 0, rc = 1, err;
 
 	memset(&d, 0, sizeof(d));
 	config_defaults(&d.cfg);
@@ -195,12 +195,6 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d.started = time(NULL);
-
-	if ((err = open_state(&d)) != 0) {
-		log_at(LOG_ERROR, "cannot start", "error=\"%s\"", tl_error_message());
-		close_state(&d);
-		return 1;
-	}
 	hopts = (struct http_options){
 		.host = d.cfg.listen_host,
 		.port = d.cfg.listen_port,
@@ -211,16 +205,18 @@ int main(int argc, char **argv)
 		.nroutes = daemon_nroutes,
 		.app = &d,
 	};
-	if ((err = http_start(&srv, &hopts)) != 0) {
+	if ((err = open_state(&d)) != 0 || (err = http_start(&srv, &hopts)) != 0) {
 		log_at(LOG_ERROR, "cannot start", "error=\"%s\"", tl_error_message());
-		close_state(&d);
-		return 1;
+		goto out;
 	}
 	log_at(LOG_INFO, "listening", "addr=%s:%u data=\"%s\"", d.cfg.listen_host, http_port(srv), d.cfg.data_dir);
 	sigwait(&stop, &sig);
 	log_at(LOG_INFO, "stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	rc = 0;
+out:
 	http_stop(srv);
 	close_state(&d);
-	log_at(LOG_INFO, "stopped", "data=\"%s\"", d.cfg.data_dir);
-	return 0;
+	if (rc == 0)
+		log_at(LOG_INFO, "stopped", "data=\"%s\"", d.cfg.data_dir);
+	return rc;
 }

@@ -31,15 +31,14 @@ int route_ipfs_block(struct http_response *res, const struct http_request *req, 
 			RAW_TYPE);
 	if ((err = bd_cid_parse(&cid, text, strlen(text))) != 0)
 		return err;
-	if ((err = bd_blockstore_get(&block, &len, d->blocks, &cid)) != 0)
-		return err;
-	err = http_reply(res, 200, RAW_TYPE, block, len);
+	if ((err = bd_blockstore_get(&block, &len, d->blocks, &cid)) != 0 ||
+	    (err = http_reply(res, 200, RAW_TYPE, block, len)) != 0 ||
+	    (err = bd_cid_format(canonical, sizeof(canonical), &cid)) != 0 ||
+	    (err = http_add_header(res, "Cache-Control", "public, max-age=29030400, immutable")) != 0 ||
+	    (err = http_add_header(res, "X-Ipfs-Roots", "%s", canonical)) != 0)
+		goto out;
+	err = http_add_header(res, "ETag", "\"%s.raw\"", canonical);
+out:
 	free(block);
-	if (err || (err = bd_cid_format(canonical, sizeof(canonical), &cid)) != 0)
-		return err;
-	if ((err = http_add_header(res, "Cache-Control", "public, max-age=29030400, immutable")) != 0)
-		return err;
-	if ((err = http_add_header(res, "X-Ipfs-Roots", "%s", canonical)) != 0)
-		return err;
-	return http_add_header(res, "ETag", "\"%s.raw\"", canonical);
+	return err;
 }

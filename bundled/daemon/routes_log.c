@@ -1,4 +1,6 @@
 /* The log as C2SP tlog-tiles (checkpoint, hash tiles, entry bundles) and as JSON proofs. */
+#include <jansson.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "daemon.h"
@@ -53,24 +55,40 @@ int route_log_entry(struct http_response *res, const struct http_request *req, v
 	return http_add_header(res, "Cache-Control", IMMUTABLE);
 }
 
-/* {"<first>":F,"<second>":S,"hashes":["base64",...]} */
+/* {"<first>":F,"<second>":S,"hashes":["base64",...]} (schema/inclusion-proof.schema.json,
+ * schema/consistency-proof.schema.json) */
 static int proof_json(struct http_response *res, const char *first, uint64_t a, const char *second, uint64_t b,
 	const tl_hash *hashes, size_t n)
 {
-	tl_buf *out = &res->body;
-	int err;
+	tl_buf b64 = tl_buf_make(64);
+	json_t *list = json_array();
+	int err = 0;
 
-	res->status = 200;
-	res->content_type = "application/json";
-	tl_buf_reset(out);
-	err = tl_buf_printf(out, "{\"%s\":%llu,\"%s\":%llu,\"hashes\":[", first, (unsigned long long)a, second,
-		(unsigned long long)b);
-	for (size_t i = 0; i < n && !err; i++) {
-		err = tl_buf_append_str(out, i ? ",\"" : "\"");
-		err = err ? err : tl_base64_encode(out, hashes[i].b, TL_HASH_SIZE);
-		err = err ? err : tl_buf_append_str(out, "\"");
+	/* Both numbers are at most the log's size (the proof was just made), so this is no
+	 * limit in practice; JSON integers are signed 64-bit in jansson. */
+	if (a > INT64_MAX || b > INT64_MAX) {
+		err = tl_error_set(TL_E_INTERNAL, "proof bounds beyond 2^63");
+		goto out;
 	}
-	return err ? err : tl_buf_append_str(out, "]}\n");
+	if (list == NULL) {
+		err = tl_error_set(TL_E_NOMEM, "out of memory writing a proof");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		tl_buf_reset(&b64);
+		if ((err = tl_base64_encode(&b64, hashes[i].b, TL_HASH_SIZE)) != 0)
+			goto out;
+		if (json_array_append_new(list, json_stringn((const char *)b64.data, b64.len)) != 0) {
+			err = tl_error_set(TL_E_NOMEM, "out of memory writing a proof");
+			goto out;
+		}
+	}
+	err = http_reply_json(res, 200, json_pack("{s:I,s:I,s:O}", first, (json_int_t)a, second, (json_int_t)b,
+		"hashes", list));
+out:
+	json_decref(list);
+	tl_buf_free(&b64);
+	return err;
 }
 
 int route_inclusion_proof(struct http_response *res, const struct http_request *req, void *app)

@@ -1,6 +1,5 @@
 /* The pin queue, as operators see it: GET /v1/pins lists every item and its state. */
 #include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
@@ -18,8 +17,11 @@ static int add_item(void *ctx, const bd_pinq_item *item)
 	obj = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "cid", cid, "state", bd_pin_state_name(item->state),
 		"attempts", (json_int_t)item->attempts, "enqueued_ms", (json_int_t)item->enqueued_ms, "next_try_ms",
 		(json_int_t)item->next_try_ms, "updated_ms", (json_int_t)item->updated_ms);
-	if (obj != NULL && item->last_error[0] != '\0')
-		json_object_set_new(obj, "last_error", json_string(item->last_error));
+	if (obj != NULL && item->last_error[0] != '\0' &&
+	    json_object_set_new(obj, "last_error", json_string(item->last_error)) != 0) {
+		json_decref(obj);
+		obj = NULL;
+	}
 	if (obj == NULL || json_array_append_new(items, obj) != 0)
 		return tl_error_set(TL_E_NOMEM, "out of memory listing pins");
 	return 0;
@@ -28,24 +30,19 @@ static int add_item(void *ctx, const bd_pinq_item *item)
 int route_pins(struct http_response *res, const struct http_request *req, void *app)
 {
 	struct daemon *d = app;
-	json_t *items, *doc;
-	char *text;
+	json_t *items = NULL;
 	int err;
 
 	if (d->pins == NULL)
 		return tl_error_set(TL_E_NOTFOUND, "IPFS pinning is off: start bundled with --ipfs-api URL");
-	if ((items = json_array()) == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory listing pins");
-	if ((err = bd_pinq_list(d->pins, add_item, items)) != 0) {
-		json_decref(items);
-		return err;
+	if ((items = json_array()) == NULL) {
+		err = tl_error_set(TL_E_NOMEM, "out of memory listing pins");
+		goto out;
 	}
-	doc = json_pack("{s:s,s:o}", "ipfs_api", bd_ipfs_api(d->ipfs), "items", items);
-	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_decref(doc);
-	if (text == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory listing pins");
-	err = http_reply(res, 200, "application/json", text, strlen(text));
-	free(text);
-	return err ? err : tl_buf_append_str(&res->body, "\n");
+	if ((err = bd_pinq_list(d->pins, add_item, items)) != 0)
+		goto out;
+	err = http_reply_json(res, 200, json_pack("{s:s,s:O}", "ipfs_api", bd_ipfs_api(d->ipfs), "items", items));
+out:
+	json_decref(items);
+	return err;
 }

@@ -363,6 +363,30 @@ START_TEST(restart_keeps_key_and_log)
 }
 END_TEST
 
+START_TEST(log_lines_quote_outside_text)
+{
+	char *dir = tu_mkdtemp();
+	const char *args[] = { "--log-level", "debug", NULL };
+	struct tu_daemon d;
+	size_t len;
+	char *log;
+
+	/* The path arrives percent-decoded: a newline, a quote and a UTF-8 "é" that must not
+	 * reach the log line raw (a forged line, a broken quoted value). */
+	ck_assert_int_eq(tu_daemon_start(&d, dir, args), 0);
+	ck_assert_int_eq(tu_http_get(&d, "/x%0Ay%22z%C3%A9", NULL, NULL), 404);
+	ck_assert_int_eq(tu_daemon_stop(&d), 0);
+	log = (char *)tu_read_file(d.log_path, &len);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_msg(strstr(log, "msg=\"request\" method=GET path=\"/x\\x0ay\\x22z\\xc3\\xa9\" status=404 ") != NULL,
+		"no escaped request line in: %s", log);
+	free(log);
+	unlink(d.log_path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(bad_configuration_is_refused)
 {
 	char *dir = tu_mkdtemp();
@@ -396,6 +420,7 @@ Suite *suite_daemon(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("config");
 	tcase_add_test(tc, bad_configuration_is_refused);
+	tcase_add_test(tc, log_lines_quote_outside_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
