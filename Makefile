@@ -17,9 +17,15 @@ SANITIZE ?=
 WERROR   ?= 0
 OPT      ?= -O2 -g
 
-PKGS      := rocksdb libgit2 libcurl openssl libsodium jansson libzstd libmicrohttpd
+# What each library needs; each program links only the libraries it uses, with theirs.
+TL_PKGS     := openssl libsodium
+TLS_PKGS    := rocksdb
+BD_PKGS     := openssl jansson libcurl
+DAEMON_PKGS := libmicrohttpd
+PKGS       := $(sort $(TL_PKGS) $(TLS_PKGS) $(BD_PKGS) $(DAEMON_PKGS))
+pkg_libs    = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(call pkg_libs,$(PKGS))
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -39,7 +45,7 @@ INCLUDES := -Itranslog/include -Ibundled/include
 CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(INCLUDES)
 CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SAN_FLAGS)
-LDLIBS   += $(PKG_LIBS) -lpthread -lm
+LDLIBS   += $(PKG_LIBS)
 
 TL_SRC     := $(wildcard translog/src/*.c)
 # The RocksDB-backed log and database: a library of their own, so verification-only users
@@ -109,6 +115,7 @@ $(BUILD)/lib/pkgconfig/translog-storage.pc: translog/storage/lib.pc.in
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
+$(DAEMON): LDLIBS = $(call pkg_libs,$(DAEMON_PKGS) $(BD_PKGS) $(TLS_PKGS) $(TL_PKGS))
 $(DAEMON): $(call obj,$(DAEMON_SRC)) $(LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -122,7 +129,9 @@ $(BUILD)/gen/commands.h: $(wildcard cli/cmd_*.c)
 $(BUILD)/obj/cli/main.o: CPPFLAGS += -I$(BUILD)/gen
 $(BUILD)/obj/cli/main.o: $(BUILD)/gen/commands.h
 
-$(CLI): $(call obj,$(CLI_SRC)) $(LIBS)
+# bundlectl verifies and talks to servers: no storage, no RocksDB.
+$(CLI): LDLIBS = $(call pkg_libs,$(BD_PKGS) $(TL_PKGS))
+$(CLI): $(call obj,$(CLI_SRC)) $(BD_LIB) $(TL_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -156,7 +165,7 @@ FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(TL_SRC) $(TLS_SRC) $(BD_SRC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/bench/%: $(call obj,benchmarks/%.c $(BENCH_UTIL_SRC)) $(LIBS)
 	@mkdir -p $(dir $@)
