@@ -1,11 +1,13 @@
 #include "config.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "logging.h"
+#include "translog/bytes.h"
 
 void config_defaults(struct config *cfg)
 {
@@ -99,8 +101,7 @@ int config_set_listen(struct config *cfg, const char *addr)
 	const char *colon = strrchr(addr, ':');
 	const char *host = addr;
 	size_t host_len;
-	char *end;
-	unsigned long port;
+	uint64_t port;
 
 	if (colon == NULL)
 		return tl_error_set(TL_E_INPUT, "listen address \"%s\" is not host:port", addr);
@@ -109,8 +110,8 @@ int config_set_listen(struct config *cfg, const char *addr)
 		host++;
 		host_len -= 2;
 	}
-	port = strtoul(colon + 1, &end, 10);
-	if (host_len == 0 || host_len >= sizeof(cfg->listen_host) || *end != '\0' || colon[1] == '\0' || port > 65535)
+	if (host_len == 0 || host_len >= sizeof(cfg->listen_host) ||
+	    tl_parse_u64(&port, colon + 1, strlen(colon + 1)) != 0 || port > 65535)
 		return tl_error_set(TL_E_INPUT, "listen address \"%s\" is not host:port", addr);
 	memcpy(cfg->listen_host, host, host_len);
 	cfg->listen_host[host_len] = '\0';

@@ -239,6 +239,7 @@ int tl_log_open(tl_log **out, tl_db *db, const tl_signer *key, const struct tl_l
 	tl_verifier *v = NULL;
 	const char *origin = tl_signer_name(key);
 	size_t ncache = opts && opts->cache_tiles >= 4 ? opts->cache_tiles : DEFAULT_CACHE_TILES;
+	size_t origin_len;
 	int err = 0;
 
 	assert(out != NULL && db != NULL && key != NULL);
@@ -261,11 +262,11 @@ int tl_log_open(tl_log **out, tl_db *db, const tl_signer *key, const struct tl_l
 		err = tl_error_set(TL_E_INTERNAL, "the database was opened without the log's column families");
 		goto out;
 	}
-	if (strlen(origin) > TL_MAX_ORIGIN) {
+	if ((origin_len = strlen(origin)) > TL_MAX_ORIGIN) {
 		err = tl_error_set(TL_E_INPUT, "log origin is longer than %d bytes", TL_MAX_ORIGIN);
 		goto out;
 	}
-	strcpy(log->origin, origin);
+	memcpy(log->origin, origin, origin_len + 1);
 	log->ncache = ncache;
 	if ((log->cache = calloc(ncache, sizeof(*log->cache))) == NULL || (log->wb = rocksdb_writebatch_create()) == NULL) {
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
