@@ -20,7 +20,8 @@
 #include "translog/error.h"
 
 /* An error body {"Message": string, "Code": number, "Type": "error"}: copies Message into
- * msg (one line: control characters become spaces; truncated to cap - 1 bytes with a NUL).
+ * msg made printable by tl_text_printable (one line: controls, '"', '\\' and non-ASCII bytes
+ * escaped as \xNN; cut between whole escapes with "..." to fit cap - 1 bytes and a NUL).
  * Only Message is required (js-ipfs and Kubo differ on the others). TL_E_INPUT if the body
  * is not such an object; msg is then "". */
 int bd_ipfs_reply_error(char *msg, size_t cap, const uint8_t *body, size_t len) TL_MUST_USE;

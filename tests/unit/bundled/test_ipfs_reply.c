@@ -54,7 +54,7 @@ START_TEST(error_bodies_of_kubo_and_js_ipfs)
 	const char *js = "{\"Message\":\"File argument 'data' is required\",\"Code\":1,\"Type\":\"error\"}";
 
 	ck_assert_int_eq(bd_ipfs_reply_error(msg, sizeof(msg), B(kubo), strlen(kubo)), 0);
-	ck_assert_str_eq(msg, "invalid path \"x\"");
+	ck_assert_str_eq(msg, "invalid path \\x22x\\x22"); /* quotes are escaped for log lines */
 	ck_assert_int_eq(bd_ipfs_reply_error(msg, sizeof(msg), B(js), strlen(js)), 0);
 	ck_assert_str_eq(msg, "File argument 'data' is required");
 	/* Only Message is needed. */
@@ -68,8 +68,11 @@ START_TEST(error_bodies_are_sanitised_and_bounded)
 	char msg[16], big[256];
 	const char *ctl = "{\"Message\":\"a\\nb\\u0007c\\u00e9\"}";
 
+	ck_assert_int_eq(bd_ipfs_reply_error(big, sizeof(big), B(ctl), strlen(ctl)), 0);
+	ck_assert_str_eq(big, "a\\x0ab\\x07c\\xc3\\xa9"); /* é is two bytes, neither printable ASCII */
+	/* Cut only between whole escapes. */
 	ck_assert_int_eq(bd_ipfs_reply_error(msg, sizeof(msg), B(ctl), strlen(ctl)), 0);
-	ck_assert_str_eq(msg, "a b c  "); /* é is two bytes, neither printable ASCII */
+	ck_assert_str_eq(msg, "a\\x0ab\\x07c...");
 	snprintf(big, sizeof(big), "{\"Message\":\"%s\"}", "0123456789abcdefghijklmnopqrstuvwxyz");
 	ck_assert_int_eq(bd_ipfs_reply_error(msg, sizeof(msg), B(big), strlen(big)), 0);
 	ck_assert_uint_eq(strlen(msg), sizeof(msg) - 1);
