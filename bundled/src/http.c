@@ -156,6 +156,17 @@ int bd_http_status_err(long status)
 	return TL_E_INPUT;
 }
 
+const char *bd_http_reply_text(char *out, size_t size, const bd_http_reply *r)
+{
+	size_t n = r->body.len < BD_HTTP_TEXT_MAX ? r->body.len : BD_HTTP_TEXT_MAX;
+
+	while (n > 0 && (r->body.data[n - 1] == '\n' || r->body.data[n - 1] == '\r'))
+		n--;
+	if (n == 0)
+		return tl_text_printable(out, size, "(no message)", strlen("(no message)"));
+	return tl_text_printable(out, size, r->body.data, n);
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
 	bd_http_reply *r = ctx;
@@ -291,6 +302,10 @@ int bd_http_request_send(bd_http_reply *r, bd_http *h, const bd_http_request *re
 	}
 	rc = curl_easy_perform(h->curl);
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	/* An error status says what went wrong even when its body is over the cap: the caller
+	 * gets the status and the first bytes (r->over stays set). */
+	if (rc == CURLE_WRITE_ERROR && r->over && r->status >= 300)
+		rc = CURLE_OK;
 	if (rc != CURLE_OK)
 		err = transfer_failure(h, req, r, rc, errbuf);
 out:

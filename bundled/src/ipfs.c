@@ -7,7 +7,6 @@
 #include "bundled/http.h"
 #include "ipfs_reply.h"
 #include "translog/hash.h"
-#include "translog/text.h"
 
 struct bd_ipfs {
 	bd_http *http;
@@ -89,17 +88,8 @@ static int http_failure(const char *what, const bd_http_reply *r)
 
 	if (code == TL_E_NOTFOUND || code == TL_E_CONFLICT)
 		code = TL_E_INPUT;
-	if (bd_ipfs_reply_error(msg, sizeof(msg), r->body.data, r->body.len) != 0 || msg[0] == '\0') {
-		size_t n = r->body.len < 120 ? r->body.len : 120;
-
-		/* A plain-text body ("404 page not found\n"): its line, without the newline. */
-		while (n > 0 && (r->body.data[n - 1] == '\n' || r->body.data[n - 1] == '\r'))
-			n--;
-		if (n == 0)
-			snprintf(msg, sizeof(msg), "(no message)");
-		else
-			tl_text_printable(msg, sizeof(msg), r->body.data, n);
-	}
+	if (bd_ipfs_reply_error(msg, sizeof(msg), r->body.data, r->body.len) != 0 || msg[0] == '\0')
+		bd_http_reply_text(msg, sizeof(msg), r);
 	if (r->status == 404)
 		return tl_error_set(code, "ipfs %s: 404: %s (is the URL a Kubo RPC API?)", what, msg);
 	return tl_error_set(code, "ipfs %s: %ld: %s", what, r->status, msg);

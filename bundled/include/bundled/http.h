@@ -86,10 +86,17 @@ typedef struct bd_http_reply {
 bd_http_reply bd_http_reply_make(size_t cap);
 
 /* Sends one request and reads the reply into r. Returns 0 when a whole reply was read,
- * whatever its status (r->status); TL_E_INPUT if it was over the cap; TL_E_UNAVAILABLE if
+ * whatever its status (r->status), and for a status other than 2xx whose body was over the
+ * cap (the body then holds its first bytes, r->over is set): the status is the answer.
+ * TL_E_INPUT if a 2xx reply was over the cap; TL_E_UNAVAILABLE if
  * the peer could not be reached or did not answer in time; TL_E_INPUT for a bad URL. One
  * request at a time per handle (others wait); the connection is kept for the next. */
 int bd_http_request_send(bd_http_reply *r, bd_http *h, const bd_http_request *req) TL_MUST_USE;
+
+/* A body that is not the peer's structured error, as one printable line for a message:
+ * its first BD_HTTP_TEXT_MAX bytes less a final newline, or "(no message)". Returns out. */
+#define BD_HTTP_TEXT_MAX 120
+const char *bd_http_reply_text(char *out, size_t size, const bd_http_reply *r);
 
 /* The tl_err category of a status other than 200 (see above). */
 int bd_http_status_err(long status);
