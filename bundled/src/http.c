@@ -129,10 +129,6 @@ const char *bd_http_url(const bd_http *h)
 	return h->shown;
 }
 
-long bd_http_timeout_ms(const bd_http *h)
-{
-	return h->timeout_ms;
-}
 
 bd_http_reply bd_http_reply_make(size_t cap)
 {

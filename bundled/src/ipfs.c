@@ -88,7 +88,7 @@ static int http_failure(const char *what, const bd_http_reply *r)
 
 	if (code == TL_E_NOTFOUND || code == TL_E_CONFLICT)
 		code = TL_E_INPUT;
-	if (bd_ipfs_reply_error(msg, sizeof(msg), r->body.data, r->body.len) != 0 || msg[0] == '\0')
+	if (bd_ipfs_reply__error(msg, sizeof(msg), r->body.data, r->body.len) != 0 || msg[0] == '\0')
 		bd_http_reply_text(msg, sizeof(msg), r);
 	if (r->status == 404)
 		return tl_error_set(code, "ipfs %s: 404: %s (is the URL a Kubo RPC API?)", what, msg);
@@ -149,9 +149,11 @@ int bd_ipfs_version(bd_ipfs_info *out, bd_ipfs *ipfs)
 	bd_http_reply r = bd_http_reply_make(BD_IPFS_MAX_REPLY);
 	int err;
 
-	if ((err = call(ipfs, "version", NULL, NULL, 0, &r)) == 0 &&
-			(err = bd_ipfs_reply_version(out, r.body.data, r.body.len)) != 0)
+	if ((err = call(ipfs, "version", NULL, NULL, 0, &r)) != 0)
+		goto out;
+	if ((err = bd_ipfs_reply__version(out, r.body.data, r.body.len)) != 0)
 		err = tl_error_wrap(err, "ipfs version");
+out:
 	tl_buf_free(&r.body);
 	return err;
 }
@@ -185,8 +187,11 @@ int bd_ipfs_block_put(bd_ipfs *ipfs, const bd_block *block)
 	else
 		return tl_error_set(TL_E_INPUT, "ipfs block/put %s: codec 0x%llx is neither raw nor dag-pb", text,
 			(unsigned long long)block->cid.codec);
-	if ((err = call(ipfs, "block/put", query, block->data, block->len, &r)) != 0 ||
-			(err = bd_ipfs_reply_block_put(&block->cid, block->len, r.body.data, r.body.len)) != 0)
+	if ((err = call(ipfs, "block/put", query, block->data, block->len, &r)) != 0)
+		goto out;
+	err = bd_ipfs_reply__block_put(&block->cid, block->len, r.body.data, r.body.len);
+out:
+	if (err != 0)
 		err = with_cid(err, "block/put", &block->cid);
 	tl_buf_free(&r.body);
 	return err;
@@ -235,8 +240,7 @@ int bd_ipfs_block_get(tl_buf *out, bd_ipfs *ipfs, const bd_cid *cid)
 			cid_text(text, cid), r.body.len);
 		goto out;
 	}
-	if ((err = tl_buf_append(out, r.body.data ? r.body.data : (const uint8_t *)"", r.body.len)) != 0)
-		goto out;
+	err = tl_buf_append(out, r.body.data ? r.body.data : (const uint8_t *)"", r.body.len);
 out:
 	tl_buf_free(&r.body);
 	return err;
@@ -250,8 +254,11 @@ int bd_ipfs_pin_add(bd_ipfs *ipfs, const bd_cid *root)
 
 	if ((err = cid_query(query, sizeof(query), root, "&recursive=true&progress=false&cid-base=base32")) != 0)
 		return err;
-	if ((err = call(ipfs, "pin/add", query, NULL, 0, &r)) != 0 ||
-			(err = bd_ipfs_reply_pins(root, r.body.data, r.body.len)) != 0)
+	if ((err = call(ipfs, "pin/add", query, NULL, 0, &r)) != 0)
+		goto out;
+	err = bd_ipfs_reply__pins(root, r.body.data, r.body.len);
+out:
+	if (err != 0)
 		err = with_cid(err, "pin/add", root);
 	tl_buf_free(&r.body);
 	return err;
@@ -273,7 +280,7 @@ int bd_ipfs_pin_ls(int *pinned, bd_ipfs *ipfs, const bd_cid *root)
 		err = 0;
 		goto out;
 	}
-	if (err != 0 || (err = bd_ipfs_reply_pin_ls(pinned, root, r.body.data, r.body.len)) != 0)
+	if (err != 0 || (err = bd_ipfs_reply__pin_ls(pinned, root, r.body.data, r.body.len)) != 0)
 		err = with_cid(err, "pin/ls", root);
 out:
 	tl_buf_free(&r.body);
@@ -293,7 +300,7 @@ int bd_ipfs_pin_rm(bd_ipfs *ipfs, const bd_cid *root)
 		err = with_cid(TL_E_NOTFOUND, "pin/rm", root);
 		goto out;
 	}
-	if (err != 0 || (err = bd_ipfs_reply_pins(root, r.body.data, r.body.len)) != 0)
+	if (err != 0 || (err = bd_ipfs_reply__pins(root, r.body.data, r.body.len)) != 0)
 		err = with_cid(err, "pin/rm", root);
 out:
 	tl_buf_free(&r.body);
@@ -315,7 +322,7 @@ int bd_ipfs_cat(tl_buf *out, bd_ipfs *ipfs, const bd_cid *root, size_t size)
 	cap = size < SIZE_MAX ? size + 1 : size;
 	r = bd_http_reply_make(cap);
 	err = call(ipfs, "cat", query, NULL, 0, &r);
-	if (err != 0 && r.over) {
+	if (err != 0 && r.over && r.status == 200) {
 		err = tl_error_set(TL_E_CONFLICT, "ipfs cat %s: the node returned more than the %zu bytes expected",
 			cid_text(text, root), size);
 		goto out;
@@ -350,7 +357,7 @@ int bd_ipfs_add(bd_cid *root, bd_ipfs *ipfs, const void *data, size_t len, const
 	snprintf(query, sizeof(query),
 		"cid-version=1&raw-leaves=true&chunker=%s&pin=false&progress=false&cid-base=base32", spec);
 	if ((err = call(ipfs, "add", query, data, len, &r)) == 0 &&
-			(err = bd_ipfs_reply_add(root, r.body.data, r.body.len)) != 0)
+			(err = bd_ipfs_reply__add(root, r.body.data, r.body.len)) != 0)
 		err = tl_error_wrap(err, "ipfs add");
 	tl_buf_free(&r.body);
 	return err;

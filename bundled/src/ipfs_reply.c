@@ -62,7 +62,7 @@ static int expect_cid(const bd_cid *got, const bd_cid *expect, const char *what)
 	return tl_error_set(TL_E_CONFLICT, "%s is %s, expected %s", what, cid_text(a, got), cid_text(b, expect));
 }
 
-int bd_ipfs_reply_error(char *msg, size_t cap, const uint8_t *body, size_t len)
+int bd_ipfs_reply__error(char *msg, size_t cap, const uint8_t *body, size_t len)
 {
 	json_t *j = NULL, *m;
 	int err;
@@ -83,7 +83,7 @@ out:
 	return err;
 }
 
-int bd_ipfs_reply_block_put(const bd_cid *expect, uint64_t size, const uint8_t *body, size_t len)
+int bd_ipfs_reply__block_put(const bd_cid *expect, uint64_t size, const uint8_t *body, size_t len)
 {
 	json_t *j = NULL, *s;
 	bd_cid got;
@@ -105,7 +105,7 @@ out:
 	return err;
 }
 
-int bd_ipfs_reply_pins(const bd_cid *expect, const uint8_t *body, size_t len)
+int bd_ipfs_reply__pins(const bd_cid *expect, const uint8_t *body, size_t len)
 {
 	json_t *j = NULL, *pins;
 	bd_cid got;
@@ -131,7 +131,7 @@ out:
 	return err;
 }
 
-int bd_ipfs_reply_pin_ls(int *pinned, const bd_cid *expect, const uint8_t *body, size_t len)
+int bd_ipfs_reply__pin_ls(int *pinned, const bd_cid *expect, const uint8_t *body, size_t len)
 {
 	json_t *j = NULL, *keys, *v, *type;
 	const char *key;
@@ -171,7 +171,7 @@ out:
 	return err;
 }
 
-int bd_ipfs_reply_version(bd_ipfs_info *out, const uint8_t *body, size_t len)
+int bd_ipfs_reply__version(bd_ipfs_info *out, const uint8_t *body, size_t len)
 {
 	json_t *j = NULL, *v;
 	int err;
@@ -196,7 +196,7 @@ out:
 	return err;
 }
 
-int bd_ipfs_reply_add(bd_cid *root, const uint8_t *body, size_t len)
+int bd_ipfs_reply__add(bd_cid *root, const uint8_t *body, size_t len)
 {
 	size_t pos = 0, objects = 0;
 	int err = 0;

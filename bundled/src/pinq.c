@@ -245,12 +245,13 @@ int bd_pinq_open(bd_pinq **out, tl_db *db, bd_blockstore *bs, const bd_pinq_tran
 		pthread_cond_init(&q->wake, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	if ((err = scan(q, 'i', count_one, q)) != 0) {
-		bd_pinq_close(q);
-		return err;
-	}
+	if ((err = scan(q, 'i', count_one, q)) != 0)
+		goto out;
 	*out = q;
-	return 0;
+	q = NULL;
+out:
+	bd_pinq_close(q);
+	return err;
 }
 
 void bd_pinq_close(bd_pinq *q)

@@ -59,8 +59,6 @@ void bd_http_close(bd_http *h);
 /* The base URL as given, less trailing slashes and any user-info: safe to print. */
 const char *bd_http_url(const bd_http *h);
 
-/* The total timeout in use, in milliseconds. */
-long bd_http_timeout_ms(const bd_http *h);
 
 typedef struct bd_http_request {
 	const char *method;   /* "GET" or "POST" */
