@@ -18,7 +18,7 @@ struct bd_http {
 	char name[NAME_MAX_LEN + 1];
 	char url[BD_HTTP_URL_MAX];      /* what libcurl is given, user-info included */
 	char shown[BD_HTTP_URL_MAX];    /* what messages name: no user-info */
-	char userinfo[BD_HTTP_URL_MAX]; /* "" or the user-info, to keep it out of messages */
+	char userinfo[BD_HTTP_URL_MAX]; /* "" or the user-info, kept out of every message */
 	char authorization[BD_HTTP_AUTH_MAX + 32];
 	char proxy[BD_HTTP_URL_MAX];
 	long connect_timeout_ms;
@@ -195,10 +195,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	return len;
 }
 
-/* libcurl's own message, unless it would repeat the URL's user-info. */
+/* libcurl's own message; only its generic one when the URL has user-info, which the
+ * detailed message might repeat in some form (decoded, or just the user name). */
 static const char *curl_message(const bd_http *h, const char *errbuf, CURLcode rc)
 {
-	if (errbuf[0] == '\0' || (h->userinfo[0] != '\0' && strstr(errbuf, h->userinfo) != NULL))
+	if (errbuf[0] == '\0' || h->userinfo[0] != '\0')
 		return curl_easy_strerror(rc);
 	return errbuf;
 }
