@@ -4,23 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A text the node sent, made fit for a one-line message: printable ASCII only, at most
- * cap - 1 bytes, "..." when cut. */
-static void sanitize(char *out, size_t cap, const char *in, size_t len)
-{
-	size_t n = 0;
-
-	if (cap == 0)
-		return;
-	for (size_t i = 0; i < len && n + 1 < cap; i++) {
-		unsigned char ch = (unsigned char)in[i];
-
-		out[n++] = ch >= 0x20 && ch < 0x7f ? (char)ch : ' ';
-	}
-	if (n + 1 == cap && len > n && cap > 4)
-		memcpy(out + cap - 4, "...", 3);
-	out[n] = '\0';
-}
+#include "translog/text.h"
 
 static int load_object(json_t **out, const uint8_t *body, size_t len)
 {
@@ -32,7 +16,7 @@ static int load_object(json_t **out, const uint8_t *body, size_t len)
 		return tl_error_set(TL_E_INPUT, "empty reply where JSON was expected");
 	j = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &e);
 	if (j == NULL) {
-		sanitize(text, sizeof(text), e.text, strlen(e.text));
+		tl_text_printable(text, sizeof(text), e.text, strlen(e.text));
 		return tl_error_set(TL_E_INPUT, "reply is not JSON: %s (byte %d)", text, e.position);
 	}
 	if (!json_is_object(j)) {
@@ -63,7 +47,7 @@ static int read_cid(bd_cid *out, const json_t *v, const char *what)
 	s = json_string_value(v);
 	n = json_string_length(v);
 	if ((err = bd_cid_parse(out, s, n)) != 0) {
-		sanitize(shown, sizeof(shown), s, n);
+		tl_text_printable(shown, sizeof(shown), s, n);
 		return tl_error_wrap(err, "%s \"%s\"", what, shown);
 	}
 	return 0;
@@ -78,7 +62,7 @@ static int expect_cid(const bd_cid *got, const bd_cid *expect, const char *what)
 	return tl_error_set(TL_E_CONFLICT, "%s is %s, expected %s", what, cid_text(a, got), cid_text(b, expect));
 }
 
-int bd_ipfs_reply_error(char *msg, size_t cap, const uint8_t *body, size_t len)
+int bd_ipfs_reply__error(char *msg, size_t cap, const uint8_t *body, size_t len)
 {
 	json_t *j = NULL, *m;
 	int err;
@@ -92,13 +76,14 @@ int bd_ipfs_reply_error(char *msg, size_t cap, const uint8_t *body, size_t len)
 		err = tl_error_set(TL_E_INPUT, "error reply without a \"Message\" string");
 		goto out;
 	}
-	sanitize(msg, cap, json_string_value(m), json_string_length(m));
+	if (cap > 0)
+		tl_text_printable(msg, cap, json_string_value(m), json_string_length(m));
 out:
 	json_decref(j);
 	return err;
 }
 
-int bd_ipfs_reply_block_put(const bd_cid *expect, uint64_t size, const uint8_t *body, size_t len)
+int bd_ipfs_reply__block_put(const bd_cid *expect, uint64_t size, const uint8_t *body, size_t len)
 {
 	json_t *j = NULL, *s;
 	bd_cid got;
@@ -120,7 +105,7 @@ out:
 	return err;
 }
 
-int bd_ipfs_reply_pins(const bd_cid *expect, const uint8_t *body, size_t len)
+int bd_ipfs_reply__pins(const bd_cid *expect, const uint8_t *body, size_t len)
 {
 	json_t *j = NULL, *pins;
 	bd_cid got;
@@ -146,7 +131,7 @@ out:
 	return err;
 }
 
-int bd_ipfs_reply_pin_ls(int *pinned, const bd_cid *expect, const uint8_t *body, size_t len)
+int bd_ipfs_reply__pin_ls(int *pinned, const bd_cid *expect, const uint8_t *body, size_t len)
 {
 	json_t *j = NULL, *keys, *v, *type;
 	const char *key;
@@ -186,7 +171,7 @@ out:
 	return err;
 }
 
-int bd_ipfs_reply_version(bd_ipfs_info *out, const uint8_t *body, size_t len)
+int bd_ipfs_reply__version(bd_ipfs_info *out, const uint8_t *body, size_t len)
 {
 	json_t *j = NULL, *v;
 	int err;
@@ -199,7 +184,7 @@ int bd_ipfs_reply_version(bd_ipfs_info *out, const uint8_t *body, size_t len)
 		err = tl_error_set(TL_E_INPUT, "reply has no \"Version\" string");
 		goto out;
 	}
-	sanitize(out->version, sizeof(out->version), json_string_value(v), json_string_length(v));
+	tl_text_printable(out->version, sizeof(out->version), json_string_value(v), json_string_length(v));
 	if (json_object_get(j, "ipfs-core") != NULL)
 		strcpy(out->implementation, "js-ipfs");
 	else if (json_object_get(j, "Golang") != NULL)
@@ -211,7 +196,7 @@ out:
 	return err;
 }
 
-int bd_ipfs_reply_add(bd_cid *root, const uint8_t *body, size_t len)
+int bd_ipfs_reply__add(bd_cid *root, const uint8_t *body, size_t len)
 {
 	size_t pos = 0, objects = 0;
 	int err = 0;

@@ -20,31 +20,32 @@
 #include "translog/error.h"
 
 /* An error body {"Message": string, "Code": number, "Type": "error"}: copies Message into
- * msg (one line: control characters become spaces; truncated to cap - 1 bytes with a NUL).
+ * msg made printable by tl_text_printable (one line: controls, '"', '\\' and non-ASCII bytes
+ * escaped as \xNN; cut between whole escapes with "..." to fit cap - 1 bytes and a NUL).
  * Only Message is required (js-ipfs and Kubo differ on the others). TL_E_INPUT if the body
  * is not such an object; msg is then "". */
-int bd_ipfs_reply_error(char *msg, size_t cap, const uint8_t *body, size_t len) TL_MUST_USE;
+int bd_ipfs_reply__error(char *msg, size_t cap, const uint8_t *body, size_t len) TL_MUST_USE;
 
 /* block/put: {"Key": cid, "Size": n}. Key must name `expect` (TL_E_CONFLICT otherwise);
  * Size, when present, must equal `size`. */
-int bd_ipfs_reply_block_put(const bd_cid *expect, uint64_t size, const uint8_t *body, size_t len) TL_MUST_USE;
+int bd_ipfs_reply__block_put(const bd_cid *expect, uint64_t size, const uint8_t *body, size_t len) TL_MUST_USE;
 
 /* pin/add and pin/rm: {"Pins": [cid]} with exactly the one CID asked for. Kubo may add
  * "Progress" to pin/add; it is ignored. */
-int bd_ipfs_reply_pins(const bd_cid *expect, const uint8_t *body, size_t len) TL_MUST_USE;
+int bd_ipfs_reply__pins(const bd_cid *expect, const uint8_t *body, size_t len) TL_MUST_USE;
 
 /* pin/ls?arg=<cid>&type=recursive: {"Keys": {cid: {"Type": "recursive", ...}}}. *pinned is
  * 1 if `expect` is listed with Type "recursive", 0 if it is listed otherwise. Every key must
  * parse as a CID; a key other than `expect` is TL_E_CONFLICT. */
-int bd_ipfs_reply_pin_ls(int *pinned, const bd_cid *expect, const uint8_t *body, size_t len) TL_MUST_USE;
+int bd_ipfs_reply__pin_ls(int *pinned, const bd_cid *expect, const uint8_t *body, size_t len) TL_MUST_USE;
 
 /* version: {"Version": string, ...}. The implementation is "js-ipfs" when the reply has
  * "ipfs-core" (js-ipfs adds it), "kubo" when it has "Golang", "unknown" otherwise. */
-int bd_ipfs_reply_version(bd_ipfs_info *out, const uint8_t *body, size_t len) TL_MUST_USE;
+int bd_ipfs_reply__version(bd_ipfs_info *out, const uint8_t *body, size_t len) TL_MUST_USE;
 
 /* add (one file, no progress): the last of the newline-separated {"Name","Hash","Size"}
  * objects is the file's root; its Hash is parsed into *root. Used to cross-check that the
  * node's importer agrees with ours. */
-int bd_ipfs_reply_add(bd_cid *root, const uint8_t *body, size_t len) TL_MUST_USE;
+int bd_ipfs_reply__add(bd_cid *root, const uint8_t *body, size_t len) TL_MUST_USE;
 
 #endif

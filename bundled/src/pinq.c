@@ -7,23 +7,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "translog/bytes.h"
-#include "unixfs.h"
+#include "pinq_internal.h"
+#include "translog/array.h"
 
 /*
- * Storage, in column family "pinq":
- *   'i' + binary root CID           -> the item record (below)
- *   'd' + next try (u64 BE, ms) + binary root CID -> ""   for pending items only
- * The 'd' keys sort by due time, so a step reads only the items that are due. An item's
- * record and its 'd' key always change in one write batch.
- *
- * Item record, version 1 (all integers big-endian):
- *   u8 version (1) | u8 state | u8 -last_error_code | u64 attempts | u64 failures |
- *   u64 enqueued_ms | u64 next_try_ms | u64 updated_ms | u16 error length | error bytes
+ * The pin queue and its worker (pinq.h). The storage layout and the item record are in
+ * pinq_internal.h (pinq_record.c); pushing one DAG is pinq_push.c.
  */
-#define RECORD_VERSION 1
-#define RECORD_FIXED (3 + 5 * 8 + 2)
-#define KEY_MAX (1 + 8 + BD_CID_BYTES_MAX)
+
 /* The worker wakes at least this often, so a clock step or a lost wake-up costs little. */
 #define WORKER_IDLE_MS 60000u
 
@@ -108,85 +99,6 @@ static uint64_t next_random(bd_pinq *q)
 	return z ^ (z >> 31);
 }
 
-/* ---- the item record: one writer, one reader ---- */
-
-static int record_write(tl_buf *out, const bd_pinq_item *it)
-{
-	size_t elen = strnlen(it->last_error, BD_PINQ_ERROR_MAX - 1);
-	int err = 0;
-
-	if ((err = tl_buf_append_u8(out, RECORD_VERSION)) != 0 ||
-			(err = tl_buf_append_u8(out, (uint8_t)it->state)) != 0 ||
-			(err = tl_buf_append_u8(out, (uint8_t)(-it->last_error_code))) != 0 ||
-			(err = tl_buf_append_u64be(out, it->attempts)) != 0 ||
-			(err = tl_buf_append_u64be(out, it->failures)) != 0 ||
-			(err = tl_buf_append_u64be(out, it->enqueued_ms)) != 0 ||
-			(err = tl_buf_append_u64be(out, it->next_try_ms)) != 0 ||
-			(err = tl_buf_append_u64be(out, it->updated_ms)) != 0 ||
-			(err = tl_buf_append_u16be(out, (uint16_t)elen)) != 0 ||
-			(err = tl_buf_append(out, it->last_error, elen)) != 0)
-		return err;
-	return 0;
-}
-
-static int record_read(bd_pinq_item *it, const bd_cid *root, const uint8_t *data, size_t len)
-{
-	tl_cursor c = tl_cursor_make(data, len);
-	uint8_t version, state, code;
-	uint64_t attempts, failures;
-	uint16_t elen;
-	const uint8_t *e;
-
-	memset(it, 0, sizeof(*it));
-	it->root = *root;
-	if (tl_cursor_u8(&version, &c) != 0 || version != RECORD_VERSION)
-		return tl_error_set(TL_E_IO, "pin queue: item record of unknown version");
-	if (tl_cursor_u8(&state, &c) != 0 || tl_cursor_u8(&code, &c) != 0 ||
-			tl_cursor_u64be(&attempts, &c) != 0 || tl_cursor_u64be(&failures, &c) != 0 ||
-			tl_cursor_u64be(&it->enqueued_ms, &c) != 0 || tl_cursor_u64be(&it->next_try_ms, &c) != 0 ||
-			tl_cursor_u64be(&it->updated_ms, &c) != 0 || tl_cursor_u16be(&elen, &c) != 0 ||
-			elen >= BD_PINQ_ERROR_MAX || tl_cursor_take(&e, &c, elen) != 0 || tl_cursor_left(&c) != 0)
-		return tl_error_set(TL_E_IO, "pin queue: malformed item record (%zu bytes)", len);
-	if (state < BD_PIN_PENDING || state > BD_PIN_FAILED || attempts > UINT32_MAX || failures > attempts ||
-			code > -TL_E_UNAVAILABLE)
-		return tl_error_set(TL_E_IO, "pin queue: item record with impossible values");
-	it->state = (bd_pin_state)state;
-	it->last_error_code = -(int)code;
-	it->attempts = (uint32_t)attempts;
-	it->failures = (uint32_t)failures;
-	memcpy(it->last_error, e, elen);
-	it->last_error[elen] = '\0';
-	return 0;
-}
-
-/* ---- keys ---- */
-
-static int item_key(uint8_t *key, size_t *klen, const bd_cid *root)
-{
-	size_t n;
-	int err;
-
-	key[0] = 'i';
-	if ((err = bd_cid_to_bytes(key + 1, KEY_MAX - 1, &n, root)) != 0)
-		return err;
-	*klen = 1 + n;
-	return 0;
-}
-
-static int due_key(uint8_t *key, size_t *klen, uint64_t when, const bd_cid *root)
-{
-	size_t n;
-	int err;
-
-	key[0] = 'd';
-	for (int i = 0; i < 8; i++)
-		key[1 + i] = (uint8_t)(when >> (56 - 8 * i));
-	if ((err = bd_cid_to_bytes(key + 9, KEY_MAX - 9, &n, root)) != 0)
-		return err;
-	*klen = 9 + n;
-	return 0;
-}
-
 static size_t *count_of(bd_pinq *q, bd_pin_state s)
 {
 	switch (s) {
@@ -199,16 +111,16 @@ static size_t *count_of(bd_pinq *q, bd_pin_state s)
 /* Reads an item with q->lock held. TL_E_NOTFOUND if absent. */
 static int load_item(bd_pinq_item *it, bd_pinq *q, const bd_cid *root)
 {
-	uint8_t key[KEY_MAX];
+	uint8_t key[BD_PINQ__KEY_MAX];
 	size_t klen, len = 0;
 	char *value = NULL;
 	int err;
 
-	if ((err = item_key(key, &klen, root)) != 0)
+	if ((err = bd_pinq__item_key(key, &klen, root)) != 0)
 		return err;
 	if ((err = tl_db_get(&value, &len, q->db, q->cf, key, klen)) != 0)
 		return err;
-	err = record_read(it, root, (const uint8_t *)value, len);
+	err = bd_pinq__record_read(it, root, (const uint8_t *)value, len);
 	free(value);
 	return err;
 }
@@ -217,28 +129,28 @@ static int load_item(bd_pinq_item *it, bd_pinq *q, const bd_cid *root)
  * q->lock held. */
 static int store_item(bd_pinq *q, const bd_pinq_item *old, const bd_pinq_item *it)
 {
-	uint8_t key[KEY_MAX];
+	uint8_t key[BD_PINQ__KEY_MAX];
 	size_t klen;
-	tl_buf rec = tl_buf_make(RECORD_FIXED + BD_PINQ_ERROR_MAX);
+	tl_buf rec = tl_buf_make(BD_PINQ__RECORD_FIXED + BD_PINQ_ERROR_MAX);
 	rocksdb_writebatch_t *batch = NULL;
 	int err;
 
-	if ((err = record_write(&rec, it)) != 0)
+	if ((err = bd_pinq__record_write(&rec, it)) != 0)
 		goto out;
 	if ((batch = rocksdb_writebatch_create()) == NULL) {
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = item_key(key, &klen, &it->root)) != 0)
+	if ((err = bd_pinq__item_key(key, &klen, &it->root)) != 0)
 		goto out;
 	rocksdb_writebatch_put_cf(batch, q->cf, (const char *)key, klen, (const char *)rec.data, rec.len);
 	if (old != NULL && old->state == BD_PIN_PENDING) {
-		if ((err = due_key(key, &klen, old->next_try_ms, &old->root)) != 0)
+		if ((err = bd_pinq__due_key(key, &klen, old->next_try_ms, &old->root)) != 0)
 			goto out;
 		rocksdb_writebatch_delete_cf(batch, q->cf, (const char *)key, klen);
 	}
 	if (it->state == BD_PIN_PENDING) {
-		if ((err = due_key(key, &klen, it->next_try_ms, &it->root)) != 0)
+		if ((err = bd_pinq__due_key(key, &klen, it->next_try_ms, &it->root)) != 0)
 			goto out;
 		rocksdb_writebatch_put_cf(batch, q->cf, (const char *)key, klen, "", 0);
 	}
@@ -283,23 +195,13 @@ static int scan(bd_pinq *q, char prefix, int (*fn)(void *ctx, const uint8_t *k, 
 	return rc;
 }
 
-static int decode_item(bd_pinq_item *it, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
-{
-	bd_cid root;
-	int err;
-
-	if ((err = bd_cid_from_bytes(&root, k + 1, kl - 1)) != 0)
-		return tl_error_wrap(TL_E_IO, "pin queue: bad item key");
-	return record_read(it, &root, v, vl);
-}
-
 static int count_one(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
 	bd_pinq *q = ctx;
 	bd_pinq_item it;
 	int err;
 
-	if ((err = decode_item(&it, k, kl, v, vl)) != 0)
+	if ((err = bd_pinq__item_decode(&it, k, kl, v, vl)) != 0)
 		return err;
 	(*count_of(q, it.state))++;
 	return 0;
@@ -343,12 +245,13 @@ int bd_pinq_open(bd_pinq **out, tl_db *db, bd_blockstore *bs, const bd_pinq_tran
 		pthread_cond_init(&q->wake, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	if ((err = scan(q, 'i', count_one, q)) != 0) {
-		bd_pinq_close(q);
-		return err;
-	}
+	if ((err = scan(q, 'i', count_one, q)) != 0)
+		goto out;
 	*out = q;
-	return 0;
+	q = NULL;
+out:
+	bd_pinq_close(q);
+	return err;
 }
 
 void bd_pinq_close(bd_pinq *q)
@@ -411,7 +314,8 @@ int bd_pinq_enqueue(bd_pinq *q, const bd_cid *root)
 	return err;
 }
 
-/* Roots gathered during a scan, acted on after it. */
+/* Roots gathered during a scan, acted on after it (bounded only by memory, as the queue is). */
+#define ROOT_LIST_MAX (SIZE_MAX / sizeof(bd_cid))
 struct root_list {
 	bd_cid *roots;
 	size_t n, alloc;
@@ -420,17 +324,7 @@ struct root_list {
 /* Makes room for roots[n]; the caller fills it and counts it. */
 static int root_list_reserve_one(struct root_list *l)
 {
-	size_t na;
-	bd_cid *r;
-
-	if (l->n < l->alloc)
-		return 0;
-	na = l->alloc ? l->alloc * 2 : 16;
-	if ((r = realloc(l->roots, na * sizeof(*r))) == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
-	l->roots = r;
-	l->alloc = na;
-	return 0;
+	return tl_array_grow(&l->roots, &l->alloc, l->n + 1, sizeof(*l->roots), ROOT_LIST_MAX);
 }
 
 struct collect {
@@ -441,146 +335,21 @@ struct collect {
 static int collect_due(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
 	struct collect *c = ctx;
-	uint64_t when = 0;
+	uint64_t when;
 	int err;
 
 	(void)v;
 	(void)vl;
-	if (kl < 9)
-		return tl_error_set(TL_E_IO, "pin queue: bad due key");
-	for (int i = 0; i < 8; i++)
-		when = when << 8 | k[1 + i];
+	if ((err = bd_pinq__due_key_read(&when, NULL, k, kl)) != 0)
+		return err;
 	if (when > c->now)
 		return 1;
 	if ((err = root_list_reserve_one(&c->due)) != 0)
 		return err;
-	if ((err = bd_cid_from_bytes(&c->due.roots[c->due.n], k + 9, kl - 9)) != 0)
-		return tl_error_wrap(TL_E_IO, "pin queue: bad due key");
+	if ((err = bd_pinq__due_key_read(&when, &c->due.roots[c->due.n], k, kl)) != 0)
+		return err;
 	c->due.n++;
 	return 0;
-}
-
-/* ---- pushing one DAG ---- */
-
-/* The set of blocks already put during one attempt (repeated leaves are sent once). */
-struct seen {
-	tl_hash *slots;
-	uint8_t *used;
-	size_t cap, n;
-};
-
-static uint64_t slot_of(const tl_hash *h)
-{
-	uint64_t x;
-
-	memcpy(&x, h->b, sizeof(x));
-	return x;
-}
-
-static int seen_has(const struct seen *s, const tl_hash *h)
-{
-	if (s->cap == 0)
-		return 0;
-	for (size_t i = slot_of(h) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-		if (!s->used[i])
-			return 0;
-		if (tl_hash_equal(&s->slots[i], h))
-			return 1;
-	}
-}
-
-static int seen_add(struct seen *s, const tl_hash *h)
-{
-	if ((s->n + 1) * 2 > s->cap) {
-		struct seen g = { NULL, NULL, s->cap ? s->cap * 2 : 64, 0 };
-
-		if ((g.slots = calloc(g.cap, sizeof(*g.slots))) == NULL ||
-				(g.used = calloc(g.cap, 1)) == NULL) {
-			free(g.slots);
-			return tl_error_set(TL_E_NOMEM, "out of memory");
-		}
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->used[i] && seen_add(&g, &s->slots[i]) != 0)
-				return TL_E_NOMEM; /* cannot happen: g has room */
-		free(s->slots);
-		free(s->used);
-		*s = g;
-	}
-	for (size_t i = slot_of(h) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-		if (!s->used[i]) {
-			s->used[i] = 1;
-			s->slots[i] = *h;
-			s->n++;
-			return 0;
-		}
-		if (tl_hash_equal(&s->slots[i], h))
-			return 0;
-	}
-}
-
-struct push {
-	bd_pinq *q;
-	struct seen seen;
-	size_t visited;
-};
-
-/* Puts the block `cid` after every block below it, read from the local block store. */
-static int push_block(struct push *p, const bd_cid *cid, int depth)
-{
-	char text[BD_CID_TEXT_MAX];
-	bd_unixfs_node node;
-	uint8_t *data = NULL;
-	size_t len = 0;
-	bd_block block;
-	int err;
-
-	memset(&node, 0, sizeof(node));
-	if (seen_has(&p->seen, &cid->digest))
-		return 0;
-	if (depth > BD_CAT_MAX_DEPTH)
-		return tl_error_set(TL_E_INPUT, "DAG deeper than %d levels", BD_CAT_MAX_DEPTH);
-	if (++p->visited > BD_CAT_MAX_BLOCKS)
-		return tl_error_set(TL_E_INPUT, "DAG of more than %u blocks", BD_CAT_MAX_BLOCKS);
-	if (cid->codec != BD_CODEC_RAW && cid->codec != BD_CODEC_DAG_PB)
-		return tl_error_set(TL_E_INPUT, "block %s has codec 0x%llx, neither raw nor dag-pb",
-			bd_cid_format(text, sizeof(text), cid) == 0 ? text : "?", (unsigned long long)cid->codec);
-	if ((err = bd_blockstore_get(&data, &len, p->q->bs, cid)) != 0) {
-		err = tl_error_wrap(err, "local block store");
-		goto out;
-	}
-	if (cid->codec == BD_CODEC_DAG_PB) {
-		if ((err = bd_unixfs_read_node(&node, data, len)) != 0) {
-			err = tl_error_wrap(err, "block %s", bd_cid_format(text, sizeof(text), cid) == 0 ? text : "?");
-			goto out;
-		}
-		for (size_t i = 0; i < node.nlinks; i++)
-			if ((err = push_block(p, &node.links[i], depth + 1)) != 0)
-				goto out;
-	}
-	block.cid = *cid;
-	block.data = data;
-	block.len = len;
-	if ((err = p->q->transport.put_block(p->q->transport.ctx, &block)) != 0)
-		goto out;
-	err = seen_add(&p->seen, &cid->digest);
-out:
-	bd_unixfs_node_free(&node);
-	free(data);
-	return err;
-}
-
-static int push_dag(bd_pinq *q, const bd_cid *root)
-{
-	struct push p;
-	int err;
-
-	memset(&p, 0, sizeof(p));
-	p.q = q;
-	if ((err = push_block(&p, root, 0)) == 0)
-		err = q->transport.pin(q->transport.ctx, root);
-	free(p.seen.slots);
-	free(p.seen.used);
-	return err;
 }
 
 static int is_transient(int err)
@@ -604,7 +373,7 @@ static int attempt(bd_pinq *q, const bd_cid *root, uint64_t now, int *tried)
 	if (old.state != BD_PIN_PENDING || old.next_try_ms > now)
 		return 0;
 	*tried = 1;
-	result = push_dag(q, root);
+	result = bd_pinq__push_dag(q->bs, &q->transport, root);
 
 	pthread_mutex_lock(&q->lock);
 	/* The item may have changed while the lock was free (only enqueue and retry_failed
@@ -679,14 +448,12 @@ int bd_pinq_run_once(bd_pinq *q, uint64_t now_ms, size_t *attempted)
 static int first_due(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
 	uint64_t *when = ctx;
+	int err;
 
 	(void)v;
 	(void)vl;
-	if (kl < 9)
-		return tl_error_set(TL_E_IO, "pin queue: bad due key");
-	*when = 0;
-	for (int i = 0; i < 8; i++)
-		*when = *when << 8 | k[1 + i];
+	if ((err = bd_pinq__due_key_read(when, NULL, k, kl)) != 0)
+		return err;
 	return 1;
 }
 
@@ -780,7 +547,7 @@ static int collect_failed(void *ctx, const uint8_t *k, size_t kl, const uint8_t 
 	bd_pinq_item it;
 	int err;
 
-	if ((err = decode_item(&it, k, kl, v, vl)) != 0)
+	if ((err = bd_pinq__item_decode(&it, k, kl, v, vl)) != 0)
 		return err;
 	if (it.state != BD_PIN_FAILED)
 		return 0;
@@ -845,7 +612,7 @@ static int list_one(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, si
 	bd_pinq_item it;
 	int err;
 
-	if ((err = decode_item(&it, k, kl, v, vl)) != 0)
+	if ((err = bd_pinq__item_decode(&it, k, kl, v, vl)) != 0)
 		return err;
 	return l->fn(l->ctx, &it);
 }

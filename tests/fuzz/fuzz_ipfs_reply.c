@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (bd_cid_parse(&want, want_text, sizeof(want_text) - 1) != 0)
 		abort();
 
-	err = bd_ipfs_reply_error(msg, sizeof(msg), data, size);
+	err = bd_ipfs_reply__error(msg, sizeof(msg), data, size);
 	check_message(err);
 	if (strlen(msg) >= sizeof(msg))
 		abort();
@@ -40,20 +40,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			abort();
 
-	check_message(bd_ipfs_reply_block_put(&want, 11, data, size));
-	check_message(bd_ipfs_reply_pins(&want, data, size));
+	check_message(bd_ipfs_reply__block_put(&want, 11, data, size));
+	check_message(bd_ipfs_reply__pins(&want, data, size));
 
-	err = bd_ipfs_reply_pin_ls(&pinned, &want, data, size);
+	err = bd_ipfs_reply__pin_ls(&pinned, &want, data, size);
 	check_message(err);
 	if (err == 0 && pinned != 0 && pinned != 1)
 		abort();
 
-	err = bd_ipfs_reply_version(&info, data, size);
+	err = bd_ipfs_reply__version(&info, data, size);
 	check_message(err);
 	if (err == 0 && (info.version[0] == '\0' || strlen(info.version) >= sizeof(info.version)))
 		abort();
 
-	err = bd_ipfs_reply_add(&root, data, size);
+	err = bd_ipfs_reply__add(&root, data, size);
 	check_message(err);
 	if (err == 0) {
 		char text[BD_CID_TEXT_MAX];

@@ -4,18 +4,22 @@
  * to js-ipfs (which serves the same API), and to an IPFS Cluster's IPFS proxy endpoint
  * (same paths; pins made there are replicated by the cluster).
  *
+ * The transport is bd_http (bundled/http.h), shared with the client of bundled's own API.
  * Every call is bounded: a connect timeout and a total timeout, and a cap on the bytes it
  * reads (BD_IPFS_MAX_REPLY for JSON replies, the expected size for block/get and cat).
  * Every CID the node returns is compared with the one computed locally; a mismatch is
  * TL_E_CONFLICT and the message names both.
  *
  * Errors map to tl_err categories so callers can decide what to retry:
- *   TL_E_UNAVAILABLE   cannot connect, timed out, the reply broke off, or HTTP 5xx
+ *   TL_E_UNAVAILABLE   cannot connect, timed out, the reply broke off, or HTTP 5xx or 429
  *                      (the node's "Message" is quoted: "ipfs pin/add: 500: <Message>")
  *   TL_E_UNAUTHORIZED  HTTP 401/403 (the API or the cluster proxy wants credentials)
  *   TL_E_INPUT         HTTP 4xx, a reply that is not what the API documents or is too
  *                      large, a bad API URL
  *   TL_E_CONFLICT      the node names a different CID or returns different bytes
+ *
+ * No message names the user-info of the API URL ("http://user:pass@host"): libcurl sends it
+ * as basic auth, bd_ipfs_api() and the messages show the URL without it.
  *
  * A client may be shared by threads: calls on one client are serialised (one connection,
  * kept alive between calls).

@@ -53,12 +53,12 @@ START_TEST(error_bodies_of_kubo_and_js_ipfs)
 	const char *kubo = "{\"Message\":\"invalid path \\\"x\\\"\",\"Code\":0,\"Type\":\"error\"}\n";
 	const char *js = "{\"Message\":\"File argument 'data' is required\",\"Code\":1,\"Type\":\"error\"}";
 
-	ck_assert_int_eq(bd_ipfs_reply_error(msg, sizeof(msg), B(kubo), strlen(kubo)), 0);
-	ck_assert_str_eq(msg, "invalid path \"x\"");
-	ck_assert_int_eq(bd_ipfs_reply_error(msg, sizeof(msg), B(js), strlen(js)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__error(msg, sizeof(msg), B(kubo), strlen(kubo)), 0);
+	ck_assert_str_eq(msg, "invalid path \\x22x\\x22"); /* quotes are escaped for log lines */
+	ck_assert_int_eq(bd_ipfs_reply__error(msg, sizeof(msg), B(js), strlen(js)), 0);
 	ck_assert_str_eq(msg, "File argument 'data' is required");
 	/* Only Message is needed. */
-	ck_assert_int_eq(bd_ipfs_reply_error(msg, sizeof(msg), B("{\"Message\":\"m\"}"), 15), 0);
+	ck_assert_int_eq(bd_ipfs_reply__error(msg, sizeof(msg), B("{\"Message\":\"m\"}"), 15), 0);
 	ck_assert_str_eq(msg, "m");
 }
 END_TEST
@@ -68,10 +68,13 @@ START_TEST(error_bodies_are_sanitised_and_bounded)
 	char msg[16], big[256];
 	const char *ctl = "{\"Message\":\"a\\nb\\u0007c\\u00e9\"}";
 
-	ck_assert_int_eq(bd_ipfs_reply_error(msg, sizeof(msg), B(ctl), strlen(ctl)), 0);
-	ck_assert_str_eq(msg, "a b c  "); /* é is two bytes, neither printable ASCII */
+	ck_assert_int_eq(bd_ipfs_reply__error(big, sizeof(big), B(ctl), strlen(ctl)), 0);
+	ck_assert_str_eq(big, "a\\x0ab\\x07c\\xc3\\xa9"); /* é is two bytes, neither printable ASCII */
+	/* Cut only between whole escapes. */
+	ck_assert_int_eq(bd_ipfs_reply__error(msg, sizeof(msg), B(ctl), strlen(ctl)), 0);
+	ck_assert_str_eq(msg, "a\\x0ab\\x07c...");
 	snprintf(big, sizeof(big), "{\"Message\":\"%s\"}", "0123456789abcdefghijklmnopqrstuvwxyz");
-	ck_assert_int_eq(bd_ipfs_reply_error(msg, sizeof(msg), B(big), strlen(big)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__error(msg, sizeof(msg), B(big), strlen(big)), 0);
 	ck_assert_uint_eq(strlen(msg), sizeof(msg) - 1);
 	ck_assert_str_eq(msg, "0123456789ab...");
 }
@@ -87,12 +90,12 @@ START_TEST(error_bodies_that_are_not_errors)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		strcpy(msg, "unchanged");
-		ck_assert_msg(bd_ipfs_reply_error(msg, sizeof(msg), B(bad[i]), strlen(bad[i])) == TL_E_INPUT,
+		ck_assert_msg(bd_ipfs_reply__error(msg, sizeof(msg), B(bad[i]), strlen(bad[i])) == TL_E_INPUT,
 			"accepted %s", bad[i]);
 		ck_assert_str_eq(msg, "");
 	}
 	/* NUL bytes inside the body are not JSON. */
-	ck_assert_int_eq(bd_ipfs_reply_error(msg, sizeof(msg), B("{\"Message\":\"a\"}\0"), 16), TL_E_INPUT);
+	ck_assert_int_eq(bd_ipfs_reply__error(msg, sizeof(msg), B("{\"Message\":\"a\"}\0"), 16), TL_E_INPUT);
 }
 END_TEST
 
@@ -107,15 +110,15 @@ START_TEST(block_put_reply_checks_the_cid)
 	const char *neg = "{\"Key\":\"" HELLO_CID "\",\"Size\":-1}";
 	const char *str_size = "{\"Key\":\"" HELLO_CID "\",\"Size\":\"11\"}";
 
-	ck_assert_int_eq(bd_ipfs_reply_block_put(&h, 11, B(ok), strlen(ok)), 0);
-	ck_assert_int_eq(bd_ipfs_reply_block_put(&h, 11, B(ok_z), strlen(ok_z)), 0);
-	ck_assert_int_eq(bd_ipfs_reply_block_put(&h, 11, B(no_size), strlen(no_size)), 0);
-	ck_assert_int_eq(bd_ipfs_reply_block_put(&h, 11, B(other), strlen(other)), TL_E_CONFLICT);
+	ck_assert_int_eq(bd_ipfs_reply__block_put(&h, 11, B(ok), strlen(ok)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__block_put(&h, 11, B(ok_z), strlen(ok_z)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__block_put(&h, 11, B(no_size), strlen(no_size)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__block_put(&h, 11, B(other), strlen(other)), TL_E_CONFLICT);
 	assert_message_has(OTHER_CID);
 	assert_message_has(HELLO_CID);
-	ck_assert_int_eq(bd_ipfs_reply_block_put(&h, 11, B(size), strlen(size)), TL_E_CONFLICT);
-	ck_assert_int_eq(bd_ipfs_reply_block_put(&h, 11, B(neg), strlen(neg)), TL_E_CONFLICT);
-	ck_assert_int_eq(bd_ipfs_reply_block_put(&h, 11, B(str_size), strlen(str_size)), TL_E_CONFLICT);
+	ck_assert_int_eq(bd_ipfs_reply__block_put(&h, 11, B(size), strlen(size)), TL_E_CONFLICT);
+	ck_assert_int_eq(bd_ipfs_reply__block_put(&h, 11, B(neg), strlen(neg)), TL_E_CONFLICT);
+	ck_assert_int_eq(bd_ipfs_reply__block_put(&h, 11, B(str_size), strlen(str_size)), TL_E_CONFLICT);
 }
 END_TEST
 
@@ -130,11 +133,11 @@ START_TEST(block_put_reply_refuses_bad_shapes)
 	bd_cid h = hello();
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int err = bd_ipfs_reply_block_put(&h, 11, B(bad[i]), strlen(bad[i]));
+		int err = bd_ipfs_reply__block_put(&h, 11, B(bad[i]), strlen(bad[i]));
 
 		ck_assert_msg(err == TL_E_INPUT || err == TL_E_CONFLICT, "accepted %s", bad[i]);
 	}
-	ck_assert_int_eq(bd_ipfs_reply_block_put(&h, 11, B(bad[3]), strlen(bad[3])), TL_E_INPUT);
+	ck_assert_int_eq(bd_ipfs_reply__block_put(&h, 11, B(bad[3]), strlen(bad[3])), TL_E_INPUT);
 	assert_message_has("not a cid");
 }
 END_TEST
@@ -147,7 +150,7 @@ START_TEST(cidv0_answers_match_cidv1_dag_pb)
 	const char *r = "{\"Key\":\"QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn\",\"Size\":4}";
 
 	ck_assert_int_eq(bd_cid_parse(&v1, "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354", 59), 0);
-	ck_assert_int_eq(bd_ipfs_reply_block_put(&v1, 4, B(r), strlen(r)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__block_put(&v1, 4, B(r), strlen(r)), 0);
 }
 END_TEST
 
@@ -162,12 +165,12 @@ START_TEST(pins_reply)
 		"{}", "{\"Pins\":[5]}", "{\"Pins\":null}",
 	};
 
-	ck_assert_int_eq(bd_ipfs_reply_pins(&h, B(ok), strlen(ok)), 0);
-	ck_assert_int_eq(bd_ipfs_reply_pins(&h, B(ok_progress), strlen(ok_progress)), 0);
-	ck_assert_int_eq(bd_ipfs_reply_pins(&h, B(other), strlen(other)), TL_E_CONFLICT);
+	ck_assert_int_eq(bd_ipfs_reply__pins(&h, B(ok), strlen(ok)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__pins(&h, B(ok_progress), strlen(ok_progress)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__pins(&h, B(other), strlen(other)), TL_E_CONFLICT);
 	assert_message_has(OTHER_CID);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(bd_ipfs_reply_pins(&h, B(bad[i]), strlen(bad[i])) == TL_E_INPUT, "accepted %s", bad[i]);
+		ck_assert_msg(bd_ipfs_reply__pins(&h, B(bad[i]), strlen(bad[i])) == TL_E_INPUT, "accepted %s", bad[i]);
 }
 END_TEST
 
@@ -184,16 +187,16 @@ START_TEST(pin_ls_reply)
 		"{\"Keys\":{\"nope\":{\"Type\":\"recursive\"}}}", "{\"Keys\":{\"" HELLO_CID "\":{\"Type\":1}}}",
 	};
 
-	ck_assert_int_eq(bd_ipfs_reply_pin_ls(&pinned, &h, B(rec), strlen(rec)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__pin_ls(&pinned, &h, B(rec), strlen(rec)), 0);
 	ck_assert_int_eq(pinned, 1);
-	ck_assert_int_eq(bd_ipfs_reply_pin_ls(&pinned, &h, B(ind), strlen(ind)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__pin_ls(&pinned, &h, B(ind), strlen(ind)), 0);
 	ck_assert_int_eq(pinned, 0);
 	pinned = -1;
-	ck_assert_int_eq(bd_ipfs_reply_pin_ls(&pinned, &h, B(none), strlen(none)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__pin_ls(&pinned, &h, B(none), strlen(none)), 0);
 	ck_assert_int_eq(pinned, 0);
-	ck_assert_int_eq(bd_ipfs_reply_pin_ls(&pinned, &h, B(other), strlen(other)), TL_E_CONFLICT);
+	ck_assert_int_eq(bd_ipfs_reply__pin_ls(&pinned, &h, B(other), strlen(other)), TL_E_CONFLICT);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(bd_ipfs_reply_pin_ls(&pinned, &h, B(bad[i]), strlen(bad[i])) == TL_E_INPUT,
+		ck_assert_msg(bd_ipfs_reply__pin_ls(&pinned, &h, B(bad[i]), strlen(bad[i])) == TL_E_INPUT,
 			"accepted %s", bad[i]);
 }
 END_TEST
@@ -206,17 +209,17 @@ START_TEST(version_reply)
 		"\"Golang\":\"go1.22.4\"}";
 	const char *other = "{\"Version\":\"1.0\"}";
 
-	ck_assert_int_eq(bd_ipfs_reply_version(&v, B(js), strlen(js)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__version(&v, B(js), strlen(js)), 0);
 	ck_assert_str_eq(v.version, "0.18.1");
 	ck_assert_str_eq(v.implementation, "js-ipfs");
-	ck_assert_int_eq(bd_ipfs_reply_version(&v, B(kubo), strlen(kubo)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__version(&v, B(kubo), strlen(kubo)), 0);
 	ck_assert_str_eq(v.version, "0.29.0");
 	ck_assert_str_eq(v.implementation, "kubo");
-	ck_assert_int_eq(bd_ipfs_reply_version(&v, B(other), strlen(other)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__version(&v, B(other), strlen(other)), 0);
 	ck_assert_str_eq(v.implementation, "unknown");
-	ck_assert_int_eq(bd_ipfs_reply_version(&v, B("{}"), 2), TL_E_INPUT);
-	ck_assert_int_eq(bd_ipfs_reply_version(&v, B("{\"Version\":\"\"}"), 14), TL_E_INPUT);
-	ck_assert_int_eq(bd_ipfs_reply_version(&v, B("{\"Version\":1}"), 13), TL_E_INPUT);
+	ck_assert_int_eq(bd_ipfs_reply__version(&v, B("{}"), 2), TL_E_INPUT);
+	ck_assert_int_eq(bd_ipfs_reply__version(&v, B("{\"Version\":\"\"}"), 14), TL_E_INPUT);
+	ck_assert_int_eq(bd_ipfs_reply__version(&v, B("{\"Version\":1}"), 13), TL_E_INPUT);
 }
 END_TEST
 
@@ -226,17 +229,17 @@ START_TEST(add_reply)
 	const char *one = "{\"Name\":\"data\",\"Hash\":\"" HELLO_CID "\",\"Size\":\"11\"}\n";
 	const char *two = "{\"Name\":\"a\",\"Hash\":\"" OTHER_CID "\"}\n{\"Name\":\"data\",\"Hash\":\"" HELLO_CID "\"}";
 
-	ck_assert_int_eq(bd_ipfs_reply_add(&root, B(one), strlen(one)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__add(&root, B(one), strlen(one)), 0);
 	ck_assert(bd_cid_equal(&root, &h));
-	ck_assert_int_eq(bd_ipfs_reply_add(&root, B(two), strlen(two)), 0);
+	ck_assert_int_eq(bd_ipfs_reply__add(&root, B(two), strlen(two)), 0);
 	ck_assert(bd_cid_equal(&root, &h));
-	ck_assert_int_eq(bd_ipfs_reply_add(&root, B("\n\n"), 2), TL_E_INPUT);
-	ck_assert_int_eq(bd_ipfs_reply_add(&root, B("{\"Hash\":\"x\"}"), 12), TL_E_INPUT);
-	ck_assert_int_eq(bd_ipfs_reply_add(&root, B("{\"Name\":\"a\"}"), 12), TL_E_INPUT);
+	ck_assert_int_eq(bd_ipfs_reply__add(&root, B("\n\n"), 2), TL_E_INPUT);
+	ck_assert_int_eq(bd_ipfs_reply__add(&root, B("{\"Hash\":\"x\"}"), 12), TL_E_INPUT);
+	ck_assert_int_eq(bd_ipfs_reply__add(&root, B("{\"Name\":\"a\"}"), 12), TL_E_INPUT);
 	{
 		const char *tail = "{\"Hash\":\"" HELLO_CID "\"}\nnot json";
 
-		ck_assert_int_eq(bd_ipfs_reply_add(&root, B(tail), strlen(tail)), TL_E_INPUT);
+		ck_assert_int_eq(bd_ipfs_reply__add(&root, B(tail), strlen(tail)), TL_E_INPUT);
 	}
 }
 END_TEST
