@@ -1,7 +1,8 @@
 /*
- * The bundle model: authorities, canonical order, uniqueness, fingerprints, validity
- * warnings and the content-sniffing entry point. The formats live beside it:
- * bundle_json.c (SPIFFE JSON, JWKS), bundle_pem.c, bundle_der.c, bundle_jwk.c (keys).
+ * The bundle model: authorities, canonical order, uniqueness, fingerprints and validity
+ * warnings. It stands on the key helpers (bundle_jwk.c) alone; the formats stand on it
+ * (bundle_json.c, bundle_pem.c, bundle_der.c, one reader and writer each), and
+ * bundle_parse.c, which sniffs the format, stands on them. Nothing here calls upwards.
  */
 #include "bundle_internal.h"
 
@@ -18,23 +19,6 @@
 
 /* An authority added through the API rather than read from a document. */
 #define ORIGIN_ADDED SIZE_MAX
-
-const char *bd__printable(char *buf, size_t size, const char *s)
-{
-	size_t i = 0;
-
-	if (size < 4) {
-		if (size)
-			buf[0] = '\0';
-		return buf;
-	}
-	for (; i < size - 1 && s[i]; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
-	if (s[i])
-		memcpy(buf + size - 4, "...", 4);
-	return buf;
-}
 
 const char *bd_authority_kind_name(bd_authority_kind kind)
 {
@@ -123,7 +107,7 @@ void bd__authority_free(bd_authority *a)
 static int authority_render(bd_authority *a)
 {
 	tl_buf line = tl_buf_make(BD_MAX_JWK_SIZE);
-	int err = bd__jwk_write(&line, a->key, a->kind, a->kid, a->der, a->der_len);
+	int err = bd__jwk_write(&line, a->key, bd_authority_kind_name(a->kind), a->kid, a->der, a->der_len);
 
 	if (err) {
 		tl_buf_free(&line);
@@ -363,20 +347,6 @@ int bd__parse_done(bd_bundle *b, bd_bundle_report *report)
 	if (report)
 		report->format = b->format;
 	return bd_bundle_check_validity(report, b, (int64_t)time(NULL));
-}
-
-int bd_bundle_parse(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report)
-{
-	size_t i = 0;
-
-	*out = NULL;
-	if (len > BD_MAX_BUNDLE_SIZE)
-		return tl_error_set(TL_E_INPUT, "bundle of %zu bytes, over the limit of %u", len, BD_MAX_BUNDLE_SIZE);
-	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
-		i++;
-	if (i < len && data[i] == '{')
-		return bd_bundle_parse_json(out, data, len, report);
-	return bd_bundle_parse_pem(out, data, len, report);
 }
 
 /* ---- validity ---- */

@@ -1,6 +1,10 @@
 /*
- * Shared between the bundle model (bundle.c), the JWK key codec (bundle_jwk.c) and the
- * format readers/writers (bundle_json.c, bundle_pem.c, bundle_der.c). Not installed.
+ * Shared by the bundle modules, which form layers; each calls only the layers below it:
+ *   bundle_parse.c                            the entry point that sniffs the format
+ *   bundle_json.c  bundle_pem.c  bundle_der.c one reader and its writer per format
+ *   bundle.c                                  the model: authorities, order, validity
+ *   bundle_jwk.c                              key helpers: key checks, EVP_PKEY <-> JWK
+ * Not installed.
  */
 #ifndef BUNDLED_BUNDLE_INTERNAL_H
 #define BUNDLED_BUNDLE_INTERNAL_H
@@ -38,10 +42,10 @@ struct bd_bundle {
  * BD_RSA_*_BITS, Ed25519). */
 int bd__key_check(const EVP_PKEY *key) TL_MUST_USE;
 
-/* Appends the JWK members that describe `key`, for the canonical line of an authority of
- * `kind` (with `kid` if not NULL, x5c from `der` if not NULL), members sorted by name:
+/* Appends the JWK members that describe `key`, for the canonical line of an authority whose
+ * "use" is `use` (with `kid` if not NULL, x5c from `der` if not NULL), members sorted by name:
  * {"crv":..,"e":..,"kid":..,"kty":..,"n":..,"use":..,"x":..,"x5c":[..],"y":..}. */
-int bd__jwk_write(tl_buf *out, const EVP_PKEY *key, bd_authority_kind kind, const char *kid,
+int bd__jwk_write(tl_buf *out, const EVP_PKEY *key, const char *use, const char *kid,
 	const uint8_t *der, size_t der_len) TL_MUST_USE;
 
 /* Reads the public key of a JWK object (kty EC, RSA or OKP and their members); rejects
@@ -53,6 +57,14 @@ int bd__json_string(tl_buf *out, const char *s) TL_MUST_USE;
 
 /* Strict unpadded base64url (RFC 7515 §2): decodes at most out_cap bytes. */
 int bd__b64url_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len) TL_MUST_USE;
+
+/* A user-supplied string made safe for a one-line message: at most size-1 bytes (then
+ * "..."), control characters shown as '?'. Returns buf. */
+#define BD__SHOWN 48
+const char *bd__printable(char *buf, size_t size, const char *s);
+
+/* OpenSSL's first queued error reason (or "unknown reason"), clearing the queue. */
+const char *bd__ssl_reason(void);
 
 /* ---- bundle.c: the model ---- */
 
@@ -81,13 +93,5 @@ int bd__report_warn(bd_bundle_report *report, const char *fmt, ...) TL_PRINTF(2,
 
 /* The reader's common ending: finish, record the format, check validity at the current time. */
 int bd__parse_done(bd_bundle *b, bd_bundle_report *report) TL_MUST_USE;
-
-/* A user-supplied string made safe for a one-line message: at most size-1 bytes (then
- * "..."), control characters shown as '?'. Returns buf. */
-#define BD__SHOWN 48
-const char *bd__printable(char *buf, size_t size, const char *s);
-
-/* OpenSSL's first queued error reason (or "unknown reason"), clearing the queue. */
-const char *bd__ssl_reason(void);
 
 #endif

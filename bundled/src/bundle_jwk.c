@@ -51,6 +51,23 @@ static const struct curve *curve_by_group(const char *group)
 	return NULL;
 }
 
+const char *bd__printable(char *buf, size_t size, const char *s)
+{
+	size_t i = 0;
+
+	if (size < 4) {
+		if (size)
+			buf[0] = '\0';
+		return buf;
+	}
+	for (; i < size - 1 && s[i]; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	if (s[i])
+		memcpy(buf + size - 4, "...", 4);
+	return buf;
+}
+
 const char *bd__ssl_reason(void)
 {
 	unsigned long e = ERR_peek_error();
@@ -255,12 +272,7 @@ static int member_bn(tl_buf *out, const char *name, const EVP_PKEY *key, const c
 	return err;
 }
 
-static const char *use_name(bd_authority_kind kind)
-{
-	return bd_authority_kind_name(kind);
-}
-
-int bd__jwk_write(tl_buf *out, const EVP_PKEY *key, bd_authority_kind kind, const char *kid,
+int bd__jwk_write(tl_buf *out, const EVP_PKEY *key, const char *use, const char *kid,
 	const uint8_t *der, size_t der_len)
 {
 	const struct curve *cv = NULL;
@@ -279,7 +291,7 @@ int bd__jwk_write(tl_buf *out, const EVP_PKEY *key, bd_authority_kind kind, cons
 			return err;
 		if (kid && (err = member_str(out, "kid", kid)) != 0)
 			return err;
-		if ((err = member_str(out, "kty", "EC")) != 0 || (err = member_str(out, "use", use_name(kind))) != 0 ||
+		if ((err = member_str(out, "kty", "EC")) != 0 || (err = member_str(out, "use", use)) != 0 ||
 		    (err = member_bn(out, "x", key, OSSL_PKEY_PARAM_EC_PUB_X, cv->size)) != 0)
 			return err;
 	} else if (EVP_PKEY_is_a(key, "RSA")) {
@@ -289,7 +301,7 @@ int bd__jwk_write(tl_buf *out, const EVP_PKEY *key, bd_authority_kind kind, cons
 			return err;
 		if ((err = member_str(out, "kty", "RSA")) != 0 ||
 		    (err = member_bn(out, "n", key, OSSL_PKEY_PARAM_RSA_N, 0)) != 0 ||
-		    (err = member_str(out, "use", use_name(kind))) != 0)
+		    (err = member_str(out, "use", use)) != 0)
 			return err;
 	} else if (EVP_PKEY_is_a(key, "ED25519")) {
 		uint8_t raw[ED25519_SIZE];
@@ -301,7 +313,7 @@ int bd__jwk_write(tl_buf *out, const EVP_PKEY *key, bd_authority_kind kind, cons
 			return err;
 		if (kid && (err = member_str(out, "kid", kid)) != 0)
 			return err;
-		if ((err = member_str(out, "kty", "OKP")) != 0 || (err = member_str(out, "use", use_name(kind))) != 0 ||
+		if ((err = member_str(out, "kty", "OKP")) != 0 || (err = member_str(out, "use", use)) != 0 ||
 		    (err = member_b64url(out, "x", raw, raw_len)) != 0)
 			return err;
 	} else {
