@@ -300,14 +300,14 @@ static int kid_cmp(const void *pa, const void *pb)
 
 static int duplicate(const bd_bundle *b, const bd_authority *first, const bd_authority *again)
 {
-	char l1[64], l2[64], shown[BD__SHOWN];
+	char l1[64], l2[64], shown[BD_BUNDLE__SHOWN];
 
 	bd__origin_label(l1, sizeof(l1), b->format, first->origin, first->kind);
 	bd__origin_label(l2, sizeof(l2), b->format, again->origin, again->kind);
 	if (again->kind == BD_AUTHORITY_X509)
 		return tl_error_set(TL_E_INPUT, "%s: the same certificate as %s", l2, l1);
 	return tl_error_set(TL_E_INPUT, "%s: kid \"%s\" is already used by %s (kids are unique across JWT and WIT keys)",
-		l2, bd__printable(shown, sizeof(shown), again->kid), l1);
+		l2, tl_text_printable(shown, sizeof(shown), again->kid, strlen(again->kid)), l1);
 }
 
 int bd__bundle_finish(bd_bundle *b)
@@ -387,16 +387,10 @@ static void subject_line(char *buf, size_t size, X509 *cert)
 	buf[0] = '\0';
 	if (bio == NULL)
 		return;
-	/* RFC 2253 with control characters escaped, UTF-8 kept: one printable line. */
+	/* RFC 2253, then one printable line (tl_text_printable escapes controls and UTF-8). */
 	if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
-	    (n = BIO_get_mem_data(bio, &p)) > 0) {
-		char tmp[256];
-		size_t m = (size_t)n < sizeof(tmp) - 1 ? (size_t)n : sizeof(tmp) - 1;
-
-		memcpy(tmp, p, m);
-		tmp[m] = '\0';
-		bd__printable(buf, size, tmp);
-	}
+	    (n = BIO_get_mem_data(bio, &p)) > 0)
+		tl_text_printable(buf, size, p, (size_t)n);
 	BIO_free(bio);
 	ERR_clear_error();
 }

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "bundled/bundle.h"
+#include "translog/text.h"
 
 struct bd_authority {
 	bd_authority_kind kind;
@@ -58,10 +59,8 @@ int bd__json_string(tl_buf *out, const char *s) TL_MUST_USE;
 /* Strict unpadded base64url (RFC 7515 §2): decodes at most out_cap bytes. */
 int bd__b64url_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len) TL_MUST_USE;
 
-/* A user-supplied string made safe for a one-line message: at most size-1 bytes (then
- * "..."), control characters shown as '?'. Returns buf. */
-#define BD__SHOWN 48
-const char *bd__printable(char *buf, size_t size, const char *s);
+/* Room for a user-supplied string quoted in a message (through tl_text_printable). */
+#define BD_BUNDLE__SHOWN 48
 
 /* OpenSSL's first queued error reason (or "unknown reason"), clearing the queue. */
 const char *bd__ssl_reason(void);

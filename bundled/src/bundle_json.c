@@ -248,7 +248,7 @@ static int read_entry(bd_bundle *b, const json_t *jwk, size_t i, bool plain)
 	const json_t *use, *kid;
 	bd_authority *a = NULL;
 	EVP_PKEY *key = NULL;
-	char label[64], shown[BD__SHOWN];
+	char label[64], shown[BD_BUNDLE__SHOWN];
 	int err = 0;
 
 	if (!json_is_object(jwk))
@@ -266,7 +266,7 @@ static int read_entry(bd_bundle *b, const json_t *jwk, size_t i, bool plain)
 			return tl_error_set(TL_E_INPUT, "keys[%zu]: \"use\" must be a string", i);
 		if (kind_of(&kind, json_string_value(use)) != 0)
 			return tl_error_set(TL_E_INPUT, "keys[%zu]: unsupported use \"%s\" (want x509-svid, jwt-svid or wit-svid)",
-				i, bd__printable(shown, sizeof(shown), json_string_value(use)));
+				i, tl_text_printable(shown, sizeof(shown), json_string_value(use), json_string_length(use)));
 	}
 	bd__origin_label(label, sizeof(label), b->format, i, kind);
 	kid = json_object_get(jwk, "kid");

@@ -51,23 +51,6 @@ static const struct curve *curve_by_group(const char *group)
 	return NULL;
 }
 
-const char *bd__printable(char *buf, size_t size, const char *s)
-{
-	size_t i = 0;
-
-	if (size < 4) {
-		if (size)
-			buf[0] = '\0';
-		return buf;
-	}
-	for (; i < size - 1 && s[i]; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
-	if (s[i])
-		memcpy(buf + size - 4, "...", 4);
-	return buf;
-}
-
 const char *bd__ssl_reason(void)
 {
 	unsigned long e = ERR_peek_error();
@@ -412,7 +395,7 @@ out:
 static int read_ec(EVP_PKEY **out, const json_t *jwk)
 {
 	uint8_t point[1 + 2 * 66];
-	char shown[BD__SHOWN];
+	char shown[BD_BUNDLE__SHOWN];
 	const struct curve *cv;
 	const char *crv;
 	size_t len, xl, yl;
@@ -423,7 +406,7 @@ static int read_ec(EVP_PKEY **out, const json_t *jwk)
 		return err;
 	if ((cv = curve_by_crv(crv)) == NULL)
 		return tl_error_set(TL_E_INPUT, "unsupported EC crv \"%s\" (want P-256, P-384 or P-521)",
-			bd__printable(shown, sizeof(shown), crv));
+			tl_text_printable(shown, sizeof(shown), crv, strlen(crv)));
 	point[0] = 0x04; /* uncompressed: 04 || x || y (SEC 1 §2.3.3) */
 	if ((err = get_b64url(point + 1, &xl, jwk, "x", cv->size, cv->size)) != 0 ||
 	    (err = get_b64url(point + 1 + cv->size, &yl, jwk, "y", cv->size, cv->size)) != 0)
@@ -469,7 +452,7 @@ out:
 static int read_okp(EVP_PKEY **out, const json_t *jwk)
 {
 	uint8_t x[ED25519_SIZE];
-	char shown[BD__SHOWN];
+	char shown[BD_BUNDLE__SHOWN];
 	const char *crv;
 	size_t len, xl;
 	EVP_PKEY *key;
@@ -479,7 +462,7 @@ static int read_okp(EVP_PKEY **out, const json_t *jwk)
 		return err;
 	if (strcmp(crv, "Ed25519") != 0)
 		return tl_error_set(TL_E_INPUT, "unsupported OKP crv \"%s\" (want Ed25519)",
-			bd__printable(shown, sizeof(shown), crv));
+			tl_text_printable(shown, sizeof(shown), crv, strlen(crv)));
 	if ((err = get_b64url(x, &xl, jwk, "x", sizeof(x), sizeof(x))) != 0)
 		return err;
 	if ((key = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, x, xl)) == NULL)
@@ -490,7 +473,7 @@ static int read_okp(EVP_PKEY **out, const json_t *jwk)
 
 int bd__jwk_read_key(EVP_PKEY **out, const json_t *jwk)
 {
-	char shown[BD__SHOWN];
+	char shown[BD_BUNDLE__SHOWN];
 	const char *kty;
 	size_t len;
 	int err;
@@ -509,5 +492,5 @@ int bd__jwk_read_key(EVP_PKEY **out, const json_t *jwk)
 	if (strcmp(kty, "OKP") == 0)
 		return read_okp(out, jwk);
 	return tl_error_set(TL_E_INPUT, "unsupported kty \"%s\" (want EC, RSA or OKP)",
-		bd__printable(shown, sizeof(shown), kty));
+		tl_text_printable(shown, sizeof(shown), kty, strlen(kty)));
 }

@@ -61,18 +61,11 @@ static bool is_base64_line(const uint8_t *line, size_t len)
 /* The label of a "-----BEGIN <label>-----" line, for messages. */
 static void label_of(char *buf, size_t size, const uint8_t *line, size_t len)
 {
-	size_t n = len - strlen(BEGIN), i;
+	size_t n = len - strlen(BEGIN);
 
 	if (n >= strlen(DASHES) && memcmp(line + len - strlen(DASHES), DASHES, strlen(DASHES)) == 0)
 		n -= strlen(DASHES);
-	if (n > size - 1)
-		n = size - 1;
-	for (i = 0; i < n; i++) {
-		uint8_t ch = line[strlen(BEGIN) + i];
-
-		buf[i] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
-	}
-	buf[i] = '\0';
+	tl_text_printable(buf, size, line + strlen(BEGIN), n);
 }
 
 static int block_done(bd_bundle *b, tl_buf *b64, size_t block, uint8_t *der)

@@ -4,6 +4,7 @@
 
 #include "multibase.h"
 #include "translog/bytes.h"
+#include "translog/text.h"
 #include "varint.h"
 
 /* CIDv0 text: "Qm" + 44 base58btc characters, the base58btc of 0x12 0x20 + digest. */
@@ -106,6 +107,7 @@ int bd_cid_format(char *out, size_t cap, const bd_cid *cid)
 int bd_cid_parse(bd_cid *out, const char *text, size_t len)
 {
 	uint8_t bin[BD_CID_BYTES_MAX];
+	char prefix[8];
 	size_t n = 0;
 	int err;
 
@@ -128,8 +130,8 @@ int bd_cid_parse(bd_cid *out, const char *text, size_t len)
 		err = bd_base58btc_decode(bin, sizeof(bin), &n, text + 1, len - 1);
 		break;
 	default:
-		return tl_error_set(TL_E_INPUT, "cid: multibase prefix '%c' is not supported (want 'b' base32 or 'z' base58btc)",
-			(text[0] >= 0x21 && text[0] < 0x7f) ? text[0] : '?');
+		return tl_error_set(TL_E_INPUT, "cid: multibase prefix '%s' is not supported (want 'b' base32 or 'z' base58btc)",
+			tl_text_printable(prefix, sizeof(prefix), text, 1));
 	}
 	if (err)
 		return tl_error_wrap(err, "cid");

@@ -94,6 +94,11 @@ START_TEST(parse_rejects_what_is_not_a_sha256_cidv1)
 		ck_assert_msg(parse(&cid, bad[i]) == TL_E_INPUT, "accepted bad[%zu] %s", i, bad[i]);
 		ck_assert_str_ne(tl_error_message(), "");
 	}
+	/* The unsupported prefix is named, printable. */
+	ck_assert_int_eq(parse(&cid, "\x01" "afkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"), TL_E_INPUT);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "multibase prefix '\\x01' is not supported"));
+	ck_assert_int_eq(parse(&cid, "fafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"), TL_E_INPUT);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "multibase prefix 'f' is not supported"));
 	/* A text longer than any CID is refused before it is decoded. */
 	{
 		char longtext[300];
