@@ -17,6 +17,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "translog/array.h"
+
 /* An authority added through the API rather than read from a document. */
 #define ORIGIN_ADDED SIZE_MAX
 
@@ -62,14 +64,14 @@ void bd_bundle_report_free(bd_bundle_report *report)
 		free(report->warnings[i]);
 	free(report->warnings);
 	report->warnings = NULL;
-	report->n_warnings = report->n_dropped = 0;
+	report->n_warnings = report->n_dropped = report->warnings_alloc = 0;
 }
 
 int bd__report_warn(bd_bundle_report *report, const char *fmt, ...)
 {
 	char line[512];
-	char **grown;
 	va_list ap;
+	int err;
 
 	if (report == NULL)
 		return 0;
@@ -80,10 +82,10 @@ int bd__report_warn(bd_bundle_report *report, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if ((grown = realloc(report->warnings, (report->n_warnings + 1) * sizeof(*grown))) == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory recording a warning");
-	report->warnings = grown;
-	if ((grown[report->n_warnings] = strdup(line)) == NULL)
+	if ((err = tl_array_grow(&report->warnings, &report->warnings_alloc, report->n_warnings + 1,
+		     sizeof(*report->warnings), BD_MAX_WARNINGS)) != 0)
+		return err;
+	if ((report->warnings[report->n_warnings] = strdup(line)) == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory recording a warning");
 	report->n_warnings++;
 	return 0;
@@ -235,21 +237,12 @@ void bd_bundle_free(bd_bundle *b)
 	free(b);
 }
 
+/* Room for one more authority. */
 static int bundle_grow(bd_bundle *b)
 {
-	bd_authority **grown;
-	size_t alloc;
-
 	if (b->n >= BD_MAX_AUTHORITIES)
 		return tl_error_set(TL_E_INPUT, "more than %u authorities", BD_MAX_AUTHORITIES);
-	if (b->n < b->alloc)
-		return 0;
-	alloc = b->alloc ? b->alloc * 2 : 16;
-	if ((grown = realloc(b->auth, alloc * sizeof(*grown))) == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
-	b->auth = grown;
-	b->alloc = alloc;
-	return 0;
+	return tl_array_grow(&b->auth, &b->alloc, b->n + 1, sizeof(*b->auth), BD_MAX_AUTHORITIES);
 }
 
 int bd__bundle_push(bd_bundle *b, bd_authority *a)

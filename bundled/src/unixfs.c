@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "translog/array.h"
 #include "varint.h"
 
 enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
@@ -252,21 +253,12 @@ int bd_unixfs_read_node(bd_unixfs_node *out, const uint8_t *block, size_t len)
 			has_data = 1;
 			continue;
 		}
-		if (node.nlinks == alloc) {
-			size_t grow = alloc ? 2 * alloc : 16;
-			bd_cid *links;
-
-			if (alloc == BD_UNIXFS_MAX_LINKS) {
-				err = tl_error_set(TL_E_INPUT, "dag-pb: more than %d links", BD_UNIXFS_MAX_LINKS);
-				goto out;
-			}
-			if ((links = realloc(node.links, grow * sizeof(*links))) == NULL) {
-				err = tl_error_set(TL_E_NOMEM, "out of memory");
-				goto out;
-			}
-			node.links = links;
-			alloc = grow;
+		if (node.nlinks == BD_UNIXFS_MAX_LINKS) {
+			err = tl_error_set(TL_E_INPUT, "dag-pb: more than %d links", BD_UNIXFS_MAX_LINKS);
+			goto out;
 		}
+		if ((err = tl_array_grow(&node.links, &alloc, node.nlinks + 1, sizeof(*node.links), BD_UNIXFS_MAX_LINKS)) != 0)
+			goto out;
 		if ((err = read_link(&node.links[node.nlinks], p, n)) != 0) {
 			err = tl_error_wrap(err, "dag-pb: link %zu", node.nlinks);
 			goto out;
