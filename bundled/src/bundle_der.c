@@ -80,6 +80,6 @@ int bd_bundle_write_der(tl_buf *out, const bd_bundle *b)
 		if (b->auth[i]->kind == BD_AUTHORITY_X509)
 			err = tl_buf_append(out, b->auth[i]->der, b->auth[i]->der_len);
 	if (err)
-		out->len = start;
+		tl_buf_truncate(out, start);
 	return err;
 }

@@ -385,19 +385,18 @@ static int write_lines(tl_buf *out, const bd_bundle *b, bool (*take)(const bd_au
 	if (total > BD_MAX_BUNDLE_SIZE)
 		return tl_error_set(TL_E_INPUT, "bundle would be %zu bytes, over the limit of %u", total, BD_MAX_BUNDLE_SIZE);
 	if ((err = tl_buf_reserve(out, total)) != 0 || (err = tl_buf_append_str(out, "{\"keys\":[\n")) != 0)
-		goto fail;
+		goto out;
 	for (size_t i = 0; i < b->n; i++) {
 		if (!take(b->auth[i]))
 			continue;
 		if ((err = tl_buf_append(out, b->auth[i]->jwk, b->auth[i]->jwk_len)) != 0 ||
 		    (err = tl_buf_append_str(out, i == last ? "\n" : ",\n")) != 0)
-			goto fail;
+			goto out;
 	}
-	if ((err = tl_buf_append_str(out, tail)) != 0)
-		goto fail;
-	return 0;
-fail:
-	out->len = start;
+	err = tl_buf_append_str(out, tail);
+out:
+	if (err)
+		tl_buf_truncate(out, start);
 	return err;
 }
 

@@ -199,7 +199,7 @@ int bd_bundle_write_pem(tl_buf *out, const bd_bundle *b)
 	}
 out:
 	if (err)
-		out->len = start;
+		tl_buf_truncate(out, start);
 	tl_buf_free(&b64);
 	return err;
 }
