@@ -21,8 +21,7 @@ static size_t der_element_len(const uint8_t *p, size_t left)
 		/* Certificates are below BD_MAX_CERT_SIZE, so two length bytes suffice. */
 		if (k == 0 || k > 2 || left < 2 + k)
 			return 0;
-		for (size_t i = 0; i < k; i++)
-			len = len << 8 | p[2 + i];
+		len = k == 1 ? p[2] : tl_load_u16be(p + 2);
 		hdr += k;
 	}
 	return len <= left - hdr ? hdr + len : 0;
