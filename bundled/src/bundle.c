@@ -32,7 +32,7 @@ const char *bd_authority_kind_name(bd_authority_kind kind)
 	return "?";
 }
 
-void bd__origin_label(char *buf, size_t size, bd_bundle_format format, size_t origin, bd_authority_kind kind)
+void bd_bundle__origin_label(char *buf, size_t size, bd_bundle_format format, size_t origin, bd_authority_kind kind)
 {
 	if (origin == ORIGIN_ADDED) {
 		snprintf(buf, size, "added %s authority", bd_authority_kind_name(kind));
@@ -67,7 +67,10 @@ void bd_bundle_report_free(bd_bundle_report *report)
 	report->n_warnings = report->n_dropped = report->warnings_alloc = 0;
 }
 
-int bd__report_warn(bd_bundle_report *report, const char *fmt, ...)
+/* Adds a warning line to a report (NULL report: nothing). */
+static int report_warn(bd_bundle_report *report, const char *fmt, ...) TL_PRINTF(2, 3) TL_MUST_USE;
+
+static int report_warn(bd_bundle_report *report, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -93,7 +96,7 @@ int bd__report_warn(bd_bundle_report *report, const char *fmt, ...)
 
 /* ---- authorities ---- */
 
-void bd__authority_free(bd_authority *a)
+void bd_bundle__authority_free(bd_authority *a)
 {
 	if (a == NULL)
 		return;
@@ -109,7 +112,7 @@ void bd__authority_free(bd_authority *a)
 static int authority_render(bd_authority *a)
 {
 	tl_buf line = tl_buf_make(BD_MAX_JWK_SIZE);
-	int err = bd__jwk_write(&line, a->key, bd_authority_kind_name(a->kind), a->kid, a->der, a->der_len);
+	int err = bd_jwk__write(&line, a->key, bd_authority_kind_name(a->kind), a->kid, a->der, a->der_len);
 
 	if (err) {
 		tl_buf_free(&line);
@@ -121,7 +124,7 @@ static int authority_render(bd_authority *a)
 	return 0;
 }
 
-int bd__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
+int bd_bundle__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
 {
 	const unsigned char *p = der;
 	unsigned char *again = NULL;
@@ -137,7 +140,7 @@ int bd__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	a->kind = BD_AUTHORITY_X509;
 	if ((a->cert = d2i_X509(NULL, &p, (long)len)) == NULL) {
-		err = tl_error_set(TL_E_INPUT, "certificate does not parse (%s)", bd__ssl_reason());
+		err = tl_error_set(TL_E_INPUT, "certificate does not parse (%s)", bd_jwk__ssl_reason());
 		goto out;
 	}
 	if (p != der + len) {
@@ -148,7 +151,7 @@ int bd__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
 	 * keeps the TBSCertificate's original bytes; i2d_re_X509_tbs drops that cache so the
 	 * comparison sees a fresh encoding of the whole structure. */
 	if ((n = i2d_re_X509_tbs(a->cert, &again)) < 0) {
-		err = tl_error_set(TL_E_INPUT, "certificate does not re-encode (%s)", bd__ssl_reason());
+		err = tl_error_set(TL_E_INPUT, "certificate does not re-encode (%s)", bd_jwk__ssl_reason());
 		goto out;
 	}
 	OPENSSL_free(again);
@@ -167,10 +170,10 @@ int bd__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
 		goto out;
 	}
 	if ((a->key = X509_get_pubkey(a->cert)) == NULL) {
-		err = tl_error_set(TL_E_INPUT, "certificate's public key does not parse (%s)", bd__ssl_reason());
+		err = tl_error_set(TL_E_INPUT, "certificate's public key does not parse (%s)", bd_jwk__ssl_reason());
 		goto out;
 	}
-	if ((err = bd__key_check(a->key)) != 0) {
+	if ((err = bd_jwk__key_check(a->key)) != 0) {
 		err = tl_error_wrap(err, "certificate");
 		goto out;
 	}
@@ -187,11 +190,11 @@ int bd__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
 	a = NULL;
 out:
 	OPENSSL_free(again);
-	bd__authority_free(a);
+	bd_bundle__authority_free(a);
 	return err;
 }
 
-int bd__authority_from_key(bd_authority **out, bd_authority_kind kind, const char *kid, EVP_PKEY *key)
+int bd_bundle__authority_from_key(bd_authority **out, bd_authority_kind kind, const char *kid, EVP_PKEY *key)
 {
 	bd_authority *a = NULL;
 	int err = 0;
@@ -203,7 +206,7 @@ int bd__authority_from_key(bd_authority **out, bd_authority_kind kind, const cha
 	}
 	a->kind = kind;
 	a->key = key;
-	if ((err = bd__key_check(key)) != 0)
+	if ((err = bd_jwk__key_check(key)) != 0)
 		goto out;
 	if ((a->kid = strdup(kid)) == NULL) {
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
@@ -214,7 +217,7 @@ int bd__authority_from_key(bd_authority **out, bd_authority_kind kind, const cha
 	*out = a;
 	a = NULL;
 out:
-	bd__authority_free(a);
+	bd_bundle__authority_free(a);
 	return err;
 }
 
@@ -232,7 +235,7 @@ void bd_bundle_free(bd_bundle *b)
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < b->n; i++)
-		bd__authority_free(b->auth[i]);
+		bd_bundle__authority_free(b->auth[i]);
 	free(b->auth);
 	free(b);
 }
@@ -245,12 +248,12 @@ static int bundle_grow(bd_bundle *b)
 	return tl_array_grow(&b->auth, &b->alloc, b->n + 1, sizeof(*b->auth), BD_MAX_AUTHORITIES);
 }
 
-int bd__bundle_push(bd_bundle *b, bd_authority *a)
+int bd_bundle__push(bd_bundle *b, bd_authority *a)
 {
 	int err = bundle_grow(b);
 
 	if (err) {
-		bd__authority_free(a);
+		bd_bundle__authority_free(a);
 		return err;
 	}
 	b->auth[b->n++] = a;
@@ -295,15 +298,17 @@ static int duplicate(const bd_bundle *b, const bd_authority *first, const bd_aut
 {
 	char l1[64], l2[64], shown[BD_BUNDLE__SHOWN];
 
-	bd__origin_label(l1, sizeof(l1), b->format, first->origin, first->kind);
-	bd__origin_label(l2, sizeof(l2), b->format, again->origin, again->kind);
+	bd_bundle__origin_label(l1, sizeof(l1), b->format, first->origin, first->kind);
+	bd_bundle__origin_label(l2, sizeof(l2), b->format, again->origin, again->kind);
 	if (again->kind == BD_AUTHORITY_X509)
 		return tl_error_set(TL_E_INPUT, "%s: the same certificate as %s", l2, l1);
 	return tl_error_set(TL_E_INPUT, "%s: kid \"%s\" is already used by %s (kids are unique across JWT and WIT keys)",
 		l2, tl_text_printable(shown, sizeof(shown), again->kid, strlen(again->kid)), l1);
 }
 
-int bd__bundle_finish(bd_bundle *b)
+/* Sorts into canonical order and rejects duplicates (the same certificate twice, a kid used
+ * twice among JWT and WIT keys), naming both entries. */
+static int bundle_finish(bd_bundle *b)
 {
 	const bd_authority **keyed = NULL;
 	size_t nk = 0;
@@ -331,9 +336,9 @@ int bd__bundle_finish(bd_bundle *b)
 	return err;
 }
 
-int bd__parse_done(bd_bundle *b, bd_bundle_report *report)
+int bd_bundle__parse_done(bd_bundle *b, bd_bundle_report *report)
 {
-	int err = bd__bundle_finish(b);
+	int err = bundle_finish(b);
 
 	if (err)
 		return err;
@@ -415,16 +420,16 @@ int bd_bundle_check_validity(bd_bundle_report *report, const bd_bundle *b, int64
 		char label[64], subject[160], when[40];
 		int64_t nb, na;
 
-		bd__origin_label(label, sizeof(label), b->format, a->origin, a->kind);
+		bd_bundle__origin_label(label, sizeof(label), b->format, a->origin, a->kind);
 		subject_line(subject, sizeof(subject), a->cert);
 		if (!bd_authority_validity(&nb, &na, a)) {
-			err = bd__report_warn(report, "%s \"%s\": unreadable validity period", label, subject);
+			err = report_warn(report, "%s \"%s\": unreadable validity period", label, subject);
 		} else if (na < now) {
 			format_time(when, sizeof(when), na);
-			err = bd__report_warn(report, "%s \"%s\": expired on %s", label, subject, when);
+			err = report_warn(report, "%s \"%s\": expired on %s", label, subject, when);
 		} else if (nb > now) {
 			format_time(when, sizeof(when), nb);
-			err = bd__report_warn(report, "%s \"%s\": not valid before %s", label, subject, when);
+			err = report_warn(report, "%s \"%s\": not valid before %s", label, subject, when);
 		}
 	}
 	free(certs);
@@ -507,7 +512,7 @@ int bd_bundle_remove(bd_bundle *b, const tl_hash *fp)
 
 	if (err)
 		return err;
-	bd__authority_free(b->auth[i]);
+	bd_bundle__authority_free(b->auth[i]);
 	memmove(b->auth + i, b->auth + i + 1, (b->n - i - 1) * sizeof(*b->auth));
 	b->n--;
 	return 0;
@@ -519,16 +524,16 @@ int bd_bundle_add_x509_der(bd_bundle *b, const uint8_t *der, size_t len)
 	size_t lo = 0, hi = b->n, at = 0;
 	int err;
 
-	if ((err = bd__authority_from_der(&a, der, len)) != 0)
+	if ((err = bd_bundle__authority_from_der(&a, der, len)) != 0)
 		return err;
 	a->origin = ORIGIN_ADDED;
 	if (bd_bundle_find(&at, b, &a->fp) == 0) {
-		bd__authority_free(a);
+		bd_bundle__authority_free(a);
 		return tl_error_set(TL_E_CONFLICT, "the bundle already holds this certificate");
 	}
 	tl_error_clear();
 	if ((err = bundle_grow(b)) != 0) {
-		bd__authority_free(a);
+		bd_bundle__authority_free(a);
 		return err;
 	}
 	while (lo < hi) {

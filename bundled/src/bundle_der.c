@@ -53,15 +53,15 @@ int bd_bundle_parse_der(bd_bundle **out, const uint8_t *data, size_t len, bd_bun
 		}
 		if ((err = tl_cursor_take(&cert, &c, n)) != 0)
 			goto out;
-		if ((err = bd__authority_from_der(&a, cert, n)) != 0) {
+		if ((err = bd_bundle__authority_from_der(&a, cert, n)) != 0) {
 			err = tl_error_wrap(err, "DER certificate %zu", count);
 			goto out;
 		}
 		a->origin = count - 1;
-		if ((err = bd__bundle_push(b, a)) != 0)
+		if ((err = bd_bundle__push(b, a)) != 0)
 			goto out;
 	}
-	if ((err = bd__parse_done(b, report)) != 0)
+	if ((err = bd_bundle__parse_done(b, report)) != 0)
 		goto out;
 	*out = b;
 	b = NULL;

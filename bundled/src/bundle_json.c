@@ -227,12 +227,12 @@ static int x509_entry(bd_authority **out, const json_t *jwk, EVP_PKEY *key)
 		err = tl_error_wrap(err, "x5c[0]");
 		goto out;
 	}
-	if ((err = bd__authority_from_der(out, der, der_len)) != 0) {
+	if ((err = bd_bundle__authority_from_der(out, der, der_len)) != 0) {
 		err = tl_error_wrap(err, "x5c[0]");
 		goto out;
 	}
 	if (EVP_PKEY_eq((*out)->key, key) != 1) {
-		bd__authority_free(*out);
+		bd_bundle__authority_free(*out);
 		*out = NULL;
 		err = tl_error_set(TL_E_INPUT, "the JWK's key is not the public key of the x5c certificate");
 	}
@@ -268,11 +268,11 @@ static int read_entry(bd_bundle *b, const json_t *jwk, size_t i, bool plain)
 			return tl_error_set(TL_E_INPUT, "keys[%zu]: unsupported use \"%s\" (want x509-svid, jwt-svid or wit-svid)",
 				i, tl_text_printable(shown, sizeof(shown), json_string_value(use), json_string_length(use)));
 	}
-	bd__origin_label(label, sizeof(label), b->format, i, kind);
+	bd_bundle__origin_label(label, sizeof(label), b->format, i, kind);
 	kid = json_object_get(jwk, "kid");
 	if (kid != NULL && !json_is_string(kid))
 		return tl_error_set(TL_E_INPUT, "%s: \"kid\" must be a string", label);
-	if ((err = bd__jwk_read_key(&key, jwk)) != 0)
+	if ((err = bd_jwk__read_key(&key, jwk)) != 0)
 		return tl_error_wrap(err, "%s", label);
 	if (kind == BD_AUTHORITY_X509) {
 		err = x509_entry(&a, jwk, key);
@@ -292,13 +292,13 @@ static int read_entry(bd_bundle *b, const json_t *jwk, size_t i, bool plain)
 			EVP_PKEY_free(key);
 			err = tl_error_set(TL_E_INPUT, "kid of %zu bytes, over the limit of %u", kid_len, BD_MAX_KID_SIZE);
 		} else {
-			err = bd__authority_from_key(&a, kind, json_string_value(kid), key);
+			err = bd_bundle__authority_from_key(&a, kind, json_string_value(kid), key);
 		}
 	}
 	if (err)
 		return tl_error_wrap(err, "%s", label);
 	a->origin = i;
-	return bd__bundle_push(b, a);
+	return bd_bundle__push(b, a);
 }
 
 int bd_bundle_parse_json(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report)
@@ -359,7 +359,7 @@ int bd_bundle_parse_json(bd_bundle **out, const uint8_t *data, size_t len, bd_bu
 	for (size_t i = 0; i < n; i++)
 		if ((err = read_entry(b, json_array_get(keys, i), i, plain)) != 0)
 			goto out;
-	if ((err = bd__parse_done(b, report)) != 0)
+	if ((err = bd_bundle__parse_done(b, report)) != 0)
 		goto out;
 	*out = b;
 	b = NULL;

@@ -78,10 +78,10 @@ static int block_done(bd_bundle *b, tl_buf *b64, size_t block, uint8_t *der)
 		return tl_error_set(TL_E_INPUT, "PEM block %zu: empty", block);
 	if ((err = tl_base64_decode(der, BD_MAX_CERT_SIZE, &der_len, (const char *)b64->data, b64->len)) != 0)
 		return tl_error_wrap(err, "PEM block %zu: bad base64", block);
-	if ((err = bd__authority_from_der(&a, der, der_len)) != 0)
+	if ((err = bd_bundle__authority_from_der(&a, der, der_len)) != 0)
 		return tl_error_wrap(err, "PEM block %zu", block);
 	a->origin = block - 1;
-	return bd__bundle_push(b, a);
+	return bd_bundle__push(b, a);
 }
 
 int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report)
@@ -162,7 +162,7 @@ int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, bd_bun
 		err = tl_error_set(TL_E_INPUT, "no PEM blocks found");
 		goto out;
 	}
-	if ((err = bd__parse_done(b, report)) != 0)
+	if ((err = bd_bundle__parse_done(b, report)) != 0)
 		goto out;
 	*out = b;
 	b = NULL;
