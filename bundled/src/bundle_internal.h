@@ -66,7 +66,8 @@ const char *bd_jwk__ssl_reason(void);
 int bd_bundle__authority_from_der(bd_authority **out, const uint8_t *der, size_t len) TL_MUST_USE;
 
 /* A new JWT or WIT authority; takes ownership of `key` on success and on failure. */
-int bd_bundle__authority_from_key(bd_authority **out, bd_authority_kind kind, const char *kid, EVP_PKEY *key) TL_MUST_USE;
+int bd_bundle__authority_from_key(bd_authority **out, bd_authority_kind kind, const char *kid, EVP_PKEY *key)
+	TL_MUST_USE;
 
 void bd_bundle__authority_free(bd_authority *a);
 

@@ -30,7 +30,7 @@ int bd_cid_to_bytes(uint8_t *out, size_t cap, size_t *len, const bd_cid *cid)
 	if (cid->codec > BD_VARINT_MAX)
 		return tl_error_set(TL_E_INPUT, "cid: codec 0x%llx is too large", (unsigned long long)cid->codec);
 	buf[n++] = 0x01;
-	n += bd_varint_put(buf + n, cid->codec);
+	n += bd_varint__put(buf + n, cid->codec);
 	buf[n++] = BD_MH_SHA2_256;
 	buf[n++] = TL_HASH_SIZE;
 	memcpy(buf + n, cid->digest.b, TL_HASH_SIZE);
@@ -47,7 +47,7 @@ static int read_multihash(tl_hash *out, tl_cursor *c)
 	uint64_t code = 0, size = 0;
 	int err;
 
-	if ((err = bd_varint_read(&code, c)) != 0 || (err = bd_varint_read(&size, c)) != 0)
+	if ((err = bd_varint__read(&code, c)) != 0 || (err = bd_varint__read(&size, c)) != 0)
 		return tl_error_wrap(err, "cid: multihash");
 	if (code != BD_MH_SHA2_256)
 		return tl_error_set(TL_E_INPUT, "cid: multihash 0x%llx is not sha2-256 (0x12)", (unsigned long long)code);
@@ -75,11 +75,11 @@ int bd_cid_from_bytes(bd_cid *out, const uint8_t *bytes, size_t len)
 		*out = cid;
 		return 0;
 	}
-	if ((err = bd_varint_read(&version, &c)) != 0)
+	if ((err = bd_varint__read(&version, &c)) != 0)
 		return tl_error_wrap(err, "cid: version");
 	if (version != 1)
 		return tl_error_set(TL_E_INPUT, "cid: version %llu, want 1", (unsigned long long)version);
-	if ((err = bd_varint_read(&codec, &c)) != 0)
+	if ((err = bd_varint__read(&codec, &c)) != 0)
 		return tl_error_wrap(err, "cid: codec");
 	cid.codec = codec;
 	if ((err = read_multihash(&cid.digest, &c)) != 0)
@@ -96,11 +96,11 @@ int bd_cid_format(char *out, size_t cap, const bd_cid *cid)
 
 	if ((err = bd_cid_to_bytes(bin, sizeof(bin), &n, cid)) != 0)
 		return err;
-	if (cap < 1 + bd_base32_encoded_len(n) + 1)
+	if (cap < 1 + bd_multibase__base32_encoded_len(n) + 1)
 		return tl_error_set(TL_E_INPUT, "cid: text form needs %zu bytes, have %zu",
-			1 + bd_base32_encoded_len(n) + 1, cap);
+			1 + bd_multibase__base32_encoded_len(n) + 1, cap);
 	out[0] = 'b';
-	bd_base32_encode(out + 1, bin, n);
+	bd_multibase__base32_encode(out + 1, bin, n);
 	return 0;
 }
 
@@ -116,7 +116,7 @@ int bd_cid_parse(bd_cid *out, const char *text, size_t len)
 	if (len >= BD_CID_TEXT_MAX)
 		return tl_error_set(TL_E_INPUT, "cid: longer than %d characters", BD_CID_TEXT_MAX - 1);
 	if (len == CIDV0_TEXT_LEN && text[0] == 'Q' && text[1] == 'm') {
-		if ((err = bd_base58btc_decode(bin, sizeof(bin), &n, text, len)) != 0)
+		if ((err = bd_multibase__base58btc_decode(bin, sizeof(bin), &n, text, len)) != 0)
 			return tl_error_wrap(err, "cidv0");
 		if (n != MULTIHASH_LEN)
 			return tl_error_set(TL_E_INPUT, "cidv0: decodes to %zu bytes, want 34", n);
@@ -124,10 +124,10 @@ int bd_cid_parse(bd_cid *out, const char *text, size_t len)
 	}
 	switch (text[0]) {
 	case 'b':
-		err = bd_base32_decode(bin, sizeof(bin), &n, text + 1, len - 1);
+		err = bd_multibase__base32_decode(bin, sizeof(bin), &n, text + 1, len - 1);
 		break;
 	case 'z':
-		err = bd_base58btc_decode(bin, sizeof(bin), &n, text + 1, len - 1);
+		err = bd_multibase__base58btc_decode(bin, sizeof(bin), &n, text + 1, len - 1);
 		break;
 	default:
 		return tl_error_set(TL_E_INPUT, "cid: multibase prefix '%s' is not supported (want 'b' base32 or 'z' base58btc)",
