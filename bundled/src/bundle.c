@@ -112,16 +112,18 @@ void bd_bundle__authority_free(bd_authority *a)
 static int authority_render(bd_authority *a)
 {
 	tl_buf line = tl_buf_make(BD_MAX_JWK_SIZE);
-	int err = bd_jwk__write(&line, a->key, bd_authority_kind_name(a->kind), a->kid, a->der, a->der_len);
+	int err;
 
-	if (err) {
-		tl_buf_free(&line);
-		return tl_error_wrap(err, "JWK");
+	if ((err = bd_jwk__write(&line, a->key, bd_authority_kind_name(a->kind), a->kid, a->der, a->der_len)) != 0) {
+		err = tl_error_wrap(err, "JWK");
+		goto out;
 	}
 	a->jwk = (char *)tl_buf_detach(&line, &a->jwk_len);
 	if (a->kind != BD_AUTHORITY_X509)
 		tl_sha256(&a->fp, a->jwk, a->jwk_len);
-	return 0;
+out:
+	tl_buf_free(&line);
+	return err;
 }
 
 int bd_bundle__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
@@ -525,17 +527,15 @@ int bd_bundle_add_x509_der(bd_bundle *b, const uint8_t *der, size_t len)
 	int err;
 
 	if ((err = bd_bundle__authority_from_der(&a, der, len)) != 0)
-		return err;
+		goto out;
 	a->origin = ORIGIN_ADDED;
 	if (bd_bundle_find(&at, b, &a->fp) == 0) {
-		bd_bundle__authority_free(a);
-		return tl_error_set(TL_E_CONFLICT, "the bundle already holds this certificate");
+		err = tl_error_set(TL_E_CONFLICT, "the bundle already holds this certificate");
+		goto out;
 	}
 	tl_error_clear();
-	if ((err = bundle_grow(b)) != 0) {
-		bd_bundle__authority_free(a);
-		return err;
-	}
+	if ((err = bundle_grow(b)) != 0)
+		goto out;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -547,7 +547,10 @@ int bd_bundle_add_x509_der(bd_bundle *b, const uint8_t *der, size_t len)
 	memmove(b->auth + lo + 1, b->auth + lo, (b->n - lo) * sizeof(*b->auth));
 	b->auth[lo] = a;
 	b->n++;
-	return 0;
+	a = NULL;
+out:
+	bd_bundle__authority_free(a);
+	return err;
 }
 
 bd_authority_kind bd_authority_get_kind(const bd_authority *a)

@@ -276,29 +276,31 @@ static int read_entry(bd_bundle *b, const json_t *jwk, size_t i, bool plain)
 		return tl_error_wrap(err, "%s", label);
 	if (kind == BD_AUTHORITY_X509) {
 		err = x509_entry(&a, jwk, key);
-		EVP_PKEY_free(key);
 	} else {
 		size_t kid_len = kid ? json_string_length(kid) : 0;
 
 		if (json_object_get(jwk, "x5c") != NULL) {
-			EVP_PKEY_free(key);
 			err = tl_error_set(TL_E_INPUT, "x5c is only allowed on x509-svid keys");
 		} else if (kid == NULL || kid_len == 0) {
-			EVP_PKEY_free(key);
 			err = plain ? tl_error_set(TL_E_INPUT, "no \"use\" and no \"kid\": a JWKS without \"use\" is read as a "
 						"JWT bundle, whose keys need a kid")
 				    : tl_error_set(TL_E_INPUT, "missing \"kid\"");
 		} else if (kid_len > BD_MAX_KID_SIZE) {
-			EVP_PKEY_free(key);
 			err = tl_error_set(TL_E_INPUT, "kid of %zu bytes, over the limit of %u", kid_len, BD_MAX_KID_SIZE);
 		} else {
 			err = bd_bundle__authority_from_key(&a, kind, json_string_value(kid), key);
+			key = NULL; /* taken on success and on failure */
 		}
 	}
-	if (err)
-		return tl_error_wrap(err, "%s", label);
+	if (err) {
+		err = tl_error_wrap(err, "%s", label);
+		goto out;
+	}
 	a->origin = i;
-	return bd_bundle__push(b, a);
+	err = bd_bundle__push(b, a);
+out:
+	EVP_PKEY_free(key);
+	return err;
 }
 
 int bd_bundle_parse_json(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report)

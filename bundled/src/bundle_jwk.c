@@ -416,13 +416,13 @@ static int read_ec(EVP_PKEY **out, const json_t *jwk)
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, cv->group, 0) ||
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * cv->size)) {
-		OSSL_PARAM_BLD_free(bld);
-		return tl_error_set(TL_E_NOMEM, "out of memory building an EC key");
+		err = tl_error_set(TL_E_NOMEM, "out of memory building an EC key");
+		goto out;
 	}
-	err = key_from_params(out, "EC", bld);
+	if ((err = key_from_params(out, "EC", bld)) == TL_E_INPUT)
+		err = tl_error_set(TL_E_INPUT, "(x, y) is not a point on %s", cv->crv);
+out:
 	OSSL_PARAM_BLD_free(bld);
-	if (err == TL_E_INPUT)
-		return tl_error_set(TL_E_INPUT, "(x, y) is not a point on %s", cv->crv);
 	return err;
 }
 
