@@ -387,8 +387,10 @@ static void subject_line(char *buf, size_t size, X509 *cert)
 	buf[0] = '\0';
 	if (bio == NULL)
 		return;
-	/* RFC 2253, then one printable line (tl_text_printable escapes controls and UTF-8). */
-	if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
+	/* RFC 2253 with the value bytes left raw, then one printable line: tl_text_printable
+	 * escapes control and non-ASCII bytes alike, as in every other message. */
+	if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
+		    XN_FLAG_RFC2253 & ~(ASN1_STRFLGS_ESC_MSB | ASN1_STRFLGS_ESC_CTRL)) >= 0 &&
 	    (n = BIO_get_mem_data(bio, &p)) > 0)
 		tl_text_printable(buf, size, p, (size_t)n);
 	BIO_free(bio);
