@@ -1,5 +1,6 @@
 #include "bundled/blockstore.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,7 @@ static void block_key(uint8_t key[KEY_LEN], const bd_cid *cid)
 static const char *cid_text(char buf[BD_CID_TEXT_MAX], const bd_cid *cid)
 {
 	if (bd_cid_format(buf, BD_CID_TEXT_MAX, cid) != 0)
-		strcpy(buf, "(unprintable cid)");
+		snprintf(buf, BD_CID_TEXT_MAX, "(unprintable cid)");
 	return buf;
 }
 
@@ -122,17 +123,22 @@ int bd_blockstore_get(uint8_t **data, size_t *len, bd_blockstore *bs, const bd_c
 	}
 	tl_sha256(&h, value, n);
 	if (!tl_hash_equal(&h, &cid->digest)) {
-		free(value);
-		return tl_error_set(TL_E_IO, "block store corrupted: block %s (%zu bytes stored) does not hash to its CID",
+		err = tl_error_set(TL_E_IO, "block store corrupted: block %s (%zu bytes stored) does not hash to its CID",
 			cid_text(text, cid), n);
+		goto out;
 	}
 	/* RocksDB returns NULL-or-not for empty values depending on version: always hand out
 	 * a pointer. */
-	if (value == NULL && (value = malloc(1)) == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
+	if (value == NULL && (value = malloc(1)) == NULL) {
+		err = tl_error_set(TL_E_NOMEM, "out of memory");
+		goto out;
+	}
 	*data = (uint8_t *)value;
 	*len = n;
-	return 0;
+	value = NULL;
+out:
+	free(value);
+	return err;
 }
 
 int bd_blockstore_has(bd_blockstore *bs, const bd_cid *cid)

@@ -1,7 +1,8 @@
 /*
- * The bundle model: authorities, canonical order, uniqueness, fingerprints, validity
- * warnings and the content-sniffing entry point. The formats live beside it:
- * bundle_json.c (SPIFFE JSON, JWKS), bundle_pem.c, bundle_der.c, bundle_jwk.c (keys).
+ * The bundle model: authorities, canonical order, uniqueness, fingerprints and validity
+ * warnings. It stands on the key helpers (bundle_jwk.c) alone; the formats stand on it
+ * (bundle_json.c, bundle_pem.c, bundle_der.c, one reader and writer each), and
+ * bundle_parse.c, which sniffs the format, stands on them. Nothing here calls upwards.
  */
 #include "bundle_internal.h"
 
@@ -16,25 +17,10 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "translog/array.h"
+
 /* An authority added through the API rather than read from a document. */
 #define ORIGIN_ADDED SIZE_MAX
-
-const char *bd__printable(char *buf, size_t size, const char *s)
-{
-	size_t i = 0;
-
-	if (size < 4) {
-		if (size)
-			buf[0] = '\0';
-		return buf;
-	}
-	for (; i < size - 1 && s[i]; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
-	if (s[i])
-		memcpy(buf + size - 4, "...", 4);
-	return buf;
-}
 
 const char *bd_authority_kind_name(bd_authority_kind kind)
 {
@@ -46,7 +32,7 @@ const char *bd_authority_kind_name(bd_authority_kind kind)
 	return "?";
 }
 
-void bd__origin_label(char *buf, size_t size, bd_bundle_format format, size_t origin, bd_authority_kind kind)
+void bd_bundle__origin_label(char *buf, size_t size, bd_bundle_format format, size_t origin, bd_authority_kind kind)
 {
 	if (origin == ORIGIN_ADDED) {
 		snprintf(buf, size, "added %s authority", bd_authority_kind_name(kind));
@@ -78,14 +64,17 @@ void bd_bundle_report_free(bd_bundle_report *report)
 		free(report->warnings[i]);
 	free(report->warnings);
 	report->warnings = NULL;
-	report->n_warnings = report->n_dropped = 0;
+	report->n_warnings = report->n_dropped = report->warnings_alloc = 0;
 }
 
-int bd__report_warn(bd_bundle_report *report, const char *fmt, ...)
+/* Adds a warning line to a report (NULL report: nothing). */
+static int report_warn(bd_bundle_report *report, const char *fmt, ...) TL_PRINTF(2, 3) TL_MUST_USE;
+
+static int report_warn(bd_bundle_report *report, const char *fmt, ...)
 {
 	char line[512];
-	char **grown;
 	va_list ap;
+	int err;
 
 	if (report == NULL)
 		return 0;
@@ -96,10 +85,10 @@ int bd__report_warn(bd_bundle_report *report, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if ((grown = realloc(report->warnings, (report->n_warnings + 1) * sizeof(*grown))) == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory recording a warning");
-	report->warnings = grown;
-	if ((grown[report->n_warnings] = strdup(line)) == NULL)
+	if ((err = tl_array_grow(&report->warnings, &report->warnings_alloc, report->n_warnings + 1,
+		     sizeof(*report->warnings), BD_MAX_WARNINGS)) != 0)
+		return err;
+	if ((report->warnings[report->n_warnings] = strdup(line)) == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory recording a warning");
 	report->n_warnings++;
 	return 0;
@@ -107,7 +96,7 @@ int bd__report_warn(bd_bundle_report *report, const char *fmt, ...)
 
 /* ---- authorities ---- */
 
-void bd__authority_free(bd_authority *a)
+void bd_bundle__authority_free(bd_authority *a)
 {
 	if (a == NULL)
 		return;
@@ -123,19 +112,21 @@ void bd__authority_free(bd_authority *a)
 static int authority_render(bd_authority *a)
 {
 	tl_buf line = tl_buf_make(BD_MAX_JWK_SIZE);
-	int err = bd__jwk_write(&line, a->key, a->kind, a->kid, a->der, a->der_len);
+	int err;
 
-	if (err) {
-		tl_buf_free(&line);
-		return tl_error_wrap(err, "JWK");
+	if ((err = bd_jwk__write(&line, a->key, bd_authority_kind_name(a->kind), a->kid, a->der, a->der_len)) != 0) {
+		err = tl_error_wrap(err, "JWK");
+		goto out;
 	}
 	a->jwk = (char *)tl_buf_detach(&line, &a->jwk_len);
 	if (a->kind != BD_AUTHORITY_X509)
 		tl_sha256(&a->fp, a->jwk, a->jwk_len);
-	return 0;
+out:
+	tl_buf_free(&line);
+	return err;
 }
 
-int bd__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
+int bd_bundle__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
 {
 	const unsigned char *p = der;
 	unsigned char *again = NULL;
@@ -151,7 +142,7 @@ int bd__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	a->kind = BD_AUTHORITY_X509;
 	if ((a->cert = d2i_X509(NULL, &p, (long)len)) == NULL) {
-		err = tl_error_set(TL_E_INPUT, "certificate does not parse (%s)", bd__ssl_reason());
+		err = tl_error_set(TL_E_INPUT, "certificate does not parse (%s)", bd_jwk__ssl_reason());
 		goto out;
 	}
 	if (p != der + len) {
@@ -162,7 +153,7 @@ int bd__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
 	 * keeps the TBSCertificate's original bytes; i2d_re_X509_tbs drops that cache so the
 	 * comparison sees a fresh encoding of the whole structure. */
 	if ((n = i2d_re_X509_tbs(a->cert, &again)) < 0) {
-		err = tl_error_set(TL_E_INPUT, "certificate does not re-encode (%s)", bd__ssl_reason());
+		err = tl_error_set(TL_E_INPUT, "certificate does not re-encode (%s)", bd_jwk__ssl_reason());
 		goto out;
 	}
 	OPENSSL_free(again);
@@ -181,10 +172,10 @@ int bd__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
 		goto out;
 	}
 	if ((a->key = X509_get_pubkey(a->cert)) == NULL) {
-		err = tl_error_set(TL_E_INPUT, "certificate's public key does not parse (%s)", bd__ssl_reason());
+		err = tl_error_set(TL_E_INPUT, "certificate's public key does not parse (%s)", bd_jwk__ssl_reason());
 		goto out;
 	}
-	if ((err = bd__key_check(a->key)) != 0) {
+	if ((err = bd_jwk__key_check(a->key)) != 0) {
 		err = tl_error_wrap(err, "certificate");
 		goto out;
 	}
@@ -201,11 +192,11 @@ int bd__authority_from_der(bd_authority **out, const uint8_t *der, size_t len)
 	a = NULL;
 out:
 	OPENSSL_free(again);
-	bd__authority_free(a);
+	bd_bundle__authority_free(a);
 	return err;
 }
 
-int bd__authority_from_key(bd_authority **out, bd_authority_kind kind, const char *kid, EVP_PKEY *key)
+int bd_bundle__authority_from_key(bd_authority **out, bd_authority_kind kind, const char *kid, EVP_PKEY *key)
 {
 	bd_authority *a = NULL;
 	int err = 0;
@@ -217,7 +208,7 @@ int bd__authority_from_key(bd_authority **out, bd_authority_kind kind, const cha
 	}
 	a->kind = kind;
 	a->key = key;
-	if ((err = bd__key_check(key)) != 0)
+	if ((err = bd_jwk__key_check(key)) != 0)
 		goto out;
 	if ((a->kid = strdup(kid)) == NULL) {
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
@@ -228,7 +219,7 @@ int bd__authority_from_key(bd_authority **out, bd_authority_kind kind, const cha
 	*out = a;
 	a = NULL;
 out:
-	bd__authority_free(a);
+	bd_bundle__authority_free(a);
 	return err;
 }
 
@@ -246,34 +237,25 @@ void bd_bundle_free(bd_bundle *b)
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < b->n; i++)
-		bd__authority_free(b->auth[i]);
+		bd_bundle__authority_free(b->auth[i]);
 	free(b->auth);
 	free(b);
 }
 
+/* Room for one more authority. */
 static int bundle_grow(bd_bundle *b)
 {
-	bd_authority **grown;
-	size_t alloc;
-
 	if (b->n >= BD_MAX_AUTHORITIES)
 		return tl_error_set(TL_E_INPUT, "more than %u authorities", BD_MAX_AUTHORITIES);
-	if (b->n < b->alloc)
-		return 0;
-	alloc = b->alloc ? b->alloc * 2 : 16;
-	if ((grown = realloc(b->auth, alloc * sizeof(*grown))) == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
-	b->auth = grown;
-	b->alloc = alloc;
-	return 0;
+	return tl_array_grow(&b->auth, &b->alloc, b->n + 1, sizeof(*b->auth), BD_MAX_AUTHORITIES);
 }
 
-int bd__bundle_push(bd_bundle *b, bd_authority *a)
+int bd_bundle__push(bd_bundle *b, bd_authority *a)
 {
 	int err = bundle_grow(b);
 
 	if (err) {
-		bd__authority_free(a);
+		bd_bundle__authority_free(a);
 		return err;
 	}
 	b->auth[b->n++] = a;
@@ -316,17 +298,19 @@ static int kid_cmp(const void *pa, const void *pb)
 
 static int duplicate(const bd_bundle *b, const bd_authority *first, const bd_authority *again)
 {
-	char l1[64], l2[64], shown[BD__SHOWN];
+	char l1[64], l2[64], shown[BD_BUNDLE__SHOWN];
 
-	bd__origin_label(l1, sizeof(l1), b->format, first->origin, first->kind);
-	bd__origin_label(l2, sizeof(l2), b->format, again->origin, again->kind);
+	bd_bundle__origin_label(l1, sizeof(l1), b->format, first->origin, first->kind);
+	bd_bundle__origin_label(l2, sizeof(l2), b->format, again->origin, again->kind);
 	if (again->kind == BD_AUTHORITY_X509)
 		return tl_error_set(TL_E_INPUT, "%s: the same certificate as %s", l2, l1);
 	return tl_error_set(TL_E_INPUT, "%s: kid \"%s\" is already used by %s (kids are unique across JWT and WIT keys)",
-		l2, bd__printable(shown, sizeof(shown), again->kid), l1);
+		l2, tl_text_printable(shown, sizeof(shown), again->kid, strlen(again->kid)), l1);
 }
 
-int bd__bundle_finish(bd_bundle *b)
+/* Sorts into canonical order and rejects duplicates (the same certificate twice, a kid used
+ * twice among JWT and WIT keys), naming both entries. */
+static int bundle_finish(bd_bundle *b)
 {
 	const bd_authority **keyed = NULL;
 	size_t nk = 0;
@@ -354,29 +338,15 @@ int bd__bundle_finish(bd_bundle *b)
 	return err;
 }
 
-int bd__parse_done(bd_bundle *b, bd_bundle_report *report)
+int bd_bundle__parse_done(bd_bundle *b, bd_bundle_report *report)
 {
-	int err = bd__bundle_finish(b);
+	int err = bundle_finish(b);
 
 	if (err)
 		return err;
 	if (report)
 		report->format = b->format;
 	return bd_bundle_check_validity(report, b, (int64_t)time(NULL));
-}
-
-int bd_bundle_parse(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report)
-{
-	size_t i = 0;
-
-	*out = NULL;
-	if (len > BD_MAX_BUNDLE_SIZE)
-		return tl_error_set(TL_E_INPUT, "bundle of %zu bytes, over the limit of %u", len, BD_MAX_BUNDLE_SIZE);
-	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
-		i++;
-	if (i < len && data[i] == '{')
-		return bd_bundle_parse_json(out, data, len, report);
-	return bd_bundle_parse_pem(out, data, len, report);
 }
 
 /* ---- validity ---- */
@@ -417,16 +387,12 @@ static void subject_line(char *buf, size_t size, X509 *cert)
 	buf[0] = '\0';
 	if (bio == NULL)
 		return;
-	/* RFC 2253 with control characters escaped, UTF-8 kept: one printable line. */
-	if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
-	    (n = BIO_get_mem_data(bio, &p)) > 0) {
-		char tmp[256];
-		size_t m = (size_t)n < sizeof(tmp) - 1 ? (size_t)n : sizeof(tmp) - 1;
-
-		memcpy(tmp, p, m);
-		tmp[m] = '\0';
-		bd__printable(buf, size, tmp);
-	}
+	/* RFC 2253 with the value bytes left raw, then one printable line: tl_text_printable
+	 * escapes control and non-ASCII bytes alike, as in every other message. */
+	if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
+		    XN_FLAG_RFC2253 & ~(ASN1_STRFLGS_ESC_MSB | ASN1_STRFLGS_ESC_CTRL)) >= 0 &&
+	    (n = BIO_get_mem_data(bio, &p)) > 0)
+		tl_text_printable(buf, size, p, (size_t)n);
 	BIO_free(bio);
 	ERR_clear_error();
 }
@@ -458,16 +424,16 @@ int bd_bundle_check_validity(bd_bundle_report *report, const bd_bundle *b, int64
 		char label[64], subject[160], when[40];
 		int64_t nb, na;
 
-		bd__origin_label(label, sizeof(label), b->format, a->origin, a->kind);
+		bd_bundle__origin_label(label, sizeof(label), b->format, a->origin, a->kind);
 		subject_line(subject, sizeof(subject), a->cert);
 		if (!bd_authority_validity(&nb, &na, a)) {
-			err = bd__report_warn(report, "%s \"%s\": unreadable validity period", label, subject);
+			err = report_warn(report, "%s \"%s\": unreadable validity period", label, subject);
 		} else if (na < now) {
 			format_time(when, sizeof(when), na);
-			err = bd__report_warn(report, "%s \"%s\": expired on %s", label, subject, when);
+			err = report_warn(report, "%s \"%s\": expired on %s", label, subject, when);
 		} else if (nb > now) {
 			format_time(when, sizeof(when), nb);
-			err = bd__report_warn(report, "%s \"%s\": not valid before %s", label, subject, when);
+			err = report_warn(report, "%s \"%s\": not valid before %s", label, subject, when);
 		}
 	}
 	free(certs);
@@ -550,7 +516,7 @@ int bd_bundle_remove(bd_bundle *b, const tl_hash *fp)
 
 	if (err)
 		return err;
-	bd__authority_free(b->auth[i]);
+	bd_bundle__authority_free(b->auth[i]);
 	memmove(b->auth + i, b->auth + i + 1, (b->n - i - 1) * sizeof(*b->auth));
 	b->n--;
 	return 0;
@@ -562,18 +528,16 @@ int bd_bundle_add_x509_der(bd_bundle *b, const uint8_t *der, size_t len)
 	size_t lo = 0, hi = b->n, at = 0;
 	int err;
 
-	if ((err = bd__authority_from_der(&a, der, len)) != 0)
-		return err;
+	if ((err = bd_bundle__authority_from_der(&a, der, len)) != 0)
+		goto out;
 	a->origin = ORIGIN_ADDED;
 	if (bd_bundle_find(&at, b, &a->fp) == 0) {
-		bd__authority_free(a);
-		return tl_error_set(TL_E_CONFLICT, "the bundle already holds this certificate");
+		err = tl_error_set(TL_E_CONFLICT, "the bundle already holds this certificate");
+		goto out;
 	}
 	tl_error_clear();
-	if ((err = bundle_grow(b)) != 0) {
-		bd__authority_free(a);
-		return err;
-	}
+	if ((err = bundle_grow(b)) != 0)
+		goto out;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -585,7 +549,10 @@ int bd_bundle_add_x509_der(bd_bundle *b, const uint8_t *der, size_t len)
 	memmove(b->auth + lo + 1, b->auth + lo, (b->n - lo) * sizeof(*b->auth));
 	b->auth[lo] = a;
 	b->n++;
-	return 0;
+	a = NULL;
+out:
+	bd_bundle__authority_free(a);
+	return err;
 }
 
 bd_authority_kind bd_authority_get_kind(const bd_authority *a)

@@ -21,8 +21,7 @@ static size_t der_element_len(const uint8_t *p, size_t left)
 		/* Certificates are below BD_MAX_CERT_SIZE, so two length bytes suffice. */
 		if (k == 0 || k > 2 || left < 2 + k)
 			return 0;
-		for (size_t i = 0; i < k; i++)
-			len = len << 8 | p[2 + i];
+		len = k == 1 ? p[2] : tl_load_u16be(p + 2);
 		hdr += k;
 	}
 	return len <= left - hdr ? hdr + len : 0;
@@ -54,15 +53,15 @@ int bd_bundle_parse_der(bd_bundle **out, const uint8_t *data, size_t len, bd_bun
 		}
 		if ((err = tl_cursor_take(&cert, &c, n)) != 0)
 			goto out;
-		if ((err = bd__authority_from_der(&a, cert, n)) != 0) {
+		if ((err = bd_bundle__authority_from_der(&a, cert, n)) != 0) {
 			err = tl_error_wrap(err, "DER certificate %zu", count);
 			goto out;
 		}
 		a->origin = count - 1;
-		if ((err = bd__bundle_push(b, a)) != 0)
+		if ((err = bd_bundle__push(b, a)) != 0)
 			goto out;
 	}
-	if ((err = bd__parse_done(b, report)) != 0)
+	if ((err = bd_bundle__parse_done(b, report)) != 0)
 		goto out;
 	*out = b;
 	b = NULL;
@@ -80,6 +79,6 @@ int bd_bundle_write_der(tl_buf *out, const bd_bundle *b)
 		if (b->auth[i]->kind == BD_AUTHORITY_X509)
 			err = tl_buf_append(out, b->auth[i]->der, b->auth[i]->der_len);
 	if (err)
-		out->len = start;
+		tl_buf_truncate(out, start);
 	return err;
 }

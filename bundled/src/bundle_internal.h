@@ -1,6 +1,10 @@
 /*
- * Shared between the bundle model (bundle.c), the JWK key codec (bundle_jwk.c) and the
- * format readers/writers (bundle_json.c, bundle_pem.c, bundle_der.c). Not installed.
+ * Shared by the bundle modules, which form layers; each calls only the layers below it:
+ *   bundle_parse.c                            the entry point that sniffs the format
+ *   bundle_json.c  bundle_pem.c  bundle_der.c one reader and its writer per format
+ *   bundle.c                                  the model: authorities, order, validity
+ *   bundle_jwk.c                              key helpers: key checks, EVP_PKEY <-> JWK
+ * Not installed.
  */
 #ifndef BUNDLED_BUNDLE_INTERNAL_H
 #define BUNDLED_BUNDLE_INTERNAL_H
@@ -10,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "bundled/bundle.h"
+#include "translog/text.h"
 
 struct bd_authority {
 	bd_authority_kind kind;
@@ -32,62 +37,48 @@ struct bd_bundle {
 	size_t n, alloc;
 };
 
+/* Room for a user-supplied string quoted in a message (through tl_text_printable). */
+#define BD_BUNDLE__SHOWN 48
+
 /* ---- bundle_jwk.c: public keys <-> JWK members ---- */
 
 /* Checks that `key` is of a supported type and size (EC P-256/P-384/P-521, RSA within
  * BD_RSA_*_BITS, Ed25519). */
-int bd__key_check(const EVP_PKEY *key) TL_MUST_USE;
+int bd_jwk__key_check(const EVP_PKEY *key) TL_MUST_USE;
 
-/* Appends the JWK members that describe `key`, for the canonical line of an authority of
- * `kind` (with `kid` if not NULL, x5c from `der` if not NULL), members sorted by name:
+/* Appends the JWK members that describe `key`, for the canonical line of an authority whose
+ * "use" is `use` (with `kid` if not NULL, x5c from `der` if not NULL), members sorted by name:
  * {"crv":..,"e":..,"kid":..,"kty":..,"n":..,"use":..,"x":..,"x5c":[..],"y":..}. */
-int bd__jwk_write(tl_buf *out, const EVP_PKEY *key, bd_authority_kind kind, const char *kid,
+int bd_jwk__write(tl_buf *out, const EVP_PKEY *key, const char *use, const char *kid,
 	const uint8_t *der, size_t der_len) TL_MUST_USE;
 
 /* Reads the public key of a JWK object (kty EC, RSA or OKP and their members); rejects
  * private key members. Messages carry no entry label (the caller wraps them). */
-int bd__jwk_read_key(EVP_PKEY **out, const json_t *jwk) TL_MUST_USE;
+int bd_jwk__read_key(EVP_PKEY **out, const json_t *jwk) TL_MUST_USE;
 
-/* Appends s as a JSON string (RFC 8785 escaping). */
-int bd__json_string(tl_buf *out, const char *s) TL_MUST_USE;
-
-/* Strict unpadded base64url (RFC 7515 §2): decodes at most out_cap bytes. */
-int bd__b64url_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len) TL_MUST_USE;
+/* OpenSSL's first queued error reason (or "unknown reason"), clearing the queue. */
+const char *bd_jwk__ssl_reason(void);
 
 /* ---- bundle.c: the model ---- */
 
 /* A new authority from a certificate's DER: one CA certificate, a supported key, nothing
  * after the DER. Messages carry no entry label (the caller wraps them). */
-int bd__authority_from_der(bd_authority **out, const uint8_t *der, size_t len) TL_MUST_USE;
+int bd_bundle__authority_from_der(bd_authority **out, const uint8_t *der, size_t len) TL_MUST_USE;
 
 /* A new JWT or WIT authority; takes ownership of `key` on success and on failure. */
-int bd__authority_from_key(bd_authority **out, bd_authority_kind kind, const char *kid, EVP_PKEY *key) TL_MUST_USE;
+int bd_bundle__authority_from_key(bd_authority **out, bd_authority_kind kind, const char *kid, EVP_PKEY *key)
+	TL_MUST_USE;
 
-void bd__authority_free(bd_authority *a);
+void bd_bundle__authority_free(bd_authority *a);
 
 /* Appends an authority read from the input (the bundle owns it on success and failure);
- * checks BD_MAX_AUTHORITIES. Order and duplicates are settled by bd__bundle_finish. */
-int bd__bundle_push(bd_bundle *b, bd_authority *a) TL_MUST_USE;
-
-/* Sorts into canonical order and rejects duplicates (the same certificate twice, a kid used
- * twice among JWT and WIT keys), naming both entries. */
-int bd__bundle_finish(bd_bundle *b) TL_MUST_USE;
+ * checks BD_MAX_AUTHORITIES. Order and duplicates are settled by bd_bundle__parse_done. */
+int bd_bundle__push(bd_bundle *b, bd_authority *a) TL_MUST_USE;
 
 /* "keys[3] (x509-svid)", "PEM block 2", "DER certificate 1": where an authority came from. */
-void bd__origin_label(char *buf, size_t size, bd_bundle_format format, size_t origin, bd_authority_kind kind);
-
-/* Adds a warning line to a report (NULL report: nothing). */
-int bd__report_warn(bd_bundle_report *report, const char *fmt, ...) TL_PRINTF(2, 3) TL_MUST_USE;
+void bd_bundle__origin_label(char *buf, size_t size, bd_bundle_format format, size_t origin, bd_authority_kind kind);
 
 /* The reader's common ending: finish, record the format, check validity at the current time. */
-int bd__parse_done(bd_bundle *b, bd_bundle_report *report) TL_MUST_USE;
-
-/* A user-supplied string made safe for a one-line message: at most size-1 bytes (then
- * "..."), control characters shown as '?'. Returns buf. */
-#define BD__SHOWN 48
-const char *bd__printable(char *buf, size_t size, const char *s);
-
-/* OpenSSL's first queued error reason (or "unknown reason"), clearing the queue. */
-const char *bd__ssl_reason(void);
+int bd_bundle__parse_done(bd_bundle *b, bd_bundle_report *report) TL_MUST_USE;
 
 #endif

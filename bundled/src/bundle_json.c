@@ -227,12 +227,12 @@ static int x509_entry(bd_authority **out, const json_t *jwk, EVP_PKEY *key)
 		err = tl_error_wrap(err, "x5c[0]");
 		goto out;
 	}
-	if ((err = bd__authority_from_der(out, der, der_len)) != 0) {
+	if ((err = bd_bundle__authority_from_der(out, der, der_len)) != 0) {
 		err = tl_error_wrap(err, "x5c[0]");
 		goto out;
 	}
 	if (EVP_PKEY_eq((*out)->key, key) != 1) {
-		bd__authority_free(*out);
+		bd_bundle__authority_free(*out);
 		*out = NULL;
 		err = tl_error_set(TL_E_INPUT, "the JWK's key is not the public key of the x5c certificate");
 	}
@@ -248,7 +248,7 @@ static int read_entry(bd_bundle *b, const json_t *jwk, size_t i, bool plain)
 	const json_t *use, *kid;
 	bd_authority *a = NULL;
 	EVP_PKEY *key = NULL;
-	char label[64], shown[BD__SHOWN];
+	char label[64], shown[BD_BUNDLE__SHOWN];
 	int err = 0;
 
 	if (!json_is_object(jwk))
@@ -266,39 +266,41 @@ static int read_entry(bd_bundle *b, const json_t *jwk, size_t i, bool plain)
 			return tl_error_set(TL_E_INPUT, "keys[%zu]: \"use\" must be a string", i);
 		if (kind_of(&kind, json_string_value(use)) != 0)
 			return tl_error_set(TL_E_INPUT, "keys[%zu]: unsupported use \"%s\" (want x509-svid, jwt-svid or wit-svid)",
-				i, bd__printable(shown, sizeof(shown), json_string_value(use)));
+				i, tl_text_printable(shown, sizeof(shown), json_string_value(use), json_string_length(use)));
 	}
-	bd__origin_label(label, sizeof(label), b->format, i, kind);
+	bd_bundle__origin_label(label, sizeof(label), b->format, i, kind);
 	kid = json_object_get(jwk, "kid");
 	if (kid != NULL && !json_is_string(kid))
 		return tl_error_set(TL_E_INPUT, "%s: \"kid\" must be a string", label);
-	if ((err = bd__jwk_read_key(&key, jwk)) != 0)
+	if ((err = bd_jwk__read_key(&key, jwk)) != 0)
 		return tl_error_wrap(err, "%s", label);
 	if (kind == BD_AUTHORITY_X509) {
 		err = x509_entry(&a, jwk, key);
-		EVP_PKEY_free(key);
 	} else {
 		size_t kid_len = kid ? json_string_length(kid) : 0;
 
 		if (json_object_get(jwk, "x5c") != NULL) {
-			EVP_PKEY_free(key);
 			err = tl_error_set(TL_E_INPUT, "x5c is only allowed on x509-svid keys");
 		} else if (kid == NULL || kid_len == 0) {
-			EVP_PKEY_free(key);
 			err = plain ? tl_error_set(TL_E_INPUT, "no \"use\" and no \"kid\": a JWKS without \"use\" is read as a "
 						"JWT bundle, whose keys need a kid")
 				    : tl_error_set(TL_E_INPUT, "missing \"kid\"");
 		} else if (kid_len > BD_MAX_KID_SIZE) {
-			EVP_PKEY_free(key);
 			err = tl_error_set(TL_E_INPUT, "kid of %zu bytes, over the limit of %u", kid_len, BD_MAX_KID_SIZE);
 		} else {
-			err = bd__authority_from_key(&a, kind, json_string_value(kid), key);
+			err = bd_bundle__authority_from_key(&a, kind, json_string_value(kid), key);
+			key = NULL; /* taken on success and on failure */
 		}
 	}
-	if (err)
-		return tl_error_wrap(err, "%s", label);
+	if (err) {
+		err = tl_error_wrap(err, "%s", label);
+		goto out;
+	}
 	a->origin = i;
-	return bd__bundle_push(b, a);
+	err = bd_bundle__push(b, a);
+out:
+	EVP_PKEY_free(key);
+	return err;
 }
 
 int bd_bundle_parse_json(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report)
@@ -359,7 +361,7 @@ int bd_bundle_parse_json(bd_bundle **out, const uint8_t *data, size_t len, bd_bu
 	for (size_t i = 0; i < n; i++)
 		if ((err = read_entry(b, json_array_get(keys, i), i, plain)) != 0)
 			goto out;
-	if ((err = bd__parse_done(b, report)) != 0)
+	if ((err = bd_bundle__parse_done(b, report)) != 0)
 		goto out;
 	*out = b;
 	b = NULL;
@@ -385,19 +387,18 @@ static int write_lines(tl_buf *out, const bd_bundle *b, bool (*take)(const bd_au
 	if (total > BD_MAX_BUNDLE_SIZE)
 		return tl_error_set(TL_E_INPUT, "bundle would be %zu bytes, over the limit of %u", total, BD_MAX_BUNDLE_SIZE);
 	if ((err = tl_buf_reserve(out, total)) != 0 || (err = tl_buf_append_str(out, "{\"keys\":[\n")) != 0)
-		goto fail;
+		goto out;
 	for (size_t i = 0; i < b->n; i++) {
 		if (!take(b->auth[i]))
 			continue;
 		if ((err = tl_buf_append(out, b->auth[i]->jwk, b->auth[i]->jwk_len)) != 0 ||
 		    (err = tl_buf_append_str(out, i == last ? "\n" : ",\n")) != 0)
-			goto fail;
+			goto out;
 	}
-	if ((err = tl_buf_append_str(out, tail)) != 0)
-		goto fail;
-	return 0;
-fail:
-	out->len = start;
+	err = tl_buf_append_str(out, tail);
+out:
+	if (err)
+		tl_buf_truncate(out, start);
 	return err;
 }
 

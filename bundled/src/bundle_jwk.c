@@ -51,7 +51,7 @@ static const struct curve *curve_by_group(const char *group)
 	return NULL;
 }
 
-const char *bd__ssl_reason(void)
+const char *bd_jwk__ssl_reason(void)
 {
 	unsigned long e = ERR_peek_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
@@ -93,7 +93,8 @@ static int b64url_append(tl_buf *out, const uint8_t *p, size_t len)
 	return 0;
 }
 
-int bd__b64url_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len)
+/* Strict unpadded base64url (RFC 7515 §2): decodes at most out_cap bytes. */
+static int b64url_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len)
 {
 	char quad[4];
 	size_t n = 0, got;
@@ -129,7 +130,8 @@ int bd__b64url_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char 
 
 /* ---- JSON strings ---- */
 
-int bd__json_string(tl_buf *out, const char *s)
+/* Appends s as a JSON string (RFC 8785 escaping). */
+static int append_json_string(tl_buf *out, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	int err = tl_buf_append_u8(out, '"');
@@ -172,7 +174,7 @@ static int rsa_check(const EVP_PKEY *key)
 
 	if (!EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) ||
 	    !EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e)) {
-		err = tl_error_set(TL_E_INPUT, "RSA key without n or e (%s)", bd__ssl_reason());
+		err = tl_error_set(TL_E_INPUT, "RSA key without n or e (%s)", bd_jwk__ssl_reason());
 		goto out;
 	}
 	bits = BN_num_bits(n);
@@ -189,7 +191,7 @@ out:
 	return err;
 }
 
-int bd__key_check(const EVP_PKEY *key)
+int bd_jwk__key_check(const EVP_PKEY *key)
 {
 	char group[64];
 	size_t glen = 0;
@@ -222,7 +224,7 @@ static int member_str(tl_buf *out, const char *name, const char *value)
 {
 	int err = member_name(out, name);
 
-	return err ? err : bd__json_string(out, value);
+	return err ? err : append_json_string(out, value);
 }
 
 static int member_b64url(tl_buf *out, const char *name, const uint8_t *p, size_t len)
@@ -243,7 +245,7 @@ static int member_bn(tl_buf *out, const char *name, const EVP_PKEY *key, const c
 	int n, err;
 
 	if (!EVP_PKEY_get_bn_param(key, param, &bn))
-		return tl_error_set(TL_E_INTERNAL, "cannot read key parameter %s: %s", param, bd__ssl_reason());
+		return tl_error_set(TL_E_INTERNAL, "cannot read key parameter %s: %s", param, bd_jwk__ssl_reason());
 	if (size == 0)
 		size = BN_is_zero(bn) ? 1 : (size_t)BN_num_bytes(bn);
 	if (size > sizeof(buf) || (n = BN_bn2binpad(bn, buf, (int)size)) < 0) {
@@ -255,12 +257,7 @@ static int member_bn(tl_buf *out, const char *name, const EVP_PKEY *key, const c
 	return err;
 }
 
-static const char *use_name(bd_authority_kind kind)
-{
-	return bd_authority_kind_name(kind);
-}
-
-int bd__jwk_write(tl_buf *out, const EVP_PKEY *key, bd_authority_kind kind, const char *kid,
+int bd_jwk__write(tl_buf *out, const EVP_PKEY *key, const char *use, const char *kid,
 	const uint8_t *der, size_t der_len)
 {
 	const struct curve *cv = NULL;
@@ -279,7 +276,7 @@ int bd__jwk_write(tl_buf *out, const EVP_PKEY *key, bd_authority_kind kind, cons
 			return err;
 		if (kid && (err = member_str(out, "kid", kid)) != 0)
 			return err;
-		if ((err = member_str(out, "kty", "EC")) != 0 || (err = member_str(out, "use", use_name(kind))) != 0 ||
+		if ((err = member_str(out, "kty", "EC")) != 0 || (err = member_str(out, "use", use)) != 0 ||
 		    (err = member_bn(out, "x", key, OSSL_PKEY_PARAM_EC_PUB_X, cv->size)) != 0)
 			return err;
 	} else if (EVP_PKEY_is_a(key, "RSA")) {
@@ -289,19 +286,19 @@ int bd__jwk_write(tl_buf *out, const EVP_PKEY *key, bd_authority_kind kind, cons
 			return err;
 		if ((err = member_str(out, "kty", "RSA")) != 0 ||
 		    (err = member_bn(out, "n", key, OSSL_PKEY_PARAM_RSA_N, 0)) != 0 ||
-		    (err = member_str(out, "use", use_name(kind))) != 0)
+		    (err = member_str(out, "use", use)) != 0)
 			return err;
 	} else if (EVP_PKEY_is_a(key, "ED25519")) {
 		uint8_t raw[ED25519_SIZE];
 		size_t raw_len = sizeof(raw);
 
 		if (!EVP_PKEY_get_raw_public_key(key, raw, &raw_len) || raw_len != sizeof(raw))
-			return tl_error_set(TL_E_INTERNAL, "cannot read an Ed25519 public key: %s", bd__ssl_reason());
+			return tl_error_set(TL_E_INTERNAL, "cannot read an Ed25519 public key: %s", bd_jwk__ssl_reason());
 		if ((err = member_str(out, "crv", "Ed25519")) != 0)
 			return err;
 		if (kid && (err = member_str(out, "kid", kid)) != 0)
 			return err;
-		if ((err = member_str(out, "kty", "OKP")) != 0 || (err = member_str(out, "use", use_name(kind))) != 0 ||
+		if ((err = member_str(out, "kty", "OKP")) != 0 || (err = member_str(out, "use", use)) != 0 ||
 		    (err = member_b64url(out, "x", raw, raw_len)) != 0)
 			return err;
 	} else {
@@ -346,7 +343,7 @@ static int get_b64url(uint8_t *out, size_t *out_len, const json_t *jwk, const ch
 			name, want, (want * 8 + 5) / 6, len);
 	if (len > MAX_B64URL_PARAM)
 		return tl_error_set(TL_E_INPUT, "\"%s\" is %zu characters, too long for a supported key", name, len);
-	if ((err = bd__b64url_decode(out, max, out_len, s, len)) != 0)
+	if ((err = b64url_decode(out, max, out_len, s, len)) != 0)
 		return tl_error_wrap(err, "\"%s\"", name);
 	if (want && *out_len != want)
 		return tl_error_set(TL_E_INPUT, "\"%s\" must be %zu bytes, found %zu", name, want, *out_len);
@@ -372,7 +369,7 @@ static int key_from_params(EVP_PKEY **out, const char *type, OSSL_PARAM_BLD *bld
 		goto out;
 	}
 	if (EVP_PKEY_fromdata_init(ctx) != 1 || EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-		err = tl_error_set(TL_E_INPUT, "not a valid %s public key (%s)", type, bd__ssl_reason());
+		err = tl_error_set(TL_E_INPUT, "not a valid %s public key (%s)", type, bd_jwk__ssl_reason());
 		goto out;
 	}
 	if (strcmp(type, "EC") == 0) {
@@ -381,11 +378,11 @@ static int key_from_params(EVP_PKEY **out, const char *type, OSSL_PARAM_BLD *bld
 			goto out;
 		}
 		if (EVP_PKEY_public_check_quick(check) != 1) {
-			err = tl_error_set(TL_E_INPUT, "not a valid %s public key (%s)", type, bd__ssl_reason());
+			err = tl_error_set(TL_E_INPUT, "not a valid %s public key (%s)", type, bd_jwk__ssl_reason());
 			goto out;
 		}
 	}
-	if ((err = bd__key_check(key)) != 0)
+	if ((err = bd_jwk__key_check(key)) != 0)
 		goto out;
 	*out = key;
 	key = NULL;
@@ -400,7 +397,7 @@ out:
 static int read_ec(EVP_PKEY **out, const json_t *jwk)
 {
 	uint8_t point[1 + 2 * 66];
-	char shown[BD__SHOWN];
+	char shown[BD_BUNDLE__SHOWN];
 	const struct curve *cv;
 	const char *crv;
 	size_t len, xl, yl;
@@ -411,7 +408,7 @@ static int read_ec(EVP_PKEY **out, const json_t *jwk)
 		return err;
 	if ((cv = curve_by_crv(crv)) == NULL)
 		return tl_error_set(TL_E_INPUT, "unsupported EC crv \"%s\" (want P-256, P-384 or P-521)",
-			bd__printable(shown, sizeof(shown), crv));
+			tl_text_printable(shown, sizeof(shown), crv, strlen(crv)));
 	point[0] = 0x04; /* uncompressed: 04 || x || y (SEC 1 §2.3.3) */
 	if ((err = get_b64url(point + 1, &xl, jwk, "x", cv->size, cv->size)) != 0 ||
 	    (err = get_b64url(point + 1 + cv->size, &yl, jwk, "y", cv->size, cv->size)) != 0)
@@ -419,13 +416,13 @@ static int read_ec(EVP_PKEY **out, const json_t *jwk)
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, cv->group, 0) ||
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * cv->size)) {
-		OSSL_PARAM_BLD_free(bld);
-		return tl_error_set(TL_E_NOMEM, "out of memory building an EC key");
+		err = tl_error_set(TL_E_NOMEM, "out of memory building an EC key");
+		goto out;
 	}
-	err = key_from_params(out, "EC", bld);
+	if ((err = key_from_params(out, "EC", bld)) == TL_E_INPUT)
+		err = tl_error_set(TL_E_INPUT, "(x, y) is not a point on %s", cv->crv);
+out:
 	OSSL_PARAM_BLD_free(bld);
-	if (err == TL_E_INPUT)
-		return tl_error_set(TL_E_INPUT, "(x, y) is not a point on %s", cv->crv);
 	return err;
 }
 
@@ -457,7 +454,7 @@ out:
 static int read_okp(EVP_PKEY **out, const json_t *jwk)
 {
 	uint8_t x[ED25519_SIZE];
-	char shown[BD__SHOWN];
+	char shown[BD_BUNDLE__SHOWN];
 	const char *crv;
 	size_t len, xl;
 	EVP_PKEY *key;
@@ -467,18 +464,18 @@ static int read_okp(EVP_PKEY **out, const json_t *jwk)
 		return err;
 	if (strcmp(crv, "Ed25519") != 0)
 		return tl_error_set(TL_E_INPUT, "unsupported OKP crv \"%s\" (want Ed25519)",
-			bd__printable(shown, sizeof(shown), crv));
+			tl_text_printable(shown, sizeof(shown), crv, strlen(crv)));
 	if ((err = get_b64url(x, &xl, jwk, "x", sizeof(x), sizeof(x))) != 0)
 		return err;
 	if ((key = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, x, xl)) == NULL)
-		return tl_error_set(TL_E_INPUT, "not a valid Ed25519 public key (%s)", bd__ssl_reason());
+		return tl_error_set(TL_E_INPUT, "not a valid Ed25519 public key (%s)", bd_jwk__ssl_reason());
 	*out = key;
 	return 0;
 }
 
-int bd__jwk_read_key(EVP_PKEY **out, const json_t *jwk)
+int bd_jwk__read_key(EVP_PKEY **out, const json_t *jwk)
 {
-	char shown[BD__SHOWN];
+	char shown[BD_BUNDLE__SHOWN];
 	const char *kty;
 	size_t len;
 	int err;
@@ -497,5 +494,5 @@ int bd__jwk_read_key(EVP_PKEY **out, const json_t *jwk)
 	if (strcmp(kty, "OKP") == 0)
 		return read_okp(out, jwk);
 	return tl_error_set(TL_E_INPUT, "unsupported kty \"%s\" (want EC, RSA or OKP)",
-		bd__printable(shown, sizeof(shown), kty));
+		tl_text_printable(shown, sizeof(shown), kty, strlen(kty)));
 }

@@ -61,18 +61,11 @@ static bool is_base64_line(const uint8_t *line, size_t len)
 /* The label of a "-----BEGIN <label>-----" line, for messages. */
 static void label_of(char *buf, size_t size, const uint8_t *line, size_t len)
 {
-	size_t n = len - strlen(BEGIN), i;
+	size_t n = len - strlen(BEGIN);
 
 	if (n >= strlen(DASHES) && memcmp(line + len - strlen(DASHES), DASHES, strlen(DASHES)) == 0)
 		n -= strlen(DASHES);
-	if (n > size - 1)
-		n = size - 1;
-	for (i = 0; i < n; i++) {
-		uint8_t ch = line[strlen(BEGIN) + i];
-
-		buf[i] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
-	}
-	buf[i] = '\0';
+	tl_text_printable(buf, size, line + strlen(BEGIN), n);
 }
 
 static int block_done(bd_bundle *b, tl_buf *b64, size_t block, uint8_t *der)
@@ -85,10 +78,10 @@ static int block_done(bd_bundle *b, tl_buf *b64, size_t block, uint8_t *der)
 		return tl_error_set(TL_E_INPUT, "PEM block %zu: empty", block);
 	if ((err = tl_base64_decode(der, BD_MAX_CERT_SIZE, &der_len, (const char *)b64->data, b64->len)) != 0)
 		return tl_error_wrap(err, "PEM block %zu: bad base64", block);
-	if ((err = bd__authority_from_der(&a, der, der_len)) != 0)
+	if ((err = bd_bundle__authority_from_der(&a, der, der_len)) != 0)
 		return tl_error_wrap(err, "PEM block %zu", block);
 	a->origin = block - 1;
-	return bd__bundle_push(b, a);
+	return bd_bundle__push(b, a);
 }
 
 int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report)
@@ -169,7 +162,7 @@ int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, bd_bun
 		err = tl_error_set(TL_E_INPUT, "no PEM blocks found");
 		goto out;
 	}
-	if ((err = bd__parse_done(b, report)) != 0)
+	if ((err = bd_bundle__parse_done(b, report)) != 0)
 		goto out;
 	*out = b;
 	b = NULL;
@@ -206,7 +199,7 @@ int bd_bundle_write_pem(tl_buf *out, const bd_bundle *b)
 	}
 out:
 	if (err)
-		out->len = start;
+		tl_buf_truncate(out, start);
 	tl_buf_free(&b64);
 	return err;
 }

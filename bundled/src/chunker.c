@@ -63,7 +63,7 @@ static int unit_ends_leaf(const uint8_t *unit, size_t len)
 	if (len >= (1u << BD_LINES_SCALE_BITS))
 		return 1;
 	tl_sha256(&h, unit, len);
-	draw = ((uint32_t)h.b[0] << 8 | h.b[1]) >> (16 - BD_LINES_SCALE_BITS);
+	draw = (uint32_t)tl_load_u16be(h.b) >> (16 - BD_LINES_SCALE_BITS);
 	return draw < len;
 }
 

@@ -4,6 +4,7 @@
 
 #include "multibase.h"
 #include "translog/bytes.h"
+#include "translog/text.h"
 #include "varint.h"
 
 /* CIDv0 text: "Qm" + 44 base58btc characters, the base58btc of 0x12 0x20 + digest. */
@@ -29,7 +30,7 @@ int bd_cid_to_bytes(uint8_t *out, size_t cap, size_t *len, const bd_cid *cid)
 	if (cid->codec > BD_VARINT_MAX)
 		return tl_error_set(TL_E_INPUT, "cid: codec 0x%llx is too large", (unsigned long long)cid->codec);
 	buf[n++] = 0x01;
-	n += bd_varint_put(buf + n, cid->codec);
+	n += bd_varint__put(buf + n, cid->codec);
 	buf[n++] = BD_MH_SHA2_256;
 	buf[n++] = TL_HASH_SIZE;
 	memcpy(buf + n, cid->digest.b, TL_HASH_SIZE);
@@ -46,7 +47,7 @@ static int read_multihash(tl_hash *out, tl_cursor *c)
 	uint64_t code = 0, size = 0;
 	int err;
 
-	if ((err = bd_varint_read(&code, c)) != 0 || (err = bd_varint_read(&size, c)) != 0)
+	if ((err = bd_varint__read(&code, c)) != 0 || (err = bd_varint__read(&size, c)) != 0)
 		return tl_error_wrap(err, "cid: multihash");
 	if (code != BD_MH_SHA2_256)
 		return tl_error_set(TL_E_INPUT, "cid: multihash 0x%llx is not sha2-256 (0x12)", (unsigned long long)code);
@@ -74,11 +75,11 @@ int bd_cid_from_bytes(bd_cid *out, const uint8_t *bytes, size_t len)
 		*out = cid;
 		return 0;
 	}
-	if ((err = bd_varint_read(&version, &c)) != 0)
+	if ((err = bd_varint__read(&version, &c)) != 0)
 		return tl_error_wrap(err, "cid: version");
 	if (version != 1)
 		return tl_error_set(TL_E_INPUT, "cid: version %llu, want 1", (unsigned long long)version);
-	if ((err = bd_varint_read(&codec, &c)) != 0)
+	if ((err = bd_varint__read(&codec, &c)) != 0)
 		return tl_error_wrap(err, "cid: codec");
 	cid.codec = codec;
 	if ((err = read_multihash(&cid.digest, &c)) != 0)
@@ -95,17 +96,18 @@ int bd_cid_format(char *out, size_t cap, const bd_cid *cid)
 
 	if ((err = bd_cid_to_bytes(bin, sizeof(bin), &n, cid)) != 0)
 		return err;
-	if (cap < 1 + bd_base32_encoded_len(n) + 1)
+	if (cap < 1 + bd_multibase__base32_encoded_len(n) + 1)
 		return tl_error_set(TL_E_INPUT, "cid: text form needs %zu bytes, have %zu",
-			1 + bd_base32_encoded_len(n) + 1, cap);
+			1 + bd_multibase__base32_encoded_len(n) + 1, cap);
 	out[0] = 'b';
-	bd_base32_encode(out + 1, bin, n);
+	bd_multibase__base32_encode(out + 1, bin, n);
 	return 0;
 }
 
 int bd_cid_parse(bd_cid *out, const char *text, size_t len)
 {
 	uint8_t bin[BD_CID_BYTES_MAX];
+	char prefix[8];
 	size_t n = 0;
 	int err;
 
@@ -114,7 +116,7 @@ int bd_cid_parse(bd_cid *out, const char *text, size_t len)
 	if (len >= BD_CID_TEXT_MAX)
 		return tl_error_set(TL_E_INPUT, "cid: longer than %d characters", BD_CID_TEXT_MAX - 1);
 	if (len == CIDV0_TEXT_LEN && text[0] == 'Q' && text[1] == 'm') {
-		if ((err = bd_base58btc_decode(bin, sizeof(bin), &n, text, len)) != 0)
+		if ((err = bd_multibase__base58btc_decode(bin, sizeof(bin), &n, text, len)) != 0)
 			return tl_error_wrap(err, "cidv0");
 		if (n != MULTIHASH_LEN)
 			return tl_error_set(TL_E_INPUT, "cidv0: decodes to %zu bytes, want 34", n);
@@ -122,14 +124,14 @@ int bd_cid_parse(bd_cid *out, const char *text, size_t len)
 	}
 	switch (text[0]) {
 	case 'b':
-		err = bd_base32_decode(bin, sizeof(bin), &n, text + 1, len - 1);
+		err = bd_multibase__base32_decode(bin, sizeof(bin), &n, text + 1, len - 1);
 		break;
 	case 'z':
-		err = bd_base58btc_decode(bin, sizeof(bin), &n, text + 1, len - 1);
+		err = bd_multibase__base58btc_decode(bin, sizeof(bin), &n, text + 1, len - 1);
 		break;
 	default:
-		return tl_error_set(TL_E_INPUT, "cid: multibase prefix '%c' is not supported (want 'b' base32 or 'z' base58btc)",
-			(text[0] >= 0x21 && text[0] < 0x7f) ? text[0] : '?');
+		return tl_error_set(TL_E_INPUT, "cid: multibase prefix '%s' is not supported (want 'b' base32 or 'z' base58btc)",
+			tl_text_printable(prefix, sizeof(prefix), text, 1));
 	}
 	if (err)
 		return tl_error_wrap(err, "cid");

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "translog/array.h"
 #include "translog/bytes.h"
 #include "unixfs.h"
 
@@ -62,50 +63,44 @@ static int cut_leaves(size_t **lens, size_t *n, const uint8_t *data, size_t len,
 {
 	size_t *v = NULL, alloc = 0, count = 0;
 	size_t off = 0;
+	int err = 0;
 
 	do {
 		size_t k = off < len ? bd_chunker_next(chunker, data + off, len - off) : 0;
 
-		if (count == alloc) {
-			size_t grow = alloc ? 2 * alloc : 64;
-			size_t *nv;
-
-			if (count == BD_DAG_MAX_LEAVES) {
-				free(v);
-				return tl_error_set(TL_E_INPUT, "dag: more than %zu leaves", BD_DAG_MAX_LEAVES);
-			}
-			if ((nv = realloc(v, grow * sizeof(*v))) == NULL) {
-				free(v);
-				return tl_error_set(TL_E_NOMEM, "out of memory");
-			}
-			v = nv;
-			alloc = grow;
+		if (count == BD_DAG_MAX_LEAVES) {
+			err = tl_error_set(TL_E_INPUT, "dag: more than %zu leaves", BD_DAG_MAX_LEAVES);
+			goto out;
 		}
+		if ((err = tl_array_grow(&v, &alloc, count + 1, sizeof(*v), BD_DAG_MAX_LEAVES)) != 0)
+			goto out;
 		v[count++] = k;
 		off += k;
 	} while (off < len);
 	*lens = v;
 	*n = count;
-	return 0;
+	v = NULL;
+out:
+	free(v);
+	return err;
 }
 
 /* Replaces each run of up to 174 entries of `level` by one file node over them. */
 static int build_level(bd_dag *dag, bd_unixfs_child *level, size_t *n)
 {
+	tl_buf node = tl_buf_make(BD_UNIXFS_MAX_BLOCK);
 	size_t out = 0;
 	int err = 0;
 
 	for (size_t i = 0; i < *n; i += BD_UNIXFS_LINKS_PER_NODE) {
 		size_t k = *n - i < BD_UNIXFS_LINKS_PER_NODE ? *n - i : BD_UNIXFS_LINKS_PER_NODE;
-		tl_buf node = tl_buf_make(BD_UNIXFS_MAX_BLOCK);
 		bd_unixfs_child parent;
 		uint64_t tsize = 0, filesize = 0;
 		size_t len = 0;
 
-		if ((err = bd_unixfs_write_file_node(&node, level + i, k)) != 0) {
-			tl_buf_free(&node);
-			return err;
-		}
+		tl_buf_reset(&node);
+		if ((err = bd_unixfs_write_file_node(&node, level + i, k)) != 0)
+			goto out;
 		for (size_t j = 0; j < k; j++) {
 			tsize += level[i + j].tsize;
 			filesize += level[i + j].filesize;
@@ -119,7 +114,9 @@ static int build_level(bd_dag *dag, bd_unixfs_child *level, size_t *n)
 		level[out++] = parent;
 	}
 	*n = out;
-	return 0;
+out:
+	tl_buf_free(&node);
+	return err;
 }
 
 int bd_dag_build(bd_dag **out, const uint8_t *data, size_t len, const bd_chunker *chunker)

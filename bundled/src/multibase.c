@@ -7,12 +7,12 @@
 static const char base32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 static const char base58_alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
-size_t bd_base32_encoded_len(size_t len)
+size_t bd_multibase__base32_encoded_len(size_t len)
 {
 	return (len * 8 + 4) / 5;
 }
 
-void bd_base32_encode(char *out, const uint8_t *data, size_t len)
+void bd_multibase__base32_encode(char *out, const uint8_t *data, size_t len)
 {
 	uint32_t acc = 0;
 	int bits = 0;
@@ -41,7 +41,7 @@ static int base32_value(char c)
 	return -1;
 }
 
-int bd_base32_decode(uint8_t *out, size_t cap, size_t *out_len, const char *in, size_t in_len)
+int bd_multibase__base32_decode(uint8_t *out, size_t cap, size_t *out_len, const char *in, size_t in_len)
 {
 	uint32_t acc = 0;
 	int bits = 0;
@@ -84,7 +84,7 @@ static int base58_value(char c)
 	return p ? (int)(p - base58_alphabet) : -1;
 }
 
-int bd_base58btc_decode(uint8_t *out, size_t cap, size_t *out_len, const char *in, size_t in_len)
+int bd_multibase__base58btc_decode(uint8_t *out, size_t cap, size_t *out_len, const char *in, size_t in_len)
 {
 	/* Big-endian base-256 digits of the number read so far; log(58)/log(256) < 0.733. */
 	uint8_t num[BD_BASE58_MAX_TEXT];
@@ -123,7 +123,7 @@ int bd_base58btc_decode(uint8_t *out, size_t cap, size_t *out_len, const char *i
 	return 0;
 }
 
-int bd_base58btc_encode(char *out, size_t cap, const uint8_t *data, size_t len)
+int bd_multibase__base58btc_encode(char *out, size_t cap, const uint8_t *data, size_t len)
 {
 	/* Base-58 digits, least significant first; 64 bytes need at most 88 digits. */
 	uint8_t digits[2 * 64];

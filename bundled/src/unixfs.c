@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "translog/array.h"
 #include "varint.h"
 
 enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
@@ -16,7 +17,7 @@ static int put_varint(tl_buf *b, uint64_t v)
 {
 	uint8_t tmp[BD_VARINT_BYTES_MAX];
 
-	return tl_buf_append(b, tmp, bd_varint_put(tmp, v));
+	return tl_buf_append(b, tmp, bd_varint__put(tmp, v));
 }
 
 int bd_unixfs_write_file_node(tl_buf *out, const bd_unixfs_child *children, size_t n)
@@ -40,7 +41,7 @@ int bd_unixfs_write_file_node(tl_buf *out, const bd_unixfs_child *children, size
 		if ((err = bd_cid_to_bytes(cid, sizeof(cid), &cid_len, &children[i].cid)) != 0)
 			return err;
 		/* Hash, then Name present and empty (as go-merkledag writes it), then Tsize. */
-		link_len = 1 + bd_varint_len(cid_len) + cid_len + 2 + 1 + bd_varint_len(children[i].tsize);
+		link_len = 1 + bd_varint__len(cid_len) + cid_len + 2 + 1 + bd_varint__len(children[i].tsize);
 		if ((err = tl_buf_append_u8(out, KEY(2, WT_LEN))) != 0 || (err = put_varint(out, link_len)) != 0 ||
 		    (err = tl_buf_append_u8(out, KEY(1, WT_LEN))) != 0 || (err = put_varint(out, cid_len)) != 0 ||
 		    (err = tl_buf_append(out, cid, cid_len)) != 0 ||
@@ -52,10 +53,10 @@ int bd_unixfs_write_file_node(tl_buf *out, const bd_unixfs_child *children, size
 	data[dlen++] = KEY(1, WT_VARINT);
 	data[dlen++] = BD_UNIXFS_TYPE_FILE;
 	data[dlen++] = KEY(3, WT_VARINT);
-	dlen += bd_varint_put(data + dlen, filesize);
+	dlen += bd_varint__put(data + dlen, filesize);
 	for (size_t i = 0; i < n; i++) {
 		data[dlen++] = KEY(4, WT_VARINT);
-		dlen += bd_varint_put(data + dlen, children[i].filesize);
+		dlen += bd_varint__put(data + dlen, children[i].filesize);
 	}
 	if ((err = tl_buf_append_u8(out, KEY(1, WT_LEN))) != 0 || (err = put_varint(out, dlen)) != 0 ||
 	    (err = tl_buf_append(out, data, dlen)) != 0)
@@ -68,7 +69,7 @@ int bd_unixfs_write_file_node(tl_buf *out, const bd_unixfs_child *children, size
 static int read_key(uint64_t *field, unsigned *wt, tl_cursor *c)
 {
 	uint64_t key = 0;
-	int err = bd_varint_read(&key, c);
+	int err = bd_varint__read(&key, c);
 
 	if (err)
 		return err;
@@ -82,7 +83,7 @@ static int read_key(uint64_t *field, unsigned *wt, tl_cursor *c)
 static int read_len(const uint8_t **p, size_t *n, tl_cursor *c)
 {
 	uint64_t len = 0;
-	int err = bd_varint_read(&len, c);
+	int err = bd_varint__read(&len, c);
 
 	if (err)
 		return err;
@@ -101,7 +102,7 @@ static int skip_field(tl_cursor *c, unsigned wt)
 
 	switch (wt) {
 	case WT_VARINT:
-		return bd_varint_read(&v, c);
+		return bd_varint__read(&v, c);
 	case WT_I64:
 		return tl_cursor_take(&p, c, 8);
 	case WT_LEN:
@@ -132,7 +133,7 @@ static int read_link(bd_cid *cid, const uint8_t *bytes, size_t len)
 		if ((field == 3) != (wt == WT_VARINT) || (field != 3 && wt != WT_LEN))
 			return tl_error_set(TL_E_INPUT, "field %llu has wire type %u", (unsigned long long)field, wt);
 		if (field == 3)
-			err = bd_varint_read(&v, &c);
+			err = bd_varint__read(&v, &c);
 		else
 			err = read_len(&p, &n, &c);
 		if (err)
@@ -165,7 +166,7 @@ static int read_unixfs(bd_unixfs_node *node, const uint8_t *bytes, size_t len)
 
 			if (wt != WT_VARINT || *seen)
 				return tl_error_set(TL_E_INPUT, "unixfs field %llu repeated or mistyped", (unsigned long long)field);
-			if ((err = bd_varint_read(field == 1 ? &node->type : &node->filesize, &c)) != 0)
+			if ((err = bd_varint__read(field == 1 ? &node->type : &node->filesize, &c)) != 0)
 				return err;
 			*seen = 1;
 		} else if (field == 2) {
@@ -187,7 +188,7 @@ static int read_unixfs(bd_unixfs_node *node, const uint8_t *bytes, size_t len)
 				packed = tl_cursor_make(p, n);
 			}
 			do {
-				if ((err = bd_varint_read(&v, wt == WT_LEN ? &packed : &c)) != 0)
+				if ((err = bd_varint__read(&v, wt == WT_LEN ? &packed : &c)) != 0)
 					return err;
 				if (nsizes == node->nlinks)
 					return tl_error_set(TL_E_INPUT, "unixfs: more blocksizes than the %zu links", node->nlinks);
@@ -252,21 +253,12 @@ int bd_unixfs_read_node(bd_unixfs_node *out, const uint8_t *block, size_t len)
 			has_data = 1;
 			continue;
 		}
-		if (node.nlinks == alloc) {
-			size_t grow = alloc ? 2 * alloc : 16;
-			bd_cid *links;
-
-			if (alloc == BD_UNIXFS_MAX_LINKS) {
-				err = tl_error_set(TL_E_INPUT, "dag-pb: more than %d links", BD_UNIXFS_MAX_LINKS);
-				goto out;
-			}
-			if ((links = realloc(node.links, grow * sizeof(*links))) == NULL) {
-				err = tl_error_set(TL_E_NOMEM, "out of memory");
-				goto out;
-			}
-			node.links = links;
-			alloc = grow;
+		if (node.nlinks == BD_UNIXFS_MAX_LINKS) {
+			err = tl_error_set(TL_E_INPUT, "dag-pb: more than %d links", BD_UNIXFS_MAX_LINKS);
+			goto out;
 		}
+		if ((err = tl_array_grow(&node.links, &alloc, node.nlinks + 1, sizeof(*node.links), BD_UNIXFS_MAX_LINKS)) != 0)
+			goto out;
 		if ((err = read_link(&node.links[node.nlinks], p, n)) != 0) {
 			err = tl_error_wrap(err, "dag-pb: link %zu", node.nlinks);
 			goto out;

@@ -1,6 +1,6 @@
 #include "varint.h"
 
-size_t bd_varint_put(uint8_t *out, uint64_t v)
+size_t bd_varint__put(uint8_t *out, uint64_t v)
 {
 	size_t n = 0;
 
@@ -12,7 +12,7 @@ size_t bd_varint_put(uint8_t *out, uint64_t v)
 	return n;
 }
 
-size_t bd_varint_len(uint64_t v)
+size_t bd_varint__len(uint64_t v)
 {
 	size_t n = 1;
 
@@ -23,7 +23,7 @@ size_t bd_varint_len(uint64_t v)
 	return n;
 }
 
-int bd_varint_read(uint64_t *out, tl_cursor *c)
+int bd_varint__read(uint64_t *out, tl_cursor *c)
 {
 	uint64_t v = 0;
 	size_t start = c->pos;

@@ -16,10 +16,10 @@
 #define BD_VARINT_BYTES_MAX 9
 
 /* Writes v (<= BD_VARINT_MAX) to out (room for BD_VARINT_BYTES_MAX), returns its length. */
-size_t bd_varint_put(uint8_t *out, uint64_t v);
-size_t bd_varint_len(uint64_t v);
+size_t bd_varint__put(uint8_t *out, uint64_t v);
+size_t bd_varint__len(uint64_t v);
 
 /* Reads one varint; TL_E_INPUT if truncated, longer than 9 bytes or not minimal. */
-int bd_varint_read(uint64_t *out, tl_cursor *c) TL_MUST_USE;
+int bd_varint__read(uint64_t *out, tl_cursor *c) TL_MUST_USE;
 
 #endif

@@ -31,17 +31,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (size > 0 && data[0] == 0x01 && (n != size || memcmp(bin, data, size) != 0))
 			abort();
 	}
-	if (bd_base32_decode(out, sizeof(out), &n, (const char *)data, size) == 0) {
+	if (bd_multibase__base32_decode(out, sizeof(out), &n, (const char *)data, size) == 0) {
 		char enc[2 * sizeof(out)];
 
-		bd_base32_encode(enc, out, n);
+		bd_multibase__base32_encode(enc, out, n);
 		if (strlen(enc) != size || memcmp(enc, data, size) != 0)
 			abort();
 	}
-	if (bd_base58btc_decode(out, sizeof(out), &n, (const char *)data, size) == 0 && n <= 64) {
+	if (bd_multibase__base58btc_decode(out, sizeof(out), &n, (const char *)data, size) == 0 && n <= 64) {
 		char enc[2 * 64 + 1];
 
-		if (bd_base58btc_encode(enc, sizeof(enc), out, n) != 0)
+		if (bd_multibase__base58btc_encode(enc, sizeof(enc), out, n) != 0)
 			abort();
 		m = strlen(enc);
 		if (m != size || memcmp(enc, data, size) != 0)

@@ -67,6 +67,7 @@ typedef struct bd_bundle_report {
 	size_t n_warnings;  /* entries in `warnings` (at most BD_MAX_WARNINGS) */
 	char **warnings;    /* each a NUL-terminated line without '\n' */
 	size_t n_dropped;   /* warnings beyond BD_MAX_WARNINGS, counted but not kept */
+	size_t warnings_alloc; /* room in `warnings` (the readers' business) */
 } bd_bundle_report;
 
 void bd_bundle_report_free(bd_bundle_report *report);

@@ -466,6 +466,15 @@ START_TEST(validity_warnings)
 	/* A NULL report is allowed and collects nothing. */
 	ck_assert_int_eq(bd_bundle_check_validity(NULL, b, 0), 0);
 	bd_bundle_free(b);
+	/* A subject's control and non-ASCII bytes are shown as \xNN (tl_text_printable). */
+	free(all);
+	all = tu_bundle_vector("utf8-ca.pem", &l1);
+	b = parse_ok(all, l1, NULL);
+	ck_assert_int_eq(bd_bundle_check_validity(&report, b, 4102444800 * 2), 0); /* 2230 */
+	ck_assert_uint_eq(report.n_warnings, 1);
+	ck_assert_ptr_nonnull(strstr(report.warnings[0], "PEM block 1 \"CN=caf\\xc3\\xa9\\x01ca,O=bundled test\": expired on"));
+	bd_bundle_report_free(&report);
+	bd_bundle_free(b);
 	free(all);
 	free(a);
 	free(e);

@@ -107,7 +107,7 @@ static const struct edit edits[] = {
 	{ 1, "use", "\"JWT-SVID\"", "keys[1]: unsupported use \"JWT-SVID\"" },
 	{ 1, "use", "\"sig\"", "keys[1]: unsupported use \"sig\"" },
 	{ 1, "use", "1", "keys[1]: \"use\" must be a string" },
-	{ 1, "use", "\"a\\nb\"", "keys[1]: unsupported use \"a?b\"" },
+	{ 1, "use", "\"a\\nb\"", "keys[1]: unsupported use \"a\\x0ab\"" },
 	/* kid */
 	{ 1, "kid", NULL, "keys[1] (jwt-svid): missing \"kid\"" },
 	{ 1, "kid", "\"\"", "keys[1] (jwt-svid): missing \"kid\"" },

@@ -168,6 +168,10 @@ START_TEST(rejections)
 	s = concat("-----BEGIN CERTIFICATE----- x\n", body, NULL);
 	expect_pem_error(s, "PEM block 1 (line 1): \"CERTIFICATE----- x\" block");
 	free(s);
+	/* The label is quoted printable: control and non-ASCII bytes as \xNN. */
+	s = concat("-----BEGIN CERT\x01\xc3\xa9-----\n", body, NULL);
+	expect_pem_error(s, "PEM block 1 (line 1): \"CERT\\x01\\xc3\\xa9\" block");
+	free(s);
 	s = concat(p256, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END X509 CRL-----\n", NULL);
 	snprintf(want, sizeof(want), "PEM block 2 (line %zu): END line does not match BEGIN CERTIFICATE", lines + 3);
 	expect_pem_error(s, want);

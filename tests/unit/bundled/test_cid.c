@@ -94,6 +94,11 @@ START_TEST(parse_rejects_what_is_not_a_sha256_cidv1)
 		ck_assert_msg(parse(&cid, bad[i]) == TL_E_INPUT, "accepted bad[%zu] %s", i, bad[i]);
 		ck_assert_str_ne(tl_error_message(), "");
 	}
+	/* The unsupported prefix is named, printable. */
+	ck_assert_int_eq(parse(&cid, "\x01" "afkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"), TL_E_INPUT);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "multibase prefix '\\x01' is not supported"));
+	ck_assert_int_eq(parse(&cid, "fafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"), TL_E_INPUT);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "multibase prefix 'f' is not supported"));
 	/* A text longer than any CID is refused before it is decoded. */
 	{
 		char longtext[300];
@@ -140,7 +145,7 @@ START_TEST(binary_form_is_strict)
 		memcpy(wide + 5, hello.digest.b, 32);
 		ck_assert_int_eq(bd_cid_from_bytes(&cid, wide, 37), TL_E_INPUT);
 		text[0] = 'b';
-		bd_base32_encode(text + 1, wide, 37);
+		bd_multibase__base32_encode(text + 1, wide, 37);
 		ck_assert_int_eq(parse(&cid, text), TL_E_INPUT);
 	}
 	/* The bare multihash is CIDv0: read as dag-pb in binary, refused in multibase text. */
@@ -151,7 +156,7 @@ START_TEST(binary_form_is_strict)
 		ck_assert_int_eq(bd_cid_from_bytes(&cid, mh, 34), 0);
 		ck_assert(cid.codec == BD_CODEC_DAG_PB);
 		text[0] = 'b';
-		bd_base32_encode(text + 1, mh, 34);
+		bd_multibase__base32_encode(text + 1, mh, 34);
 		ck_assert_int_eq(parse(&cid, text), TL_E_INPUT);
 	}
 	/* A large codec round-trips through the text form; one of 2^63 cannot be written. */
@@ -189,18 +194,18 @@ START_TEST(base32_matches_rfc4648)
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
-		bd_base32_encode(text, (const uint8_t *)vec[i][0], strlen(vec[i][0]));
+		bd_multibase__base32_encode(text, (const uint8_t *)vec[i][0], strlen(vec[i][0]));
 		ck_assert_str_eq(text, vec[i][1]);
-		ck_assert_uint_eq(bd_base32_encoded_len(strlen(vec[i][0])), strlen(vec[i][1]));
-		ck_assert_int_eq(bd_base32_decode(out, sizeof(out), &n, vec[i][1], strlen(vec[i][1])), 0);
+		ck_assert_uint_eq(bd_multibase__base32_encoded_len(strlen(vec[i][0])), strlen(vec[i][1]));
+		ck_assert_int_eq(bd_multibase__base32_decode(out, sizeof(out), &n, vec[i][1], strlen(vec[i][1])), 0);
 		ck_assert_uint_eq(n, strlen(vec[i][0]));
 		ck_assert(memcmp(out, vec[i][0], n) == 0);
 	}
-	ck_assert_int_eq(bd_base32_decode(out, sizeof(out), &n, "mz", 2), TL_E_INPUT);    /* trailing bits */
-	ck_assert_int_eq(bd_base32_decode(out, sizeof(out), &n, "m", 1), TL_E_INPUT);     /* length */
-	ck_assert_int_eq(bd_base32_decode(out, sizeof(out), &n, "MY", 2), TL_E_INPUT);    /* upper case */
-	ck_assert_int_eq(bd_base32_decode(out, sizeof(out), &n, "my======", 8), TL_E_INPUT);
-	ck_assert_int_eq(bd_base32_decode(out, 5, &n, "mzxw6ytboi", 10), TL_E_INPUT);     /* capacity */
+	ck_assert_int_eq(bd_multibase__base32_decode(out, sizeof(out), &n, "mz", 2), TL_E_INPUT);    /* trailing bits */
+	ck_assert_int_eq(bd_multibase__base32_decode(out, sizeof(out), &n, "m", 1), TL_E_INPUT);     /* length */
+	ck_assert_int_eq(bd_multibase__base32_decode(out, sizeof(out), &n, "MY", 2), TL_E_INPUT);    /* upper case */
+	ck_assert_int_eq(bd_multibase__base32_decode(out, sizeof(out), &n, "my======", 8), TL_E_INPUT);
+	ck_assert_int_eq(bd_multibase__base32_decode(out, 5, &n, "mzxw6ytboi", 10), TL_E_INPUT);     /* capacity */
 }
 END_TEST
 
@@ -211,21 +216,21 @@ START_TEST(base58btc_round_trips)
 	uint8_t out[64];
 	size_t n = 0;
 
-	ck_assert_int_eq(bd_base58btc_encode(text, sizeof(text), (const uint8_t *)"Hello World!", 12), 0);
+	ck_assert_int_eq(bd_multibase__base58btc_encode(text, sizeof(text), (const uint8_t *)"Hello World!", 12), 0);
 	ck_assert_str_eq(text, "2NEpo7TZRRrLZSi2U");
-	ck_assert_int_eq(bd_base58btc_decode(out, sizeof(out), &n, "2NEpo7TZRRrLZSi2U", 17), 0);
+	ck_assert_int_eq(bd_multibase__base58btc_decode(out, sizeof(out), &n, "2NEpo7TZRRrLZSi2U", 17), 0);
 	ck_assert_uint_eq(n, 12);
 	ck_assert(memcmp(out, "Hello World!", 12) == 0);
-	ck_assert_int_eq(bd_base58btc_encode(text, sizeof(text), zeros, sizeof(zeros)), 0);
+	ck_assert_int_eq(bd_multibase__base58btc_encode(text, sizeof(text), zeros, sizeof(zeros)), 0);
 	ck_assert_str_eq(text, "11233QC4");
-	ck_assert_int_eq(bd_base58btc_decode(out, sizeof(out), &n, text, strlen(text)), 0);
+	ck_assert_int_eq(bd_multibase__base58btc_decode(out, sizeof(out), &n, text, strlen(text)), 0);
 	ck_assert_uint_eq(n, sizeof(zeros));
 	ck_assert(memcmp(out, zeros, n) == 0);
-	ck_assert_int_eq(bd_base58btc_decode(out, sizeof(out), &n, "", 0), 0);
+	ck_assert_int_eq(bd_multibase__base58btc_decode(out, sizeof(out), &n, "", 0), 0);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_int_eq(bd_base58btc_decode(out, sizeof(out), &n, "0OIl", 4), TL_E_INPUT);
-	ck_assert_int_eq(bd_base58btc_decode(out, 11, &n, "2NEpo7TZRRrLZSi2U", 17), TL_E_INPUT);
-	ck_assert_int_eq(bd_base58btc_encode(text, 5, (const uint8_t *)"Hello World!", 12), TL_E_INPUT);
+	ck_assert_int_eq(bd_multibase__base58btc_decode(out, sizeof(out), &n, "0OIl", 4), TL_E_INPUT);
+	ck_assert_int_eq(bd_multibase__base58btc_decode(out, 11, &n, "2NEpo7TZRRrLZSi2U", 17), TL_E_INPUT);
+	ck_assert_int_eq(bd_multibase__base58btc_encode(text, 5, (const uint8_t *)"Hello World!", 12), TL_E_INPUT);
 }
 END_TEST
 

@@ -9,6 +9,7 @@
 #   leaf.pem            CA:FALSE end-entity certificate issued by ca-p256
 #   expired-ca.pem      CA valid 2020-01-01 .. 2021-01-01
 #   future-ca.pem       CA valid from 2090-01-01
+#   utf8-ca.pem         CA whose CN holds UTF-8 and a control byte (CN=caf\xc3\xa9\x01ca)
 #   bundle.pem          ca-p256, ca-rsa and root-v1 with certifi-style comments between them
 #   jwk-*.json          bare public JWKs (kty and key members only) of fresh keys
 #   x509-*.json         x509-svid JWK of each CA above (key members + x5c)
@@ -128,10 +129,14 @@ openssl req -new -key leaf.key -config req.cnf -subj "/O=bundled test/CN=leaf" -
 openssl x509 -req -in leaf.csr -CA ca-p256.pem -CAkey ca-p256.key -CAcreateserial \
 	-extfile req.cnf -extensions leaf_ext -days 3650 -out leaf.pem 2>/dev/null
 
+key utf8-ca.key p256
+openssl req -x509 -new -utf8 -key utf8-ca.key -config req.cnf -extensions ca_ext \
+	-subj $'/O=bundled test/CN=caf\xc3\xa9\x01ca' -days 7300 -out utf8-ca.pem 2>/dev/null
+
 dated_ca expired-ca 20200101000000Z 20210101000000Z
 dated_ca future-ca 20900101000000Z 20910101000000Z
 
-for c in ca-p256 ca-p384 ca-p521 ca-rsa ca-ed25519 root-v1 leaf expired-ca future-ca; do
+for c in ca-p256 ca-p384 ca-p521 ca-rsa ca-ed25519 root-v1 leaf expired-ca future-ca utf8-ca; do
 	openssl x509 -in "$c.pem" -out "$out/$c.pem"
 done
 
