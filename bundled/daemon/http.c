@@ -159,13 +159,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	if (st == NULL) {
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		uint64_t declared;
 
 		if ((st = calloc(1, sizeof(*st))) == NULL)
 			return MHD_NO;
 		st->body = tl_buf_make(srv->opts.max_body);
 		*con_cls = st;
 		/* Refuse a declared oversize body before reading a byte of it. */
-		if (cl != NULL && strtoull(cl, NULL, 10) > srv->opts.max_body)
+		if (cl != NULL && (tl_parse_u64(&declared, cl, strlen(cl)) != 0 || declared > srv->opts.max_body))
 			return reply_too_large(srv, conn);
 		return MHD_YES;
 	}

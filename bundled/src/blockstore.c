@@ -168,7 +168,7 @@ struct cat_state {
 static int cat_node(struct cat_state *st, const bd_cid *cid, uint64_t expect, int depth)
 {
 	char text[BD_CID_TEXT_MAX];
-	bd_unixfs_node node;
+	bd_unixfs__node node;
 	uint8_t *block = NULL;
 	size_t len = 0, start = st->out->len;
 	int err;
@@ -181,7 +181,7 @@ static int cat_node(struct cat_state *st, const bd_cid *cid, uint64_t expect, in
 	if (cid->codec != BD_CODEC_RAW && cid->codec != BD_CODEC_DAG_PB)
 		return tl_error_set(TL_E_INPUT, "cat: block %s has codec 0x%llx, neither raw nor dag-pb",
 			cid_text(text, cid), (unsigned long long)cid->codec);
-	if (expect != UINT64_MAX && expect > st->out->cap - st->out->len)
+	if (expect != UINT64_MAX && expect > tl_buf_room(st->out))
 		return tl_error_set(TL_E_INPUT, "cat: content larger than %zu bytes", st->out->cap);
 	if ((err = bd_blockstore_get(&block, &len, st->bs, cid)) != 0)
 		return err;
@@ -190,11 +190,11 @@ static int cat_node(struct cat_state *st, const bd_cid *cid, uint64_t expect, in
 			err = tl_error_set(TL_E_INPUT, "cat: content larger than %zu bytes", st->out->cap);
 		goto out;
 	}
-	if ((err = bd_unixfs_read_node(&node, block, len)) != 0) {
+	if ((err = bd_unixfs__read_node(&node, block, len)) != 0) {
 		err = tl_error_wrap(err, "cat: block %s", cid_text(text, cid));
 		goto out;
 	}
-	if (expect == UINT64_MAX && node.has_filesize && node.filesize > st->out->cap - st->out->len) {
+	if (expect == UINT64_MAX && node.has_filesize && node.filesize > tl_buf_room(st->out)) {
 		err = tl_error_set(TL_E_INPUT, "cat: file of %llu bytes is larger than %zu",
 			(unsigned long long)node.filesize, st->out->cap);
 		goto out;
@@ -210,7 +210,7 @@ out:
 	if (!err && expect != UINT64_MAX && st->out->len - start != expect)
 		err = tl_error_set(TL_E_INPUT, "cat: block %s holds %zu content bytes, its parent says %llu",
 			cid_text(text, cid), st->out->len - start, (unsigned long long)expect);
-	bd_unixfs_node_free(&node);
+	bd_unixfs__node_free(&node);
 	free(block);
 	return err;
 }

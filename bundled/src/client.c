@@ -71,8 +71,7 @@ static int status_failure(const char *what, const bd_http_reply *r)
 static int get(tl_buf *out, bd_client *c, const char *path, size_t max, const char *const *headers)
 {
 	char what[BD_HTTP_PATH_MAX + 8];
-	size_t cap = out->cap ? out->cap : TL_BUF_DEFAULT_CAP;
-	size_t room = cap > out->len ? cap - out->len : 0;
+	size_t room = tl_buf_room(out);
 	bd_http_request req;
 	bd_http_reply r;
 	int err;

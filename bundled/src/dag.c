@@ -86,7 +86,7 @@ out:
 }
 
 /* Replaces each run of up to 174 entries of `level` by one file node over them. */
-static int build_level(bd_dag *dag, bd_unixfs_child *level, size_t *n)
+static int build_level(bd_dag *dag, bd_unixfs__child *level, size_t *n)
 {
 	tl_buf node = tl_buf_make(BD_UNIXFS_MAX_BLOCK);
 	size_t out = 0;
@@ -94,12 +94,12 @@ static int build_level(bd_dag *dag, bd_unixfs_child *level, size_t *n)
 
 	for (size_t i = 0; i < *n; i += BD_UNIXFS_LINKS_PER_NODE) {
 		size_t k = *n - i < BD_UNIXFS_LINKS_PER_NODE ? *n - i : BD_UNIXFS_LINKS_PER_NODE;
-		bd_unixfs_child parent;
+		bd_unixfs__child parent;
 		uint64_t tsize = 0, filesize = 0;
 		size_t len = 0;
 
 		tl_buf_reset(&node);
-		if ((err = bd_unixfs_write_file_node(&node, level + i, k)) != 0)
+		if ((err = bd_unixfs__write_file_node(&node, level + i, k)) != 0)
 			goto out;
 		for (size_t j = 0; j < k; j++) {
 			tsize += level[i + j].tsize;
@@ -122,7 +122,7 @@ out:
 int bd_dag_build(bd_dag **out, const uint8_t *data, size_t len, const bd_chunker *chunker)
 {
 	bd_chunker lines = bd_chunker_default();
-	bd_unixfs_child *level = NULL;
+	bd_unixfs__child *level = NULL;
 	size_t *leaf_lens = NULL;
 	bd_dag *dag = NULL;
 	size_t nblocks, nlevel = 0, off = 0;

@@ -220,7 +220,7 @@ static int cid_query(char *out, size_t cap, const bd_cid *cid, const char *extra
 int bd_ipfs_block_get(tl_buf *out, bd_ipfs *ipfs, const bd_cid *cid)
 {
 	char query[BD_CID_TEXT_MAX + 64];
-	size_t room = out->cap - out->len;
+	size_t room = tl_buf_room(out);
 	bd_http_reply r;
 	tl_hash h;
 	int err;
@@ -314,7 +314,7 @@ int bd_ipfs_cat(tl_buf *out, bd_ipfs *ipfs, const bd_cid *root, size_t size)
 	size_t cap;
 	int err;
 
-	if (size > out->cap - out->len)
+	if (size > tl_buf_room(out))
 		return tl_error_set(TL_E_INPUT, "ipfs cat %s: %zu bytes do not fit the buffer", cid_text(text, root), size);
 	if ((err = cid_query(query, sizeof(query), root, "")) != 0)
 		return err;

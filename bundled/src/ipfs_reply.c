@@ -186,11 +186,11 @@ int bd_ipfs_reply__version(bd_ipfs_info *out, const uint8_t *body, size_t len)
 	}
 	tl_text_printable(out->version, sizeof(out->version), json_string_value(v), json_string_length(v));
 	if (json_object_get(j, "ipfs-core") != NULL)
-		strcpy(out->implementation, "js-ipfs");
+		snprintf(out->implementation, sizeof(out->implementation), "js-ipfs");
 	else if (json_object_get(j, "Golang") != NULL)
-		strcpy(out->implementation, "kubo");
+		snprintf(out->implementation, sizeof(out->implementation), "kubo");
 	else
-		strcpy(out->implementation, "unknown");
+		snprintf(out->implementation, sizeof(out->implementation), "unknown");
 out:
 	json_decref(j);
 	return err;

@@ -87,7 +87,7 @@ static const char *cid_text(char buf[BD_CID_TEXT_MAX], const bd_cid *cid)
 static int push_block(struct push *p, const bd_cid *cid, int depth)
 {
 	char text[BD_CID_TEXT_MAX];
-	bd_unixfs_node node;
+	bd_unixfs__node node;
 	uint8_t *data = NULL;
 	size_t len = 0;
 	bd_block block;
@@ -108,7 +108,7 @@ static int push_block(struct push *p, const bd_cid *cid, int depth)
 		goto out;
 	}
 	if (cid->codec == BD_CODEC_DAG_PB) {
-		if ((err = bd_unixfs_read_node(&node, data, len)) != 0) {
+		if ((err = bd_unixfs__read_node(&node, data, len)) != 0) {
 			err = tl_error_wrap(err, "block %s", cid_text(text, cid));
 			goto out;
 		}
@@ -123,7 +123,7 @@ static int push_block(struct push *p, const bd_cid *cid, int depth)
 		goto out;
 	err = seen_add(&p->seen, &cid->digest);
 out:
-	bd_unixfs_node_free(&node);
+	bd_unixfs__node_free(&node);
 	free(data);
 	return err;
 }

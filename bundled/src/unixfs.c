@@ -20,7 +20,7 @@ static int put_varint(tl_buf *b, uint64_t v)
 	return tl_buf_append(b, tmp, bd_varint__put(tmp, v));
 }
 
-int bd_unixfs_write_file_node(tl_buf *out, const bd_unixfs_child *children, size_t n)
+int bd_unixfs__write_file_node(tl_buf *out, const bd_unixfs__child *children, size_t n)
 {
 	/* Type (2) + filesize (1 + 9) + one blocksize (1 + 9) per child. */
 	uint8_t data[2 + 10 + 10 * BD_UNIXFS_LINKS_PER_NODE];
@@ -147,7 +147,7 @@ static int read_link(bd_cid *cid, const uint8_t *bytes, size_t len)
 	return 0;
 }
 
-static int read_unixfs(bd_unixfs_node *node, const uint8_t *bytes, size_t len)
+static int read_unixfs(bd_unixfs__node *node, const uint8_t *bytes, size_t len)
 {
 	tl_cursor c = tl_cursor_make(bytes, len);
 	size_t nsizes = 0;
@@ -213,9 +213,9 @@ static int read_unixfs(bd_unixfs_node *node, const uint8_t *bytes, size_t len)
 	return 0;
 }
 
-int bd_unixfs_read_node(bd_unixfs_node *out, const uint8_t *block, size_t len)
+int bd_unixfs__read_node(bd_unixfs__node *out, const uint8_t *block, size_t len)
 {
-	bd_unixfs_node node;
+	bd_unixfs__node node;
 	tl_cursor c = tl_cursor_make(block, len);
 	const uint8_t *data = NULL;
 	size_t data_len = 0, alloc = 0;
@@ -277,14 +277,14 @@ int bd_unixfs_read_node(bd_unixfs_node *out, const uint8_t *block, size_t len)
 		err = tl_error_wrap(err, "dag-pb");
 out:
 	if (err) {
-		bd_unixfs_node_free(&node);
+		bd_unixfs__node_free(&node);
 		return err;
 	}
 	*out = node;
 	return 0;
 }
 
-void bd_unixfs_node_free(bd_unixfs_node *node)
+void bd_unixfs__node_free(bd_unixfs__node *node)
 {
 	free(node->links);
 	free(node->blocksizes);

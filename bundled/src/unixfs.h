@@ -26,20 +26,20 @@
 #define BD_UNIXFS_TYPE_FILE 2
 
 /* One child of a file node as the writer needs it. */
-typedef struct bd_unixfs_child {
+typedef struct bd_unixfs__child {
 	bd_cid cid;
 	uint64_t tsize;    /* bytes of the child's block plus all blocks below it */
 	uint64_t filesize; /* bytes of file content under the child */
-} bd_unixfs_child;
+} bd_unixfs__child;
 
 /* Appends the dag-pb bytes of a UnixFS file node over `n` children (1..174) whose content
  * is in the children alone (raw leaves): Links with empty Name and Tsize, then Data =
  * UnixFS { Type = File, filesize = sum, blocksizes = each child's filesize }. */
-int bd_unixfs_write_file_node(tl_buf *out, const bd_unixfs_child *children, size_t n) TL_MUST_USE;
+int bd_unixfs__write_file_node(tl_buf *out, const bd_unixfs__child *children, size_t n) TL_MUST_USE;
 
 /* A UnixFS file node as read from a dag-pb block; pointers into the block and two arrays
- * the reader allocates (free with bd_unixfs_node_free). */
-typedef struct bd_unixfs_node {
+ * the reader allocates (free with bd_unixfs__node_free). */
+typedef struct bd_unixfs__node {
 	uint64_t type;             /* BD_UNIXFS_TYPE_FILE or BD_UNIXFS_TYPE_RAW */
 	const uint8_t *data;       /* the node's own content bytes (may be none) */
 	size_t data_len;
@@ -48,12 +48,12 @@ typedef struct bd_unixfs_node {
 	size_t nlinks;
 	bd_cid *links;             /* nlinks */
 	uint64_t *blocksizes;      /* nlinks: content bytes under each link */
-} bd_unixfs_node;
+} bd_unixfs__node;
 
 /* Reads a dag-pb block strictly (field order and wire types as the dag-pb spec requires,
  * no unknown PBNode/PBLink fields) and its UnixFS Data; refuses nodes that are not File or
  * Raw, and blocksizes that do not match the links. TL_E_INPUT with a message otherwise. */
-int bd_unixfs_read_node(bd_unixfs_node *out, const uint8_t *block, size_t len) TL_MUST_USE;
-void bd_unixfs_node_free(bd_unixfs_node *node);
+int bd_unixfs__read_node(bd_unixfs__node *out, const uint8_t *block, size_t len) TL_MUST_USE;
+void bd_unixfs__node_free(bd_unixfs__node *node);
 
 #endif

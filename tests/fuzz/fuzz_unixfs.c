@@ -9,10 +9,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	bd_unixfs_node node;
+	bd_unixfs__node node;
 	uint64_t sum = 0;
 
-	if (bd_unixfs_read_node(&node, data, size) != 0)
+	if (bd_unixfs__read_node(&node, data, size) != 0)
 		return 0;
 	if (node.type != BD_UNIXFS_TYPE_FILE && node.type != BD_UNIXFS_TYPE_RAW)
 		abort();
@@ -22,6 +22,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sum += node.blocksizes[i];
 	if (node.has_filesize && node.filesize != sum + node.data_len)
 		abort();
-	bd_unixfs_node_free(&node);
+	bd_unixfs__node_free(&node);
 	return 0;
 }

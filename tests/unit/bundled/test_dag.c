@@ -62,7 +62,7 @@ static size_t find_block(const bd_cid *cid)
 static size_t reassemble(uint8_t *out, const bd_dag *dag, size_t i, uint64_t *tsize)
 {
 	const bd_block *b = bd_dag_block(dag, i);
-	bd_unixfs_node node;
+	bd_unixfs__node node;
 	bd_cid check;
 	size_t n = 0;
 
@@ -74,7 +74,7 @@ static size_t reassemble(uint8_t *out, const bd_dag *dag, size_t i, uint64_t *ts
 		return b->len;
 	}
 	ck_assert(b->cid.codec == BD_CODEC_DAG_PB);
-	ck_assert_int_eq(bd_unixfs_read_node(&node, b->data, b->len), 0);
+	ck_assert_int_eq(bd_unixfs__read_node(&node, b->data, b->len), 0);
 	ck_assert_uint_eq(node.type, BD_UNIXFS_TYPE_FILE);
 	ck_assert_uint_eq(node.data_len, 0);
 	ck_assert_uint_ge(node.nlinks, 1);
@@ -92,7 +92,7 @@ static size_t reassemble(uint8_t *out, const bd_dag *dag, size_t i, uint64_t *ts
 	}
 	ck_assert(node.has_filesize);
 	ck_assert_uint_eq(node.filesize, n);
-	bd_unixfs_node_free(&node);
+	bd_unixfs__node_free(&node);
 	return n;
 }
 
@@ -195,7 +195,7 @@ START_TEST(levels_at_174_and_175_leaves)
 	size_t len = 175 * 64;
 	uint8_t *data = malloc(len);
 	uint64_t x = 5;
-	bd_unixfs_node node;
+	bd_unixfs__node node;
 	const bd_block *root;
 	bd_dag *dag;
 
@@ -206,25 +206,25 @@ START_TEST(levels_at_174_and_175_leaves)
 	dag = tu_dag_build(data, 174 * 64, "size-64");
 	ck_assert_uint_eq(bd_dag_count(dag), 175);
 	root = bd_dag_block(dag, 174);
-	ck_assert_int_eq(bd_unixfs_read_node(&node, root->data, root->len), 0);
+	ck_assert_int_eq(bd_unixfs__read_node(&node, root->data, root->len), 0);
 	ck_assert_uint_eq(node.nlinks, 174);
-	bd_unixfs_node_free(&node);
+	bd_unixfs__node_free(&node);
 	check_dag(dag, data, 174 * 64);
 	bd_dag_free(dag);
 	/* 175: a root over the full node and a node with one link. */
 	dag = tu_dag_build(data, len, "size-64");
 	ck_assert_uint_eq(bd_dag_count(dag), 178);
 	root = bd_dag_block(dag, 177);
-	ck_assert_int_eq(bd_unixfs_read_node(&node, root->data, root->len), 0);
+	ck_assert_int_eq(bd_unixfs__read_node(&node, root->data, root->len), 0);
 	ck_assert_uint_eq(node.nlinks, 2);
 	ck_assert_uint_eq(node.blocksizes[0], 174 * 64);
 	ck_assert_uint_eq(node.blocksizes[1], 64);
 	ck_assert_uint_eq(node.filesize, len);
-	bd_unixfs_node_free(&node);
+	bd_unixfs__node_free(&node);
 	root = bd_dag_block(dag, 176);
-	ck_assert_int_eq(bd_unixfs_read_node(&node, root->data, root->len), 0);
+	ck_assert_int_eq(bd_unixfs__read_node(&node, root->data, root->len), 0);
 	ck_assert_uint_eq(node.nlinks, 1);
-	bd_unixfs_node_free(&node);
+	bd_unixfs__node_free(&node);
 	check_dag(dag, data, len);
 	bd_dag_free(dag);
 	free(data);

@@ -209,16 +209,16 @@ START_TEST(pins_a_dag_children_first_once_each)
 	ck_assert(bd_cid_equal(&fake.puts[fake.nputs - 1], root));
 	for (size_t i = 0; i < bd_dag_count(dag); i++) {
 		const bd_block *b = bd_dag_block(dag, i);
-		bd_unixfs_node node;
+		bd_unixfs__node node;
 		size_t at = put_index(&b->cid);
 
 		ck_assert_uint_ne(at, SIZE_MAX);
 		if (b->cid.codec == BD_CODEC_RAW)
 			continue;
-		ck_assert_int_eq(bd_unixfs_read_node(&node, b->data, b->len), 0);
+		ck_assert_int_eq(bd_unixfs__read_node(&node, b->data, b->len), 0);
 		for (size_t k = 0; k < node.nlinks; k++)
 			ck_assert_uint_lt(put_index(&node.links[k]), at);
-		bd_unixfs_node_free(&node);
+		bd_unixfs__node_free(&node);
 	}
 	ck_assert_uint_eq(fake.npins, 1);
 	ck_assert(bd_cid_equal(&fake.pins[0], root));

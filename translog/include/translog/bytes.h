@@ -109,6 +109,14 @@ static inline tl_buf tl_buf_make(size_t cap)
 	return b;
 }
 
+/* How many more bytes the buffer accepts before it reaches its cap. */
+static inline size_t tl_buf_room(const tl_buf *b)
+{
+	size_t cap = b->cap ? b->cap : TL_BUF_DEFAULT_CAP;
+
+	return cap > b->len ? cap - b->len : 0;
+}
+
 int tl_buf_append(tl_buf *b, const void *data, size_t n) TL_MUST_USE;
 int tl_buf_append_str(tl_buf *b, const char *s) TL_MUST_USE;
 int tl_buf_append_u8(tl_buf *b, uint8_t v) TL_MUST_USE;
