@@ -3,11 +3,13 @@
  * vector the suites accept or reject (tests/vectors/bundle/, tests/vectors/interop/ and,
  * when present, the public go-spiffe / SPIRE / py-spiffe vectors in
  * ../shared/research/spiffe-vectors/) goes through `bundlectl canonical`, and the input and
- * every canonical bundle bundlectl produces through tests/peers/cmd/spiffecheck
- * (go-spiffe's spiffebundle.Parse / x509bundle.Parse, Go's crypto/x509).
+ * every bundle bundlectl writes of it (canonical SPIFFE JSON and PEM) through
+ * tests/peers/cmd/spiffecheck (go-spiffe's spiffebundle.Parse / x509bundle.Parse, Go's
+ * crypto/x509).
  *
  * The rule: whatever bundled accepts, go-spiffe accepts, and every canonical bundle parses in
- * go-spiffe, because SPIRE and every Go consumer read what bundled serves with that code.
+ * go-spiffe with the authorities go-spiffe reads in the vector, because SPIRE and every Go
+ * consumer read what bundled serves with that code.
  * Where bundled is stricter than go-spiffe (it rejects what go-spiffe takes) nothing breaks
  * downstream and nothing is asserted.
  */
@@ -27,7 +29,8 @@
  * parser to fix (issue 8 §3: "Reject what Go's parser rejects, and check it case by case
  * against go-spiffe"), listed here so that the suite fails on any NEW disagreement, and also
  * when a listed one disappears, so that the fix removes its line. `label` is the vector
- * (its directory and file name; "(canonical)" for the canonical form bundlectl wrote of it),
+ * (its directory and file name; "(canonical)" and "(pem)" for the canonical JSON and the PEM
+ * bundlectl wrote of it),
  * `go_says` a part of go-spiffe's reason.
  */
 static const struct {
@@ -36,9 +39,11 @@ static const struct {
 	/* OpenSSL 3 names the group of explicit parameters that match P-256; Go refuses them. */
 	{ "interop/ca-explicit-ec.pem", "x509: invalid ECDSA parameters" },
 	{ "interop/ca-explicit-ec.pem (canonical)", "x509: invalid ECDSA parameters" },
+	{ "interop/ca-explicit-ec.pem (pem)", "x509: invalid ECDSA parameters" },
 	/* Go refuses negative serial numbers (since Go 1.23). */
 	{ "interop/ca-negative-serial.pem", "x509: negative serial number" },
 	{ "interop/ca-negative-serial.pem (canonical)", "x509: negative serial number" },
+	{ "interop/ca-negative-serial.pem (pem)", "x509: negative serial number" },
 	/* go-jose checks x5t / x5t#S256 are SHA-1 / SHA-256 sized; bundled ignores (and drops) both. */
 	{ "interop/edit-x5t-not-a-digest.json", "x5t header is of incorrect size" },
 	{ "interop/edit-x5t-s256-not-a-digest.json", "x5t#S256 header is of incorrect size" },
@@ -46,14 +51,20 @@ static const struct {
 
 enum { MAX_CASES = 256 };
 
+/* What go-spiffe reads: a vector as it is, or one of the two forms bundlectl writes of it. */
+enum form { INPUT, CANONICAL, PEM };
+
 struct verdict {
 	char label[160];
 	char path[4200];
 	int accepted;
 	char reason[512];
+	size_t input;      /* the vector (index into ours) */
+	enum form form;
+	int x509s, jwts;   /* go-spiffe's authority counts, when it accepts */
 };
 
-static struct verdict ours[MAX_CASES], go[2 * MAX_CASES];
+static struct verdict ours[MAX_CASES], go[3 * MAX_CASES];
 static size_t n_ours, n_go;
 static char *work_dir;
 
@@ -103,7 +114,21 @@ static void collect_cases(void)
 	ck_assert_uint_gt(n_ours, 30);
 }
 
-/* bundlectl canonical on every case; the canonical forms it writes become cases for go-spiffe. */
+/* Adds what bundlectl wrote for vector i in the given form as a case for go-spiffe. */
+static void add_output(size_t i, enum form form, const struct tu_output *o)
+{
+	struct verdict *c = &go[n_go++];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->label, sizeof(c->label), "%.140s (%s)", ours[i].label, form == PEM ? "pem" : "canonical");
+	snprintf(c->path, sizeof(c->path), "%s/out-%zu.%s", work_dir, i, form == PEM ? "pem" : "json");
+	c->input = i;
+	c->form = form;
+	ck_assert_int_eq(tu_write_file(c->path, o->out, o->out_len), 0);
+}
+
+/* bundlectl canonical on every vector; the canonical SPIFFE JSON and the PEM it writes of
+ * each accepted one become cases for go-spiffe too. */
 static void run_bundlectl(void)
 {
 	struct tu_output o = { 0 };
@@ -117,13 +142,13 @@ static void run_bundlectl(void)
 		ours[i].accepted = status == 0;
 		snprintf(ours[i].reason, sizeof(ours[i].reason), "%s", o.err);
 		ours[i].reason[strcspn(ours[i].reason, "\n")] = '\0';
-		go[n_go++] = ours[i];
+		go[n_go] = ours[i];
+		go[n_go].input = i;
+		go[n_go++].form = INPUT;
 		if (ours[i].accepted) {
-			struct verdict *c = &go[n_go++];
-
-			snprintf(c->label, sizeof(c->label), "%.140s (canonical)", ours[i].label);
-			snprintf(c->path, sizeof(c->path), "%s/canonical-%zu.json", work_dir, i);
-			ck_assert_int_eq(tu_write_file(c->path, o.out, o.out_len), 0);
+			add_output(i, CANONICAL, &o);
+			ck_assert_int_eq(tu_run(&o, work_dir, "bundlectl", "canonical --format pem '%s'", ours[i].path), 0);
+			add_output(i, PEM, &o);
 		}
 	}
 	tu_output_free(&o);
@@ -152,21 +177,40 @@ static void run_spiffecheck(void)
 			"spiffecheck answered out of order at %s", go[i].label);
 		go[i].accepted = strncmp(line, "accept\t", 7) == 0;
 		snprintf(go[i].reason, sizeof(go[i].reason), "%.*s", (int)(end - tab2 - 1), tab2 + 1);
+		if (go[i].accepted)
+			ck_assert_int_eq(sscanf(go[i].reason, "x509=%d jwt=%d", &go[i].x509s, &go[i].jwts), 2);
 		line = end + 1;
 	}
 	tu_output_free(&o);
 	tl_buf_free(&args);
 }
 
-/* bundled's verdict on the case labelled `label` (the input for a canonical form). */
-static int we_accept(const struct verdict *g)
+/* The go-spiffe case of vector i in the given form (NULL when bundlectl wrote none). */
+static const struct verdict *find(size_t i, enum form form)
 {
-	for (size_t i = 0; i < n_ours; i++)
-		if (strncmp(g->label, ours[i].label, strlen(ours[i].label)) == 0 &&
-		    (g->label[strlen(ours[i].label)] == '\0' || g->label[strlen(ours[i].label)] == ' '))
-			return ours[i].accepted;
-	ck_abort_msg("no case %s", g->label);
-	return 0;
+	for (size_t k = 0; k < n_go; k++)
+		if (go[k].input == i && go[k].form == form)
+			return &go[k];
+	return NULL;
+}
+
+/* What bundlectl writes must hold, in go-spiffe's eyes, the authorities go-spiffe reads in the
+ * vector: the same X.509 authorities in the canonical JSON and in the PEM, and no fewer JWT
+ * ones (more when the vector is a plain JWKS, which bundled reads as a JWT bundle and
+ * go-spiffe's SPIFFE-bundle parser ignores: keys without "use"). */
+static int check_counts(tl_buf *report, size_t i)
+{
+	const struct verdict *in = find(i, INPUT), *c = find(i, CANONICAL), *pem = find(i, PEM);
+
+	if (!ours[i].accepted || !in->accepted || !c->accepted || !pem->accepted)
+		return 0;
+	if (c->x509s == in->x509s && c->jwts >= in->jwts && pem->x509s == c->x509s)
+		return 0;
+	ck_assert_int_eq(tl_buf_printf(report, "\n  COUNT: %s: go-spiffe reads x509=%d jwt=%d in the vector, %s in the canonical "
+						"form and x509=%d in the PEM",
+				 ours[i].label, in->x509s, in->jwts, c->reason, pem->x509s),
+		0);
+	return 1;
 }
 
 START_TEST(go_spiffe_accepts_what_bundled_accepts)
@@ -181,10 +225,10 @@ START_TEST(go_spiffe_accepts_what_bundled_accepts)
 	run_spiffecheck();
 	for (size_t i = 0; i < n_go; i++) {
 		const struct verdict *g = &go[i];
-		int canonical = strstr(g->label, " (canonical)") != NULL, listed = -1;
+		int we_accept = ours[g->input].accepted, listed = -1;
 
-		if (!we_accept(g) || g->accepted) {
-			if (!we_accept(g) && g->accepted)
+		if (!we_accept || g->accepted) {
+			if (!we_accept && g->accepted)
 				stricter++;
 			else
 				agree++;
@@ -198,10 +242,12 @@ START_TEST(go_spiffe_accepts_what_bundled_accepts)
 			continue;
 		}
 		problems++;
-		ck_assert_int_eq(tl_buf_printf(&report, "\n  NEW: bundled accepts %s%s, go-spiffe rejects it: %s", g->label,
-					 canonical ? " (a bundle bundlectl wrote)" : "", g->reason),
+		ck_assert_int_eq(tl_buf_printf(&report, "\n  NEW: bundled accepts %s%s go-spiffe rejects it: %s", g->label,
+					 g->form != INPUT ? " (a bundle bundlectl wrote);" : ",", g->reason),
 			0);
 	}
+	for (size_t i = 0; i < n_ours; i++)
+		problems += (size_t)check_counts(&report, i);
 	for (int k = 0; k < N_EXPECTED; k++) {
 		int ran = 0;
 
