@@ -6,6 +6,8 @@
 #   ca-explicit-ec.pem      a P-256 CA whose key carries explicit EC parameters (issue 8 §3)
 #   ca-negative-serial.pem  a P-256 CA with serial number -4660 (issue 8 §3)
 #   ca-v1-p256.pem          a self-signed v1 certificate (no extensions) with a P-256 key
+#   whitespace-only.pem     two blanks and two newlines: no certificate at all (issue 8 §3)
+#   crlf-bundle.pem         ../bundle/bundle.pem with CRLF line ends
 #   edit-*.json             ../bundle/valid.json with one member added or changed, each a
 #                           case bundled accepts (unknown or ignored members, limits)
 set -euo pipefail
@@ -36,6 +38,9 @@ openssl req -x509 -new -key p256.key -config req.cnf -extensions ca_ext -set_ser
 openssl x509 -req -in <(openssl req -new -key p256.key -config req.cnf -subj "/O=bundled test/CN=v1 P-256") \
 	-signkey p256.key -days 7300 -out "$out/ca-v1-p256.pem" 2>/dev/null
 
+printf '  \n\n' >"$out/whitespace-only.pem"
+sed 's/$/\r/' "$vec/bundle.pem" >"$out/crlf-bundle.pem"
+
 python3 - "$vec/valid.json" "$out" <<'EOF'
 import json, sys
 base = json.load(open(sys.argv[1]))
@@ -45,6 +50,7 @@ edits = {
     "x5t-s256-not-a-digest": (x509, "x5t#S256", "abc"),
     "x5t-not-a-digest": (x509, "x5t", "abc"),
     "kid-on-x509": (x509, "kid", "a-kid-on-an-x509-key"),
+    "kid-on-x509-used-by-jwt": (x509, "kid", base["keys"][jwt]["kid"]),
     "alg-on-jwt": (jwt, "alg", "ES256"),
     "alg-mismatch-on-jwt": (jwt, "alg", "RS256"),
     "key-ops-on-jwt": (jwt, "key_ops", ["verify"]),
