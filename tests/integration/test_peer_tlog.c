@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundled/blockstore.h"
 #include "testdaemon.h"
 #include "testpeers.h"
 #include "testrun.h"
@@ -39,18 +38,12 @@ static void entry_text(char *out, size_t cap, size_t i)
 	snprintf(out, cap, "entry %zu of the peer suite\n", i);
 }
 
+/* Runs fn on the data directory's log (the daemon must not be running: it holds the database). */
 static void with_log(tl_signer *key, void (*fn)(tl_log *log, void *ctx), void *ctx)
 {
-	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 1];
-	char path[4200];
-	tl_db *db;
+	tl_db *db = tu_daemon_db_open(data_dir);
 	tl_log *log;
 
-	for (size_t i = 0; i < TL_LOG_COLUMN_FAMILY_COUNT; i++)
-		cfs[i] = tl_log_column_families[i];
-	cfs[TL_LOG_COLUMN_FAMILY_COUNT] = bd_blockstore_column_family;
-	snprintf(path, sizeof(path), "%s/db", data_dir);
-	ck_assert_int_eq(tl_db_open(&db, path, cfs, TL_LOG_COLUMN_FAMILY_COUNT + 1), 0);
 	ck_assert_int_eq(tl_log_open(&log, db, key, NULL), 0);
 	fn(log, ctx);
 	tl_log_close(log);
