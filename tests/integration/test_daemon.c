@@ -40,7 +40,6 @@ static void entry_text(char *out, size_t cap, size_t i)
 /* Fills a data directory the way the daemon lays it out: DIR/log.key and DIR/db. */
 static void prepare_data(void)
 {
-	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 1];
 	char path[4200];
 	const void *entries[ENTRIES];
 	size_t lens[ENTRIES];
@@ -58,11 +57,7 @@ static void prepare_data(void)
 	snprintf(path, sizeof(path), "%s/log.key", data_dir);
 	ck_assert_int_eq(tl_signer_generate(&key, "daemon.test/log"), 0);
 	ck_assert_int_eq(tl_signer_save(key, path), 0);
-	for (size_t i = 0; i < TL_LOG_COLUMN_FAMILY_COUNT; i++)
-		cfs[i] = tl_log_column_families[i];
-	cfs[TL_LOG_COLUMN_FAMILY_COUNT] = bd_blockstore_column_family;
-	snprintf(path, sizeof(path), "%s/db", data_dir);
-	ck_assert_int_eq(tl_db_open(&db, path, cfs, TL_LOG_COLUMN_FAMILY_COUNT + 1), 0);
+	db = tu_daemon_db_open(data_dir);
 	ck_assert_int_eq(tl_log_open(&log, db, key, NULL), 0);
 	for (size_t i = 0; i < ENTRIES; i++) {
 		entry_text(texts + i * 64, 64, i);

@@ -1,5 +1,6 @@
 #include "testdaemon.h"
 
+#include <check.h>
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,7 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bundled/blockstore.h"
 #include "testutil.h"
+#include "translog/db.h"
+#include "translog/log.h"
 
 const char *tu_bin_path(const char *name)
 {
@@ -32,6 +36,20 @@ const char *tu_bin_path(const char *name)
 	}
 	snprintf(path, sizeof(path), "%s/bin/%s", exe, name);
 	return path;
+}
+
+struct tl_db *tu_daemon_db_open(const char *data_dir)
+{
+	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 1];
+	char path[4200];
+	tl_db *db;
+
+	for (size_t i = 0; i < TL_LOG_COLUMN_FAMILY_COUNT; i++)
+		cfs[i] = tl_log_column_families[i];
+	cfs[TL_LOG_COLUMN_FAMILY_COUNT] = bd_blockstore_column_family;
+	snprintf(path, sizeof(path), "%s/db", data_dir);
+	ck_assert_int_eq(tl_db_open(&db, path, cfs, TL_LOG_COLUMN_FAMILY_COUNT + 1), 0);
+	return db;
 }
 
 static void sleep_ms(long ms)

@@ -21,6 +21,11 @@ struct tu_daemon {
  * for the sanitizer build). */
 const char *tu_bin_path(const char *name);
 
+/* Opens DATA_DIR/db with the column families the daemon's database holds (the log's and the
+ * block store's), so a suite can prepare a data directory for the daemon. Fails the test
+ * otherwise. */
+struct tl_db *tu_daemon_db_open(const char *data_dir);
+
 /* Starts bundled with --data DATA_DIR --listen 127.0.0.1:0 plus `extra_args` (a NULL-ended
  * list, may be NULL) and waits (at most 20 s) for it to listen. 0 on success. */
 int tu_daemon_start(struct tu_daemon *d, const char *data_dir, const char *const *extra_args);

@@ -25,7 +25,7 @@ static char *slurp(const char *dir, const char *name, size_t *len)
 
 int tu_run(struct tu_output *o, const char *dir, const char *bin, const char *fmt, ...)
 {
-	const char *path = tu_bin_path(bin);
+	const char *path = bin[0] == '/' ? bin : tu_bin_path(bin);
 	char args[8192];
 	va_list ap;
 	int status;

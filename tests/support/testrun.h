@@ -15,7 +15,8 @@ struct tu_output {
 	size_t out_len, err_len;
 };
 
-/* Runs "'<tu_bin_path(bin)>' <args>" (args is shell text from fmt) in the source root, with
+/* Runs "'<tu_bin_path(bin)>' <args>" (args is shell text from fmt; an absolute `bin` is run
+ * as it is, e.g. a test peer from tu_peer_path) in the source root, with
  * stdout and stderr going through files in `dir`; replaces what *o held. Returns the exit
  * status (or -1). */
 int tu_run(struct tu_output *o, const char *dir, const char *bin, const char *fmt, ...)
