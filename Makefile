@@ -77,7 +77,7 @@ LIBS    := $(BD_LIB) $(TLS_LIB) $(TL_LIB)
 PCS     := $(BUILD)/lib/pkgconfig/translog.pc $(BUILD)/lib/pkgconfig/translog-storage.pc \
 	$(BUILD)/lib/pkgconfig/bundled.pc
 
-.PHONY: all test unit headers fuzz fuzz-run bench install clean run
+.PHONY: all test unit headers check-src fuzz fuzz-run bench install clean run
 # Keep every object: fuzz-replay and bench objects would otherwise count as intermediate.
 .SECONDARY:
 all: $(LIBS) $(PCS) $(if $(DAEMON_SRC),$(DAEMON)) $(if $(CLI_SRC),$(CLI))
@@ -181,7 +181,13 @@ headers:
 	    { echo "headers: $$h does not compile on its own" >&2; exit 1; }; done
 	@echo "headers: $(words $(PUBLIC_HEADERS)) public headers compile on their own"
 
-unit: all headers $(TESTS) $(REPLAY)
+# The source checks: no two files need each other (from the objects' symbols), and no
+# function that is unsafe on outside input.
+check-src: all
+	@python3 scripts/check-deps.py $(BUILD)
+	@scripts/check-banned.sh
+
+unit: all headers check-src $(TESTS) $(REPLAY)
 	BUILD=$(BUILD) ./scripts/replay-corpora.sh
 	$(TESTS)
 
