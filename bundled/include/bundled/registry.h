@@ -1,0 +1,65 @@
+/*
+ * The domain registry: for every trust domain, its current publisher keys, its newest
+ * sequence and entry index, and the leaf index of every version. Kept in RocksDB beside the
+ * log (its own column family), and derived state only: every fact in it comes from a log
+ * entry, so after a crash or on request (`bundled --rebuild-index`) it is rebuilt from the
+ * log alone, and the rebuilt registry is identical to the one kept incrementally.
+ */
+#ifndef BUNDLED_REGISTRY_H
+#define BUNDLED_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundled/entry.h"
+#include "translog/db.h"
+#include "translog/error.h"
+#include "translog/log.h"
+
+/* The column family to pass to tl_db_open beside the log's. */
+#define BD_REGISTRY_COLUMN_FAMILY "registry"
+
+typedef struct bd_registry bd_registry;
+
+/* One domain as the log has made it. */
+typedef struct bd_domain_state {
+	char domain[BD_MAX_DOMAIN + 1];
+	size_t n_keys;
+	char keys[BD_ENTRY_MAX_KEYS][BD_MAX_VKEY + 1]; /* the current publisher keys */
+	tl_hash key_fps[BD_ENTRY_MAX_KEYS];            /* their fingerprints, same order */
+	uint64_t registered_index;                     /* leaf index of the registration */
+	bool has_version;
+	uint64_t sequence;      /* newest version's sequence (when has_version) */
+	uint64_t version_index; /* its bundle entry's leaf index */
+	uint64_t newest_index;  /* leaf index of the domain's newest entry of any kind */
+	uint64_t versions;      /* how many versions were published */
+} bd_domain_state;
+
+/* Opens the registry in `db` and brings it up to date with `log`: entries the registry has
+ * not applied yet (after a crash between the log's commit and the registry's write) are
+ * applied now, in order. */
+int bd_registry_open(bd_registry **out, tl_db *db, tl_log *log) TL_MUST_USE;
+void bd_registry_close(bd_registry *r);
+
+/* Drops everything and replays the whole log. */
+int bd_registry_rebuild(bd_registry *r, tl_log *log) TL_MUST_USE;
+
+/* Applies the entries at leaf indices first .. first + n - 1 (already durable in the log),
+ * in one RocksDB write. Entries must come in log order without gaps. */
+int bd_registry_apply(bd_registry *r, uint64_t first, const bd_entry *entries, size_t n) TL_MUST_USE;
+
+/* The next leaf index the registry has not applied. */
+uint64_t bd_registry_applied(const bd_registry *r);
+
+int bd_registry_get(bd_domain_state *out, bd_registry *r, const char *domain) TL_MUST_USE; /* TL_E_NOTFOUND */
+/* The leaf index of a domain's version with this sequence; TL_E_NOTFOUND if none. */
+int bd_registry_version(uint64_t *index, bd_registry *r, const char *domain, uint64_t sequence) TL_MUST_USE;
+/* Calls fn for every domain in name order until fn returns non-zero (which is returned). */
+int bd_registry_list(bd_registry *r, int (*fn)(void *ctx, const bd_domain_state *d), void *ctx) TL_MUST_USE;
+
+/* A digest of the whole registry content, to compare an incrementally kept registry with a
+ * rebuilt one. */
+int bd_registry_digest(tl_hash *out, bd_registry *r) TL_MUST_USE;
+
+#endif
