@@ -18,6 +18,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -315,6 +316,126 @@ START_TEST(power_cuts_lose_nothing_acknowledged)
 }
 END_TEST
 
+static void write_at(const char *path, const char *text, bool sync)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fflush(f), 0);
+	if (sync)
+		ck_assert_int_eq(fsync(fileno(f)), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void sync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fsync(fd), 0);
+	close(fd);
+}
+
+static bool has(const char *dir, const char *name, const char *text)
+{
+	char path[4300];
+	size_t len = 0;
+	uint8_t *got;
+	bool same;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((got = tu_read_file(path, &len)) == NULL)
+		return text == NULL;
+	same = text != NULL && len == strlen(text) && memcmp(got, text, len) == 0;
+	free(got);
+	return same;
+}
+
+/* The model itself, on files the test writes: what a cut keeps and what it loses. */
+START_TEST(powerfs_keeps_only_what_was_synced)
+{
+	char *base = tu_mkdtemp();
+	char mnt[4200], backing[4200], p[4300], q[4300];
+	struct pfs *fs;
+
+	ck_assert_ptr_nonnull(base);
+	snprintf(mnt, sizeof(mnt), "%s/mnt", base);
+	snprintf(backing, sizeof(backing), "%s/backing", base);
+	ck_assert_int_eq(mkdir(mnt, 0700), 0);
+	ck_assert_int_eq(mkdir(backing, 0700), 0);
+
+	ck_assert_int_eq(pfs_start(&fs, mnt, backing, 0), 0);
+#define AT(name) (snprintf(p, sizeof(p), "%s/%s", mnt, name), p)
+	write_at(AT("durable"), "one", true);
+	write_at(AT("old"), "old", true);
+	write_at(AT("renamed-away"), "r", true);
+	write_at(AT("doomed"), "d", true);
+	sync_dir(mnt);
+	/* After the directory sync: new names, unsynced data, an unsynced rename and unlink. */
+	write_at(AT("durable"), "two, not synced", false);
+	write_at(AT("synced-but-unnamed"), "s", true);
+	write_at(AT("new"), "new", true);
+	snprintf(q, sizeof(q), "%s/old", mnt);
+	ck_assert_int_eq(rename(AT("new"), q), 0);
+	snprintf(q, sizeof(q), "%s/elsewhere", mnt);
+	ck_assert_int_eq(rename(AT("renamed-away"), q), 0);
+	ck_assert_int_eq(unlink(AT("doomed")), 0);
+	ck_assert(has(mnt, "old", "new"));
+	ck_assert_int_eq(pfs_power_cut(fs), 0);
+	pfs_stop(fs);
+
+	ck_assert(has(backing, "durable", "one"));
+	ck_assert(has(backing, "old", "old"));
+	ck_assert(has(backing, "renamed-away", "r"));
+	ck_assert(has(backing, "elsewhere", NULL));
+	ck_assert(has(backing, "doomed", "d"));
+	ck_assert(has(backing, "synced-but-unnamed", NULL));
+
+	/* Power on again: the survivors are served; a directory sync makes names durable, each
+	 * with its file's data as of its last sync. */
+	ck_assert_int_eq(pfs_start(&fs, mnt, backing, 0), 0);
+	ck_assert(has(mnt, "durable", "one"));
+	write_at(AT("a"), "a synced", true);
+	write_at(AT("b"), "b never synced", false);
+	ck_assert_int_eq(mkdir(AT("sub"), 0700), 0);
+	write_at(AT("sub/c"), "c", true);
+	sync_dir(mnt);
+	ck_assert_int_eq(truncate(AT("durable"), 1), 0);
+	ck_assert_int_eq(pfs_power_cut(fs), 0);
+	pfs_stop(fs);
+	ck_assert(has(backing, "a", "a synced"));
+	ck_assert(has(backing, "b", ""));
+	ck_assert(has(backing, "durable", "one"));
+	ck_assert(has(backing, "sub/c", NULL));
+#undef AT
+
+	/* The power fails by itself at the first sync, which then takes no effect. */
+	ck_assert_int_eq(pfs_start(&fs, mnt, backing, 1), 0);
+	ck_assert(!pfs_power_is_out(fs, 0));
+	{
+		pid_t pid;
+		int status;
+
+		fflush(NULL);
+		if ((pid = fork()) == 0) {
+			snprintf(p, sizeof(p), "%s/a", mnt);
+			write_at(p, "lost", true);
+			_exit(0);
+		}
+		ck_assert(pfs_power_is_out(fs, 10000));
+		kill(pid, SIGKILL);
+		pfs_stop(fs);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFSIGNALED(status));
+	}
+	ck_assert(has(backing, "a", "a synced"));
+
+	tu_rm_rf(base);
+	free(base);
+}
+END_TEST
+
 Suite *suite_powerloss(void)
 {
 	Suite *s = suite_create("powerloss");
@@ -327,6 +448,7 @@ Suite *suite_powerloss(void)
 	}
 	tc = tcase_create("powerloss");
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, powerfs_keeps_only_what_was_synced);
 	tcase_add_test(tc, power_cuts_lose_nothing_acknowledged);
 	suite_add_tcase(s, tc);
 	return s;
