@@ -353,50 +353,39 @@ static int op_mkdir(const char *path, mode_t mode)
 	return add_node(path, node_new(true, mode));
 }
 
+/* Opens node n (of `path`) as a file or a directory; O_TRUNC empties a file. */
+static int open_node(struct pfs_node *n, bool dir, struct fuse_file_info *fi)
+{
+	if (n == NULL)
+		return -ENOENT;
+	if (n->dir != dir)
+		return dir ? -ENOTDIR : -EISDIR;
+	if (!dir && (fi->flags & O_TRUNC))
+		node_resize(n, 0);
+	fi->fh = (uint64_t)(uintptr_t)n;
+	return 0;
+}
+
 static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	struct pfs_node *n = lookup(path);
 	int err;
 
-	if (n == NULL) {
-		n = node_new(false, mode);
-		if ((err = add_node(path, n)) != 0)
-			return err;
-	} else if (fi->flags & O_EXCL) {
+	if (n != NULL && (fi->flags & O_EXCL))
 		return -EEXIST;
-	} else if (n->dir) {
-		return -EISDIR;
-	} else if (fi->flags & O_TRUNC) {
-		node_resize(n, 0);
-	}
-	fi->fh = (uint64_t)(uintptr_t)n;
-	return 0;
+	if (n == NULL && (err = add_node(path, n = node_new(false, mode))) != 0)
+		return err;
+	return open_node(n, false, fi);
 }
 
 static int op_open(const char *path, struct fuse_file_info *fi)
 {
-	struct pfs_node *n = lookup(path);
-
-	if (n == NULL)
-		return -ENOENT;
-	if (n->dir)
-		return -EISDIR;
-	if (fi->flags & O_TRUNC)
-		node_resize(n, 0);
-	fi->fh = (uint64_t)(uintptr_t)n;
-	return 0;
+	return open_node(lookup(path), false, fi);
 }
 
 static int op_opendir(const char *path, struct fuse_file_info *fi)
 {
-	struct pfs_node *n = lookup(path);
-
-	if (n == NULL)
-		return -ENOENT;
-	if (!n->dir)
-		return -ENOTDIR;
-	fi->fh = (uint64_t)(uintptr_t)n;
-	return 0;
+	return open_node(lookup(path), true, fi);
 }
 
 static int op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)

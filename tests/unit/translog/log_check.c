@@ -17,6 +17,29 @@ size_t lc_make_entry(char *buf, size_t cap, uint32_t run, uint32_t seq)
 	return len;
 }
 
+int lc_append_batch(struct lc_ack *acks, tl_log *log, uint32_t run, uint32_t *seq, size_t n)
+{
+	static _Thread_local char bufs[LC_MAX_BATCH][512];
+	const void *ptrs[LC_MAX_BATCH];
+	size_t lens[LC_MAX_BATCH];
+	uint64_t first;
+
+	if (n == 0 || n > LC_MAX_BATCH)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		lens[k] = lc_make_entry(bufs[k], sizeof(bufs[k]), run, *seq + (uint32_t)k);
+		ptrs[k] = bufs[k];
+	}
+	if (tl_log_append_batch(&first, log, ptrs, lens, n) != 0) {
+		fprintf(stderr, "append: %s\n", tl_error_message());
+		return -1;
+	}
+	for (size_t k = 0; k < n; k++)
+		acks[k] = (struct lc_ack){ first + k, run, *seq + (uint32_t)k };
+	*seq += (uint32_t)n;
+	return 0;
+}
+
 #define CHECK(cond, ...)                                   \
 	do {                                               \
 		if (!(cond)) {                             \

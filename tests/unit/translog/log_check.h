@@ -23,6 +23,13 @@ struct lc_ack {
 /* The entry of (run, seq): ~20 to ~420 bytes, so bundles fill unevenly. Returns its length. */
 size_t lc_make_entry(char *buf, size_t cap, uint32_t run, uint32_t seq);
 
+/* Most entries lc_append_batch appends at once. */
+#define LC_MAX_BATCH 40
+
+/* Appends n entries (1..LC_MAX_BATCH) of `run`, numbered from *seq on, in one batch and, once
+ * the append returned, fills acks[0..n) and advances *seq. 0, or -1 with a message on stderr. */
+int lc_append_batch(struct lc_ack *acks, tl_log *log, uint32_t run, uint32_t *seq, size_t n);
+
 /* 0 if the log is whole and holds every acknowledged entry (its size in *size); -1 with one
  * line on stderr naming the first thing wrong. */
 int lc_check_log(uint64_t *size, tl_log *log, const tl_verifier *v, const struct lc_ack *acks, size_t nacks);

@@ -30,7 +30,7 @@
 #include "translog/key.h"
 #include "translog/log.h"
 
-enum { KILLS = 20, WRITER_THREADS = 3, MAX_BATCH = 40 };
+enum { KILLS = 20, WRITER_THREADS = 3, MAX_BATCH = LC_MAX_BATCH };
 
 struct writer {
 	const char *dir;
@@ -45,33 +45,20 @@ struct writer {
 static void *writer_thread(void *arg)
 {
 	struct writer *w = arg;
-	static _Thread_local char bufs[MAX_BATCH][512];
-	const void *ptrs[MAX_BATCH];
-	size_t lens[MAX_BATCH];
 	struct lc_ack acks[MAX_BATCH];
 	uint32_t seq = w->id << 24;
 	unsigned rnd = w->run * 31 + w->id;
 
 	for (;;) {
 		size_t n = 1 + (rand_r(&rnd) % MAX_BATCH);
-		uint64_t first;
 
-		for (size_t k = 0; k < n; k++) {
-			lens[k] = lc_make_entry(bufs[k], sizeof(bufs[k]), w->run, seq + (uint32_t)k);
-			ptrs[k] = bufs[k];
-		}
-		if (tl_log_append_batch(&first, w->log, ptrs, lens, n) != 0) {
-			fprintf(stderr, "writer: %s\n", tl_error_message());
+		if (lc_append_batch(acks, w->log, w->run, &seq, n) != 0)
 			_exit(3);
-		}
-		for (size_t k = 0; k < n; k++)
-			acks[k] = (struct lc_ack){ first + k, w->run, seq + (uint32_t)k };
 		pthread_mutex_lock(w->ack_lock);
 		if (write(w->ack_fd, acks, n * sizeof(acks[0])) != (ssize_t)(n * sizeof(acks[0])) ||
 		    fdatasync(w->ack_fd) != 0)
 			_exit(4);
 		pthread_mutex_unlock(w->ack_lock);
-		seq += (uint32_t)n;
 	}
 	return NULL;
 }

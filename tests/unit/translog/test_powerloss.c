@@ -77,29 +77,16 @@ static void send_acks(int fd, const struct lc_ack *acks, size_t n)
 static void *writer_thread(void *arg)
 {
 	struct writer *w = arg;
-	static _Thread_local char bufs[MAX_BATCH][512];
-	const void *ptrs[MAX_BATCH];
-	size_t lens[MAX_BATCH];
 	struct lc_ack acks[MAX_BATCH];
 	uint32_t seq = (w->id + 1) << 24;
 	unsigned rnd = w->run * 31 + w->id;
 
 	for (;;) {
 		size_t n = 1 + (rand_r(&rnd) % MAX_BATCH);
-		uint64_t first;
 
-		for (size_t k = 0; k < n; k++) {
-			lens[k] = lc_make_entry(bufs[k], sizeof(bufs[k]), w->run, seq + (uint32_t)k);
-			ptrs[k] = bufs[k];
-		}
-		if (tl_log_append_batch(&first, w->log, ptrs, lens, n) != 0) {
-			fprintf(stderr, "powerloss writer: %s\n", tl_error_message());
+		if (lc_append_batch(acks, w->log, w->run, &seq, n) != 0)
 			_exit(3);
-		}
-		for (size_t k = 0; k < n; k++)
-			acks[k] = (struct lc_ack){ first + k, w->run, seq + (uint32_t)k };
 		send_acks(w->out, acks, n);
-		seq += (uint32_t)n;
 	}
 	return NULL;
 }
@@ -153,6 +140,19 @@ __attribute__((noreturn)) static void run_child(const char *dir, const tl_signer
 	_exit(2);
 }
 
+/* A temporary directory holding an empty mount point and an empty backing directory. */
+static char *make_dirs(char mnt[4200], char backing[4200])
+{
+	char *base = tu_mkdtemp();
+
+	ck_assert_ptr_nonnull(base);
+	snprintf(mnt, 4200, "%s/mnt", base);
+	snprintf(backing, 4200, "%s/backing", base);
+	ck_assert_int_eq(mkdir(mnt, 0700), 0);
+	ck_assert_int_eq(mkdir(backing, 0700), 0);
+	return base;
+}
+
 struct round {
 	struct lc_ack *acks; /* every acknowledgement so far */
 	size_t nacks, cap;
@@ -202,8 +202,8 @@ static bool read_acks(struct round *r, int fd, int timeout_ms)
 
 START_TEST(power_cuts_lose_nothing_acknowledged)
 {
-	char *base = tu_mkdtemp();
 	char mnt[4200], backing[4200];
+	char *base = make_dirs(mnt, backing);
 	tl_signer *key;
 	tl_verifier *v;
 	tl_buf vkey = tl_buf_make(4096);
@@ -215,12 +215,7 @@ START_TEST(power_cuts_lose_nothing_acknowledged)
 
 	/* The suite is left out without fork (suite_powerloss); never pass by doing nothing. */
 	ck_assert_msg(tu_check_forks(), "the power-loss test needs Check's fork mode");
-	ck_assert_ptr_nonnull(base);
 	fprintf(stderr, "powerloss seed %u (POWERLOSS_SEED=%u repeats it)\n", seed, seed);
-	snprintf(mnt, sizeof(mnt), "%s/mnt", base);
-	snprintf(backing, sizeof(backing), "%s/backing", base);
-	ck_assert_int_eq(mkdir(mnt, 0700), 0);
-	ck_assert_int_eq(mkdir(backing, 0700), 0);
 	ck_assert_int_eq(tl_signer_generate(&key, "example.org/powerloss-log"), 0);
 	ck_assert_int_eq(tl_signer_vkey(&vkey, key), 0);
 	ck_assert_int_eq(tl_verifier_parse(&v, (const char *)vkey.data, vkey.len), 0);
@@ -352,18 +347,21 @@ static bool has(const char *dir, const char *name, const char *text)
 	return same;
 }
 
+/* Each (name, content) of `want` is in dir (content NULL: absent). */
+static void expect_files(const char *dir, const char *const want[][2], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(has(dir, want[i][0], want[i][1]), "%s: %s is not %s%s", dir, want[i][0],
+			want[i][1] ? "as expected: " : "absent", want[i][1] ? want[i][1] : "");
+}
+
 /* The model itself, on files the test writes: what a cut keeps and what it loses. */
 START_TEST(powerfs_keeps_only_what_was_synced)
 {
-	char *base = tu_mkdtemp();
 	char mnt[4200], backing[4200], p[4300], q[4300];
+	char *base = make_dirs(mnt, backing);
 	struct pfs *fs;
 
-	ck_assert_ptr_nonnull(base);
-	snprintf(mnt, sizeof(mnt), "%s/mnt", base);
-	snprintf(backing, sizeof(backing), "%s/backing", base);
-	ck_assert_int_eq(mkdir(mnt, 0700), 0);
-	ck_assert_int_eq(mkdir(backing, 0700), 0);
 
 	ck_assert_int_eq(pfs_start(&fs, mnt, backing, 0), 0);
 #define AT(name) (snprintf(p, sizeof(p), "%s/%s", mnt, name), p)
@@ -385,12 +383,8 @@ START_TEST(powerfs_keeps_only_what_was_synced)
 	ck_assert_int_eq(pfs_power_cut(fs), 0);
 	pfs_stop(fs);
 
-	ck_assert(has(backing, "durable", "one"));
-	ck_assert(has(backing, "old", "old"));
-	ck_assert(has(backing, "renamed-away", "r"));
-	ck_assert(has(backing, "elsewhere", NULL));
-	ck_assert(has(backing, "doomed", "d"));
-	ck_assert(has(backing, "synced-but-unnamed", NULL));
+	expect_files(backing, (const char *const[][2]){ { "durable", "one" }, { "old", "old" }, { "renamed-away", "r" },
+		{ "elsewhere", NULL }, { "doomed", "d" }, { "synced-but-unnamed", NULL } }, 6);
 
 	/* Power on again: the survivors are served; a directory sync makes names durable, each
 	 * with its file's data as of its last sync. */
@@ -404,10 +398,8 @@ START_TEST(powerfs_keeps_only_what_was_synced)
 	ck_assert_int_eq(truncate(AT("durable"), 1), 0);
 	ck_assert_int_eq(pfs_power_cut(fs), 0);
 	pfs_stop(fs);
-	ck_assert(has(backing, "a", "a synced"));
-	ck_assert(has(backing, "b", ""));
-	ck_assert(has(backing, "durable", "one"));
-	ck_assert(has(backing, "sub/c", NULL));
+	expect_files(backing, (const char *const[][2]){ { "a", "a synced" }, { "b", "" }, { "durable", "one" },
+		{ "sub/c", NULL } }, 4);
 #undef AT
 
 	/* The power fails by itself at the first sync, which then takes no effect. */
