@@ -230,8 +230,8 @@ START_TEST(power_cuts_lose_nothing_acknowledged)
 		bool self_cut = false;
 		pid_t pid;
 
-		/* The database is the mount's root: it exists durably from the start (RocksDB
-		 * does not sync the parent of a directory it creates). */
+		/* The database is the mount's root: it exists durably from the start, so the
+		 * test does not depend on anyone syncing the parent of a directory it creates. */
 		ck_assert_int_eq(pfs_start(&fs, mnt, backing, fail_at), 0);
 		ck_assert_int_eq(pipe(pipefd), 0);
 		fflush(NULL);
