@@ -148,11 +148,16 @@ $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/support -DSOURCE_ROOT='"$(CURDIR)"'
 # Suites and fuzz entry points are found by name, not through headers.
 $(BUILD)/obj/tests/%.o: CFLAGS += -Wno-missing-prototypes
 
+# The power-loss suite's FUSE filesystem (tests/support/powerfs.c) needs libfuse3.
+FUSE_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags fuse3 2>/dev/null))
+FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
+$(BUILD)/obj/tests/support/powerfs.o: CFLAGS += $(FUSE_CFLAGS)
+
 # The CLI's option parser has a unit suite of its own (tests/unit/cli/test_cli_opt.c).
 $(TESTS): $(call obj,tests/run_tests.c $(SUPPORT_SRC) $(SUITE_SRC) cli/opt.c) $(LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS) $(FUSE_LIBS)
 
 # Each fuzz target also builds with the project's compiler and a replay main that runs it
 # over its checked-in corpus, so `make test` exercises every parser's fuzz entry point.

@@ -4,12 +4,16 @@
  * (named suite_it_*) need the real IPFS node that scripts/test.sh starts; without it they
  * are left out, and the runner says so before Check's summary. Peer suites (suite_peer_*)
  * run the Go tooling of tests/peers/ that scripts/test.sh builds and names in
- * BUNDLED_TEST_PEERS_BIN; without it they are left out the same way.
+ * BUNDLED_TEST_PEERS_BIN; without it they are left out the same way. So are suites that
+ * cannot run here (tu_suite_left_out: the crash and power-loss suites without fork or FUSE): a skipped
+ * suite is named as such, never counted as passed.
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "testutil.h"
 
 #define SUITE(name) Suite *name(void);
 #include "suites.h"
@@ -40,6 +44,7 @@ int main(void)
 	if (skipped_peers)
 		printf("note: %d peer suite(s) left out: BUNDLED_TEST_PEERS_BIN is not set (make test builds tests/peers)\n",
 			skipped_peers);
+	tu_print_left_out();
 	fflush(stdout);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -105,3 +105,29 @@ int tu_system(const char *fmt, ...)
 		return -1;
 	return WEXITSTATUS(status);
 }
+
+int tu_check_forks(void)
+{
+	const char *f = getenv("CK_FORK");
+
+	return f == NULL || strcmp(f, "no") != 0;
+}
+
+enum { MAX_LEFT_OUT = 16 };
+static struct left_out {
+	const char *suite, *why;
+} left_out[MAX_LEFT_OUT];
+static int nleft_out;
+
+void tu_suite_left_out(const char *suite, const char *why)
+{
+	if (nleft_out < MAX_LEFT_OUT)
+		left_out[nleft_out++] = (struct left_out){ suite, why };
+}
+
+int tu_print_left_out(void)
+{
+	for (int i = 0; i < nleft_out; i++)
+		printf("note: suite %s left out: %s\n", left_out[i].suite, left_out[i].why);
+	return nleft_out;
+}

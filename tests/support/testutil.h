@@ -28,4 +28,15 @@ void tu_rm_rf(const char *path);
 /* Runs a shell command, returns its exit status (or -1). */
 int tu_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Whether Check runs each test in a forked process (not with CK_FORK=no). Suites that fork
+ * and kill processes (crash, power loss) need it: Check's own process may be threaded. */
+int tu_check_forks(void);
+
+/* A suite that cannot run here calls this from its constructor and returns a suite without
+ * tests: the runner names it before Check's summary, so a skip never counts as a pass. */
+void tu_suite_left_out(const char *suite, const char *why);
+
+/* Prints one note per suite left out; returns how many. */
+int tu_print_left_out(void);
+
 #endif
