@@ -9,6 +9,7 @@ packages=(
   librocksdb-dev libgit2-dev libcurl4-openssl-dev libssl-dev libsodium-dev
   check libsubunit-dev libmicrohttpd-dev libjansson-dev libzstd-dev
   openssl curl ca-certificates
+  libp11-kit-dev softhsm2
 )
 # The IPFS node of the tests (js-ipfs) runs on Node.js; the base image ships Node 20 with its
 # own npm, which conflicts with Debian's npm package, so Debian's is only a fallback.
