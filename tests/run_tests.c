@@ -2,35 +2,51 @@
  * The one Check runner: every suite found by the Makefile in tests/unit/ and
  * tests/integration/ is registered here through the generated suites.h. Integration suites
  * (named suite_it_*) need the real IPFS node that scripts/test.sh starts; without it they
- * are left out, and the runner says so before Check's summary.
+ * are left out, and the runner says so before Check's summary. So are the suites that need
+ * SoftHSM2 (named suite_hsm*) on a machine without it.
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "translog/pkcs11.h"
 
 #define SUITE(name) Suite *name(void);
 #include "suites.h"
 #undef SUITE
 
+/* SoftHSM2's module and its token tool, which suite_hsm needs (Debian package softhsm2). */
+static int have_softhsm2(void)
+{
+	return access(tl_pkcs11_default_module(), R_OK) == 0 && system("command -v softhsm2-util >/dev/null 2>&1") == 0;
+}
+
 int main(void)
 {
 	const char *ipfs = getenv("BUNDLED_TEST_IPFS_API");
 	int have_ipfs = ipfs != NULL && ipfs[0] != '\0';
-	int skipped = 0;
+	int have_hsm = have_softhsm2();
+	int skipped = 0, skipped_hsm = 0;
 	SRunner *sr = srunner_create(NULL);
 	int failed;
 
 #define SUITE(name)                                                  \
-	if (strncmp(#name, "suite_it_", 9) != 0 || have_ipfs)        \
-		srunner_add_suite(sr, name());                       \
+	if (strncmp(#name, "suite_it_", 9) == 0 && !have_ipfs)       \
+		skipped++;                                           \
+	else if (strncmp(#name, "suite_hsm", 9) == 0 && !have_hsm)   \
+		skipped_hsm++;                                       \
 	else                                                         \
-		skipped++;
+		srunner_add_suite(sr, name());
 #include "suites.h"
 #undef SUITE
 
 	if (skipped)
 		printf("note: %d integration suite(s) left out: no IPFS node (make test starts one)\n", skipped);
+	if (skipped_hsm)
+		printf("note: %d PKCS#11 suite(s) left out: SoftHSM2 not found (%s, softhsm2-util; "
+		       "scripts/install-deps.sh installs it)\n", skipped_hsm, tl_pkcs11_default_module());
 	fflush(stdout);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
