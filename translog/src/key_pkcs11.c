@@ -40,10 +40,12 @@ static int p11_sign(void *ctx, uint8_t sig[TL_ED25519_SIGNATURE_SIZE], const voi
 	CK_RV rv;
 
 	pthread_mutex_lock(&k->lock);
+	TL_P11_MODULE_ALLOCS_BEGIN();
 	rv = k->token.f->C_SignInit(k->token.session, &mech, k->priv);
 	/* C_Sign only reads the message; the API is not const-correct. */
 	if (rv == CKR_OK)
 		rv = k->token.f->C_Sign(k->token.session, (CK_BYTE_PTR)(uintptr_t)msg, len, sig, &sig_len);
+	TL_P11_MODULE_ALLOCS_END();
 	pthread_mutex_unlock(&k->lock);
 	if (rv != CKR_OK)
 		return tl_p11_fail(rv, "C_Sign");
@@ -304,8 +306,11 @@ static int generate(struct tl_p11_token *t, const struct tl_pkcs11_uri *u, const
 		goto out;
 	tl_verifier_free(v);
 	v = NULL;
-	if ((rv = t->f->C_GenerateKeyPair(t->session, &mech, pub_tmpl, sizeof(pub_tmpl) / sizeof(pub_tmpl[0]), priv_tmpl,
-		     sizeof(priv_tmpl) / sizeof(priv_tmpl[0]), &pub, &priv)) != CKR_OK) {
+	TL_P11_MODULE_ALLOCS_BEGIN();
+	rv = t->f->C_GenerateKeyPair(t->session, &mech, pub_tmpl, sizeof(pub_tmpl) / sizeof(pub_tmpl[0]), priv_tmpl,
+		sizeof(priv_tmpl) / sizeof(priv_tmpl[0]), &pub, &priv);
+	TL_P11_MODULE_ALLOCS_END();
+	if (rv != CKR_OK) {
 		err = tl_p11_fail(rv, "C_GenerateKeyPair");
 		goto out;
 	}

@@ -22,6 +22,28 @@
 #define CKM_EDDSA 0x1057UL
 #endif
 
+/* Under LeakSanitizer, what a module allocates inside a call that makes or uses a key is the
+ * module's: SoftHSM2 2.6.1 (Debian 12) leaks two small OpenSSL objects in every EdDSA
+ * C_SignInit and C_GenerateKeyPair (its OSSL::byteString2oid never frees what it decodes;
+ * fixed upstream in SoftHSMv2 PRs 858 and 863), which this process can neither free nor
+ * avoid. Only allocations made on this thread between BEGIN and END are exempt; everything
+ * translog allocates stays checked. Without LeakSanitizer these are no-ops. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TL_P11_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TL_P11_LSAN 1
+#endif
+#endif
+#ifdef TL_P11_LSAN
+#include <sanitizer/lsan_interface.h>
+#define TL_P11_MODULE_ALLOCS_BEGIN() __lsan_disable()
+#define TL_P11_MODULE_ALLOCS_END() __lsan_enable()
+#else
+#define TL_P11_MODULE_ALLOCS_BEGIN() ((void)0)
+#define TL_P11_MODULE_ALLOCS_END() ((void)0)
+#endif
+
 struct tl_p11_module;
 
 /* An open session on the token a URI names. */

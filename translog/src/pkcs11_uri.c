@@ -85,6 +85,8 @@ static int allowed(uint8_t c, enum part part)
 	return part == IN_PATH ? c == '&' : (c == '/' || c == '?' || c == '|');
 }
 
+/* Percent-encoding's hex digits are of either case (RFC 3986 section 2.1), unlike the
+ * lowercase-only tl_hex_decode. */
 static int hex_value(uint8_t c)
 {
 	if (c >= '0' && c <= '9')
