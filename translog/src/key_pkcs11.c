@@ -160,6 +160,20 @@ static int read_vkey(tl_verifier **out, struct tl_p11_token *t, const uint8_t *l
 	return 0;
 }
 
+/* A key that wants the PIN again for every signature (CKA_ALWAYS_AUTHENTICATE) cannot sign
+ * unattended checkpoints: refused at open rather than at the first commit. A token that
+ * does not know the attribute (PKCS#11 before 2.20) has no such keys. */
+static int refuse_per_signature_login(struct tl_p11_token *t, CK_OBJECT_HANDLE priv)
+{
+	CK_BBOOL always = CK_FALSE;
+	CK_ATTRIBUTE a = { CKA_ALWAYS_AUTHENTICATE, &always, sizeof(always) };
+
+	if (t->f->C_GetAttributeValue(t->session, priv, &a, 1) == CKR_OK && always == CK_TRUE)
+		return tl_error_set(TL_E_INPUT, "pkcs11: the key needs a login for every signature "
+			"(CKA_ALWAYS_AUTHENTICATE), which an unattended log cannot give");
+	return 0;
+}
+
 /* Finds the private key the URI names in an open session and makes the signer (which takes
  * over k on success). */
 static int open_key(tl_signer **out, struct p11_key *k, const struct tl_pkcs11_uri *u)
@@ -189,6 +203,8 @@ static int open_key(tl_signer **out, struct p11_key *k, const struct tl_pkcs11_u
 	if (found_type != CKK_EC_EDWARDS)
 		return tl_error_set(TL_E_INPUT, "pkcs11: the key is of type 0x%lx, not CKK_EC_EDWARDS (Ed25519)",
 			(unsigned long)found_type);
+	if ((err = refuse_per_signature_login(t, k->priv)) != 0)
+		return err;
 	if ((err = get_attr(label, &label_len, sizeof(label), t, k->priv, CKA_LABEL, "CKA_LABEL")) != 0 ||
 	    (err = get_attr(id, &id_len, sizeof(id), t, k->priv, CKA_ID, "CKA_ID")) != 0)
 		return err;
