@@ -315,6 +315,14 @@ START_TEST(what_cannot_be_opened_says_why)
 	ck_assert_int_eq(tl_pkcs11_keygen(&key, "pkcs11:token=" TOKEN ";object=x", PIN, "bad name", TL_KEY_TYPE_ED25519),
 		TL_E_INPUT);
 	ck_assert_ptr_null(key);
+	/* A URI that names no token picks the one initialised token (not SoftHSM2's free slot). */
+	ck_assert_msg(tl_pkcs11_signer_open(&key, "pkcs11:object=log-key", PIN) == 0, "%s", tl_error_message());
+	tl_signer_free(key);
+	key = NULL;
+	/* With a second token it is ambiguous, and refused as such. */
+	ck_assert_int_eq(tu_system("softhsm2-util --init-token --free --label other --pin %s --so-pin 5678 >/dev/null", PIN), 0);
+	ck_assert_int_eq(tl_pkcs11_signer_open(&key, "pkcs11:object=log-key", PIN), TL_E_INPUT);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "2 tokens match"));
 	/* The explicit module path works as well as the default. */
 	{
 		char uri[4096];

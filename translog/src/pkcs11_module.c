@@ -208,6 +208,8 @@ static int find_slot(struct tl_p11_token *t, const struct tl_pkcs11_uri *u)
 			continue;
 		if (t->f->C_GetSlotInfo(slots[i], &si) != CKR_OK || t->f->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
 			continue; /* a token removed while we look is not the one */
+		if (!(ti.flags & CKF_TOKEN_INITIALIZED))
+			continue; /* holds no keys (SoftHSM2 always offers one such slot) */
 		if (!padded_eq(si.slotDescription, sizeof(si.slotDescription), u->slot_description) ||
 		    !padded_eq(si.manufacturerID, sizeof(si.manufacturerID), u->slot_manufacturer) ||
 		    !padded_eq(ti.label, sizeof(ti.label), u->token) ||
