@@ -23,10 +23,13 @@ TLS_PKGS    := rocksdb
 BD_PKGS     := openssl jansson libcurl libzstd
 DAEMON_PKGS := libmicrohttpd
 PKGS       := $(sort $(TL_PKGS) $(TLS_PKGS) $(BD_PKGS) $(DAEMON_PKGS))
-pkg_libs    = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm
+pkg_libs    = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm -ldl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(call pkg_libs,$(PKGS))
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+# PKCS#11 headers only: modules are loaded with dlopen (translog/src/pkcs11_module.c), so no
+# PKCS#11 library is linked.
+P11_CFLAGS := $(shell pkg-config --cflags p11-kit-1 2>/dev/null)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef -Wno-unused-parameter
@@ -43,7 +46,7 @@ endif
 
 INCLUDES := -Itranslog/include -Ibundled/include
 CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(INCLUDES)
-CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP
+CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN_FLAGS) $(PKG_CFLAGS) $(P11_CFLAGS) -MMD -MP
 LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SAN_FLAGS)
 LDLIBS   += $(PKG_LIBS)
 
@@ -166,7 +169,7 @@ $(BUILD)/fuzz-replay/%: $(call obj,tests/fuzz/%.c tests/fuzz/replay_main.c) $(LI
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
+FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) $(P11_CFLAGS)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(TL_SRC) $(TLS_SRC) $(BD_SRC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")

@@ -8,7 +8,7 @@ packages=(
   build-essential pkg-config clang llvm libclang-rt-14-dev
   librocksdb-dev libgit2-dev libcurl4-openssl-dev libssl-dev libsodium-dev
   check libsubunit-dev libmicrohttpd-dev libjansson-dev libzstd-dev
-  libfuse3-dev fuse3
+  libfuse3-dev fuse3 libp11-kit-dev softhsm2
   openssl curl ca-certificates python3
 )
 # The IPFS node of the tests (js-ipfs) runs on Node.js; the base image ships Node 20 with its

@@ -68,6 +68,8 @@ int config_load_file(struct config *cfg, const char *path)
 			err = copy_string(cfg->data_dir, sizeof(cfg->data_dir), value, key);
 		} else if (strcmp(key, "log_key") == 0) {
 			err = copy_string(cfg->log_key, sizeof(cfg->log_key), value, key);
+		} else if (strcmp(key, "pkcs11_pin_file") == 0) {
+			err = copy_string(cfg->pkcs11_pin_file, sizeof(cfg->pkcs11_pin_file), value, key);
 		} else if (strcmp(key, "log_name") == 0) {
 			err = copy_string(cfg->log_name, sizeof(cfg->log_name), value, key);
 		} else if (strcmp(key, "ipfs_api") == 0) {

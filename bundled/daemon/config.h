@@ -17,7 +17,8 @@ struct config {
 	char listen_host[CONFIG_MAX_STRING]; /* numeric IPv4/IPv6 address */
 	unsigned listen_port;
 	char data_dir[CONFIG_MAX_STRING];
-	char log_key[CONFIG_MAX_STRING]; /* private key file; created on first start if absent */
+	char log_key[CONFIG_MAX_STRING]; /* private key file (created on first start if absent) or pkcs11: URI */
+	char pkcs11_pin_file[CONFIG_MAX_STRING]; /* "" = $BUNDLED_PKCS11_PIN, if set */
 	char log_name[CONFIG_MAX_STRING]; /* the log's origin and key name, used when creating the key */
 	char ipfs_api[CONFIG_MAX_STRING]; /* "" = no IPFS pinning */
 	char log_level[16];

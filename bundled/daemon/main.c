@@ -13,6 +13,7 @@
 
 #include "daemon.h"
 #include "logging.h"
+#include "translog/pkcs11.h"
 
 static void usage(FILE *out)
 {
@@ -23,11 +24,15 @@ static void usage(FILE *out)
 		"content-addressed bundle blocks.\n"
 		"\n"
 		"options (they override the config file, which overrides the defaults):\n"
-		"  --config FILE      JSON config file (keys: listen, data_dir, log_key, log_name,\n"
-		"                     ipfs_api, log_level, max_body, max_connections, connection_timeout)\n"
+		"  --config FILE      JSON config file (keys: listen, data_dir, log_key, pkcs11_pin_file,\n"
+		"                     log_name, ipfs_api, log_level, max_body, max_connections,\n"
+		"                     connection_timeout)\n"
 		"  --listen ADDR      host:port to listen on (default 127.0.0.1:8440)\n"
 		"  --data DIR         data directory (default ./data)\n"
-		"  --log-key FILE     the log's private key (default DIR/log.key, created if absent)\n"
+		"  --log-key FILE     the log's private key (default DIR/log.key, created if absent), or\n"
+		"                     an RFC 7512 URI 'pkcs11:token=...;object=...' of a key in a PKCS#11\n"
+		"                     token (made by bundlectl keygen --pkcs11)\n"
+		"  --pkcs11-pin-file FILE  the token's PIN (default: $BUNDLED_PKCS11_PIN)\n"
 		"  --log-name NAME    the log's origin, used when the key is created (default bundled.local/log)\n"
 		"  --ipfs-api URL     Kubo RPC API (or IPFS Cluster proxy) to pin to (default: none)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
@@ -36,7 +41,7 @@ static void usage(FILE *out)
 
 static int parse_args(struct config *cfg, int argc, char **argv)
 {
-	enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DATA, OPT_KEY, OPT_NAME, OPT_IPFS, OPT_LEVEL };
+	enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DATA, OPT_KEY, OPT_NAME, OPT_IPFS, OPT_LEVEL, OPT_PIN };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -45,6 +50,7 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 		{ "log-name", required_argument, NULL, OPT_NAME },
 		{ "ipfs-api", required_argument, NULL, OPT_IPFS },
 		{ "log-level", required_argument, NULL, OPT_LEVEL },
+		{ "pkcs11-pin-file", required_argument, NULL, OPT_PIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -73,6 +79,7 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 		case OPT_NAME: dst = cfg->log_name; break;
 		case OPT_IPFS: dst = cfg->ipfs_api; break;
 		case OPT_LEVEL: dst = cfg->log_level; cap = sizeof(cfg->log_level); break;
+		case OPT_PIN: dst = cfg->pkcs11_pin_file; break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -89,6 +96,20 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 	return config_finish(cfg);
 }
 
+/* The log key in a PKCS#11 token: it must exist (bundlectl keygen --pkcs11 makes it). */
+static int open_pkcs11_key(tl_signer **out, const struct config *cfg)
+{
+	char pin[TL_PKCS11_MAX_PIN + 1];
+	int err;
+
+	if ((err = tl_pkcs11_pin_load(pin, cfg->pkcs11_pin_file[0] ? cfg->pkcs11_pin_file : NULL, "BUNDLED_PKCS11_PIN")) == 0)
+		err = tl_pkcs11_signer_open(out, cfg->log_key, pin);
+	tl_pkcs11_pin_wipe(pin);
+	if (err == 0)
+		log_at(LOG_INFO, "log key in a PKCS#11 token", "uri=\"%s\"", cfg->log_key);
+	return err;
+}
+
 /* Loads the log key, or creates it (mode 0600) on the first start of a new data directory. */
 static int open_key(tl_signer **out, const struct config *cfg)
 {
@@ -96,6 +117,8 @@ static int open_key(tl_signer **out, const struct config *cfg)
 	struct stat st;
 	int err;
 
+	if (tl_pkcs11_uri_is(cfg->log_key))
+		return open_pkcs11_key(out, cfg);
 	if (stat(cfg->log_key, &st) == 0)
 		return tl_signer_load(out, cfg->log_key);
 	if (errno != ENOENT)

@@ -14,6 +14,8 @@
 #include "translog/hash.h"
 #include "translog/text.h"
 
+#include "secret_file.h"
+
 #define PRIVATE_PREFIX "PRIVATE+KEY+"
 /* type byte || 32-byte key */
 #define KEY_BLOB_SIZE (1 + TL_ED25519_PUBLIC_KEY_SIZE)
@@ -27,10 +29,13 @@ struct key_pub {
 	uint8_t pk[TL_ED25519_PUBLIC_KEY_SIZE];
 };
 
+/* The secret is either here (seed and sk; ops == NULL) or behind ops and ctx. */
 struct tl_signer {
 	struct key_pub pub;
 	uint8_t seed[TL_ED25519_SEED_SIZE];
 	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+	const struct tl_signer_ops *ops;
+	void *ctx;
 };
 
 struct tl_verifier {
@@ -148,6 +153,26 @@ int tl_signer_from_seed(tl_signer **out, const char *name, uint8_t type, const u
 	return 0;
 }
 
+int tl_signer_from_ops(tl_signer **out, const char *name, uint8_t type, const uint8_t pub[TL_ED25519_PUBLIC_KEY_SIZE],
+	const struct tl_signer_ops *ops, void *ctx)
+{
+	size_t name_len = strlen(name);
+	tl_signer *s;
+	int err;
+
+	assert(pub != NULL && ops != NULL && ops->sign != NULL);
+	*out = NULL;
+	if ((err = check_new_key(name, name_len, type)) != 0)
+		return err;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory allocating a signer");
+	key_pub_set(&s->pub, name, name_len, type, pub);
+	s->ops = ops;
+	s->ctx = ctx;
+	*out = s;
+	return 0;
+}
+
 int tl_signer_generate_typed(tl_signer **out, const char *name, uint8_t type)
 {
 	uint8_t seed[TL_ED25519_SEED_SIZE];
@@ -243,48 +268,15 @@ int tl_signer_load(tl_signer **out, const char *path)
 {
 	char text[TL_MAX_KEY_TEXT + 2];
 	size_t len = 0;
-	struct stat st;
-	int fd, err = 0;
+	int err;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return tl_error_set(TL_E_IO, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		err = tl_error_set(TL_E_IO, "%s: %s", path, strerror(errno));
+	if ((err = tl_secret_file_read(text, sizeof(text), &len, path, "private key")) != 0)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = tl_error_set(TL_E_INPUT, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		err = tl_error_set(TL_E_INPUT, "%s: private key is accessible by group or others (mode %04o); chmod 600 it",
-			path, (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, text + len, sizeof(text) - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = tl_error_set(TL_E_IO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof(text)) {
-			err = tl_error_set(TL_E_INPUT, "%s: longer than a private key can be", path);
-			goto out;
-		}
-	}
 	if ((err = tl_signer_parse(out, text, len)) != 0)
 		err = tl_error_wrap(err, "%s", path);
 out:
 	sodium_memzero(text, sizeof(text));
-	close(fd);
 	return err;
 }
 
@@ -293,6 +285,9 @@ int tl_signer_format(tl_buf *out, const tl_signer *s)
 	uint8_t blob[KEY_BLOB_SIZE];
 	int err;
 
+	if (s->ops != NULL)
+		return tl_error_set(TL_E_INPUT, "key %s+%08x is held in a token: its private key cannot be exported",
+			s->pub.name, (unsigned)s->pub.key_id);
 	blob[0] = s->pub.type;
 	memcpy(blob + 1, s->seed, TL_ED25519_SEED_SIZE);
 	if ((err = tl_buf_printf(out, PRIVATE_PREFIX "%s+%08x+", s->pub.name, (unsigned)s->pub.key_id)) != 0)
@@ -406,6 +401,18 @@ const uint8_t *tl_signer_public_key(const tl_signer *s)
 
 int tl_signer_sign(uint8_t sig[TL_ED25519_SIGNATURE_SIZE], const tl_signer *s, const void *msg, size_t len)
 {
+	int err;
+
+	if (s->ops != NULL) {
+		/* A signature that does not verify would be published and then refused by every
+		 * verifier; catching it here turns a token fault into an error, not a bad checkpoint. */
+		if ((err = s->ops->sign(s->ctx, sig, msg, len)) != 0)
+			return err;
+		if (crypto_sign_verify_detached(sig, msg, len, s->pub.pk) != 0)
+			return tl_error_set(TL_E_INTERNAL, "the token's signature does not verify under key %s+%08x",
+				s->pub.name, (unsigned)s->pub.key_id);
+		return 0;
+	}
 	if (crypto_sign_detached(sig, NULL, msg, len, s->sk) != 0)
 		return tl_error_set(TL_E_INTERNAL, "Ed25519 signing failed");
 	return 0;
@@ -415,6 +422,8 @@ void tl_signer_free(tl_signer *s)
 {
 	if (s == NULL)
 		return;
+	if (s->ops != NULL && s->ops->release != NULL)
+		s->ops->release(s->ctx);
 	sodium_memzero(s, sizeof(*s));
 	free(s);
 }

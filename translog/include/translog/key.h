@@ -9,7 +9,10 @@
  * publishers) and 0x04 (C2SP tlog-cosignature cosignature/v1, used by witnesses). A key of
  * one type never verifies a signature of the other, because the key id differs.
  *
- * libsodium does the cryptography; every function here initialises it as needed.
+ * libsodium does the cryptography; every function here initialises it as needed. A signer's
+ * private key is either held here (a key file, a seed, a fresh key) or held elsewhere, such
+ * as in a PKCS#11 token (translog/pkcs11.h), and reached through tl_signer_ops: everything
+ * that signs (notes, checkpoints, cosignatures, the log) sees the same tl_signer either way.
  */
 #ifndef TRANSLOG_KEY_H
 #define TRANSLOG_KEY_H
@@ -54,6 +57,25 @@ int tl_signer_generate_typed(tl_signer **out, const char *name, uint8_t type) TL
 /* A key from a 32-byte seed (deterministic: tests and vectors). */
 int tl_signer_from_seed(tl_signer **out, const char *name, uint8_t type, const uint8_t seed[TL_ED25519_SEED_SIZE]) TL_MUST_USE;
 
+/* How a signer whose private key is not in this process signs. `sign` writes a raw Ed25519
+ * signature of msg (as tl_signer_sign promises) or returns a negative tl_err with a message
+ * set; it may be called from several threads, so it serialises what needs serialising.
+ * `release` frees ctx (may be NULL). */
+struct tl_signer_ops {
+	int (*sign)(void *ctx, uint8_t sig[TL_ED25519_SIGNATURE_SIZE], const void *msg, size_t len);
+	void (*release)(void *ctx);
+};
+
+/* A signer named `name` of key type `type` whose public key is `pub` and whose signatures
+ * come from ops->sign(ctx, ...). Every signature it returns is checked against `pub` before
+ * tl_signer_sign hands it out (TL_E_INTERNAL if it does not verify), so a token that signs
+ * with another key is caught at the first signature. On success the signer owns ctx (freed
+ * through ops->release by tl_signer_free); on failure the caller still does. `ops` must
+ * outlive the signer. tl_signer_format and tl_signer_save refuse such a signer (TL_E_INPUT):
+ * its secret is not here to export. */
+int tl_signer_from_ops(tl_signer **out, const char *name, uint8_t type, const uint8_t pub[TL_ED25519_PUBLIC_KEY_SIZE],
+	const struct tl_signer_ops *ops, void *ctx) TL_MUST_USE;
+
 /* Parses "PRIVATE+KEY+<name>+<hex keyid>+<base64(type||seed)>" with one optional trailing
  * newline. The key id must be lowercase hex and must match the key derived from the seed.
  * TL_E_INPUT on anything else; the message never contains secret bytes. */
@@ -69,7 +91,8 @@ int tl_signer_load(tl_signer **out, const char *path) TL_MUST_USE;
  * On failure no partial file is left behind. */
 int tl_signer_save(const tl_signer *s, const char *path) TL_MUST_USE;
 
-/* Appends the private key text "PRIVATE+KEY+..." (no newline). Secret: wipe `out` after. */
+/* Appends the private key text "PRIVATE+KEY+..." (no newline). Secret: wipe `out` after.
+ * TL_E_INPUT for a signer made by tl_signer_from_ops. */
 int tl_signer_format(tl_buf *out, const tl_signer *s) TL_MUST_USE;
 
 /* Appends the verifier key "name+hex(keyid)+base64(type||pubkey)" (no newline). */
@@ -84,7 +107,8 @@ const uint8_t *tl_signer_public_key(const tl_signer *s); /* 32 bytes */
  * domain separation put it in msg. */
 int tl_signer_sign(uint8_t sig[TL_ED25519_SIGNATURE_SIZE], const tl_signer *s, const void *msg, size_t len) TL_MUST_USE;
 
-/* Wipes the secret key (sodium_memzero) and frees. NULL is allowed. */
+/* Wipes the secret key (sodium_memzero), releases an ops signer's ctx, and frees. NULL is
+ * allowed. */
 void tl_signer_free(tl_signer *s);
 
 /* Parses a verifier key "name+hex(keyid)+base64(type||pubkey)" with one optional trailing
