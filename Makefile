@@ -182,10 +182,13 @@ headers:
 	@echo "headers: $(words $(PUBLIC_HEADERS)) public headers compile on their own"
 
 # The source checks: no two files need each other (from the objects' symbols), and no
-# function that is unsafe on outside input.
+# function that is unsafe on outside input; and the packaging checks: the systemd units
+# verify, the compose file is valid and the runtime image has every library.
 check-src: all
 	@python3 scripts/check-deps.py $(BUILD)
 	@scripts/check-banned.sh
+	@BUILD=$(BUILD) scripts/check-units.sh
+	@BUILD=$(BUILD) scripts/check-docker.sh
 
 unit: all headers check-src $(TESTS) $(REPLAY)
 	BUILD=$(BUILD) ./scripts/replay-corpora.sh

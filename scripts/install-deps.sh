@@ -9,6 +9,9 @@ packages=(
   librocksdb-dev libgit2-dev libcurl4-openssl-dev libssl-dev libsodium-dev
   check libsubunit-dev libmicrohttpd-dev libjansson-dev libzstd-dev
   openssl curl ca-certificates python3
+  # The packaging checks of `make unit`: systemd-analyze verify on packaging/systemd/, and
+  # Compose v1's `config` on docker/compose.yaml (no container engine needed for either).
+  systemd docker-compose
 )
 # The IPFS node of the tests (js-ipfs) runs on Node.js; the base image ships Node 20 with its
 # own npm, which conflicts with Debian's npm package, so Debian's is only a fallback.
