@@ -129,9 +129,11 @@ $(BUILD)/gen/commands.h: $(wildcard cli/cmd_*.c)
 $(BUILD)/obj/cli/main.o: CPPFLAGS += -I$(BUILD)/gen
 $(BUILD)/obj/cli/main.o: $(BUILD)/gen/commands.h
 
-# bundlectl verifies and talks to servers: no storage, no RocksDB.
-$(CLI): LDLIBS = $(call pkg_libs,$(BD_PKGS) $(TL_PKGS))
-$(CLI): $(call obj,$(CLI_SRC)) $(BD_LIB) $(TL_LIB)
+# bundlectl verifies and talks to servers; its admin subcommands (cli/cmd_admin.c,
+# cli/admin_*.c: backups) read a data directory's database, so it links the storage library
+# and RocksDB too.
+$(CLI): LDLIBS = $(call pkg_libs,$(BD_PKGS) $(TLS_PKGS) $(TL_PKGS))
+$(CLI): $(call obj,$(CLI_SRC)) $(BD_LIB) $(TLS_LIB) $(TL_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
