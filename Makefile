@@ -185,12 +185,14 @@ headers:
 
 # The source checks: no two files need each other (from the objects' symbols), and no
 # function that is unsafe on outside input; and the packaging checks: the systemd units
-# verify, the compose file is valid and the runtime image has every library.
+# verify, the compose file is valid and the runtime image has every library, the man pages
+# format without a warning.
 check-src: all
 	@python3 scripts/check-deps.py $(BUILD)
 	@scripts/check-banned.sh
 	@BUILD=$(BUILD) scripts/check-units.sh
 	@BUILD=$(BUILD) scripts/check-docker.sh
+	@scripts/check-man.sh
 
 unit: all headers check-src $(TESTS) $(REPLAY)
 	BUILD=$(BUILD) ./scripts/replay-corpora.sh
