@@ -191,7 +191,7 @@ check-src: all
 	@python3 scripts/check-deps.py $(BUILD)
 	@scripts/check-banned.sh
 	@BUILD=$(BUILD) scripts/check-units.sh
-	@BUILD=$(BUILD) scripts/check-docker.sh
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) scripts/check-docker.sh
 	@scripts/check-man.sh
 
 unit: all headers check-src $(TESTS) $(REPLAY)

@@ -12,16 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundled/blockstore.h"
-#include "bundled/chunker.h"
 #include "bundled/cid.h"
 #include "bundled/dag.h"
+#include "testbundle.h"
 #include "testdaemon.h"
 #include "testrun.h"
 #include "testutil.h"
-#include "translog/db.h"
-#include "translog/key.h"
-#include "translog/log.h"
 
 enum { ENTRIES = 300, FILE_BYTES = 3000 };
 
@@ -32,51 +28,26 @@ static char root_cid[BD_CID_TEXT_MAX];
 
 #define run(...) tu_run(&ran, dir, "bundlectl", __VA_ARGS__)
 
-/* The data directory the daemon runs on: DIR/data with a key, a log and a file's blocks. */
+/* The data directory the daemon runs on: DIR/data with a key, a log of ENTRIES entries in two
+ * commits (so it ends with partial tiles made of pieces) and a file's blocks. */
 static void prepare_data(const char *data)
 {
-	char path[4200];
-	tl_signer *key;
-	tl_db *db;
-	tl_log *log;
-	bd_blockstore *bs;
-	bd_dag *dag;
-	bd_chunker ch;
+	static char texts[ENTRIES][48];
+	const void *entries[ENTRIES];
+	size_t lens[ENTRIES];
 	uint8_t bytes[FILE_BYTES];
+	bd_dag *dag;
 
-	ck_assert_int_eq(mkdir(data, 0700), 0);
-	snprintf(path, sizeof(path), "%s/log.key", data);
-	ck_assert_int_eq(tl_signer_generate(&key, "backup.test/log"), 0);
-	ck_assert_int_eq(tl_signer_save(key, path), 0);
-	db = tu_daemon_db_open(data);
-	ck_assert_int_eq(tl_log_open(&log, db, key, NULL), 0);
-	{
-		static char texts[ENTRIES][48];
-		const void *entries[ENTRIES];
-		size_t lens[ENTRIES];
-		uint64_t first;
-
-		for (size_t i = 0; i < ENTRIES; i++) {
-			lens[i] = (size_t)snprintf(texts[i], sizeof(texts[i]), "backup suite entry %zu", i);
-			entries[i] = texts[i];
-		}
-		/* Two commits: the log ends with partial tiles made of pieces. */
-		ck_assert_int_eq(tl_log_append_batch(&first, log, entries, lens, 200), 0);
-		ck_assert_int_eq(tl_log_append_batch(&first, log, entries + 200, lens + 200, ENTRIES - 200), 0);
-		ck_assert_uint_eq(first, 200);
+	for (size_t i = 0; i < ENTRIES; i++) {
+		lens[i] = (size_t)snprintf(texts[i], sizeof(texts[i]), "backup suite entry %zu", i);
+		entries[i] = texts[i];
 	}
-	tl_log_close(log);
 	for (size_t i = 0; i < FILE_BYTES; i++)
 		bytes[i] = (uint8_t)(i * 13 + i / 97); /* no period: no two chunks alike */
-	ck_assert_int_eq(bd_chunker_parse(&ch, "size-1024"), 0);
-	ck_assert_int_eq(bd_dag_build(&dag, bytes, FILE_BYTES, &ch), 0);
+	dag = tu_dag_build(bytes, FILE_BYTES, "size-1024");
 	ck_assert_int_eq(bd_cid_format(root_cid, sizeof(root_cid), bd_dag_root(dag)), 0);
-	ck_assert_int_eq(bd_blockstore_open(&bs, db), 0);
-	ck_assert_int_eq(bd_blockstore_put_dag(bs, dag), 0);
-	bd_blockstore_close(bs);
+	tu_daemon_prepare(data, "backup.test/log", entries, lens, ENTRIES, 200, dag);
 	bd_dag_free(dag);
-	tl_db_close(db);
-	tl_signer_free(key);
 }
 
 static void setup(void)

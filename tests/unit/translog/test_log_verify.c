@@ -232,36 +232,41 @@ START_TEST(a_changed_inner_node_is_found)
 }
 END_TEST
 
-START_TEST(a_missing_tile_is_found)
+/* Writes one raw change to column family `cf`: puts `value` at key `at`, or (value NULL)
+ * deletes the keys from `at` up to `end`. */
+static void raw_change(const char *cf, const void *at, size_t klen, const char *value, size_t vlen, const void *end,
+	size_t end_len)
 {
-	tl_db *db;
-	uint8_t k[9] = { 1, 0, 0, 0, 0, 0, 0, 0, 0 };
+	tl_db *db = open_db("db");
 	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
 
-	write_log("db");
-	/* Level 1, tile 0 (a partial one at 1000 entries, stored as pieces): drop them all. */
-	db = open_db("db");
-	rocksdb_writebatch_delete_range_cf(wb, tl_db_cf(db, "tl_tiles"), (const char *)k, 9, "\x02", 1);
+	if (value != NULL)
+		rocksdb_writebatch_put_cf(wb, tl_db_cf(db, cf), at, klen, value, vlen);
+	else
+		rocksdb_writebatch_delete_range_cf(wb, tl_db_cf(db, cf), at, klen, end, end_len);
 	ck_assert_int_eq(tl_db_write(db, wb), 0);
 	rocksdb_writebatch_destroy(wb);
 	tl_db_close(db);
+}
+
+START_TEST(a_missing_tile_is_found)
+{
+	static const uint8_t level1[9] = { 1 }, level2[1] = { 2 };
+
+	write_log("db");
+	/* Level 1, tile 0 (a partial one at 1000 entries, stored as pieces): drop them all. */
+	raw_change("tl_tiles", level1, sizeof(level1), NULL, 0, level2, sizeof(level2));
 	expect_inconsistent("missing");
 }
 END_TEST
 
 START_TEST(data_beyond_the_checkpoint_is_found)
 {
-	tl_db *db;
-	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
-	uint8_t k[8] = { 0, 0, 0, 0, 0, 0, 0, 9 };
+	static const uint8_t bundle9[8] = { 0, 0, 0, 0, 0, 0, 0, 9 };
 
 	write_log("db");
-	db = open_db("db");
 	/* An entry bundle far past the last one. */
-	rocksdb_writebatch_put_cf(wb, tl_db_cf(db, "tl_entries"), (const char *)k, 8, "\x00\x01x", 3);
-	ck_assert_int_eq(tl_db_write(db, wb), 0);
-	rocksdb_writebatch_destroy(wb);
-	tl_db_close(db);
+	raw_change("tl_entries", bundle9, sizeof(bundle9), "\x00\x01x", 3, NULL, 0);
 	expect_inconsistent("beyond the checkpoint");
 }
 END_TEST
