@@ -132,9 +132,11 @@ $(BUILD)/gen/commands.h: $(wildcard cli/cmd_*.c)
 $(BUILD)/obj/cli/main.o: CPPFLAGS += -I$(BUILD)/gen
 $(BUILD)/obj/cli/main.o: $(BUILD)/gen/commands.h
 
-# bundlectl verifies and talks to servers: no storage, no RocksDB.
-$(CLI): LDLIBS = $(call pkg_libs,$(BD_PKGS) $(TL_PKGS))
-$(CLI): $(call obj,$(CLI_SRC)) $(BD_LIB) $(TL_LIB)
+# bundlectl verifies and talks to servers; its admin subcommands (cli/cmd_admin.c,
+# cli/admin_*.c: backups) read a data directory's database, so it links the storage library
+# and RocksDB too.
+$(CLI): LDLIBS = $(call pkg_libs,$(BD_PKGS) $(TLS_PKGS) $(TL_PKGS))
+$(CLI): $(call obj,$(CLI_SRC)) $(BD_LIB) $(TLS_LIB) $(TL_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -190,10 +192,15 @@ headers:
 	@echo "headers: $(words $(PUBLIC_HEADERS)) public headers compile on their own"
 
 # The source checks: no two files need each other (from the objects' symbols), and no
-# function that is unsafe on outside input.
+# function that is unsafe on outside input; and the packaging checks: the systemd units
+# verify, the compose file is valid and the runtime image has every library, the man pages
+# format without a warning.
 check-src: all
 	@python3 scripts/check-deps.py $(BUILD)
 	@scripts/check-banned.sh
+	@BUILD=$(BUILD) scripts/check-units.sh
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) scripts/check-docker.sh
+	@scripts/check-man.sh
 
 unit: all headers check-src $(TESTS) $(REPLAY)
 	BUILD=$(BUILD) ./scripts/replay-corpora.sh

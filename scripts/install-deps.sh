@@ -10,6 +10,9 @@ packages=(
   check libsubunit-dev libmicrohttpd-dev libjansson-dev libzstd-dev
   libfuse3-dev fuse3 libp11-kit-dev softhsm2
   openssl curl ca-certificates python3
+  # The packaging checks of `make unit`: systemd-analyze verify on packaging/systemd/, and
+  # Compose v1's `config` on docker/compose.yaml (no container engine needed for either).
+  systemd docker-compose
 )
 # The IPFS node of the tests (js-ipfs) runs on Node.js; the base image ships Node 20 with its
 # own npm, which conflicts with Debian's npm package, so Debian's is only a fallback.

@@ -158,6 +158,60 @@ int bd_blockstore_has(bd_blockstore *bs, const bd_cid *cid)
 	return err ? err : 1;
 }
 
+static void digest_hex(char out[2 * TL_HASH_SIZE + 1], const uint8_t *d, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = len < TL_HASH_SIZE ? len : TL_HASH_SIZE;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int bd_blockstore_check(uint64_t *blocks, uint64_t *bytes, bd_blockstore *bs)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(tl_db_rocks(bs->db), tl_db_read(bs->db), bs->cf);
+	char hex[2 * TL_HASH_SIZE + 1];
+	uint64_t n = 0, total = 0;
+	char *errptr = NULL;
+	int err = 0;
+
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &klen);
+		const char *v = rocksdb_iter_value(it, &vlen);
+		tl_hash h;
+
+		if (klen != KEY_LEN || k[0] != BD_MH_SHA2_256 || k[1] != TL_HASH_SIZE) {
+			digest_hex(hex, k, klen);
+			err = tl_error_set(TL_E_INPUT, "block store corrupted: a key that is not a sha2-256 multihash (%s...)", hex);
+			goto out;
+		}
+		digest_hex(hex, k + 2, TL_HASH_SIZE);
+		tl_sha256(&h, v, vlen);
+		if (vlen > BD_BLOCK_MAX || memcmp(h.b, k + 2, TL_HASH_SIZE) != 0) {
+			err = tl_error_set(TL_E_INPUT, "block store corrupted: block sha2-256 %s (%zu bytes) does not hash to its key",
+				hex, vlen);
+			goto out;
+		}
+		n++;
+		total += vlen;
+	}
+	rocksdb_iter_get_error(it, &errptr);
+	if (errptr != NULL) {
+		err = tl_error_set(TL_E_IO, "reading the block store: %s", errptr);
+		rocksdb_free(errptr);
+		goto out;
+	}
+	*blocks = n;
+	*bytes = total;
+out:
+	rocksdb_iter_destroy(it);
+	return err;
+}
+
 struct cat_state {
 	tl_buf *out;
 	bd_blockstore *bs;

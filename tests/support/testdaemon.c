@@ -9,13 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bundled/blockstore.h"
+#include "bundled/dag.h"
 #include "testutil.h"
 #include "translog/db.h"
+#include "translog/key.h"
 #include "translog/log.h"
 
 const char *tu_bin_path(const char *name)
@@ -50,6 +53,37 @@ struct tl_db *tu_daemon_db_open(const char *data_dir)
 	snprintf(path, sizeof(path), "%s/db", data_dir);
 	ck_assert_int_eq(tl_db_open(&db, path, cfs, TL_LOG_COLUMN_FAMILY_COUNT + 1), 0);
 	return db;
+}
+
+void tu_daemon_prepare(const char *data_dir, const char *origin, const void *const *entries, const size_t *lens,
+	size_t n, size_t per_commit, const struct bd_dag *dag)
+{
+	char path[4200];
+	tl_signer *key;
+	tl_db *db;
+	tl_log *log;
+	bd_blockstore *bs;
+	uint64_t first;
+
+	ck_assert_int_eq(mkdir(data_dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/log.key", data_dir);
+	ck_assert_int_eq(tl_signer_generate(&key, origin), 0);
+	ck_assert_int_eq(tl_signer_save(key, path), 0);
+	db = tu_daemon_db_open(data_dir);
+	ck_assert_int_eq(tl_log_open(&log, db, key, NULL), 0);
+	for (size_t done = 0, take; done < n; done += take) {
+		take = per_commit == 0 || n - done < per_commit ? n - done : per_commit;
+		ck_assert_int_eq(tl_log_append_batch(&first, log, entries + done, lens + done, take), 0);
+		ck_assert_uint_eq(first, done);
+	}
+	tl_log_close(log);
+	if (dag != NULL) {
+		ck_assert_int_eq(bd_blockstore_open(&bs, db), 0);
+		ck_assert_int_eq(bd_blockstore_put_dag(bs, dag), 0);
+		bd_blockstore_close(bs);
+	}
+	tl_db_close(db);
+	tl_signer_free(key);
 }
 
 static void sleep_ms(long ms)

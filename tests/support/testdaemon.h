@@ -26,6 +26,14 @@ const char *tu_bin_path(const char *name);
  * otherwise. */
 struct tl_db *tu_daemon_db_open(const char *data_dir);
 
+/* Fills DATA_DIR (created, mode 0700) the way the daemon lays it out: log.key, a new key
+ * named `origin`, and db/ with a log of the
+ * n entries, appended in commits of at most `per_commit` entries (0: one commit), and the
+ * blocks of `dag` (may be NULL). Fails the test otherwise. */
+struct bd_dag;
+void tu_daemon_prepare(const char *data_dir, const char *origin, const void *const *entries, const size_t *lens,
+	size_t n, size_t per_commit, const struct bd_dag *dag);
+
 /* Starts bundled with --data DATA_DIR --listen 127.0.0.1:0 plus `extra_args` (a NULL-ended
  * list, may be NULL) and waits (at most 20 s) for it to listen. 0 on success. */
 int tu_daemon_start(struct tu_daemon *d, const char *data_dir, const char *const *extra_args);

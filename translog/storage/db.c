@@ -28,7 +28,7 @@ static int add_name(char **names, size_t *n, const char *name)
 	return 0;
 }
 
-int tl_db_open(tl_db **out, const char *path, const char *const *cf_names, size_t n)
+static int db_open(tl_db **out, const char *path, const char *const *cf_names, size_t n, int read_only)
 {
 	tl_db *db = calloc(1, sizeof(*db));
 	const rocksdb_options_t *cf_opts[MAX_COLUMN_FAMILIES];
@@ -40,8 +40,8 @@ int tl_db_open(tl_db **out, const char *path, const char *const *cf_names, size_
 	if (db == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	db->options = rocksdb_options_create();
-	rocksdb_options_set_create_if_missing(db->options, 1);
-	rocksdb_options_set_create_missing_column_families(db->options, 1);
+	rocksdb_options_set_create_if_missing(db->options, !read_only);
+	rocksdb_options_set_create_missing_column_families(db->options, !read_only);
 	/* The log is small-write heavy; a modest write buffer keeps memory predictable. */
 	rocksdb_options_set_write_buffer_size(db->options, 32u << 20);
 	rocksdb_options_set_compression(db->options, rocksdb_lz4_compression);
@@ -50,6 +50,11 @@ int tl_db_open(tl_db **out, const char *path, const char *const *cf_names, size_
 	db->read = rocksdb_readoptions_create();
 
 	existing = rocksdb_list_column_families(db->options, path, &nexisting, &errptr);
+	if (errptr != NULL && read_only) {
+		err = tl_error_set(TL_E_IO, "opening database %s: %s", path, errptr);
+		rocksdb_free(errptr);
+		goto out;
+	}
 	if (errptr != NULL) {
 		/* A database that does not exist yet has no column families to list. */
 		rocksdb_free(errptr);
@@ -67,8 +72,12 @@ int tl_db_open(tl_db **out, const char *path, const char *const *cf_names, size_
 	for (size_t i = 0; i < db->ncf; i++)
 		cf_opts[i] = db->options;
 
-	db->rocks = rocksdb_open_column_families(db->options, path, (int)db->ncf,
-		(const char *const *)db->cf_names, cf_opts, db->cfs, &errptr);
+	if (read_only)
+		db->rocks = rocksdb_open_for_read_only_column_families(db->options, path, (int)db->ncf,
+			(const char *const *)db->cf_names, cf_opts, db->cfs, 0, &errptr);
+	else
+		db->rocks = rocksdb_open_column_families(db->options, path, (int)db->ncf,
+			(const char *const *)db->cf_names, cf_opts, db->cfs, &errptr);
 	if (errptr != NULL) {
 		err = tl_error_set(TL_E_IO, "opening database %s: %s", path, errptr);
 		rocksdb_free(errptr);
@@ -83,6 +92,16 @@ out:
 	}
 	*out = db;
 	return 0;
+}
+
+int tl_db_open(tl_db **out, const char *path, const char *const *cf_names, size_t n)
+{
+	return db_open(out, path, cf_names, n, 0);
+}
+
+int tl_db_open_read_only(tl_db **out, const char *path)
+{
+	return db_open(out, path, NULL, 0, 1);
 }
 
 rocksdb_column_family_handle_t *tl_db_cf(tl_db *db, const char *name)

@@ -57,6 +57,12 @@ int bd_blockstore_has(bd_blockstore *bs, const bd_cid *cid) TL_MUST_USE;
  * may hold part of the content. */
 int bd_blockstore_cat(tl_buf *out, bd_blockstore *bs, const bd_cid *root) TL_MUST_USE;
 
+/* Reads every stored block once and checks it: its key is a SHA-256 multihash, its bytes hash
+ * to it, it is at most BD_BLOCK_MAX bytes. *blocks and *bytes get what was read. TL_E_INPUT
+ * naming the first bad block (by its digest, in hex) if one is wrong; TL_E_IO if the store
+ * cannot be read. For checking a backup (bundlectl admin verify-backup). */
+int bd_blockstore_check(uint64_t *blocks, uint64_t *bytes, bd_blockstore *bs) TL_MUST_USE;
+
 void bd_blockstore_close(bd_blockstore *bs);
 
 #endif

@@ -22,6 +22,29 @@ typedef struct tl_db tl_db;
  * missing, so modules can be added to an existing data directory. */
 int tl_db_open(tl_db **out, const char *path, const char *const *cf_names, size_t n) TL_MUST_USE;
 
+/* Opens the database in directory `path` read-only, with every column family it has:
+ * nothing is created or written (TL_E_IO if there is no database there). For checking a
+ * copy, such as a backup; a database another process is writing is copied with
+ * tl_db_backup instead. Writes through it fail. */
+int tl_db_open_read_only(tl_db **out, const char *path) TL_MUST_USE;
+
+/* Copies a consistent snapshot of the database in `src` into a new database in `dst`
+ * (which must not exist yet; its parent must), while another process may hold `src` open
+ * and keep writing to it: `src` is opened as a RocksDB secondary instance (which takes no
+ * lock), caught up with the writer once, and every column family is copied key by key
+ * through one implicit snapshot, then the copy is synced. The secondary instance keeps its
+ * own small files in `scratch` (a directory that must not exist; it is removed again).
+ *
+ * The copy is what the writer had written at one instant, except in one rare race: if the
+ * writer flushes and deletes a write-ahead log while the secondary instance opens, writes
+ * from that log can be missing from the copy (RocksDB's secondary instances offer no
+ * stronger guarantee). Callers check the copy and take it again if it is inconsistent
+ * (bundlectl admin backup does). */
+int tl_db_backup(const char *dst, const char *src, const char *scratch) TL_MUST_USE;
+
+/* Deletes the database in `path` and its directory: a copy that failed its checks. */
+int tl_db_remove(const char *path) TL_MUST_USE;
+
 /* The handle of a column family opened or created by tl_db_open, or NULL. */
 rocksdb_column_family_handle_t *tl_db_cf(tl_db *db, const char *name);
 

@@ -118,6 +118,18 @@ int tl_log_prove_consistency(tl_hash *hashes, size_t *n, tl_log *log, uint64_t o
  * covers leaves [index << level, (index + 1) << level)). TL_E_NOTFOUND if incomplete. */
 int tl_log_node(tl_hash *out, tl_log *log, unsigned level, uint64_t index) TL_MUST_USE;
 
+/* Checks the log stored in `db` (opened with the log's column families, e.g. read-only) with
+ * only its verifier key, reading everything once: the stored checkpoint verifies under `v`;
+ * the tree recomputed from every stored entry has the checkpoint's size and root; every
+ * stored hash tile (full or piece, every level, a full tile's inner nodes too) equals the
+ * recomputed nodes; and exactly the tiles and entry bundles the checkpoint's size implies
+ * are stored. The checkpoint goes to *out and its signed note is appended to `note` (may be
+ * NULL). TL_E_UNAUTHORIZED if the checkpoint does not
+ * verify, TL_E_INPUT if anything else disagrees (the message says what and where), TL_E_IO
+ * if the database cannot be read. Memory: 32 bytes per entry. For backups; a running
+ * daemon uses tl_log_open's O(log n) checks. */
+int tl_log_verify_stored(tl_checkpoint *out, tl_buf *note, tl_db *db, const tl_verifier *v) TL_MUST_USE;
+
 /* Counters for the daemon's /metrics, since open. */
 struct tl_log_stats {
 	uint64_t size;            /* entries in the log */

@@ -1,0 +1,69 @@
+/*
+ * bundlectl admin health: GET /healthz on a daemon. The container image's HEALTHCHECK runs it,
+ * so the image needs no curl. Docker reads exit 1 as unhealthy and reserves 2, so every
+ * failure, an unreachable daemon included, exits 1 here; only bad usage exits 2.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "admin.h"
+#include "bundled/http.h"
+#include "cli.h"
+#include "opt.h"
+
+#define CMD "admin health"
+#define HEALTH_TIMEOUT_MS 5000
+
+#define USAGE "usage: bundlectl " CMD " [--server URL]\n"
+
+static const char help_text[] = USAGE
+	"\n"
+	"Asks the daemon at URL (default $BUNDLED_SERVER, else http://127.0.0.1:8440) for\n"
+	"/healthz, within 5 seconds. Prints \"ok\" when it answers 200 \"ok\".\n"
+	"\n"
+	"exit status: 0 healthy, 1 not healthy or not reachable (the reason on stderr),\n"
+	"2 usage error\n";
+
+static int run_health(const char *server)
+{
+	bd_http_options o = { .name = "bundled", .url = server, .timeout_ms = HEALTH_TIMEOUT_MS };
+	bd_http_request req = { .method = "GET", .what = "GET /healthz", .path = "/healthz" };
+	bd_http_reply r = bd_http_reply_make(256);
+	bd_http *h = NULL;
+	char text[BD_HTTP_TEXT_MAX + 8];
+	int rc = CLI_INVALID;
+
+	if (bd_http_open(&h, &o) != 0) {
+		fprintf(stderr, "bundlectl " CMD ": %s\n", tl_error_message());
+		rc = CLI_USAGE;
+		goto out;
+	}
+	if (bd_http_request_send(&r, h, &req) != 0) {
+		fprintf(stderr, "bundlectl " CMD ": %s\n", tl_error_message());
+		goto out;
+	}
+	if (r.status != 200 || r.body.len < 2 || memcmp(r.body.data, "ok", 2) != 0) {
+		fprintf(stderr, "bundlectl " CMD ": %s answered %ld: %s\n", bd_http_url(h), r.status,
+			bd_http_reply_text(text, sizeof(text), &r));
+		goto out;
+	}
+	printf("ok\n");
+	rc = fflush(stdout) == 0 ? CLI_OK : CLI_INVALID;
+out:
+	tl_buf_free(&r.body);
+	bd_http_close(h);
+	return rc;
+}
+
+int cli_admin_health(int argc, char **argv)
+{
+	const char *server = "http://127.0.0.1:8440";
+	const struct cli_opt opts[] = { CLI_OPT_VALUE_ENV("server", "BUNDLED_SERVER", &server) };
+	const struct cli_cmd_spec spec = CLI_SPEC(CMD, USAGE, help_text, opts, 0, 0, "");
+	size_t n_args;
+	int rc;
+
+	if ((rc = cli_opt_parse(NULL, &n_args, &spec, argc, argv)) != CLI_OK)
+		return cli_opt_exit(rc);
+	return run_health(server);
+}
