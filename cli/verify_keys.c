@@ -64,6 +64,12 @@ int cli_keys_load(struct cli_keys *k, const char *cmd)
 			return CLI_USAGE;
 		}
 	}
+	/* One witness under two names would meet a quorum twice (a cosignature does not bind the
+	 * name): refused as a usage error before any note is read. */
+	if (tl_verifier_check_distinct((const tl_verifier *const *)k->witnesses, k->n_witnesses) != 0) {
+		fprintf(stderr, "bundlectl %s: --witness: %s\n", cmd, tl_error_message());
+		return CLI_USAGE;
+	}
 	if (tl_verifier_type(k->log_key) != TL_KEY_TYPE_ED25519) {
 		fprintf(stderr, "bundlectl %s: the log key must be an Ed25519 (type 0x01) key\n", cmd);
 		return CLI_USAGE;
