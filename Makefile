@@ -148,8 +148,8 @@ $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/support -DSOURCE_ROOT='"$(CURDIR)"'
 # Suites and fuzz entry points are found by name, not through headers.
 $(BUILD)/obj/tests/%.o: CFLAGS += -Wno-missing-prototypes
 
-# The CLI's option parser has a unit suite of its own (tests/unit/cli/test_cli_opt.c).
-$(TESTS): $(call obj,tests/run_tests.c $(SUPPORT_SRC) $(SUITE_SRC) cli/opt.c) $(LIBS)
+# The CLI's option parser (and the error printer it uses) has a unit suite of its own (tests/unit/cli/test_cli_opt.c).
+$(TESTS): $(call obj,tests/run_tests.c $(SUPPORT_SRC) $(SUITE_SRC) cli/opt.c cli/util.c) $(LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)

@@ -60,9 +60,9 @@ static int run(int argc, char **argv)
 		goto out;
 	err = bd_bundle_parse(&b, data, len, &report);
 	for (size_t i = 0; i < report.n_warnings; i++)
-		fprintf(stderr, "bundlectl canonical: warning: %s\n", report.warnings[i]);
+		cli_error("canonical", "warning: %s", report.warnings[i]);
 	if (report.n_dropped)
-		fprintf(stderr, "bundlectl canonical: warning: %zu more warnings not shown\n", report.n_dropped);
+		cli_error("canonical", "warning: %zu more warnings not shown", report.n_dropped);
 	if (err) {
 		tl_error_wrap(err, "%s", path);
 		rc = cli_fail("canonical", err);
@@ -89,12 +89,12 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 	if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) {
-		fprintf(stderr, "bundlectl canonical: cannot write to stdout\n");
+		cli_error("canonical", "cannot write to stdout");
 		rc = CLI_USAGE;
 		goto out;
 	}
 	if (fflush(stdout) != 0) {
-		fprintf(stderr, "bundlectl canonical: cannot write to stdout\n");
+		cli_error("canonical", "cannot write to stdout");
 		rc = CLI_USAGE;
 	}
 out:

@@ -44,7 +44,7 @@ static int run(int argc, char **argv)
 	/* Every failure here, a bad name included, is a usage or I/O error: exit 2. */
 	if (tl_signer_generate_typed(&s, name, cosigner ? TL_KEY_TYPE_COSIGNATURE : TL_KEY_TYPE_ED25519) != 0 ||
 	    tl_signer_vkey(&vkey, s) != 0 || tl_signer_save(s, out) != 0) {
-		fprintf(stderr, "bundlectl keygen: %s\n", tl_error_message());
+		cli_error("keygen", "%s", tl_error_message());
 		rc = CLI_USAGE;
 		goto out;
 	}

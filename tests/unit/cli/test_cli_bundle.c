@@ -248,6 +248,23 @@ START_TEST(canonical_invalid)
 	tu_assert_invalid(&ran, run("canonical - < '%s'", tmp("nokeys.json")), "-: bundle has no \"keys\" member");
 	write_tmp("text.pem", "hello\n", 6);
 	tu_assert_invalid(&ran, run("canonical '%s'", tmp("text.pem")), "no PEM blocks found");
+	/* Issue 8: the JSON parser quotes the bad bytes ("invalid escape near '"\<CR><LF>'"); they
+	 * reached stderr raw, and the LF split the one-line message in two. Now escaped, as is
+	 * every message bundlectl prints, a file name with a newline included. */
+	{
+		static const char crlf[] = "{\"keys\":[\"\\\r\n\"]}";
+		static const char cr_pem[] = "-----BEGIN PRIV\rATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+
+		write_tmp("crlf.json", crlf, sizeof(crlf) - 1);
+		tu_assert_invalid(&ran, run("canonical '%s'", tmp("crlf.json")), "invalid escape near '\"\\\\x0d'");
+		ck_assert_ptr_null(strchr(ran.err, '\r'));
+		write_tmp("cr.pem", cr_pem, sizeof(cr_pem) - 1);
+		tu_assert_invalid(&ran, run("canonical '%s'", tmp("cr.pem")), "\"PRIV\\x0dATE KEY\" block");
+		ck_assert_int_eq(run("canonical '%s'", tmp("no\nsuch\rfile")), 2);
+		ck_assert_str_eq(ran.err + strlen(ran.err) - strlen("no\\x0asuch\\x0dfile: No such file or directory\n"),
+			"no\\x0asuch\\x0dfile: No such file or directory\n");
+		ck_assert_ptr_eq(strchr(ran.err, '\n'), ran.err + strlen(ran.err) - 1);
+	}
 	/* A missing or unreadable file is an I/O error, not an invalid bundle. */
 	ck_assert_int_eq(run("canonical '%s'", tmp("missing.json")), 2);
 	ck_assert_ptr_nonnull(strstr(ran.err, "missing.json"));
