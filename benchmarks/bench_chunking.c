@@ -42,7 +42,7 @@ static void canonicalise(tl_buf *out, const uint8_t *data, size_t len, size_t *c
 	bd_bundle *b = NULL;
 
 	tl_buf_reset(out);
-	if (bd_bundle_parse(&b, data, len, NULL) != 0 || bd_bundle_write_canonical(out, b) != 0)
+	if (bd_bundle_parse(&b, data, len, 0, NULL) != 0 || bd_bundle_write_canonical(out, b) != 0)
 		die("canonicalise");
 	if (count)
 		*count = bd_bundle_count(b);
@@ -423,7 +423,7 @@ int main(int argc, char **argv)
 			if (tl_buf_append(&der, cas.der[i], cas.len[i]) != 0)
 				die("append");
 		tl_buf_reset(&canon);
-		if (bd_bundle_parse_der(&b, der.data, der.len, NULL) != 0 || bd_bundle_write_canonical(&canon, b) != 0)
+		if (bd_bundle_parse_der(&b, der.data, der.len, 0, NULL) != 0 || bd_bundle_write_canonical(&canon, b) != 0)
 			die("synthetic bundle");
 		bd_bundle_free(b);
 		printf("\n(built %zu synthetic CAs in %.1f s)", cas.n, bench_now_s() - t1);

@@ -11,7 +11,8 @@
 #include "cli.h"
 #include "opt.h"
 
-#define USAGE "usage: bundlectl canonical [--format spiffe|pem|der|jwks] [--sequence N] [--refresh-hint S] FILE\n"
+#define USAGE \
+	"usage: bundlectl canonical [--format spiffe|pem|der|jwks] [--sequence N] [--refresh-hint S] [--allow-empty] FILE\n"
 
 static const char help_text[] = USAGE
 	"\n"
@@ -25,6 +26,8 @@ static const char help_text[] = USAGE
 	"\n"
 	"  --sequence N       set spiffe_sequence (0 .. 2^64-1), replacing the input's\n"
 	"  --refresh-hint S   set spiffe_refresh_hint in seconds, replacing the input's\n"
+	"  --allow-empty      read an empty or white-space-only FILE as an empty bundle, which\n"
+	"                     trusts nothing (refused by default: a 0-byte download is an accident)\n"
 	"\n"
 	"Expired and not yet valid CA certificates are reported on stderr as warnings.\n"
 	"exit status: 0 valid, 1 invalid bundle (the reason on stderr), 2 usage or I/O error\n";
@@ -32,10 +35,12 @@ static const char help_text[] = USAGE
 static int run(int argc, char **argv)
 {
 	const char *format = "spiffe", *path = NULL, *seq = NULL, *hint = NULL;
+	int allow_empty = 0;
 	const struct cli_opt opts[] = {
 		CLI_OPT_VALUE("format", &format),
 		CLI_OPT_VALUE("sequence", &seq),
 		CLI_OPT_VALUE("refresh-hint", &hint),
+		CLI_OPT_FLAG("allow-empty", &allow_empty),
 	};
 	const struct cli_cmd_spec spec = CLI_SPEC("canonical", USAGE, help_text, opts, 1, 1, "FILE");
 	bd_bundle_report report = { 0 };
@@ -58,7 +63,7 @@ static int run(int argc, char **argv)
 
 	if ((rc = cli_read_file(&data, &len, path, CLI_MAX_FILE)) != CLI_OK)
 		goto out;
-	err = bd_bundle_parse(&b, data, len, &report);
+	err = bd_bundle_parse(&b, data, len, allow_empty ? BD_PARSE_ALLOW_EMPTY : 0, &report);
 	for (size_t i = 0; i < report.n_warnings; i++)
 		cli_error("canonical", "warning: %s", report.warnings[i]);
 	if (report.n_dropped)

@@ -171,6 +171,8 @@ int bd_bundle__authority_from_der(bd_authority **out, const uint8_t *der, size_t
 		err = tl_error_set(TL_E_INPUT, "certificate has malformed or repeated extensions");
 		goto out;
 	}
+	if ((err = bd_x509__go_check(der, len)) != 0)
+		goto out;
 	if ((a->key = X509_get_pubkey(a->cert)) == NULL) {
 		err = tl_error_set(TL_E_INPUT, "certificate's public key does not parse (%s)", bd_jwk__ssl_reason());
 		goto out;
@@ -336,6 +338,20 @@ static int bundle_finish(bd_bundle *b)
 		}
 	free(keyed);
 	return err;
+}
+
+int bd_bundle__check_input(const uint8_t *data, size_t len, unsigned flags)
+{
+	size_t i = 0;
+
+	if (len > BD_MAX_BUNDLE_SIZE)
+		return tl_error_set(TL_E_INPUT, "bundle of %zu bytes, over the limit of %u", len, BD_MAX_BUNDLE_SIZE);
+	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
+		i++;
+	if (i == len && !(flags & BD_PARSE_ALLOW_EMPTY))
+		return tl_error_set(TL_E_INPUT, "the input is %s: refused as a bundle that trusts nothing "
+			"(an empty bundle must be asked for explicitly)", len == 0 ? "empty" : "only white space");
+	return 0;
 }
 
 int bd_bundle__parse_done(bd_bundle *b, bd_bundle_report *report)

@@ -93,8 +93,7 @@ static int b64url_append(tl_buf *out, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Strict unpadded base64url (RFC 7515 §2): decodes at most out_cap bytes. */
-static int b64url_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len)
+int bd_jwk__b64url_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len)
 {
 	char quad[4];
 	size_t n = 0, got;
@@ -343,7 +342,7 @@ static int get_b64url(uint8_t *out, size_t *out_len, const json_t *jwk, const ch
 			name, want, (want * 8 + 5) / 6, len);
 	if (len > MAX_B64URL_PARAM)
 		return tl_error_set(TL_E_INPUT, "\"%s\" is %zu characters, too long for a supported key", name, len);
-	if ((err = b64url_decode(out, max, out_len, s, len)) != 0)
+	if ((err = bd_jwk__b64url_decode(out, max, out_len, s, len)) != 0)
 		return tl_error_wrap(err, "\"%s\"", name);
 	if (want && *out_len != want)
 		return tl_error_set(TL_E_INPUT, "\"%s\" must be %zu bytes, found %zu", name, want, *out_len);

@@ -84,7 +84,7 @@ static int block_done(bd_bundle *b, tl_buf *b64, size_t block, uint8_t *der)
 	return bd_bundle__push(b, a);
 }
 
-int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report)
+int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, unsigned flags, bd_bundle_report *report)
 {
 	tl_cursor c = tl_cursor_make(data, len);
 	tl_buf b64 = tl_buf_make(MAX_CERT_B64);
@@ -95,8 +95,8 @@ int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, bd_bun
 	int err = 0;
 
 	*out = NULL;
-	if (len > BD_MAX_BUNDLE_SIZE)
-		return tl_error_set(TL_E_INPUT, "bundle of %zu bytes, over the limit of %u", len, BD_MAX_BUNDLE_SIZE);
+	if ((err = bd_bundle__check_input(data, len, flags)) != 0)
+		return err;
 	if ((err = bd_bundle_new(&b)) != 0)
 		return err;
 	b->format = BD_FORMAT_PEM;
