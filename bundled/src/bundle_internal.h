@@ -2,8 +2,9 @@
  * Shared by the bundle modules, which form layers; each calls only the layers below it:
  *   bundle_parse.c                            the entry point that sniffs the format
  *   bundle_json.c  bundle_pem.c  bundle_der.c one reader and its writer per format
+ *   bundle_jose.c                             what go-jose reads of a JWK (JSON reader's)
  *   bundle.c                                  the model: authorities, order, validity
- *   bundle_jwk.c                              key helpers: key checks, EVP_PKEY <-> JWK
+ *   bundle_jwk.c  bundle_x509.c               key helpers; Go's certificate parsing rules
  * Not installed.
  */
 #ifndef BUNDLED_BUNDLE_INTERNAL_H
