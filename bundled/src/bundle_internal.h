@@ -5,6 +5,7 @@
  *   bundle_jose.c                             what go-jose reads of a JWK (JSON reader's)
  *   bundle.c                                  the model: authorities, order, validity
  *   bundle_jwk.c  bundle_x509.c               key helpers; Go's certificate parsing rules
+ *   bundle_url.c                              Go's URL parsing rules (x509 SANs, JWK x5u)
  * Not installed.
  */
 #ifndef BUNDLED_BUNDLE_INTERNAL_H
@@ -66,9 +67,11 @@ int bd_jwk__read_key(EVP_PKEY **out, const json_t *jwk) TL_MUST_USE;
  * EC parameters, a critical key identifier, a malformed name or time, ...). */
 int bd_x509__go_check(const uint8_t *der, size_t len) TL_MUST_USE;
 
-/* TL_E_INPUT for a URL Go's url.Parse refuses: control characters, a '%' not followed by
- * two hex digits, a bracketed host without its ']'. */
-int bd_x509__url_check(const char *s, size_t len) TL_MUST_USE;
+/* ---- bundle_url.c: the URLs Go's url.Parse refuses ---- */
+
+/* 0 for a URL Go's net/url.Parse reads, with *host set to its host (port included, as Go's
+ * URL.Host; NULL and 0 when it has no authority); TL_E_INPUT otherwise. */
+int bd_url__check(const char **host, size_t *host_len, const char *s, size_t len) TL_MUST_USE;
 
 /* Strict unpadded base64url (RFC 7515 §2, zero pad bits): decodes at most out_cap bytes. */
 int bd_jwk__b64url_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len) TL_MUST_USE;

@@ -8,7 +8,7 @@
  * x5t and x5t#S256 must then match; it also refuses top-level members that Go's
  * encoding/json, which matches member names without regard to case, would read as
  * "keys", "spiffe_sequence" or "spiffe_refresh_hint". Below bundle_json.c; calls only
- * bundle_jwk.c and bundle_x509.c.
+ * bundle_jwk.c and bundle_url.c.
  */
 #include "bundle_internal.h"
 
@@ -119,9 +119,13 @@ int bd_jose__check_members(const json_t *jwk, const uint8_t *der, size_t der_len
 		if ((v = json_object_get(jwk, bytes_members[i])) != NULL &&
 		    (err = check_bytes_member(v, bytes_members[i])) != 0)
 			return err;
-	if ((v = json_object_get(jwk, "x5u")) != NULL &&
-	    (err = bd_x509__url_check(json_string_value(v), json_string_length(v))) != 0)
-		return tl_error_wrap(err, "\"x5u\"");
+	if ((v = json_object_get(jwk, "x5u")) != NULL) {
+		const char *host;
+		size_t host_len;
+
+		if ((err = bd_url__check(&host, &host_len, json_string_value(v), json_string_length(v))) != 0)
+			return tl_error_wrap(err, "\"x5u\"");
+	}
 	if ((err = check_thumbprint(jwk, "x5t", EVP_sha1(), der, der_len)) != 0 ||
 	    (err = check_thumbprint(jwk, "x5t#S256", EVP_sha256(), der, der_len)) != 0)
 		return err;

@@ -381,63 +381,6 @@ static bool domain_ok(const uint8_t *p, size_t n, bool constraint)
 	return true;
 }
 
-static bool hex_digit(uint8_t ch)
-{
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-}
-
-int bd_x509__url_check(const char *s, size_t n)
-{
-	const char *auth, *end, *host_end;
-
-	for (size_t i = 0; i < n; i++) {
-		uint8_t ch = (uint8_t)s[i];
-
-		if (ch < 0x20 || ch == 0x7f)
-			return tl_error_set(TL_E_INPUT, "control character in URL");
-		if (ch == '%' && (i + 2 >= n || !hex_digit((uint8_t)s[i + 1]) || !hex_digit((uint8_t)s[i + 2])))
-			return tl_error_set(TL_E_INPUT, "invalid URL escape at offset %zu", i);
-	}
-	/* scheme://authority: a bracketed host needs its ']' (Go's url.Parse). */
-	if ((auth = memchr(s, ':', n)) == NULL || (size_t)(s + n - auth) < 3 || memcmp(auth, "://", 3) != 0)
-		return 0;
-	auth += 3;
-	for (end = auth; end < s + n && *end != '/' && *end != '?' && *end != '#'; end++)
-		;
-	for (host_end = end; host_end > auth && host_end[-1] != '@'; host_end--)
-		;
-	if (host_end < end && *host_end == '[' && memchr(host_end, ']', (size_t)(end - host_end)) == NULL)
-		return tl_error_set(TL_E_INPUT, "URL host lacks its closing ']'");
-	return 0;
-}
-
-/* The host of a URI SAN, as Go checks it (domainNameValid on a non-empty host that is not an
- * IP literal). */
-static bool uri_host_ok(const uint8_t *p, size_t n)
-{
-	const uint8_t *auth = NULL, *end, *host;
-
-	for (size_t i = 0; i + 2 < n; i++)
-		if (p[i] == ':' && p[i + 1] == '/' && p[i + 2] == '/') {
-			auth = p + i + 3;
-			break;
-		}
-	if (auth == NULL)
-		return true;
-	for (end = auth; end < p + n && *end != '/' && *end != '?' && *end != '#'; end++)
-		;
-	for (host = end; host > auth && host[-1] != '@'; host--)
-		;
-	if (host < end && *host == '[')
-		return true;
-	for (const uint8_t *q = host; q < end; q++)
-		if (*q == ':') {
-			end = q;
-			break;
-		}
-	return domain_ok(host, (size_t)(end - host), false);
-}
-
 static int san_check(tl_cursor *c)
 {
 	struct der seq, gn;
@@ -455,10 +398,15 @@ static int san_check(tl_cursor *c)
 			if (!ascii(gn.p, gn.n))
 				return tl_error_set(TL_E_INPUT, "SAN %s is not an IA5String", gn.tag == CTX(1) ? "rfc822Name" : "dNSName");
 			break;
-		case CTX(6):
-			if (!ascii(gn.p, gn.n) || bd_x509__url_check((const char *)gn.p, gn.n) != 0 || !uri_host_ok(gn.p, gn.n))
+		case CTX(6): {
+			const char *host;
+			size_t host_len;
+
+			if (!ascii(gn.p, gn.n) || bd_url__check(&host, &host_len, (const char *)gn.p, gn.n) != 0 ||
+			    !domain_ok((const uint8_t *)host, host_len, false))
 				return tl_error_set(TL_E_INPUT, "SAN URI does not parse as a URL with a valid host");
 			break;
+		}
 		case CTX(7):
 			if (gn.n != 4 && gn.n != 16)
 				return tl_error_set(TL_E_INPUT, "SAN iPAddress of %zu bytes (want 4 or 16)", gn.n);

@@ -166,6 +166,14 @@ static const struct edit edits[] = {
 	{ 0, "x5t#S256", "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"", "\"x5t#S256\" is not the thumbprint of the x5c certificate" },
 	{ 0, "x5t", "\"\"", NULL }, /* empty: go-jose skips it */
 	{ 0, "x5u", "\"http://[::1\"", "\"x5u\": URL host lacks its closing ']'" },
+	{ 0, "x5u", "\"http://exa mple.org/\"", "\"x5u\": invalid character in URL host" },
+	{ 0, "x5u", "\"http://example.org:80a/\"", "\"x5u\": invalid port in URL" },
+	{ 0, "x5u", "\"http://user name@example.org/\"", "\"x5u\": invalid userinfo in URL" },
+	{ 0, "x5u", "\"1a:b\"", "\"x5u\": first path segment in URL holds a colon" },
+	{ 0, "x5u", "\"://x\"", "\"x5u\": URL without a scheme before ':'" },
+	{ 0, "x5u", "\"http://x/#%zz\"", "\"x5u\": invalid URL escape at offset 10" },
+	{ 0, "x5u", "\"http://[::1]:80/x?y#z\"", NULL }, /* what Go reads is kept out of the canonical form */
+	{ 0, "x5u", "\"mailto:a@b\"", NULL },
 	{ 0, "alg", "7", "\"alg\" must be a string" },
 	{ -1, "spiffe_extension", "{\"spiffe_sequence\":-1}", NULL },
 	{ 5, "kid", "\"a\"", NULL }, /* x509 kids are not kids of the model */
