@@ -165,7 +165,9 @@ static int append_json_string(tl_buf *out, const char *s)
 /* ---- key checks ---- */
 
 /* RSA rules shared by certificates and JWKs, so that a PEM authority always converts to a
- * JWK that reads back: modulus size within limits, n odd, e odd, 3 <= e < n. */
+ * JWK that reads back: modulus size within limits, n odd, e odd, 3 <= e < n, and e below
+ * 2^31: go-jose reads a JWK's e as int64(e), keeping the low bits of a larger one (another
+ * key), and Go's crypto/rsa refuses to verify with an exponent above 2^31-1 (issue 8 §3). */
 static int rsa_check(const EVP_PKEY *key)
 {
 	BIGNUM *n = NULL, *e = NULL;
@@ -184,6 +186,8 @@ static int rsa_check(const EVP_PKEY *key)
 		err = tl_error_set(TL_E_INPUT, "RSA modulus is even");
 	else if (!BN_is_odd(e) || BN_num_bits(e) < 2 || BN_cmp(e, n) >= 0)
 		err = tl_error_set(TL_E_INPUT, "RSA exponent must be odd, at least 3 and below the modulus");
+	else if (BN_num_bits(e) > 31)
+		err = tl_error_set(TL_E_INPUT, "RSA exponent of %d bits: Go reads at most 2^31-1", BN_num_bits(e));
 out:
 	BN_free(n);
 	BN_free(e);

@@ -54,6 +54,7 @@ static const struct {
 	{ "go-jwk-kid-number.json", "\"kid\" must be a string" },
 	{ "go-jwk-alg-number.json", "\"alg\" must be a string" },
 	{ "go-jwk-x-on-rsa-bad-base64.json", "keys[1] (x509-svid): \"x\": base64url" },
+	{ "go-jwk-rsa-e-wraps.json", "keys[0] (jwt-svid): RSA exponent of 65 bits: Go reads at most 2^31-1" },
 	{ "go-top-case-keys.json", "member \"Keys\" is \"keys\" to Go's JSON decoder" },
 	{ "go-top-case-sequence.json", "member \"SPIFFE_SEQUENCE\" is \"spiffe_sequence\"" },
 };

@@ -34,6 +34,7 @@
 #                               go-jose reads and bundled drops (x5t, x5t#S256, x5u, kid,
 #                               alg, ...) of a wrong type or value, or spelled in another
 #                               case (Go matches JSON member names case-insensitively)
+#   go-jwk-rsa-e-wraps.json     a jwt-svid RSA key with e = 2^64+3, which go-jose reads as 3
 #   go-top-*.json               the same for top-level members ("Keys", "SPIFFE_SEQUENCE")
 #   go-ok-*.json                the same kind of member with a value go-jose accepts (go-jose,
 #                               unlike encoding/json, matches JWK member names exactly)
@@ -236,6 +237,7 @@ edits = {
     "go-jwk-kid-number": (x509, "kid", 7),
     "go-jwk-alg-number": (x509, "alg", 7),
     "go-jwk-x-on-rsa-bad-base64": (x509, "x", "!!!"),
+    "go-jwk-rsa-e-wraps": (0, "e", b64u((2**64 + 3).to_bytes(9, "big"))),
     "go-top-case-keys": (None, "Keys", []),
     "go-top-case-sequence": (None, "SPIFFE_SEQUENCE", -1),
     "go-ok-x5t": (x509, "x5t", b64u(sha1)),
