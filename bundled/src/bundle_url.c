@@ -52,7 +52,7 @@ static int authority_check(const char *a, size_t n)
 	const char *at = last_of(a, n, '@'), *host = at ? at + 1 : a, *end = a + n, *colon;
 
 	for (const char *u = a; at != NULL && u < at; u++)
-		if (!alnum((uint8_t)*u) && strchr("-._:~!$&'()*+,;=%@", *u) == NULL)
+		if (!alnum((uint8_t)*u) && (*u == 0 || strchr("-._:~!$&'()*+,;=%@", *u) == NULL))
 			return tl_error_set(TL_E_INPUT, "invalid userinfo in URL");
 	if (host < end && *host == '[') {
 		const char *close = last_of(host, (size_t)(end - host), ']');

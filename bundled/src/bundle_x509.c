@@ -337,6 +337,8 @@ static int spki_check(const struct der *spki)
 			return tl_error_set(TL_E_INPUT, "RSA key without the NULL parameters (RFC 3279 2.3.1)");
 		if (!der_read(&rsa, &k, T_SEQUENCE) || !der_first(&n, &seq, &rsa, T_INTEGER) || !der_read(&e, &seq, T_INTEGER))
 			return tl_error_set(TL_E_INPUT, "invalid RSA public key");
+		if (negative(&n))
+			return tl_error_set(TL_E_INPUT, "RSA modulus is not a positive number");
 		if (!int64_fits(&e) || negative(&e))
 			return tl_error_set(TL_E_INPUT, "RSA public exponent of %zu bytes does not fit a 64-bit integer", e.n);
 	} else if (der_is(&oid, OID_EC, sizeof(OID_EC))) {
@@ -436,6 +438,53 @@ static bool mask_ok(const uint8_t *m, size_t n)
 	return true;
 }
 
+/* net.ParseIP's dotted quad: four decimal numbers up to 255, no leading zeros. */
+static bool looks_ipv4(const uint8_t *p, size_t n)
+{
+	size_t parts = 0, i = 0;
+
+	while (i < n) {
+		size_t start = i;
+		unsigned v = 0;
+
+		while (i < n && p[i] >= '0' && p[i] <= '9' && i - start < 3)
+			v = v * 10 + (unsigned)(p[i++] - '0');
+		if (i == start || v > 255 || (i - start > 1 && p[start] == '0'))
+			return false;
+		parts++;
+		if (i < n && (p[i++] != '.' || i == n))
+			return false;
+	}
+	return parts == 4;
+}
+
+/* An rfc822Name constraint: a domain (constraint form), or local@domain whose local part is a
+ * dot-atom of atext (RFC 5321; a quoted local part is refused, stricter than Go's
+ * parseRFC2821Mailbox) and whose domain is a valid one. */
+static bool mailbox_constraint_ok(const uint8_t *p, size_t n)
+{
+	const uint8_t *at = memchr(p, '@', n);
+	bool dot_ok = false;
+
+	if (at == NULL)
+		return domain_ok(p, n, true);
+	if (at == p)
+		return false;
+	for (const uint8_t *q = p; q < at; q++) {
+		if (*q == '.') {
+			if (!dot_ok)
+				return false;
+			dot_ok = false;
+		} else if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+			   (*q != 0 && strchr("!#$%&'*+-/=?^_`{|}~", *q) != NULL)) {
+			dot_ok = true;
+		} else {
+			return false;
+		}
+	}
+	return dot_ok && at + 1 < p + n && domain_ok(at + 1, (size_t)(p + n - at - 1), false);
+}
+
 static int subtrees_check(const struct der *trees)
 {
 	tl_cursor c = der_inside(trees);
@@ -456,6 +505,13 @@ static int subtrees_check(const struct der *trees)
 		if (base.tag == CTX(2) && !domain_ok(base.p, base.n, true))
 			return tl_error_set(TL_E_INPUT, "dNSName constraint is not a valid domain (Go refuses a trailing "
 				"dot, empty labels and characters outside 33..126)");
+		if (base.tag == CTX(1) && !mailbox_constraint_ok(base.p, base.n))
+			return tl_error_set(TL_E_INPUT, "rfc822Name constraint is neither a mailbox nor a domain");
+		/* A URI constraint is a domain, never an IP address; ':' is refused outright, which
+		 * covers IPv6 (stricter than Go, which takes "a:b"). */
+		if (base.tag == CTX(6) && (!domain_ok(base.p, base.n, true) || looks_ipv4(base.p, base.n) ||
+					     memchr(base.p, ':', base.n) != NULL))
+			return tl_error_set(TL_E_INPUT, "URI constraint is not a domain");
 		if (base.tag == CTX(7) &&
 		    ((base.n != 8 && base.n != 32) || !mask_ok(base.p + base.n / 2, base.n / 2)))
 			return tl_error_set(TL_E_INPUT, "IP constraint is not an address and a prefix mask");

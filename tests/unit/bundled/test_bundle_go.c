@@ -42,6 +42,8 @@ static const struct {
 	{ "go-nc-empty.pem", "empty name constraints extension" },
 	{ "go-nc-trailing-dot.pem", "dNSName constraint is not a valid domain" },
 	{ "go-nc-ip-mask.pem", "IP constraint is not an address and a prefix mask" },
+	{ "go-nc-uri-ip.pem", "URI constraint is not a domain" },
+	{ "go-nc-email-invalid.pem", "rfc822Name constraint is neither a mailbox nor a domain" },
 	{ "go-crldp-invalid.pem", "PEM block 1: " },
 	{ "go-jwk-x5t-wrong-thumbprint.json", "\"x5t\" is not the thumbprint of the x5c certificate" },
 	{ "go-jwk-x5t-s256-wrong-thumbprint.json", "\"x5t#S256\" is not the thumbprint of the x5c certificate" },

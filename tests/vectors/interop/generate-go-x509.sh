@@ -29,6 +29,8 @@
 #   go-nc-empty.pem             nameConstraints with neither subtree
 #   go-nc-trailing-dot.pem      a permitted DNS name constraint "example.org."
 #   go-nc-ip-mask.pem           an IP constraint whose mask is not a prefix
+#   go-nc-uri-ip.pem            a URI constraint that is an IP address
+#   go-nc-email-invalid.pem     an rfc822Name constraint whose local part is not a dot-atom
 #   go-crldp-invalid.pem        cRLDistributionPoints holding an INTEGER
 #   go-jwk-*.json               ../bundle/valid.json with one x509-svid JWK member that
 #                               go-jose reads and bundled drops (x5t, x5t#S256, x5u, kid,
@@ -88,6 +90,12 @@ nameConstraints = critical,permitted;DNS:example.org.
 [nc_mask]
 basicConstraints = critical,CA:TRUE
 nameConstraints = critical,permitted;IP:10.0.0.0/255.0.255.0
+[nc_uri_ip]
+basicConstraints = critical,CA:TRUE
+nameConstraints = critical,permitted;URI:1.2.3.4
+[nc_email]
+basicConstraints = critical,CA:TRUE
+nameConstraints = critical,permitted;email:a..b@example.org
 [crldp]
 basicConstraints = critical,CA:TRUE
 2.5.29.31 = DER:3003020105
@@ -105,7 +113,7 @@ openssl ec -in p256.key -conv_form compressed -out p256c.key 2>/dev/null
 
 ca "$out/go-ec-compressed-point.pem" p256c.key ca
 ca "$out/go-pathlen-negative.pem" p256.key pathlen
-for e in skid akid aia policies san_uri san_ip5 san_dns nc_empty nc_dot nc_mask crldp; do
+for e in skid akid aia policies san_uri san_ip5 san_dns nc_empty nc_dot nc_mask nc_uri_ip nc_email crldp; do
 	ca "$e.pem" p256.key "$e"
 done
 mv skid.pem "$out/go-skid-critical.pem"
@@ -118,6 +126,8 @@ mv san_dns.pem "$out/go-san-dns-nonascii.pem"
 mv nc_empty.pem "$out/go-nc-empty.pem"
 mv nc_dot.pem "$out/go-nc-trailing-dot.pem"
 mv nc_mask.pem "$out/go-nc-ip-mask.pem"
+mv nc_uri_ip.pem "$out/go-nc-uri-ip.pem"
+mv nc_email.pem "$out/go-nc-email-invalid.pem"
 mv crldp.pem "$out/go-crldp-invalid.pem"
 ca rsa.pem rsa.key ca
 ca ed.pem ed.key ca
