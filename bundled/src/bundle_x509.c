@@ -136,14 +136,15 @@ static bool date_ok(unsigned year, unsigned month, unsigned day)
 }
 
 /* The zone Go's "Z0700" layout reads and writes back unchanged: "Z", or a non-zero
- * "+hhmm"/"-hhmm" (a zero offset is written back as "Z", so Go refuses "+0000"). */
+ * "+hhmm"/"-hhmm" with hh <= 24 (time.Parse's bound) and mm < 60 ("+0060" is written back
+ * as "+0100", "+0000" as "Z": Go refuses both). */
 static bool zone_ok(const uint8_t *p, size_t n)
 {
 	unsigned hh, mm;
 
 	if (n == 1)
 		return p[0] == 'Z';
-	return n == 5 && (p[0] == '+' || p[0] == '-') && digits(p + 1, 2, &hh) && digits(p + 3, 2, &mm) && hh < 24 &&
+	return n == 5 && (p[0] == '+' || p[0] == '-') && digits(p + 1, 2, &hh) && digits(p + 3, 2, &mm) && hh <= 24 &&
 	       mm < 60 && (hh | mm) != 0;
 }
 
@@ -174,25 +175,14 @@ static bool utc_time_ok(const struct der *e)
 	return false;
 }
 
-/* cryptobyte's ReadASN1GeneralizedTime: YYYYMMDDHHMMSS, an optional fraction of 1..9 digits
- * without trailing zeros, and a zone. */
+/* cryptobyte's ReadASN1GeneralizedTime: YYYYMMDDHHMMSS and a zone; no fraction of a second
+ * (its layout has none). */
 static bool generalized_time_ok(const struct der *e)
 {
 	unsigned year, mo, dd;
-	size_t i = 14;
 
-	if (e->n < 15 || !digits(e->p, 4, &year) || !digits(e->p + 4, 2, &mo) || !digits(e->p + 6, 2, &dd) ||
-	    !date_ok(year, mo, dd) || !clock_ok(e->p + 8, true))
-		return false;
-	if (e->p[i] == '.') {
-		size_t start = ++i;
-
-		while (i < e->n && e->p[i] >= '0' && e->p[i] <= '9')
-			i++;
-		if (i == start || i - start > 9 || e->p[i - 1] == '0')
-			return false;
-	}
-	return zone_ok(e->p + i, e->n - i);
+	return e->n >= 15 && digits(e->p, 4, &year) && digits(e->p + 4, 2, &mo) && digits(e->p + 6, 2, &dd) &&
+	       date_ok(year, mo, dd) && clock_ok(e->p + 8, true) && zone_ok(e->p + 14, e->n - 14);
 }
 
 static bool time_ok(const struct der *e)
@@ -759,7 +749,7 @@ int bd_x509__go_check(const uint8_t *der, size_t len)
 
 		if (!der_next(&nb, &v) || !time_ok(&nb) || !der_next(&na, &v) || !time_ok(&na))
 			return tl_error_set(TL_E_INPUT, "validity period is not a UTCTime or GeneralizedTime Go reads "
-				"(a valid date and time, with seconds and \"Z\" or a non-zero offset)");
+				"(a valid date and time, no fraction, and \"Z\" or a non-zero offset)");
 	}
 	if (!der_read(&e, &tbs, T_SEQUENCE))
 		return tl_error_set(TL_E_INPUT, "malformed subject");

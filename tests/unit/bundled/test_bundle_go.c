@@ -27,6 +27,8 @@ static const struct {
 	{ "go-version-4.pem", "invalid version" },
 	{ "go-sigalg-mismatch.pem", "inner and outer signature algorithm identifiers differ" },
 	{ "go-time-invalid.pem", "validity period is not a UTCTime or GeneralizedTime Go reads" },
+	{ "go-time-fraction.pem", "validity period is not a UTCTime or GeneralizedTime Go reads" },
+	{ "go-time-zero-offset.pem", "validity period is not a UTCTime or GeneralizedTime Go reads" },
 	{ "go-printable-invalid.pem", "subject: an attribute value Go cannot read (tag 0x13" },
 	{ "go-utf8-invalid.pem", "PEM block 1: " },
 	{ "go-bmp-odd.pem", "PEM block 1: " },
@@ -63,7 +65,7 @@ static const struct {
 
 static const char *const accepted[] = {
 	"go-ok-x5t.json", "go-ok-x5t-hex.json", "go-ok-x5t-s256.json", "go-ok-jwk-case-x5t.json", "go-ok-jwk-case-kid.json",
-	"go-ok-jwk-kelvin-kty.json", "ca-v1-p256.pem", "crlf-bundle.pem",
+	"go-ok-jwk-kelvin-kty.json", "go-ok-time-offset.pem", "go-ok-time-minutes.pem", "ca-v1-p256.pem", "crlf-bundle.pem",
 };
 
 static int parse_vector(const char *file, bd_bundle **b)

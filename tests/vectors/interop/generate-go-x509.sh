@@ -14,6 +14,8 @@
 #   go-version-4.pem            version field 3 (X.509 v4)
 #   go-sigalg-mismatch.pem      outer signature algorithm differs from the TBS one
 #   go-time-invalid.pem         notAfter in month 13
+#   go-time-fraction.pem        a GeneralizedTime notBefore with a fraction of a second
+#   go-time-zero-offset.pem     a UTCTime notBefore with the offset "+0000" (Go wants "Z")
 #   go-printable-invalid.pem    a PrintableString CN holding '@'
 #   go-utf8-invalid.pem         a UTF8String CN that is not UTF-8
 #   go-bmp-odd.pem              a BMPString CN of odd length
@@ -38,6 +40,7 @@
 #                               case (Go matches JSON member names case-insensitively)
 #   go-jwk-rsa-e-wraps.json     a jwt-svid RSA key with e = 2^64+3, which go-jose reads as 3
 #   go-top-*.json               the same for top-level members ("Keys", "SPIFFE_SEQUENCE")
+#   go-ok-time-*.pem            times Go reads: a "+0130" offset, no seconds
 #   go-ok-*.json                the same kind of member with a value go-jose accepts (go-jose,
 #                               unlike encoding/json, matches JWK member names exactly)
 set -euo pipefail
@@ -208,6 +211,15 @@ def bad_month(tbs, c):
     t = tbs[4][1][1]
     t[1] = t[1][:2] + b"13" + t[1][4:]
 edit("p256.pem", "go-time-invalid.pem", bad_month)
+
+def not_before(tag, text):
+    def fn(tbs, c):
+        tbs[4][1][0] = [tag, text]
+    return fn
+edit("p256.pem", "go-time-fraction.pem", not_before(0x18, b"20250101000000.5Z"))
+edit("p256.pem", "go-time-zero-offset.pem", not_before(0x17, b"250101000000+0000"))
+edit("p256.pem", "go-ok-time-offset.pem", not_before(0x17, b"250101000000+0130"))
+edit("p256.pem", "go-ok-time-minutes.pem", not_before(0x17, b"2501010000Z"))
 
 def cn(tbs):
     return tbs[5][1][1][1][0][1][1]  # subject: O, then CN
