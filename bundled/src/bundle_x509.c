@@ -233,7 +233,9 @@ static bool bmp_ok(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* Go's readASN1Any on an attribute value. */
+/* Go's parseASN1String on an attribute value: one of six string types, each within its set.
+ * (Go after 1.26 reads other types too, readASN1Any; older ones refuse them, and a bundle
+ * must be readable by every Go consumer, so the older rule holds.) */
 static bool attribute_value_ok(const struct der *v)
 {
 	switch (v->tag) {
@@ -253,19 +255,10 @@ static bool attribute_value_ok(const struct der *v)
 			if (!((v->p[i] >= '0' && v->p[i] <= '9') || v->p[i] == ' '))
 				return false;
 		return true;
-	case T_INTEGER:
-		return int64_fits(v);
-	case T_BIT_STRING:
-		return bit_string_ok(v);
-	case T_OID:
-		return oid_ok(v);
-	case T_UTC_TIME:
-	case T_GENERALIZED_TIME:
-		return time_ok(v);
-	case T_BOOLEAN:
-		return v->n == 1 && (v->p[0] == 0 || v->p[0] == 0xff);
+	case T_T61:
+		return true; /* read as Latin-1 */
 	default:
-		return true; /* T61 (read as Latin-1), NULL and anything else: taken as it is */
+		return false;
 	}
 }
 
@@ -289,9 +282,9 @@ static int name_check(const struct der *name, const char *which)
 			if (!der_read(&type, &c, T_OID) || !oid_ok(&type))
 				return tl_error_set(TL_E_INPUT, "%s: invalid attribute type", which);
 			if (!der_next(&value, &c) || !attribute_value_ok(&value))
-				return tl_error_set(TL_E_INPUT, "%s: an attribute value Go cannot read (tag 0x%02x: a "
-					"PrintableString, UTF8String, BMPString, IA5String or NumericString with characters "
-					"outside its set, or a malformed INTEGER, time or OID)", which, value.tag);
+				return tl_error_set(TL_E_INPUT, "%s: an attribute value Go cannot read (tag 0x%02x: not a "
+					"T61String, or a PrintableString, UTF8String, BMPString, IA5String or NumericString "
+					"with characters outside its set)", which, value.tag);
 		}
 	}
 	return 0;

@@ -32,6 +32,7 @@ static const struct {
 	{ "go-printable-invalid.pem", "subject: an attribute value Go cannot read (tag 0x13" },
 	{ "go-utf8-invalid.pem", "PEM block 1: " },
 	{ "go-bmp-odd.pem", "PEM block 1: " },
+	{ "go-name-integer.pem", "PEM block 1: " }, /* OpenSSL refuses it too */
 	{ "go-ia5-high.pem", "subject: an attribute value Go cannot read (tag 0x16" },
 	{ "go-pathlen-negative.pem", "PEM block 1: " },
 	{ "go-skid-critical.pem", "subject key identifier marked critical" },

@@ -20,6 +20,7 @@
 #   go-utf8-invalid.pem         a UTF8String CN that is not UTF-8
 #   go-bmp-odd.pem              a BMPString CN of odd length
 #   go-ia5-high.pem             an IA5String emailAddress holding a byte >= 0x80
+#   go-name-integer.pem         a subject attribute (OID 1.2.3.4) whose value is an INTEGER
 #   go-pathlen-negative.pem     basicConstraints pathLenConstraint -1
 #   go-skid-critical.pem        subjectKeyIdentifier marked critical
 #   go-akid-critical.pem        authorityKeyIdentifier marked critical
@@ -235,6 +236,11 @@ edit("p256.pem", "go-utf8-invalid.pem", utf8)
 def bmp(tbs, c):
     cn(tbs)[0], cn(tbs)[1] = 0x1e, b"\x00g\x00o\x00"
 edit("p256.pem", "go-bmp-odd.pem", bmp)
+
+def name_integer(tbs, c):
+    o = tbs[5][1][0][1][0][1]  # subject: the O attribute
+    o[0], o[1] = [0x06, b"\x2a\x03\x04"], [0x02, b"\x05"]
+edit("p256.pem", "go-name-integer.pem", name_integer)
 
 def ia5(tbs, c):
     email = tbs[5][1][1][1][0][1][1]
