@@ -10,6 +10,8 @@
 #   crlf-bundle.pem         ../bundle/bundle.pem with CRLF line ends
 #   edit-*.json             ../bundle/valid.json with one member added or changed, each a
 #                           case bundled accepts (unknown or ignored members, limits)
+# The go-*.pem and go-*.json vectors, one per rule of Go's certificate and JWK readers, come
+# from generate-go-x509.sh.
 set -euo pipefail
 
 out=$(cd "$(dirname "$0")" && pwd)
