@@ -6,6 +6,7 @@
 #ifndef BUNDLED_TESTUTIL_H
 #define BUNDLED_TESTUTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,5 +28,8 @@ void tu_rm_rf(const char *path);
 
 /* Runs a shell command, returns its exit status (or -1). */
 int tu_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The formatted string, in a buffer that fits it (free it). */
+char *tu_vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 #endif
