@@ -52,7 +52,7 @@ static int op_canonical(const uint8_t *data, size_t len, void *ctx)
 {
 	tl_buf out = tl_buf_make(BD_MAX_BUNDLE_SIZE);
 	bd_bundle *b = NULL;
-	int err = bd_bundle_parse(&b, data, len, NULL);
+	int err = bd_bundle_parse(&b, data, len, 0, NULL);
 
 	if (!err)
 		err = bd_bundle_write_canonical(&out, b);
@@ -155,7 +155,7 @@ int main(void)
 		bd_bundle *cb = NULL;
 
 		bench_bundle("certifi cacert.pem (PEM)", pem, pem_len, NULL, 10);
-		if (bd_bundle_parse(&cb, pem, pem_len, NULL) == 0 && bd_bundle_write_canonical(&canon, cb) == 0) {
+		if (bd_bundle_parse(&cb, pem, pem_len, 0, NULL) == 0 && bd_bundle_write_canonical(&canon, cb) == 0) {
 			for (size_t i = 0; i < bd_bundle_count(cb); i++) {
 				size_t l;
 				const uint8_t *d = bd_authority_cert_der(bd_bundle_at(cb, i), &l);
@@ -186,7 +186,7 @@ int main(void)
 	for (size_t i = 0; i < ders.n; i++)
 		if (tl_buf_append(&doc, ders.der[i], ders.len[i]) != 0)
 			return 1;
-	if (bd_bundle_parse_der(&b, doc.data, doc.len, NULL) != 0) {
+	if (bd_bundle_parse_der(&b, doc.data, doc.len, 0, NULL) != 0) {
 		fprintf(stderr, "bench: %s\n", tl_error_message());
 		return 1;
 	}

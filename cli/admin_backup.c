@@ -187,7 +187,7 @@ static int take_copy(struct backup_state *st, const char *data, const char *out)
 		backup_state_close(st);
 		if (err != TL_E_INPUT || attempt == BACKUP_ATTEMPTS)
 			break;
-		fprintf(stderr, "bundlectl " CMD_BACKUP ": the copy is inconsistent (%s); taking it again\n",
+		cli_error(CMD_BACKUP, "the copy is inconsistent (%s); taking it again",
 			tl_error_message());
 		if ((err = tl_db_remove(dst)) != 0)
 			return err;
@@ -260,7 +260,7 @@ int cli_admin_backup(int argc, char **argv)
 		goto out;
 	}
 	if (mkdir(out, 0700) != 0) {
-		fprintf(stderr, "bundlectl " CMD_BACKUP ": creating %s: %s\n", out, strerror(errno));
+		cli_error(CMD_BACKUP, "creating %s: %s", out, strerror(errno));
 		rc = CLI_USAGE;
 		goto out;
 	}
@@ -286,7 +286,7 @@ out:
 			if (path_join(path, out, files[i]) == 0)
 				(void)unlink(path);
 		if (path_join(path, out, "db") == 0 && access(path, F_OK) == 0 && tl_db_remove(path) != 0)
-			fprintf(stderr, "bundlectl " CMD_BACKUP ": %s\n", tl_error_message());
+			cli_error(CMD_BACKUP, "%s", tl_error_message());
 		(void)rmdir(out);
 	}
 	tl_buf_free(&st.note);

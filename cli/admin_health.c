@@ -34,16 +34,16 @@ static int run_health(const char *server)
 	int rc = CLI_INVALID;
 
 	if (bd_http_open(&h, &o) != 0) {
-		fprintf(stderr, "bundlectl " CMD ": %s\n", tl_error_message());
+		cli_error(CMD, "%s", tl_error_message());
 		rc = CLI_USAGE;
 		goto out;
 	}
 	if (bd_http_request_send(&r, h, &req) != 0) {
-		fprintf(stderr, "bundlectl " CMD ": %s\n", tl_error_message());
+		cli_error(CMD, "%s", tl_error_message());
 		goto out;
 	}
 	if (r.status != 200 || r.body.len < 2 || memcmp(r.body.data, "ok", 2) != 0) {
-		fprintf(stderr, "bundlectl " CMD ": %s answered %ld: %s\n", bd_http_url(h), r.status,
+		cli_error(CMD, "%s answered %ld: %s", bd_http_url(h), r.status,
 			bd_http_reply_text(text, sizeof(text), &r));
 		goto out;
 	}

@@ -39,7 +39,7 @@ static int run(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (strcmp(argv[1], subcommands[i].name) == 0)
 			return subcommands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "bundlectl admin: unknown subcommand '%s'\n", argv[1]);
+	cli_error("admin", "unknown subcommand '%s'", argv[1]);
 	usage(stderr);
 	return CLI_USAGE;
 }

@@ -11,7 +11,9 @@
 #include "cli.h"
 #include "opt.h"
 
-#define USAGE "usage: bundlectl canonical [--format spiffe|pem|der|jwks] [--sequence N] [--refresh-hint S] FILE\n"
+#define USAGE \
+	"usage: bundlectl canonical [--format spiffe|pem|der|jwks] [--sequence N] [--refresh-hint S] [--allow-empty]\n" \
+	"                           [--skip-refused] FILE\n"
 
 static const char help_text[] = USAGE
 	"\n"
@@ -25,6 +27,12 @@ static const char help_text[] = USAGE
 	"\n"
 	"  --sequence N       set spiffe_sequence (0 .. 2^64-1), replacing the input's\n"
 	"  --refresh-hint S   set spiffe_refresh_hint in seconds, replacing the input's\n"
+	"  --allow-empty      read an empty or white-space-only FILE as an empty bundle, which\n"
+	"                     trusts nothing (refused by default: a 0-byte download is an accident)\n"
+	"  --skip-refused     PEM input: leave out each certificate that would be refused (a\n"
+	"                     negative serial, explicit curve parameters, not a CA, ...) with a\n"
+	"                     warning, instead of refusing the file; for public CA stores, which\n"
+	"                     carry certificates that Go, and so SPIRE, refuses\n"
 	"\n"
 	"Expired and not yet valid CA certificates are reported on stderr as warnings.\n"
 	"exit status: 0 valid, 1 invalid bundle (the reason on stderr), 2 usage or I/O error\n";
@@ -32,10 +40,13 @@ static const char help_text[] = USAGE
 static int run(int argc, char **argv)
 {
 	const char *format = "spiffe", *path = NULL, *seq = NULL, *hint = NULL;
+	int allow_empty = 0, skip_refused = 0;
 	const struct cli_opt opts[] = {
 		CLI_OPT_VALUE("format", &format),
 		CLI_OPT_VALUE("sequence", &seq),
 		CLI_OPT_VALUE("refresh-hint", &hint),
+		CLI_OPT_FLAG("allow-empty", &allow_empty),
+		CLI_OPT_FLAG("skip-refused", &skip_refused),
 	};
 	const struct cli_cmd_spec spec = CLI_SPEC("canonical", USAGE, help_text, opts, 1, 1, "FILE");
 	bd_bundle_report report = { 0 };
@@ -58,11 +69,12 @@ static int run(int argc, char **argv)
 
 	if ((rc = cli_read_file(&data, &len, path, CLI_MAX_FILE)) != CLI_OK)
 		goto out;
-	err = bd_bundle_parse(&b, data, len, &report);
+	err = bd_bundle_parse(&b, data, len,
+		(allow_empty ? BD_PARSE_ALLOW_EMPTY : 0) | (skip_refused ? BD_PARSE_SKIP_REFUSED : 0), &report);
 	for (size_t i = 0; i < report.n_warnings; i++)
-		fprintf(stderr, "bundlectl canonical: warning: %s\n", report.warnings[i]);
+		cli_error("canonical", "warning: %s", report.warnings[i]);
 	if (report.n_dropped)
-		fprintf(stderr, "bundlectl canonical: warning: %zu more warnings not shown\n", report.n_dropped);
+		cli_error("canonical", "warning: %zu more warnings not shown", report.n_dropped);
 	if (err) {
 		tl_error_wrap(err, "%s", path);
 		rc = cli_fail("canonical", err);
@@ -89,12 +101,12 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 	if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) {
-		fprintf(stderr, "bundlectl canonical: cannot write to stdout\n");
+		cli_error("canonical", "cannot write to stdout");
 		rc = CLI_USAGE;
 		goto out;
 	}
 	if (fflush(stdout) != 0) {
-		fprintf(stderr, "bundlectl canonical: cannot write to stdout\n");
+		cli_error("canonical", "cannot write to stdout");
 		rc = CLI_USAGE;
 	}
 out:

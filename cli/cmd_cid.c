@@ -65,7 +65,7 @@ static int run(int argc, char **argv)
 			printf("%s\n", text);
 	}
 	if (fflush(stdout) != 0) {
-		fprintf(stderr, "bundlectl cid: cannot write the output\n");
+		cli_error("cid", "cannot write the output");
 		rc = CLI_USAGE;
 	}
 out:

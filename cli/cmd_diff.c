@@ -26,7 +26,7 @@ static const char help_text[] = USAGE
 static int write_all(const tl_buf *b)
 {
 	if ((b->len > 0 && fwrite(b->data, 1, b->len, stdout) != b->len) || fflush(stdout) != 0) {
-		fprintf(stderr, "bundlectl diff: cannot write the output\n");
+		cli_error("diff", "cannot write the output");
 		return CLI_USAGE;
 	}
 	return CLI_OK;

@@ -74,7 +74,7 @@ static int run(int argc, char **argv)
 		err = tl_signer_save(s, out);
 	/* Every failure here, a bad name included, is a usage or I/O error: exit 2. */
 	if (err != 0 || tl_signer_vkey(&vkey, s) != 0) {
-		fprintf(stderr, "bundlectl keygen: %s\n", tl_error_message());
+		cli_error("keygen", "%s", tl_error_message());
 		rc = CLI_USAGE;
 		goto out;
 	}

@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i]->name) == 0)
 			return commands[i]->run(argc - 1, argv + 1);
-	fprintf(stderr, "bundlectl: unknown command '%s'\n", argv[1]);
+	cli_error(NULL, "unknown command '%s'", argv[1]);
 	usage(stderr);
 	return CLI_USAGE;
 }

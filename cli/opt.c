@@ -9,9 +9,8 @@
 
 static void usage_error(const struct cli_cmd_spec *spec, FILE *err, const char *fmt, va_list ap)
 {
-	fprintf(err, "bundlectl %s: ", spec->cmd);
-	vfprintf(err, fmt, ap);
-	fprintf(err, "\n%s", spec->usage);
+	cli_verror(err, spec->cmd, fmt, ap);
+	fputs(spec->usage, err);
 }
 
 static int fail(const struct cli_cmd_spec *spec, FILE *err, const char *fmt, ...) TL_PRINTF(3, 4);

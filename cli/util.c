@@ -1,10 +1,37 @@
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "translog/bytes.h"
+#include "translog/text.h"
+
+/* Longer messages are cut (and end in "..." once made printable). */
+#define CLI_MAX_MESSAGE 2048
+
+void cli_verror(FILE *out, const char *cmd, const char *fmt, va_list ap)
+{
+	char raw[CLI_MAX_MESSAGE], shown[4 * CLI_MAX_MESSAGE];
+
+	if (vsnprintf(raw, sizeof(raw), fmt, ap) < 0)
+		raw[0] = '\0';
+	tl_text_printable_line(shown, sizeof(shown), raw, strlen(raw));
+	if (cmd != NULL)
+		fprintf(out, "bundlectl %s: %s\n", cmd, shown);
+	else
+		fprintf(out, "bundlectl: %s\n", shown);
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_verror(stderr, cmd, fmt, ap);
+	va_end(ap);
+}
 
 int cli_read_file(uint8_t **out, size_t *len, const char *path, size_t max)
 {
@@ -15,17 +42,17 @@ int cli_read_file(uint8_t **out, size_t *len, const char *path, size_t max)
 	int rc = CLI_USAGE;
 
 	if (f == NULL) {
-		fprintf(stderr, "bundlectl: %s: %s\n", path, strerror(errno));
+		cli_error(NULL, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (tl_buf_append(&buf, chunk, n) != 0) {
-			fprintf(stderr, "bundlectl: %s: larger than %zu bytes\n", path, max);
+			cli_error(NULL, "%s: larger than %zu bytes", path, max);
 			goto out;
 		}
 	}
 	if (ferror(f)) {
-		fprintf(stderr, "bundlectl: %s: read error\n", path);
+		cli_error(NULL, "%s: read error", path);
 		goto out;
 	}
 	if (tl_buf_append(&buf, "", 0) != 0) /* an empty file still gets a buffer */
@@ -41,7 +68,7 @@ out:
 
 int cli_fail(const char *cmd, int err)
 {
-	fprintf(stderr, "bundlectl %s: %s\n", cmd, tl_error_message());
+	cli_error(cmd, "%s", tl_error_message());
 	switch (err) {
 	case TL_E_INPUT:
 	case TL_E_CONFLICT:

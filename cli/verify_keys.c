@@ -19,7 +19,7 @@ int cli_keys_have_log_key(const struct cli_keys *k)
 static int parse_vkey(tl_verifier **out, const char *cmd, const char *text, size_t len, const char *what)
 {
 	if (tl_verifier_parse(out, text, len) != 0) {
-		fprintf(stderr, "bundlectl %s: %s: %s\n", cmd, what, tl_error_message());
+		cli_error(cmd, "%s: %s", what, tl_error_message());
 		return CLI_USAGE;
 	}
 	return CLI_OK;
@@ -36,13 +36,13 @@ int cli_keys_load(struct cli_keys *k, const char *cmd)
 		uint64_t q;
 
 		if (tl_parse_u64(&q, k->quorum_text, strlen(k->quorum_text)) != 0 || q > CLI_MAX_WITNESSES) {
-			fprintf(stderr, "bundlectl %s: --quorum wants a number from 0 to %d\n", cmd, CLI_MAX_WITNESSES);
+			cli_error(cmd, "--quorum wants a number from 0 to %d", CLI_MAX_WITNESSES);
 			return CLI_USAGE;
 		}
 		k->quorum = (size_t)q;
 	}
 	if (k->quorum > k->n_witnesses) {
-		fprintf(stderr, "bundlectl %s: --quorum %zu but only %zu witnesses given\n", cmd, k->quorum, k->n_witnesses);
+		cli_error(cmd, "--quorum %zu but only %zu witnesses given", k->quorum, k->n_witnesses);
 		return CLI_USAGE;
 	}
 	if (k->vkey_file != NULL) {
@@ -59,13 +59,19 @@ int cli_keys_load(struct cli_keys *k, const char *cmd)
 		if ((rc = parse_vkey(&k->witnesses[i], cmd, k->witness_text[i], strlen(k->witness_text[i]), "--witness")) != CLI_OK)
 			return rc;
 		if (tl_verifier_type(k->witnesses[i]) != TL_KEY_TYPE_COSIGNATURE) {
-			fprintf(stderr, "bundlectl %s: --witness %s is not a cosigner (type 0x04) key\n", cmd,
+			cli_error(cmd, "--witness %s is not a cosigner (type 0x04) key",
 				tl_verifier_name(k->witnesses[i]));
 			return CLI_USAGE;
 		}
 	}
+	/* One witness under two names would meet a quorum twice (a cosignature does not bind the
+	 * name): refused as a usage error before any note is read. */
+	if (tl_verifier_check_distinct((const tl_verifier *const *)k->witnesses, k->n_witnesses) != 0) {
+		cli_error(cmd, "--witness: %s", tl_error_message());
+		return CLI_USAGE;
+	}
 	if (tl_verifier_type(k->log_key) != TL_KEY_TYPE_ED25519) {
-		fprintf(stderr, "bundlectl %s: the log key must be an Ed25519 (type 0x01) key\n", cmd);
+		cli_error(cmd, "the log key must be an Ed25519 (type 0x01) key");
 		return CLI_USAGE;
 	}
 	return CLI_OK;

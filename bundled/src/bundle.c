@@ -67,10 +67,7 @@ void bd_bundle_report_free(bd_bundle_report *report)
 	report->n_warnings = report->n_dropped = report->warnings_alloc = 0;
 }
 
-/* Adds a warning line to a report (NULL report: nothing). */
-static int report_warn(bd_bundle_report *report, const char *fmt, ...) TL_PRINTF(2, 3) TL_MUST_USE;
-
-static int report_warn(bd_bundle_report *report, const char *fmt, ...)
+int bd_bundle__report_warn(bd_bundle_report *report, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -171,6 +168,8 @@ int bd_bundle__authority_from_der(bd_authority **out, const uint8_t *der, size_t
 		err = tl_error_set(TL_E_INPUT, "certificate has malformed or repeated extensions");
 		goto out;
 	}
+	if ((err = bd_x509__go_check(der, len)) != 0)
+		goto out;
 	if ((a->key = X509_get_pubkey(a->cert)) == NULL) {
 		err = tl_error_set(TL_E_INPUT, "certificate's public key does not parse (%s)", bd_jwk__ssl_reason());
 		goto out;
@@ -338,6 +337,20 @@ static int bundle_finish(bd_bundle *b)
 	return err;
 }
 
+int bd_bundle__check_input(const uint8_t *data, size_t len, unsigned flags)
+{
+	size_t i = 0;
+
+	if (len > BD_MAX_BUNDLE_SIZE)
+		return tl_error_set(TL_E_INPUT, "bundle of %zu bytes, over the limit of %u", len, BD_MAX_BUNDLE_SIZE);
+	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
+		i++;
+	if (i == len && !(flags & BD_PARSE_ALLOW_EMPTY))
+		return tl_error_set(TL_E_INPUT, "the input is %s: refused as a bundle that trusts nothing "
+			"(an empty bundle must be asked for explicitly)", len == 0 ? "empty" : "only white space");
+	return 0;
+}
+
 int bd_bundle__parse_done(bd_bundle *b, bd_bundle_report *report)
 {
 	int err = bundle_finish(b);
@@ -427,13 +440,13 @@ int bd_bundle_check_validity(bd_bundle_report *report, const bd_bundle *b, int64
 		bd_bundle__origin_label(label, sizeof(label), b->format, a->origin, a->kind);
 		subject_line(subject, sizeof(subject), a->cert);
 		if (!bd_authority_validity(&nb, &na, a)) {
-			err = report_warn(report, "%s \"%s\": unreadable validity period", label, subject);
+			err = bd_bundle__report_warn(report, "%s \"%s\": unreadable validity period", label, subject);
 		} else if (na < now) {
 			format_time(when, sizeof(when), na);
-			err = report_warn(report, "%s \"%s\": expired on %s", label, subject, when);
+			err = bd_bundle__report_warn(report, "%s \"%s\": expired on %s", label, subject, when);
 		} else if (nb > now) {
 			format_time(when, sizeof(when), nb);
-			err = report_warn(report, "%s \"%s\": not valid before %s", label, subject, when);
+			err = bd_bundle__report_warn(report, "%s \"%s\": not valid before %s", label, subject, when);
 		}
 	}
 	free(certs);

@@ -27,7 +27,7 @@ static size_t der_element_len(const uint8_t *p, size_t left)
 	return len <= left - hdr ? hdr + len : 0;
 }
 
-int bd_bundle_parse_der(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report)
+int bd_bundle_parse_der(bd_bundle **out, const uint8_t *data, size_t len, unsigned flags, bd_bundle_report *report)
 {
 	tl_cursor c = tl_cursor_make(data, len);
 	bd_bundle *b = NULL;
@@ -35,8 +35,8 @@ int bd_bundle_parse_der(bd_bundle **out, const uint8_t *data, size_t len, bd_bun
 	int err;
 
 	*out = NULL;
-	if (len > BD_MAX_BUNDLE_SIZE)
-		return tl_error_set(TL_E_INPUT, "bundle of %zu bytes, over the limit of %u", len, BD_MAX_BUNDLE_SIZE);
+	if ((err = bd_bundle__check_input(data, len, flags)) != 0)
+		return err;
 	if ((err = bd_bundle_new(&b)) != 0)
 		return err;
 	b->format = BD_FORMAT_DER;

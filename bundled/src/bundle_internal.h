@@ -2,8 +2,10 @@
  * Shared by the bundle modules, which form layers; each calls only the layers below it:
  *   bundle_parse.c                            the entry point that sniffs the format
  *   bundle_json.c  bundle_pem.c  bundle_der.c one reader and its writer per format
+ *   bundle_jose.c                             what go-jose reads of a JWK (JSON reader's)
  *   bundle.c                                  the model: authorities, order, validity
- *   bundle_jwk.c                              key helpers: key checks, EVP_PKEY <-> JWK
+ *   bundle_jwk.c  bundle_x509.c               key helpers; Go's certificate parsing rules
+ *   bundle_url.c                              Go's URL parsing rules (x509 SANs, JWK x5u)
  * Not installed.
  */
 #ifndef BUNDLED_BUNDLE_INTERNAL_H
@@ -56,6 +58,35 @@ int bd_jwk__write(tl_buf *out, const EVP_PKEY *key, const char *use, const char 
  * private key members. Messages carry no entry label (the caller wraps them). */
 int bd_jwk__read_key(EVP_PKEY **out, const json_t *jwk) TL_MUST_USE;
 
+/* ---- bundle_x509.c: what Go's crypto/x509 parser refuses and OpenSSL takes ---- */
+
+#define BD_X509__MAX_EXTENSIONS 64
+
+/* Applies Go's certificate parsing rules (parseCertificate, processExtensions) to one DER
+ * certificate OpenSSL has read: TL_E_INPUT with the rule broken (negative serial, explicit
+ * EC parameters, a critical key identifier, a malformed name or time, ...). */
+int bd_x509__go_check(const uint8_t *der, size_t len) TL_MUST_USE;
+
+/* ---- bundle_url.c: the URLs Go's url.Parse refuses ---- */
+
+/* 0 for a URL Go's net/url.Parse reads, with *host set to its host (port included, as Go's
+ * URL.Host; NULL and 0 when it has no authority); TL_E_INPUT otherwise. */
+int bd_url__check(const char **host, size_t *host_len, const char *s, size_t len) TL_MUST_USE;
+
+/* Strict unpadded base64url (RFC 7515 §2, zero pad bits): decodes at most out_cap bytes. */
+int bd_jwk__b64url_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len) TL_MUST_USE;
+
+/* ---- bundle_jose.c: what go-jose and Go's encoding/json refuse in the JSON ---- */
+
+/* Checks the members of one JWK that go-jose decodes (string members, base64url key
+ * parameters, x5u as a URL, x5t and x5t#S256 as digests, which must be those of `der`
+ * when it is not NULL). Messages carry no entry label. */
+int bd_jose__check_members(const json_t *jwk, const uint8_t *der, size_t der_len) TL_MUST_USE;
+
+/* Refuses a top-level member that Go's case-insensitive JSON decoder reads as "keys",
+ * "spiffe_sequence" or "spiffe_refresh_hint" without being spelled so. */
+int bd_jose__check_top_members(json_t *root) TL_MUST_USE;
+
 /* OpenSSL's first queued error reason (or "unknown reason"), clearing the queue. */
 const char *bd_jwk__ssl_reason(void);
 
@@ -79,6 +110,13 @@ int bd_bundle__push(bd_bundle *b, bd_authority *a) TL_MUST_USE;
 void bd_bundle__origin_label(char *buf, size_t size, bd_bundle_format format, size_t origin, bd_authority_kind kind);
 
 /* The reader's common ending: finish, record the format, check validity at the current time. */
+/* The readers' first check: TL_E_INPUT for input over BD_MAX_BUNDLE_SIZE, and for an input
+ * with no content (0 bytes, or only space, tab, CR and LF) unless BD_PARSE_ALLOW_EMPTY. */
+int bd_bundle__check_input(const uint8_t *data, size_t len, unsigned flags) TL_MUST_USE;
+
 int bd_bundle__parse_done(bd_bundle *b, bd_bundle_report *report) TL_MUST_USE;
+
+/* Adds a warning line to a report (NULL report: nothing). */
+int bd_bundle__report_warn(bd_bundle_report *report, const char *fmt, ...) TL_PRINTF(2, 3) TL_MUST_USE;
 
 #endif

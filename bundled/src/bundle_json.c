@@ -292,6 +292,11 @@ static int read_entry(bd_bundle *b, const json_t *jwk, size_t i, bool plain)
 			key = NULL; /* taken on success and on failure */
 		}
 	}
+	/* What go-jose reads of the JWK must hold too, though the canonical form drops it. */
+	if (err == 0 && (err = bd_jose__check_members(jwk, a->der, a->der_len)) != 0) {
+		bd_bundle__authority_free(a);
+		a = NULL;
+	}
 	if (err) {
 		err = tl_error_wrap(err, "%s", label);
 		goto out;
@@ -303,7 +308,7 @@ out:
 	return err;
 }
 
-int bd_bundle_parse_json(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report)
+int bd_bundle_parse_json(bd_bundle **out, const uint8_t *data, size_t len, unsigned flags, bd_bundle_report *report)
 {
 	json_error_t jerr;
 	json_t *root = NULL;
@@ -315,8 +320,8 @@ int bd_bundle_parse_json(bd_bundle **out, const uint8_t *data, size_t len, bd_bu
 	int err = 0;
 
 	*out = NULL;
-	if (len > BD_MAX_BUNDLE_SIZE)
-		return tl_error_set(TL_E_INPUT, "bundle of %zu bytes, over the limit of %u", len, BD_MAX_BUNDLE_SIZE);
+	if ((err = bd_bundle__check_input(data, len, flags)) != 0)
+		return err;
 	root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
 	if (root == NULL)
 		return tl_error_set(TL_E_INPUT, "bundle is not valid JSON: line %d column %d: %s", jerr.line, jerr.column,
@@ -325,6 +330,8 @@ int bd_bundle_parse_json(bd_bundle **out, const uint8_t *data, size_t len, bd_bu
 		err = tl_error_set(TL_E_INPUT, "bundle is not a JSON object");
 		goto out;
 	}
+	if ((err = bd_jose__check_top_members(root)) != 0)
+		goto out;
 	if ((err = bd_bundle_new(&b)) != 0)
 		goto out;
 	/* SPIFFE Trust Domain and Bundle §4.1.3: keys MUST be present; [] trusts nothing. */

@@ -93,8 +93,7 @@ static int b64url_append(tl_buf *out, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Strict unpadded base64url (RFC 7515 §2): decodes at most out_cap bytes. */
-static int b64url_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len)
+int bd_jwk__b64url_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len)
 {
 	char quad[4];
 	size_t n = 0, got;
@@ -166,7 +165,9 @@ static int append_json_string(tl_buf *out, const char *s)
 /* ---- key checks ---- */
 
 /* RSA rules shared by certificates and JWKs, so that a PEM authority always converts to a
- * JWK that reads back: modulus size within limits, n odd, e odd, 3 <= e < n. */
+ * JWK that reads back: modulus size within limits, n odd, e odd, 3 <= e < n, and e below
+ * 2^31: go-jose reads a JWK's e as int64(e), keeping the low bits of a larger one (another
+ * key), and Go's crypto/rsa refuses to verify with an exponent above 2^31-1 (issue 8 §3). */
 static int rsa_check(const EVP_PKEY *key)
 {
 	BIGNUM *n = NULL, *e = NULL;
@@ -185,6 +186,8 @@ static int rsa_check(const EVP_PKEY *key)
 		err = tl_error_set(TL_E_INPUT, "RSA modulus is even");
 	else if (!BN_is_odd(e) || BN_num_bits(e) < 2 || BN_cmp(e, n) >= 0)
 		err = tl_error_set(TL_E_INPUT, "RSA exponent must be odd, at least 3 and below the modulus");
+	else if (BN_num_bits(e) > 31)
+		err = tl_error_set(TL_E_INPUT, "RSA exponent of %d bits: Go reads at most 2^31-1", BN_num_bits(e));
 out:
 	BN_free(n);
 	BN_free(e);
@@ -343,7 +346,7 @@ static int get_b64url(uint8_t *out, size_t *out_len, const json_t *jwk, const ch
 			name, want, (want * 8 + 5) / 6, len);
 	if (len > MAX_B64URL_PARAM)
 		return tl_error_set(TL_E_INPUT, "\"%s\" is %zu characters, too long for a supported key", name, len);
-	if ((err = b64url_decode(out, max, out_len, s, len)) != 0)
+	if ((err = bd_jwk__b64url_decode(out, max, out_len, s, len)) != 0)
 		return tl_error_wrap(err, "\"%s\"", name);
 	if (want && *out_len != want)
 		return tl_error_set(TL_E_INPUT, "\"%s\" must be %zu bytes, found %zu", name, want, *out_len);

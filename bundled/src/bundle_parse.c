@@ -6,16 +6,17 @@
  */
 #include "bundle_internal.h"
 
-int bd_bundle_parse(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report)
+int bd_bundle_parse(bd_bundle **out, const uint8_t *data, size_t len, unsigned flags, bd_bundle_report *report)
 {
 	size_t i = 0;
+	int err;
 
 	*out = NULL;
-	if (len > BD_MAX_BUNDLE_SIZE)
-		return tl_error_set(TL_E_INPUT, "bundle of %zu bytes, over the limit of %u", len, BD_MAX_BUNDLE_SIZE);
+	if ((err = bd_bundle__check_input(data, len, flags)) != 0)
+		return err;
 	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
 		i++;
 	if (i < len && data[i] == '{')
-		return bd_bundle_parse_json(out, data, len, report);
-	return bd_bundle_parse_pem(out, data, len, report);
+		return bd_bundle_parse_json(out, data, len, flags, report);
+	return bd_bundle_parse_pem(out, data, len, flags, report);
 }

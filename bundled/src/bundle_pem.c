@@ -8,6 +8,7 @@
  */
 #include "bundle_internal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,7 +69,9 @@ static void label_of(char *buf, size_t size, const uint8_t *line, size_t len)
 	tl_text_printable(buf, size, line + strlen(BEGIN), n);
 }
 
-static int block_done(bd_bundle *b, tl_buf *b64, size_t block, uint8_t *der)
+/* Adds the block's certificate. With BD_PARSE_SKIP_REFUSED a refused certificate is
+ * recorded in `skipped` (one line per block) instead of failing the file. */
+static int block_done(bd_bundle *b, tl_buf *b64, size_t block, uint8_t *der, unsigned flags, tl_buf *skipped)
 {
 	bd_authority *a = NULL;
 	size_t der_len = 0;
@@ -78,16 +81,35 @@ static int block_done(bd_bundle *b, tl_buf *b64, size_t block, uint8_t *der)
 		return tl_error_set(TL_E_INPUT, "PEM block %zu: empty", block);
 	if ((err = tl_base64_decode(der, BD_MAX_CERT_SIZE, &der_len, (const char *)b64->data, b64->len)) != 0)
 		return tl_error_wrap(err, "PEM block %zu: bad base64", block);
-	if ((err = bd_bundle__authority_from_der(&a, der, der_len)) != 0)
+	if ((err = bd_bundle__authority_from_der(&a, der, der_len)) != 0) {
+		if (err == TL_E_INPUT && (flags & BD_PARSE_SKIP_REFUSED))
+			return tl_buf_printf(skipped, "PEM block %zu left out: %s\n", block, tl_error_message());
 		return tl_error_wrap(err, "PEM block %zu", block);
+	}
 	a->origin = block - 1;
 	return bd_bundle__push(b, a);
 }
 
-int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report)
+/* Moves the lines of `skipped` into the report as warnings. */
+static int report_skipped(bd_bundle_report *report, const tl_buf *skipped)
+{
+	const char *p = (const char *)skipped->data, *end = p + skipped->len;
+	int err;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if ((err = bd_bundle__report_warn(report, "%.*s", (int)(nl - p), p)) != 0)
+			return err;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, unsigned flags, bd_bundle_report *report)
 {
 	tl_cursor c = tl_cursor_make(data, len);
-	tl_buf b64 = tl_buf_make(MAX_CERT_B64);
+	tl_buf b64 = tl_buf_make(MAX_CERT_B64), skipped = tl_buf_make(64u << 10);
 	bd_bundle *b = NULL;
 	uint8_t *der = NULL;
 	size_t lineno = 0, block = 0;
@@ -95,8 +117,10 @@ int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, bd_bun
 	int err = 0;
 
 	*out = NULL;
-	if (len > BD_MAX_BUNDLE_SIZE)
-		return tl_error_set(TL_E_INPUT, "bundle of %zu bytes, over the limit of %u", len, BD_MAX_BUNDLE_SIZE);
+	/* Leaving certificates out unseen would be worse than refusing the file. */
+	assert(!(flags & BD_PARSE_SKIP_REFUSED) || report != NULL);
+	if ((err = bd_bundle__check_input(data, len, flags)) != 0)
+		return err;
 	if ((err = bd_bundle_new(&b)) != 0)
 		return err;
 	b->format = BD_FORMAT_PEM;
@@ -137,7 +161,7 @@ int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, bd_bun
 					block, lineno);
 				goto out;
 			}
-			if ((err = block_done(b, &b64, block, der)) != 0)
+			if ((err = block_done(b, &b64, block, der, flags, &skipped)) != 0)
 				goto out;
 			inside = false;
 			continue;
@@ -162,12 +186,13 @@ int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, bd_bun
 		err = tl_error_set(TL_E_INPUT, "no PEM blocks found");
 		goto out;
 	}
-	if ((err = bd_bundle__parse_done(b, report)) != 0)
+	if ((err = bd_bundle__parse_done(b, report)) != 0 || (err = report_skipped(report, &skipped)) != 0)
 		goto out;
 	*out = b;
 	b = NULL;
 out:
 	free(der);
+	tl_buf_free(&skipped);
 	tl_buf_free(&b64);
 	bd_bundle_free(b);
 	return err;

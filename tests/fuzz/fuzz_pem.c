@@ -31,13 +31,13 @@ static void check_writers(const bd_bundle *b)
 	bd_bundle *again = NULL, *from_pem = NULL, *from_der = NULL;
 
 	require(bd_bundle_write_canonical(&c, b) == 0);
-	require(bd_bundle_parse(&again, c.data, c.len, NULL) == 0);
+	require(bd_bundle_parse(&again, c.data, c.len, 0, NULL) == 0);
 	same_canonical(&c, again);
 	require(bd_bundle_write_pem(&pem, b) == 0);
-	require(bd_bundle_parse_pem(&from_pem, pem.data, pem.len, NULL) == 0);
+	require(bd_bundle_parse_pem(&from_pem, pem.data, pem.len, BD_PARSE_ALLOW_EMPTY, NULL) == 0);
 	same_canonical(&c, from_pem);
 	require(bd_bundle_write_der(&der, b) == 0);
-	require(bd_bundle_parse_der(&from_der, der.data, der.len, NULL) == 0);
+	require(bd_bundle_parse_der(&from_der, der.data, der.len, BD_PARSE_ALLOW_EMPTY, NULL) == 0);
 	same_canonical(&c, from_der);
 	bd_bundle_free(again);
 	bd_bundle_free(from_pem);
@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bd_bundle_report report = { 0 };
 	bd_bundle *b = NULL;
 
-	if (bd_bundle_parse_pem(&b, data, size, &report) == 0) {
+	if (bd_bundle_parse_pem(&b, data, size, 0, &report) == 0) {
 		check_writers(b);
 		bd_bundle_free(b);
 	} else {
@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	bd_bundle_report_free(&report);
 	b = NULL;
-	if (bd_bundle_parse_der(&b, data, size, NULL) == 0) {
+	if (bd_bundle_parse_der(&b, data, size, 0, NULL) == 0) {
 		check_writers(b);
 		bd_bundle_free(b);
 	} else {

@@ -29,14 +29,14 @@ static void check_writers(const bd_bundle *b)
 		jwt += k == BD_AUTHORITY_JWT;
 	}
 	require(bd_bundle_write_canonical(&c1, b) == 0);
-	require(bd_bundle_parse_json(&again, c1.data, c1.len, NULL) == 0);
+	require(bd_bundle_parse_json(&again, c1.data, c1.len, 0, NULL) == 0);
 	require(bd_bundle_write_canonical(&c2, again) == 0);
 	require(c1.len == c2.len && memcmp(c1.data, c2.data, c1.len) == 0);
 	require(bd_bundle_write_pem(&pem, b) == 0);
-	require(bd_bundle_parse_pem(&from_pem, pem.data, pem.len, NULL) == 0);
+	require(bd_bundle_parse_pem(&from_pem, pem.data, pem.len, BD_PARSE_ALLOW_EMPTY, NULL) == 0);
 	require(bd_bundle_count(from_pem) == x509);
 	require(bd_bundle_write_jwks(&jwks, b) == 0);
-	require(bd_bundle_parse_json(&from_jwks, jwks.data, jwks.len, NULL) == 0);
+	require(bd_bundle_parse_json(&from_jwks, jwks.data, jwks.len, 0, NULL) == 0);
 	require(bd_bundle_count(from_jwks) == jwt);
 	bd_bundle_free(again);
 	bd_bundle_free(from_pem);
@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bd_bundle_report report = { 0 };
 	bd_bundle *b = NULL;
 
-	if (bd_bundle_parse_json(&b, data, size, &report) == 0) {
+	if (bd_bundle_parse_json(&b, data, size, 0, &report) == 0) {
 		check_writers(b);
 		bd_bundle_free(b);
 	} else {

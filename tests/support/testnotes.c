@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "testutil.h"
 
@@ -37,4 +38,28 @@ tl_verifier *tu_notes_verifier(const char *name)
 	ck_assert_int_eq(tl_verifier_parse(&v, (char *)text, len), 0);
 	free(text);
 	return v;
+}
+
+tl_verifier *tu_notes_alias(const tl_verifier *v, const char *name)
+{
+	tl_verifier *alias = NULL;
+
+	ck_assert_int_eq(tl_verifier_make(&alias, name, tl_verifier_type(v), tl_verifier_public_key(v)), 0);
+	return alias;
+}
+
+void tu_notes_relabel(tl_buf *out, const tl_note *n, size_t i, const tl_verifier *alias)
+{
+	tl_note copy = *n;
+	tl_buf line = tl_buf_make(8192);
+	uint8_t raw[4096];
+	size_t raw_len = 0;
+	const char *name = tl_verifier_name(alias);
+
+	ck_assert_uint_lt(i, n->n_sigs);
+	ck_assert_int_eq(tl_note_sig_bytes(raw, sizeof(raw), &raw_len, &n->sigs[i]), 0);
+	ck_assert_int_eq(tl_note_write_sig_line(&line, name, strlen(name), tl_verifier_key_id(alias), raw, raw_len), 0);
+	ck_assert_int_eq(tl_note_add_sig_lines(&copy, line.data, line.len), 0);
+	ck_assert_int_eq(tl_note_write(out, &copy), 0);
+	tl_buf_free(&line);
 }

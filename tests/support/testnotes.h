@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "translog/bytes.h"
 #include "translog/key.h"
+#include "translog/note.h"
 
 /* The bytes of tests/vectors/notes/<name>, NUL-terminated (not counted in *len). */
 uint8_t *tu_notes_vector(const char *name, size_t *len);
@@ -20,5 +22,12 @@ tl_signer *tu_notes_signer(const char *name);
 
 /* The verifier key in vector file `name` ("log.vkey", "witness.vkey"). */
 tl_verifier *tu_notes_verifier(const char *name);
+
+/* The alias of verifier v: its type and public key under another name (so another key id). */
+tl_verifier *tu_notes_alias(const tl_verifier *v, const char *name);
+
+/* Writes note n to out with one more line: a copy of signature line `i` relabelled with the
+ * alias's name and key id, as anyone can do, since a signature does not cover the name. */
+void tu_notes_relabel(tl_buf *out, const tl_note *n, size_t i, const tl_verifier *alias);
 
 #endif

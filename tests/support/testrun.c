@@ -26,16 +26,17 @@ static char *slurp(const char *dir, const char *name, size_t *len)
 int tu_run(struct tu_output *o, const char *dir, const char *bin, const char *fmt, ...)
 {
 	const char *path = bin[0] == '/' ? bin : tu_bin_path(bin);
-	char args[8192];
+	char *args;
 	va_list ap;
 	int status;
 
 	ck_assert_ptr_nonnull(path);
 	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
+	args = tu_vformat(fmt, ap);
 	va_end(ap);
 	tu_output_free(o);
 	status = tu_system("cd '%s' && '%s' %s >'%s/stdout' 2>'%s/stderr'", tu_source_path(""), path, args, dir, dir);
+	free(args);
 	o->out = slurp(dir, "stdout", &o->out_len);
 	o->err = slurp(dir, "stderr", &o->err_len);
 	return status;

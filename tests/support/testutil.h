@@ -6,6 +6,7 @@
 #ifndef BUNDLED_TESTUTIL_H
 #define BUNDLED_TESTUTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,5 +39,8 @@ void tu_suite_left_out(const char *suite, const char *why);
 
 /* Prints one note per suite left out; returns how many. */
 int tu_print_left_out(void);
+
+/* The formatted string, in a buffer that fits it (free it). */
+char *tu_vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 #endif

@@ -89,6 +89,7 @@ int tl_checkpoint_open(tl_checkpoint *out, const uint8_t *note, size_t len, cons
 {
 	tl_note n;
 	tl_checkpoint cp;
+	tl_hash empty;
 	int err;
 
 	if (tl_verifier_type(v) != TL_KEY_TYPE_ED25519)
@@ -101,6 +102,11 @@ int tl_checkpoint_open(tl_checkpoint *out, const uint8_t *note, size_t len, cons
 	if (strcmp(cp.origin, tl_verifier_name(v)) != 0)
 		return tl_error_set(TL_E_UNAUTHORIZED, "checkpoint origin '%s' is not the log's name '%s'", cp.origin,
 			tl_verifier_name(v));
+	/* Signed but false: the tree of size 0 has one root. Refused here so that no verifier
+	 * (CLI, follower, proof files) can forget the check and take it for a starting point. */
+	tl_hash_empty(&empty);
+	if (cp.size == 0 && !tl_hash_equal(&cp.root, &empty))
+		return tl_error_set(TL_E_UNAUTHORIZED, "checkpoint of size 0 has a root other than the empty tree's");
 	*out = cp;
 	return 0;
 }

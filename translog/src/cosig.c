@@ -97,17 +97,15 @@ int tl_cosig_count(size_t *count, const tl_note *n, const tl_verifier *const *wi
 {
 	size_t good = 0;
 
-	*count = 0;
-	for (size_t i = 0; i < n_witnesses; i++) {
-		int err;
+	int err;
 
+	*count = 0;
+	/* Count public keys, not names: a cosignature does not bind the witness's name. */
+	if ((err = tl_verifier_check_distinct(witnesses, n_witnesses)) != 0)
+		return tl_error_wrap(err, "witnesses");
+	for (size_t i = 0; i < n_witnesses; i++) {
 		if (witnesses[i] == NULL)
 			continue;
-		for (size_t j = 0; j < i; j++)
-			if (witnesses[j] && tl_verifier_key_id(witnesses[j]) == tl_verifier_key_id(witnesses[i]) &&
-			    strcmp(tl_verifier_name(witnesses[j]), tl_verifier_name(witnesses[i])) == 0)
-				return tl_error_set(TL_E_INPUT, "witness %s+%08x is listed twice", tl_verifier_name(witnesses[i]),
-					(unsigned)tl_verifier_key_id(witnesses[i]));
 		err = tl_cosig_verify(NULL, n, witnesses[i]);
 		if (err == TL_E_NOTFOUND)
 			continue;

@@ -511,6 +511,26 @@ const uint8_t *tl_verifier_public_key(const tl_verifier *v)
 	return v->pub.pk;
 }
 
+int tl_verifier_check_distinct(const tl_verifier *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct key_pub *a = keys[i] ? &keys[i]->pub : NULL;
+
+		for (size_t j = 0; a != NULL && j < i; j++) {
+			const struct key_pub *b = keys[j] ? &keys[j]->pub : NULL;
+
+			if (b == NULL)
+				continue;
+			if (a->key_id == b->key_id && strcmp(a->name, b->name) == 0)
+				return tl_error_set(TL_E_INPUT, "key %s+%08x is listed twice", a->name, (unsigned)a->key_id);
+			if (a->type == b->type && sodium_memcmp(a->pk, b->pk, sizeof(a->pk)) == 0)
+				return tl_error_set(TL_E_INPUT, "keys %s+%08x and %s+%08x are one public key under two names",
+					b->name, (unsigned)b->key_id, a->name, (unsigned)a->key_id);
+		}
+	}
+	return 0;
+}
+
 int tl_verifier_verify(const tl_verifier *v, const void *msg, size_t len, const uint8_t *sig, size_t sig_len)
 {
 	if (sig_len != TL_ED25519_SIGNATURE_SIZE)

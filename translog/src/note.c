@@ -216,12 +216,8 @@ int tl_note_verify(const tl_note *n, const tl_verifier *const *known, size_t n_k
 	if (verified)
 		for (size_t k = 0; k < n_known; k++)
 			verified[k] = 0;
-	for (size_t k = 0; k < n_known; k++)
-		for (size_t j = k + 1; known[k] && j < n_known; j++)
-			if (known[j] && tl_verifier_key_id(known[k]) == tl_verifier_key_id(known[j]) &&
-			    strcmp(tl_verifier_name(known[k]), tl_verifier_name(known[j])) == 0)
-				return tl_error_set(TL_E_INPUT, "ambiguous known keys: %s+%08x is listed twice",
-					tl_verifier_name(known[k]), (unsigned)tl_verifier_key_id(known[k]));
+	if ((err = tl_verifier_check_distinct(known, n_known)) != 0)
+		return tl_error_wrap(err, "ambiguous known keys");
 	for (size_t i = 0; i < n->n_sigs; i++) {
 		const tl_note_sig *s = &n->sigs[i];
 

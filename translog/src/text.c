@@ -37,12 +37,13 @@ size_t tl_utf8_next(uint32_t *rune, const uint8_t *s, size_t len)
 	return n;
 }
 
-static int is_plain(uint8_t ch)
+static int is_plain(uint8_t ch, int quoted)
 {
-	return ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
+	return ch >= 0x20 && ch < 0x7f && (!quoted || (ch != '"' && ch != '\\'));
 }
 
-const char *tl_text_printable(char *out, size_t out_size, const void *s, size_t n)
+/* quoted: the result stands inside double quotes, so '"' and '\\' are escaped too. */
+static const char *printable(char *out, size_t out_size, const void *s, size_t n, int quoted)
 {
 	static const char hex[] = "0123456789abcdef";
 	static const char more[] = "...";
@@ -51,13 +52,13 @@ const char *tl_text_printable(char *out, size_t out_size, const void *s, size_t 
 
 	assert(out != NULL && out_size >= 1);
 	for (i = 0; i < n; i++)
-		need += is_plain(p[i]) ? 1 : 4;
+		need += is_plain(p[i], quoted) ? 1 : 4;
 	/* Leave room for the "..." when something will be cut and the "..." fits at all. */
 	room = out_size - 1;
 	if (need > room && room >= sizeof(more) - 1)
 		room -= sizeof(more) - 1;
 	for (i = 0; i < n; i++) {
-		if (is_plain(p[i])) {
+		if (is_plain(p[i], quoted)) {
 			if (pos + 1 > room)
 				break;
 			out[pos++] = (char)p[i];
@@ -76,4 +77,14 @@ const char *tl_text_printable(char *out, size_t out_size, const void *s, size_t 
 	}
 	out[pos] = '\0';
 	return out;
+}
+
+const char *tl_text_printable(char *out, size_t out_size, const void *s, size_t n)
+{
+	return printable(out, out_size, s, n, 1);
+}
+
+const char *tl_text_printable_line(char *out, size_t out_size, const void *s, size_t n)
+{
+	return printable(out, out_size, s, n, 0);
 }

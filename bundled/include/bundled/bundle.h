@@ -74,18 +74,37 @@ void bd_bundle_report_free(bd_bundle_report *report);
 
 /* ---- reading ---- */
 
-/* Reads a bundle of any supported text format, chosen by content: a document whose first
- * non-whitespace byte is '{' is SPIFFE JSON (or a plain JWKS), anything else is PEM. On
- * success *out owns a new bundle and `report` (if not NULL) holds the format and the
- * validity warnings at the current time. On failure *out is NULL and TL_E_INPUT is returned
- * with the exact reason (TL_E_NOMEM if memory ran out); no warnings are added. */
-int bd_bundle_parse(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report) TL_MUST_USE;
+/* Reader flags (0 is the strict default). BD_PARSE_ALLOW_EMPTY: read an input with no
+ * content (0 bytes, or only white space) as an empty bundle. Without it such an input is
+ * refused: a 0-byte download or a truncated file would otherwise become a bundle that
+ * trusts nothing, and publishing that is an outage (docs/bundles.md). An explicit
+ * `{"keys":[]}` is a document, not an empty input: it is read either way. */
+#define BD_PARSE_ALLOW_EMPTY 1u
+/* BD_PARSE_SKIP_REFUSED (PEM only, and only with a report): a CERTIFICATE block whose
+ * certificate is refused (not a CA, a negative serial number, explicit curve parameters...)
+ * is left out instead of refusing the file, and the report gets one warning per block left
+ * out ("PEM block 66 left out: ..."). For publishers of a public CA store, which carries
+ * certificates that Go, and so SPIRE, refuses; never implied. Malformed PEM is still refused. */
+#define BD_PARSE_SKIP_REFUSED 2u
 
-/* The same, for a known format. parse_json takes SPIFFE bundles and plain JWKS. An empty PEM
- * or DER input is an empty bundle; a non-empty PEM input without any block is rejected. */
-int bd_bundle_parse_json(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report) TL_MUST_USE;
-int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report) TL_MUST_USE;
-int bd_bundle_parse_der(bd_bundle **out, const uint8_t *data, size_t len, bd_bundle_report *report) TL_MUST_USE;
+/* Reads a bundle of any supported text format, chosen by content: a document whose first
+ * non-whitespace byte is '{' is SPIFFE JSON (or a plain JWKS), anything else is PEM.
+ * `flags` are the BD_PARSE_* flags above. On success *out owns a new bundle and `report`
+ * (if not NULL) holds the format and the validity warnings at the current time. On failure
+ * *out is NULL and TL_E_INPUT is returned with the exact reason (TL_E_NOMEM if memory ran
+ * out); no warnings are added. */
+int bd_bundle_parse(bd_bundle **out, const uint8_t *data, size_t len, unsigned flags, bd_bundle_report *report)
+	TL_MUST_USE;
+
+/* The same, for a known format. parse_json takes SPIFFE bundles and plain JWKS. An input
+ * with no content is refused unless BD_PARSE_ALLOW_EMPTY (then PEM and DER read it as an
+ * empty bundle); a non-empty PEM input without any block is rejected. */
+int bd_bundle_parse_json(bd_bundle **out, const uint8_t *data, size_t len, unsigned flags,
+	bd_bundle_report *report) TL_MUST_USE;
+int bd_bundle_parse_pem(bd_bundle **out, const uint8_t *data, size_t len, unsigned flags,
+	bd_bundle_report *report) TL_MUST_USE;
+int bd_bundle_parse_der(bd_bundle **out, const uint8_t *data, size_t len, unsigned flags,
+	bd_bundle_report *report) TL_MUST_USE;
 
 /* Adds to `report` a warning for each X.509 authority that is expired or not yet valid at
  * `now` (seconds since the epoch). The readers call it with the current time. */

@@ -16,7 +16,7 @@
 static bd_bundle *parse_ok(const void *data, size_t len, bd_bundle_report *report)
 {
 	bd_bundle *b = NULL;
-	int err = bd_bundle_parse(&b, data, len, report);
+	int err = bd_bundle_parse(&b, data, len, 0, report);
 
 	ck_assert_msg(err == 0, "parse failed: %s", tl_error_message());
 	ck_assert_ptr_nonnull(b);
@@ -289,7 +289,7 @@ START_TEST(pem_round_trips)
 	/* PEM -> canonical -> PEM -> canonical. */
 	ck_assert_int_eq(bd_bundle_write_pem(&pem, b), 0);
 	ck_assert_ptr_null(strstr((char *)pem.data, "#"));
-	ck_assert_int_eq(bd_bundle_parse(&b2, pem.data, pem.len, NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse(&b2, pem.data, pem.len, 0, NULL), 0);
 	c2 = tu_bundle_canonical(b2);
 	ck_assert_str_eq(c1, c2);
 	/* PEM is what the canonical form says, whatever the input's comments were. */
@@ -297,7 +297,7 @@ START_TEST(pem_round_trips)
 		bd_bundle *b4 = NULL;
 		tl_buf pem2 = tl_buf_make(1 << 20);
 
-		ck_assert_int_eq(bd_bundle_parse(&b4, (const uint8_t *)c1, strlen(c1), NULL), 0);
+		ck_assert_int_eq(bd_bundle_parse(&b4, (const uint8_t *)c1, strlen(c1), 0, NULL), 0);
 		ck_assert_int_eq(bd_bundle_write_pem(&pem2, b4), 0);
 		ck_assert_uint_eq(pem2.len, pem.len);
 		ck_assert_int_eq(memcmp(pem2.data, pem.data, pem.len), 0);
@@ -306,7 +306,7 @@ START_TEST(pem_round_trips)
 	}
 	/* And through concatenated DER. */
 	ck_assert_int_eq(bd_bundle_write_der(&der, b), 0);
-	ck_assert_int_eq(bd_bundle_parse_der(&b3, der.data, der.len, NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse_der(&b3, der.data, der.len, 0, NULL), 0);
 	ck_assert_int_eq(bd_bundle_input_format(b3), BD_FORMAT_DER);
 	c3 = tu_bundle_canonical(b3);
 	ck_assert_str_eq(c1, c3);
@@ -331,7 +331,7 @@ START_TEST(jwks_writer)
 	ck_assert_str_eq((char *)out.data + out.len - 5, "}\n]}\n");
 	ck_assert_ptr_null(strstr((char *)out.data, "x509-svid"));
 	ck_assert_ptr_null(strstr((char *)out.data, "wit-svid"));
-	ck_assert_int_eq(bd_bundle_parse(&j, out.data, out.len, NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse(&j, out.data, out.len, 0, NULL), 0);
 	ck_assert_uint_eq(bd_bundle_count(j), 3);
 	for (size_t i = 0; i < 3; i++) {
 		size_t l1, l2;
@@ -427,7 +427,7 @@ START_TEST(add_certificate)
 		uint8_t *pem = tu_bundle_vector("leaf.pem", &len);
 
 		/* A non-CA never gets in, through any door. */
-		ck_assert_int_eq(bd_bundle_parse(&leaf, pem, len, NULL), TL_E_INPUT);
+		ck_assert_int_eq(bd_bundle_parse(&leaf, pem, len, 0, NULL), TL_E_INPUT);
 		ck_assert_ptr_nonnull(strstr(tl_error_message(), "not a CA"));
 		free(pem);
 	}
@@ -505,14 +505,27 @@ START_TEST(content_sniffing)
 	/* Leading whitespace before '{' is still JSON; anything else is PEM. */
 	const char *doc = "\r\n\t {\"keys\":[]}";
 
-	ck_assert_int_eq(bd_bundle_parse(&b, (const uint8_t *)doc, strlen(doc), NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse(&b, (const uint8_t *)doc, strlen(doc), 0, NULL), 0);
 	ck_assert_int_eq(bd_bundle_input_format(b), BD_FORMAT_SPIFFE);
 	bd_bundle_free(b);
-	ck_assert_int_eq(bd_bundle_parse(&b, (const uint8_t *)"[]", 2, NULL), TL_E_INPUT);
+	ck_assert_int_eq(bd_bundle_parse(&b, (const uint8_t *)"[]", 2, 0, NULL), TL_E_INPUT);
 	ck_assert_ptr_null(b);
 	ck_assert_str_eq(tl_error_message(), "no PEM blocks found");
-	ck_assert_int_eq(bd_bundle_parse(&b, (const uint8_t *)"", 0, NULL), 0);
+	/* Issue 8: an empty input is refused unless asked for (then it is an empty PEM bundle). */
+	ck_assert_int_eq(bd_bundle_parse(&b, (const uint8_t *)"", 0, 0, NULL), TL_E_INPUT);
+	ck_assert_ptr_null(b);
+	ck_assert_int_eq(bd_bundle_parse(&b, (const uint8_t *)" \r\n", 3, 0, NULL), TL_E_INPUT);
+	ck_assert_str_eq(tl_error_message(), "the input is only white space: refused as a bundle that trusts nothing "
+		"(an empty bundle must be asked for explicitly)");
+	ck_assert_int_eq(bd_bundle_parse(&b, (const uint8_t *)"", 0, BD_PARSE_ALLOW_EMPTY, NULL), 0);
 	ck_assert_int_eq(bd_bundle_input_format(b), BD_FORMAT_PEM);
+	ck_assert_uint_eq(bd_bundle_count(b), 0);
+	bd_bundle_free(b);
+	ck_assert_int_eq(bd_bundle_parse(&b, (const uint8_t *)" \r\n", 3, BD_PARSE_ALLOW_EMPTY, NULL), 0);
+	ck_assert_uint_eq(bd_bundle_count(b), 0);
+	bd_bundle_free(b);
+	/* An explicit empty document is read either way. */
+	ck_assert_int_eq(bd_bundle_parse(&b, (const uint8_t *)"{\"keys\":[]}", 11, 0, NULL), 0);
 	ck_assert_uint_eq(bd_bundle_count(b), 0);
 	bd_bundle_free(b);
 }
@@ -526,13 +539,13 @@ START_TEST(size_limit_checked_first)
 
 	memset(big, ' ', len);
 	memcpy(big + len - 11, "{\"keys\":[]}", 11);
-	ck_assert_int_eq(bd_bundle_parse(&b, big, len, NULL), TL_E_INPUT);
+	ck_assert_int_eq(bd_bundle_parse(&b, big, len, 0, NULL), TL_E_INPUT);
 	ck_assert_ptr_nonnull(strstr(tl_error_message(), "over the limit"));
-	ck_assert_int_eq(bd_bundle_parse_json(&b, big, len, NULL), TL_E_INPUT);
-	ck_assert_int_eq(bd_bundle_parse_pem(&b, big, len, NULL), TL_E_INPUT);
-	ck_assert_int_eq(bd_bundle_parse_der(&b, big, len, NULL), TL_E_INPUT);
+	ck_assert_int_eq(bd_bundle_parse_json(&b, big, len, 0, NULL), TL_E_INPUT);
+	ck_assert_int_eq(bd_bundle_parse_pem(&b, big, len, 0, NULL), TL_E_INPUT);
+	ck_assert_int_eq(bd_bundle_parse_der(&b, big, len, 0, NULL), TL_E_INPUT);
 	/* One byte less is parsed. */
-	ck_assert_int_eq(bd_bundle_parse(&b, big + 1, len - 1, NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse(&b, big + 1, len - 1, 0, NULL), 0);
 	bd_bundle_free(b);
 	free(big);
 }

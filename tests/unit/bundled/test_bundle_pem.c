@@ -43,7 +43,7 @@ static char *canonical_of_pem(const char *pem)
 	bd_bundle *b = NULL;
 	char *c;
 
-	ck_assert_msg(bd_bundle_parse_pem(&b, (const uint8_t *)pem, strlen(pem), NULL) == 0, "%s", tl_error_message());
+	ck_assert_msg(bd_bundle_parse_pem(&b, (const uint8_t *)pem, strlen(pem), 0, NULL) == 0, "%s", tl_error_message());
 	c = tu_bundle_canonical(b);
 	bd_bundle_free(b);
 	return c;
@@ -52,7 +52,7 @@ static char *canonical_of_pem(const char *pem)
 static void expect_pem_error(const char *pem, const char *want)
 {
 	bd_bundle *b = NULL;
-	int err = bd_bundle_parse_pem(&b, (const uint8_t *)pem, strlen(pem), NULL);
+	int err = bd_bundle_parse_pem(&b, (const uint8_t *)pem, strlen(pem), 0, NULL);
 
 	ck_assert_msg(err == TL_E_INPUT, "accepted, want \"%s\"", want);
 	ck_assert_ptr_null(b);
@@ -80,7 +80,7 @@ START_TEST(certifi_style_file)
 	bd_bundle *b = NULL;
 	uint64_t v;
 
-	ck_assert_int_eq(bd_bundle_parse(&b, (const uint8_t *)pem, strlen(pem), &report), 0);
+	ck_assert_int_eq(bd_bundle_parse(&b, (const uint8_t *)pem, strlen(pem), 0, &report), 0);
 	ck_assert_int_eq(report.format, BD_FORMAT_PEM);
 	ck_assert_uint_eq(report.n_warnings, 0);
 	ck_assert_uint_eq(bd_bundle_count(b), 3);
@@ -133,11 +133,17 @@ END_TEST
 
 START_TEST(empty_and_blank_inputs)
 {
-	static const char *const ok[] = { "", "\n", "  \n\t\r\n" };
+	static const char *const blank[] = { "", "\n", "  \n\t\r\n" };
 	bd_bundle *b = NULL;
 
+	/* Issue 8: refused by default (go-spiffe too refuses blanks: "no PEM blocks found"); an
+	 * empty bundle only when asked for. */
 	for (size_t i = 0; i < 3; i++) {
-		ck_assert_int_eq(bd_bundle_parse_pem(&b, (const uint8_t *)ok[i], strlen(ok[i]), NULL), 0);
+		ck_assert_int_eq(bd_bundle_parse_pem(&b, (const uint8_t *)blank[i], strlen(blank[i]), 0, NULL), TL_E_INPUT);
+		ck_assert_ptr_null(b);
+		ck_assert_ptr_nonnull(strstr(tl_error_message(), "refused as a bundle that trusts nothing"));
+		ck_assert_int_eq(bd_bundle_parse_pem(&b, (const uint8_t *)blank[i], strlen(blank[i]), BD_PARSE_ALLOW_EMPTY, NULL),
+			0);
 		ck_assert_uint_eq(bd_bundle_count(b), 0);
 		bd_bundle_free(b);
 	}
@@ -241,24 +247,26 @@ START_TEST(der_reader)
 	tl_buf der = tl_buf_make(1 << 20);
 	char *c1, *c2;
 
-	ck_assert_int_eq(bd_bundle_parse_pem(&b, (const uint8_t *)pem, strlen(pem), NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse_pem(&b, (const uint8_t *)pem, strlen(pem), 0, NULL), 0);
 	ck_assert_int_eq(bd_bundle_write_der(&der, b), 0);
-	ck_assert_int_eq(bd_bundle_parse_der(&d, der.data, der.len, NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse_der(&d, der.data, der.len, 0, NULL), 0);
 	c1 = tu_bundle_canonical(b);
 	c2 = tu_bundle_canonical(d);
 	ck_assert_str_eq(c1, c2);
 	bd_bundle_free(d);
 	d = NULL;
 	/* Truncated in the last certificate: named by number. */
-	ck_assert_int_eq(bd_bundle_parse_der(&d, der.data, der.len - 1, NULL), TL_E_INPUT);
+	ck_assert_int_eq(bd_bundle_parse_der(&d, der.data, der.len - 1, 0, NULL), TL_E_INPUT);
 	ck_assert_ptr_nonnull(strstr(tl_error_message(), "DER certificate 3"));
-	ck_assert_int_eq(bd_bundle_parse_der(&d, (const uint8_t *)"\x30\x00", 2, NULL), TL_E_INPUT);
+	ck_assert_int_eq(bd_bundle_parse_der(&d, (const uint8_t *)"\x30\x00", 2, 0, NULL), TL_E_INPUT);
 	ck_assert_ptr_nonnull(strstr(tl_error_message(), "DER certificate 1"));
-	ck_assert_int_eq(bd_bundle_parse_der(&d, (const uint8_t *)"\x04\x00", 2, NULL), TL_E_INPUT);
+	ck_assert_int_eq(bd_bundle_parse_der(&d, (const uint8_t *)"\x04\x00", 2, 0, NULL), TL_E_INPUT);
 	ck_assert_ptr_nonnull(strstr(tl_error_message(), "DER certificate 1 (offset 0): not a DER SEQUENCE"));
-	ck_assert_int_eq(bd_bundle_parse_der(&d, (const uint8_t *)"\x30\x84\x00\x00\x00\x01\x00", 7, NULL), TL_E_INPUT);
+	ck_assert_int_eq(bd_bundle_parse_der(&d, (const uint8_t *)"\x30\x84\x00\x00\x00\x01\x00", 7, 0, NULL), TL_E_INPUT);
 	ck_assert_ptr_null(d);
-	ck_assert_int_eq(bd_bundle_parse_der(&d, der.data, 0, NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse_der(&d, der.data, 0, 0, NULL), TL_E_INPUT);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "the input is empty"));
+	ck_assert_int_eq(bd_bundle_parse_der(&d, der.data, 0, BD_PARSE_ALLOW_EMPTY, NULL), 0);
 	ck_assert_uint_eq(bd_bundle_count(d), 0);
 	bd_bundle_free(d);
 	free(c1);
@@ -279,7 +287,7 @@ START_TEST(gospiffe_x509_vectors)
 		size_t count;
 	} cases[] = {
 		{ "gospiffe_x509bundle_certs.pem", NULL, 2 },
-		{ "gospiffe_x509bundle_empty.pem", NULL, 0 },
+		{ "gospiffe_x509bundle_empty.pem", "the input is empty", 0 }, /* go-spiffe: an empty bundle */
 		{ "gospiffe_x509bundle_not-pem.pem", "no PEM blocks found", 0 },
 		{ "gospiffe_x509bundle_corrupted.pem", "PEM block 1: 48 bytes after the certificate", 0 },
 		{ "gospiffe_x509bundle_key.pem", "PEM block 1 (line 1): \"PRIVATE KEY\" block", 0 },
@@ -298,7 +306,7 @@ START_TEST(gospiffe_x509_vectors)
 			return;
 		data = tu_read_file(path, &len);
 		ck_assert_ptr_nonnull(data);
-		err = bd_bundle_parse(&b, data, len, NULL);
+		err = bd_bundle_parse(&b, data, len, 0, NULL);
 		if (cases[i].want) {
 			ck_assert_msg(err == TL_E_INPUT, "%s accepted", cases[i].file);
 			ck_assert_msg(strstr(tl_error_message(), cases[i].want), "%s: %s", cases[i].file, tl_error_message());
@@ -334,6 +342,7 @@ START_TEST(certifi_history)
 	uint8_t *data;
 	size_t len;
 	char *c1, *c2, *c3;
+	size_t left_out;
 	static const char *const names[] = {
 		"001-2019-03-09", "002-2019-06-16", "003-2019-09-11", "004-2019-11-28", "005-2020-04-05",
 		"006-2020-06-20", "007-2020-11-08", "008-2020-12-05", "009-2021-05-30", "010-2021-10-08",
@@ -350,17 +359,30 @@ START_TEST(certifi_history)
 		return;
 	data = tu_read_file(path, &len);
 	ck_assert_ptr_nonnull(data);
-	ck_assert_msg(bd_bundle_parse(&b, data, len, &report) == 0, "%s: %s", names[_i], tl_error_message());
+	/* The store carries certificates that Go (and so SPIRE) refuses, and so does bundled:
+	 * EC-ACC's negative serial number, 2020-2022. They are left out, each with a warning;
+	 * any other refusal fails. */
+	ck_assert_msg(bd_bundle_parse(&b, data, len, BD_PARSE_SKIP_REFUSED, &report) == 0, "%s: %s", names[_i],
+		tl_error_message());
 	ck_assert_int_eq(report.format, BD_FORMAT_PEM);
-	ck_assert_uint_eq(bd_bundle_count(b), count_blocks((const char *)data));
+	left_out = 0;
+	for (size_t w = 0; w < report.n_warnings; w++) {
+		if (strstr(report.warnings[w], "left out") == NULL)
+			continue;
+		ck_assert_msg(strstr(report.warnings[w], "negative serial number") != NULL, "%s: %s", names[_i],
+			report.warnings[w]);
+		left_out++;
+	}
+	ck_assert_uint_le(left_out, 1);
+	ck_assert_uint_eq(bd_bundle_count(b) + left_out, count_blocks((const char *)data));
 	c1 = tu_bundle_canonical(b);
 	/* Canonical bytes read back to themselves. */
-	ck_assert_int_eq(bd_bundle_parse(&again, (const uint8_t *)c1, strlen(c1), NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse(&again, (const uint8_t *)c1, strlen(c1), 0, NULL), 0);
 	c2 = tu_bundle_canonical(again);
 	ck_assert_str_eq(c1, c2);
 	/* PEM -> canonical -> PEM -> canonical. */
 	ck_assert_int_eq(bd_bundle_write_pem(&pem, again), 0);
-	ck_assert_int_eq(bd_bundle_parse(&from_pem, pem.data, pem.len, NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse(&from_pem, pem.data, pem.len, 0, NULL), 0);
 	c3 = tu_bundle_canonical(from_pem);
 	ck_assert_str_eq(c1, c3);
 	free(c1);
@@ -385,10 +407,48 @@ static bd_bundle *parse_research(const char *rel)
 	ck_assert_ptr_nonnull(path);
 	d = tu_read_file(path, &len);
 	ck_assert_ptr_nonnull(d);
-	ck_assert_msg(bd_bundle_parse(&b, d, len, NULL) == 0, "%s: %s", rel, tl_error_message());
+	ck_assert_msg(bd_bundle_parse(&b, d, len, 0, NULL) == 0, "%s: %s", rel, tl_error_message());
 	free(d);
 	return b;
 }
+
+START_TEST(skip_refused_leaves_out_with_a_warning)
+{
+	size_t good_len, bad_len;
+	uint8_t *good = tu_bundle_vector("ca-p256.pem", &good_len);
+	uint8_t *bad = tu_read_file(tu_source_path("tests/vectors/interop/ca-negative-serial.pem"), &bad_len);
+	tl_buf both = tl_buf_make(1u << 20);
+	bd_bundle_report report = { 0 };
+	bd_bundle *b = NULL;
+	size_t left_out = 0;
+
+	ck_assert_ptr_nonnull(bad);
+	ck_assert_int_eq(tl_buf_append(&both, good, good_len), 0);
+	ck_assert_int_eq(tl_buf_append(&both, bad, bad_len), 0);
+	/* Strict by default: the whole file is refused, naming the block. */
+	ck_assert_int_eq(bd_bundle_parse(&b, both.data, both.len, 0, NULL), TL_E_INPUT);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "PEM block 2"));
+	ck_assert_ptr_null(b);
+	/* Asked to: the refused certificate is left out, and the report says which and why. */
+	ck_assert_int_eq(bd_bundle_parse(&b, both.data, both.len, BD_PARSE_SKIP_REFUSED, &report), 0);
+	ck_assert_uint_eq(bd_bundle_count(b), 1);
+	for (size_t i = 0; i < report.n_warnings; i++)
+		if (strstr(report.warnings[i], "PEM block 2 left out: ") != NULL &&
+		    strstr(report.warnings[i], "negative serial number") != NULL)
+			left_out++;
+	ck_assert_uint_eq(left_out, 1);
+	bd_bundle_free(b);
+	bd_bundle_report_free(&report);
+	/* Malformed PEM is never skipped. */
+	tl_buf_reset(&both);
+	ck_assert_int_eq(tl_buf_append_str(&both, "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"), 0);
+	ck_assert_int_eq(bd_bundle_parse(&b, both.data, both.len, BD_PARSE_SKIP_REFUSED, &report), TL_E_INPUT);
+	bd_bundle_report_free(&report);
+	tl_buf_free(&both);
+	free(good);
+	free(bad);
+}
+END_TEST
 
 START_TEST(certifi_revert_pair)
 {
@@ -447,6 +507,7 @@ Suite *suite_bundle_pem(void)
 	tcase_add_test(tc, der_reader);
 	tcase_add_test(tc, gospiffe_x509_vectors);
 	tcase_add_loop_test(tc, certifi_history, 0, 37);
+	tcase_add_test(tc, skip_refused_leaves_out_with_a_warning);
 	tcase_add_test(tc, certifi_revert_pair);
 	suite_add_tcase(s, tc);
 	return s;

@@ -168,12 +168,15 @@ static uint8_t *canonical_of(const char *dir, const char *name, size_t *len)
 	size_t raw_len;
 	uint8_t *raw;
 	bd_bundle *bundle = NULL;
+	bd_bundle_report report = { 0 };
 	tl_buf out = tl_buf_make(BD_MAX_BUNDLE_SIZE);
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	ck_assert_ptr_nonnull(raw = tu_read_file(path, &raw_len));
-	ck_assert_int_eq(bd_bundle_parse(&bundle, raw, raw_len, NULL), 0);
+	/* Left out: what Go refuses too (EC-ACC's negative serial number in 2020-2022). */
+	ck_assert_int_eq(bd_bundle_parse(&bundle, raw, raw_len, BD_PARSE_SKIP_REFUSED, &report), 0);
 	ck_assert_int_eq(bd_bundle_write_canonical(&out, bundle), 0);
+	bd_bundle_report_free(&report);
 	bd_bundle_free(bundle);
 	free(raw);
 	return tl_buf_detach(&out, len);

@@ -80,7 +80,7 @@ static void library_output(tl_buf *out, const char *vector, enum writer w, const
 	int err;
 
 	ck_assert_ptr_nonnull(data);
-	ck_assert_int_eq(bd_bundle_parse(&b, data, len, NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse(&b, data, len, 0, NULL), 0);
 	if (seq)
 		bd_bundle_set_sequence(b, *seq);
 	if (hint)
@@ -248,6 +248,35 @@ START_TEST(canonical_invalid)
 	tu_assert_invalid(&ran, run("canonical - < '%s'", tmp("nokeys.json")), "-: bundle has no \"keys\" member");
 	write_tmp("text.pem", "hello\n", 6);
 	tu_assert_invalid(&ran, run("canonical '%s'", tmp("text.pem")), "no PEM blocks found");
+	/* Issue 8: the JSON parser quotes the bad bytes ("invalid escape near '"\<CR><LF>'"); they
+	 * reached stderr raw, and the LF split the one-line message in two. Now escaped, as is
+	 * every message bundlectl prints, a file name with a newline included. */
+	{
+		static const char crlf[] = "{\"keys\":[\"\\\r\n\"]}";
+		static const char cr_pem[] = "-----BEGIN PRIV\rATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+
+		write_tmp("crlf.json", crlf, sizeof(crlf) - 1);
+		tu_assert_invalid(&ran, run("canonical '%s'", tmp("crlf.json")), "invalid escape near '\"\\\\x0d'");
+		ck_assert_ptr_null(strchr(ran.err, '\r'));
+		write_tmp("cr.pem", cr_pem, sizeof(cr_pem) - 1);
+		tu_assert_invalid(&ran, run("canonical '%s'", tmp("cr.pem")), "\"PRIV\\x0dATE KEY\" block");
+		ck_assert_int_eq(run("canonical '%s'", tmp("no\nsuch\rfile")), 2);
+		ck_assert_str_eq(ran.err + strlen(ran.err) - strlen("no\\x0asuch\\x0dfile: No such file or directory\n"),
+			"no\\x0asuch\\x0dfile: No such file or directory\n");
+		ck_assert_ptr_eq(strchr(ran.err, '\n'), ran.err + strlen(ran.err) - 1);
+	}
+	/* Issue 8: an empty or white-space-only file is not an empty bundle unless asked for
+	 * (--allow-empty): a 0-byte download must not become a bundle that trusts nothing. */
+	write_tmp("empty.pem", "", 0);
+	write_tmp("blank.pem", " \r\n\n\t\n", 6);
+	tu_assert_invalid(&ran, run("canonical '%s'", tmp("empty.pem")), "the input is empty: refused as a bundle that trusts nothing");
+	tu_assert_invalid(&ran, run("canonical - < '%s'", tmp("blank.pem")), "-: the input is only white space");
+	tu_assert_invalid(&ran, run("canonical --format pem '%s'", tmp("blank.pem")), "only white space");
+	ck_assert_int_eq(run("canonical --allow-empty '%s'", tmp("empty.pem")), 0);
+	ck_assert_str_eq(ran.out, "{\"keys\":[\n]}\n");
+	ck_assert_int_eq(run("canonical --allow-empty --format pem '%s'", tmp("blank.pem")), 0);
+	ck_assert_uint_eq(ran.out_len, 0);
+	ck_assert_str_eq(ran.err, "");
 	/* A missing or unreadable file is an I/O error, not an invalid bundle. */
 	ck_assert_int_eq(run("canonical '%s'", tmp("missing.json")), 2);
 	ck_assert_ptr_nonnull(strstr(ran.err, "missing.json"));

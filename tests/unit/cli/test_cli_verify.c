@@ -176,6 +176,35 @@ START_TEST(verify_checkpoint)
 	tamper(V "checkpoint-7-cosigned.note", "bad-cosig.note", "\xe2\x80\x94 example.com/bundled-test-witness ", 60);
 	tu_assert_invalid(&ran, run("verify-checkpoint --vkey-file " V "log.vkey --witness '" WITNESS_VKEY "' '%s'", tmp("bad-cosig.note")),
 		"invalid cosignature");
+	/* Issue 8: the witness listed again under another name, with its line copied under that
+	 * name, met a quorum of 2 alone. Now refused as a usage error. */
+	{
+		tl_verifier *wv = tu_notes_verifier("witness.vkey");
+		tl_verifier *alias = tu_notes_alias(wv, "example.com/another-witness");
+		size_t len;
+		uint8_t *note = tu_notes_vector("checkpoint-7-cosigned.note", &len);
+		tl_buf out = tl_buf_make(TL_NOTE_MAX_SIZE), alias_text = tl_buf_make(TL_MAX_KEY_TEXT);
+		tl_note n;
+
+		ck_assert_int_eq(tl_verifier_format(&alias_text, alias), 0);
+		ck_assert_int_eq(tl_buf_append(&alias_text, "", 1), 0);
+		ck_assert_int_eq(tl_note_parse(&n, note, len), 0);
+		tu_notes_relabel(&out, &n, n.n_sigs - 1, alias);
+		write_tmp("twice.note", out.data, out.len);
+		ck_assert_int_eq(run("verify-checkpoint --vkey-file " V "log.vkey --witness '" WITNESS_VKEY "' --witness '%s' '%s'",
+			(char *)alias_text.data, tmp("twice.note")), 2);
+		ck_assert_ptr_nonnull(strstr(ran.err, "one public key under two names"));
+		ck_assert_int_eq(run("verify-proof --vkey '" LOG_VKEY "' --witness '" WITNESS_VKEY "' --witness '%s' --quorum 1 --entry " V "entry-5.txt " V "entry-5.tlog-proof",
+			(char *)alias_text.data), 2);
+		/* The alias alone is a different name for a real cosigner: its copied line verifies. */
+		ck_assert_int_eq(run("verify-checkpoint --vkey-file " V "log.vkey --witness '%s' '%s'", (char *)alias_text.data,
+			tmp("twice.note")), 0);
+		free(note);
+		tl_buf_free(&out);
+		tl_buf_free(&alias_text);
+		tl_verifier_free(wv);
+		tl_verifier_free(alias);
+	}
 	/* Invalid: another key of the same name, a flipped signature bit, garbage, a witness key as log key. */
 	{
 		char vkey[TL_MAX_KEY_TEXT];
@@ -209,7 +238,7 @@ static void write_checkpoint(const char *name, uint64_t size, uint8_t root_byte)
 	memset(&cp, 0, sizeof(cp));
 	strcpy(cp.origin, "example.com/bundled-test-log");
 	cp.size = size;
-	if (size == 0)
+	if (size == 0 && root_byte == 0)
 		tl_hash_empty(&cp.root);
 	else
 		memset(cp.root.b, root_byte, sizeof(cp.root.b));
@@ -312,16 +341,22 @@ START_TEST(verify_consistency)
 	write_checkpoint("cp0.note", 0, 0);
 	ck_assert_int_eq(run("verify-consistency --vkey '" LOG_VKEY "' '%s' " V "checkpoint-7.note '%s'", tmp("cp0.note"), tmp("empty.txt")), 0);
 	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' '%s' " V "checkpoint-7.note " V "consistency-4-7.txt", tmp("cp0.note")),
-		"must be empty");
+		"which needs none");
+	/* Issue 8: an old checkpoint of size 0 must have the empty tree's root (docs/proofs.md);
+	 * the command skipped that check and accepted any root. */
+	write_checkpoint("cp0-forged.note", 0, 0x42);
+	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' '%s' " V "checkpoint-7.note '%s'", tmp("cp0-forged.note"), tmp("empty.txt")),
+		"size 0");
+	tu_assert_invalid(&ran, run("verify-checkpoint --vkey '" LOG_VKEY "' '%s'", tmp("cp0-forged.note")), "size 0");
 	/* Invalid: reversed, an empty or tampered proof, a fork at the same size, a forked old tree. */
 	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-7.note " V "checkpoint-4.note " V "consistency-4-7.txt"),
-		"larger than the new one");
+		"is larger than new size");
 	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-4.note " V "checkpoint-7.note '%s'", tmp("empty.txt")), "");
 	tamper(V "consistency-4-7.txt", "bad.txt", "YS2m", 2);
 	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-4.note " V "checkpoint-7.note '%s'", tmp("bad.txt")), "");
 	write_checkpoint("fork7.note", 7, 0x42);
 	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' " V "checkpoint-7.note '%s' '%s'", tmp("fork7.note"), tmp("empty.txt")),
-		"forked");
+		"two different roots");
 	write_checkpoint("fork4.note", 4, 0x42);
 	tu_assert_invalid(&ran, run("verify-consistency --vkey '" LOG_VKEY "' '%s' " V "checkpoint-7.note " V "consistency-4-7.txt", tmp("fork4.note")), "");
 	write_tmp("junk.txt", "not base64\n", 11);

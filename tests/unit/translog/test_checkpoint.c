@@ -89,6 +89,21 @@ START_TEST(open_negatives)
 		ck_assert_int_eq(tl_note_sign(&out, lead, strlen(lead), (const tl_signer *const *)&s, 1), 0);
 		ck_assert_int_eq(tl_checkpoint_open(&cp, out.data, out.len, v), TL_E_INPUT);
 	}
+	/* Issue 8: a validly signed size 0 with a root other than the empty tree's is false; the
+	 * true empty checkpoint opens. */
+	{
+		const char *forged = LOG_NAME "\n0\n" ROOT_B64 "\n";
+		const char *empty = LOG_NAME "\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
+
+		tl_buf_reset(&out);
+		ck_assert_int_eq(tl_note_sign(&out, forged, strlen(forged), (const tl_signer *const *)&s, 1), 0);
+		ck_assert_int_eq(tl_checkpoint_open(&cp, out.data, out.len, v), TL_E_UNAUTHORIZED);
+		ck_assert_str_eq(tl_error_message(), "checkpoint of size 0 has a root other than the empty tree's");
+		tl_buf_reset(&out);
+		ck_assert_int_eq(tl_note_sign(&out, empty, strlen(empty), (const tl_signer *const *)&s, 1), 0);
+		ck_assert_int_eq(tl_checkpoint_open(&cp, out.data, out.len, v), 0);
+		ck_assert_uint_eq(cp.size, 0);
+	}
 	/* A witness (type 0x04) key cannot open a checkpoint. */
 	ck_assert_int_eq(tl_verifier_parse(&w, (char *)wkey, strlen((char *)wkey)), 0);
 	note = tu_notes_vector("checkpoint-7-cosigned.note", &len);

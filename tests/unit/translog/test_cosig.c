@@ -150,6 +150,41 @@ START_TEST(tampered_cosignatures_fail)
 }
 END_TEST
 
+/* Issue 8: one witness key listed under two names counted twice, since a cosignature does
+ * not bind the name: the relabelled copy of its line verifies under the alias. */
+START_TEST(one_key_under_two_names_counts_once)
+{
+	size_t len, count = 9;
+	uint8_t *cosigned = tu_notes_vector("checkpoint-7-cosigned.note", &len);
+	tl_verifier *wv = tu_notes_verifier("witness.vkey");
+	tl_verifier *alias = tu_notes_alias(wv, "example.com/another-witness");
+	const tl_verifier *both[2] = { wv, alias };
+	tl_buf out = tl_buf_make(TL_NOTE_MAX_SIZE);
+	tl_note n;
+	int w_line;
+
+	ck_assert_int_eq(tl_note_parse(&n, cosigned, len), 0);
+	w_line = tl_note_find_sig(&n, tl_verifier_name(wv), tl_verifier_key_id(wv));
+	ck_assert_int_ge(w_line, 0);
+	tu_notes_relabel(&out, &n, (size_t)w_line, alias);
+	ck_assert_int_eq(tl_note_parse(&n, out.data, out.len), 0);
+	/* Each name alone finds a valid line: the copy is indistinguishable from a cosignature. */
+	ck_assert_int_eq(tl_cosig_verify(NULL, &n, alias), 0);
+	ck_assert_int_eq(tl_cosig_count(&count, &n, both, 2), TL_E_INPUT);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "one public key under two names"));
+	ck_assert_uint_eq(count, 0);
+	ck_assert_int_eq(tl_cosig_check_quorum(&count, &n, both, 2, 2), TL_E_INPUT);
+	ck_assert_int_eq(tl_cosig_check_quorum(&count, &n, both, 1, 1), 0);
+	ck_assert_uint_eq(count, 1);
+	/* The general note verifier refuses the same list. */
+	ck_assert_int_eq(tl_note_verify(&n, both, 2, NULL), TL_E_INPUT);
+	free(cosigned);
+	tl_buf_free(&out);
+	tl_verifier_free(wv);
+	tl_verifier_free(alias);
+}
+END_TEST
+
 START_TEST(signing_refusals)
 {
 	size_t len;
@@ -226,6 +261,7 @@ Suite *suite_cosig(void)
 	tcase_add_test(tc, own_vector_reproduces_and_verifies);
 	tcase_add_test(tc, tampered_cosignatures_fail);
 	tcase_add_test(tc, signing_refusals);
+	tcase_add_test(tc, one_key_under_two_names_counts_once);
 	tcase_add_test(tc, research_sunlight_cosignature);
 	suite_add_tcase(s, tc);
 	return s;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testnotes.h"
 #include "testutil.h"
 #include "translog/cosig.h"
 #include "translog/follow.h"
@@ -446,6 +447,23 @@ START_TEST(witness_quorum)
 	ck_assert_uint_eq(cp.size, 10);
 	c.quorum = 2;
 	ck_assert_int_eq(tl_follow_update(&cp, NULL, NULL, &c, NULL), TL_E_UNAUTHORIZED);
+	/* Issue 8: w1 listed again under another name is still one witness, even when the note
+	 * carries its line copied under that name. */
+	{
+		tl_verifier *dup[2] = { v[0], tu_notes_alias(v[0], "example.org/w1-again") };
+		tl_buf twice = { 0 };
+
+		ck_assert_int_eq(tl_note_parse(&n, one.data, one.len), 0);
+		tu_notes_relabel(&twice, &n, n.n_sigs - 1, dup[1]);
+		s.note = &twice;
+		c.witnesses = (const tl_verifier *const *)dup;
+		ck_assert_int_eq(tl_follow_update(&cp, NULL, NULL, &c, NULL), TL_E_INPUT);
+		ck_assert_ptr_nonnull(strstr(tl_error_message(), "one public key under two names"));
+		c.witnesses = (const tl_verifier *const *)v;
+		s.note = &one;
+		tl_verifier_free(dup[1]);
+		tl_buf_free(&twice);
+	}
 	/* A bad cosignature by a configured witness rejects. */
 	one.data[one.len - 3] ^= 1;
 	c.quorum = 1;
@@ -457,6 +475,29 @@ START_TEST(witness_quorum)
 	tl_verifier_free(v[1]);
 	tl_signer_free(w1);
 	tl_signer_free(w2);
+	log_close(&l);
+}
+END_TEST
+
+/* Issue 8: a signed checkpoint of size 0 whose root is not the empty tree's is refused,
+ * even as the first checkpoint a follower sees (trust on first use). */
+START_TEST(refuses_false_empty_checkpoint)
+{
+	struct served_log l;
+	tl_buf forged = { 0 };
+	struct server s = { &l, STALE_CHECKPOINT, &forged, 0 };
+	tl_follow_config c = config(&s);
+	tl_checkpoint cp, bogus;
+
+	log_open(&l, "entry");
+	memset(&bogus, 0, sizeof(bogus));
+	strcpy(bogus.origin, ORIGIN);
+	memset(bogus.root.b, 0x42, sizeof(bogus.root.b));
+	ck_assert_int_eq(tl_checkpoint_sign(&forged, &bogus, key), 0);
+	ck_assert_int_eq(tl_follow_update(&cp, NULL, NULL, &c, NULL), TL_E_UNAUTHORIZED);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "size 0"));
+	ck_assert_int_eq(tl_follow_verify_checkpoint(&cp, &c, forged.data, forged.len), TL_E_UNAUTHORIZED);
+	tl_buf_free(&forged);
 	log_close(&l);
 }
 END_TEST
@@ -473,6 +514,7 @@ Suite *suite_follow(void)
 	tcase_add_test(tc, refuses_lies);
 	tcase_add_test(tc, detects_forks);
 	tcase_add_test(tc, witness_quorum);
+	tcase_add_test(tc, refuses_false_empty_checkpoint);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -120,6 +120,18 @@ START_TEST(unknown_keys_are_ignored_known_bad_rejects)
 	known[1] = pn;
 	ck_assert_int_eq(tl_note_parse(&n, both, strlen(both)), 0);
 	ck_assert_int_eq(tl_note_verify(&n, known, 2, ok), TL_E_INPUT);
+	/* So is one public key under two names (issue 8): the key id differs, but a signature
+	 * does not bind the name, so a copied line would count for both. */
+	{
+		tl_verifier *alias = NULL;
+
+		ck_assert_int_eq(tl_verifier_make(&alias, "PeterNeumannAgain", tl_verifier_type(pn),
+					 tl_verifier_public_key(pn)), 0);
+		known[1] = alias;
+		ck_assert_int_eq(tl_note_verify(&n, known, 2, ok), TL_E_INPUT);
+		ck_assert_ptr_nonnull(strstr(tl_error_message(), "one public key under two names"));
+		tl_verifier_free(alias);
+	}
 	tl_verifier_free(pn);
 	tl_verifier_free(er);
 }

@@ -22,6 +22,10 @@ START_TEST(printable_escapes_controls_quotes_and_high_bytes)
 
 	ck_assert_str_eq(tl_text_printable(out, sizeof(out), "a\r\nb\0c", 6), "a\\x0d\\x0ab\\x00c");
 	ck_assert_str_eq(tl_text_printable(out, sizeof(out), "\"q\\", 3), "\\x22q\\x5c");
+	/* The line form keeps quotes and backslashes (text already escaped is not escaped twice)
+	 * and escapes the rest alike. */
+	ck_assert_str_eq(tl_text_printable_line(out, sizeof(out), "\"q\\x0d\"", 7), "\"q\\x0d\"");
+	ck_assert_str_eq(tl_text_printable_line(out, sizeof(out), "a\r\nb\xc3\xa9", 6), "a\\x0d\\x0ab\\xc3\\xa9");
 	/* "é" in UTF-8 and a lone continuation byte: escaped byte by byte, never passed raw. */
 	ck_assert_str_eq(tl_text_printable(out, sizeof(out), "\xc3\xa9\x80\x7f", 4), "\\xc3\\xa9\\x80\\x7f");
 }

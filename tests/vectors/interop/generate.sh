@@ -9,7 +9,11 @@
 #   whitespace-only.pem     two blanks and two newlines: no certificate at all (issue 8 §3)
 #   crlf-bundle.pem         ../bundle/bundle.pem with CRLF line ends
 #   edit-*.json             ../bundle/valid.json with one member added or changed, each a
-#                           case bundled accepts (unknown or ignored members, limits)
+#                           case bundled accepts (unknown or ignored members, limits), but
+#                           for the two x5t ones, which go-jose and, since issue 8 §3,
+#                           bundled refuse
+# The go-*.pem and go-*.json vectors, one per rule of Go's certificate and JWK readers, come
+# from generate-go-x509.sh.
 set -euo pipefail
 
 out=$(cd "$(dirname "$0")" && pwd)

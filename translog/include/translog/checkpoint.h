@@ -44,8 +44,9 @@ int tl_checkpoint_sign(tl_buf *out, const tl_checkpoint *cp, const tl_signer *s)
 
 /* Verifies the note has a valid signature by v (a type 0x01 key; unknown keys are ignored,
  * a bad signature by v rejects) and parses the checkpoint; the origin must equal the
- * verifier's name. TL_E_INPUT for malformed notes or checkpoints, TL_E_UNAUTHORIZED for
- * a missing or bad signature or a foreign origin. */
+ * verifier's name, and a size 0 must come with the empty tree's root (tl_hash_empty: any
+ * other root is a signed falsehood). TL_E_INPUT for malformed notes or checkpoints,
+ * TL_E_UNAUTHORIZED for a missing or bad signature, a foreign origin or a false empty root. */
 int tl_checkpoint_open(tl_checkpoint *out, const uint8_t *note, size_t len, const tl_verifier *v) TL_MUST_USE;
 
 #endif

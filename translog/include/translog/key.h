@@ -130,6 +130,13 @@ uint32_t tl_verifier_key_id(const tl_verifier *v);
 uint8_t tl_verifier_type(const tl_verifier *v);
 const uint8_t *tl_verifier_public_key(const tl_verifier *v); /* 32 bytes */
 
+/* Refuses (TL_E_INPUT) a list of known keys (NULL entries are skipped) in which one key
+ * appears twice: the same name and key id, or the same type and public key under two names.
+ * A signature does not bind the name: a line by one key can be copied under another name
+ * with the key id that name gives, so one key listed twice would be counted as two signers
+ * (a witness quorum met by one witness). */
+int tl_verifier_check_distinct(const tl_verifier *const *keys, size_t n) TL_MUST_USE;
+
 /* Checks a raw Ed25519 signature (as tl_signer_sign makes) over msg: 0 if valid,
  * TL_E_UNAUTHORIZED if not (including a signature of the wrong length). */
 int tl_verifier_verify(const tl_verifier *v, const void *msg, size_t len, const uint8_t *sig, size_t sig_len) TL_MUST_USE;

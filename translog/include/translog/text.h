@@ -21,4 +21,10 @@ size_t tl_utf8_next(uint32_t *rune, const uint8_t *s, size_t len);
  * whole characters or escapes and ends in "...". */
 const char *tl_text_printable(char *out, size_t out_size, const void *s, size_t n);
 
+/* The same escaping for a whole line that is not itself quoted (a CLI message on a terminal):
+ * '"' and '\\' stay as they are, so a message that quotes text already made printable
+ * (`"PRIV\x0dATE" block`) is not escaped twice. Control bytes and bytes >= 0x80 are escaped
+ * as above, so the line stays one line of plain ASCII. */
+const char *tl_text_printable_line(char *out, size_t out_size, const void *s, size_t n);
+
 #endif
