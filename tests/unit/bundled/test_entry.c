@@ -6,38 +6,10 @@
 #include "bundled/bundle.h"
 #include "bundled/cid.h"
 #include "bundled/entry.h"
+#include "testentry.h"
 #include "translog/key.h"
 
-static const char *const ORIGIN = "example.org/log";
-
-static tl_signer *signer(uint8_t seed_byte, const char *name)
-{
-	uint8_t seed[TL_ED25519_SEED_SIZE];
-	tl_signer *s = NULL;
-
-	memset(seed, seed_byte, sizeof(seed));
-	ck_assert_int_eq(tl_signer_from_seed(&s, name, TL_KEY_TYPE_ED25519, seed), 0);
-	return s;
-}
-
-static void vkey_of(char *out, const tl_signer *s)
-{
-	tl_buf b = tl_buf_make(TL_MAX_KEY_TEXT);
-
-	ck_assert_int_eq(tl_signer_vkey(&b, s), 0);
-	ck_assert_uint_le(b.len, BD_MAX_VKEY);
-	memcpy(out, b.data, b.len + 1);
-	tl_buf_free(&b);
-}
-
-static void fp_of(tl_hash *out, const tl_signer *s)
-{
-	tl_verifier *v = NULL;
-
-	ck_assert_int_eq(tl_verifier_from_signer(&v, s), 0);
-	bd_key_fingerprint(out, v);
-	tl_verifier_free(v);
-}
+static const char *const ORIGIN = TU_LOG_ORIGIN;
 
 static void some_cid(char *out, const char *content)
 {
@@ -83,49 +55,6 @@ static bd_entry *revocation_entry(const tl_signer *key, bool by_kid)
 	return e;
 }
 
-/* A registration of the keys of these signers (sorted by fingerprint as the grammar wants). */
-static bd_entry *register_entry(tl_signer *const *keys, size_t n)
-{
-	bd_entry *e = calloc(1, sizeof(*e));
-	tl_hash fps[BD_ENTRY_MAX_KEYS];
-
-	e->kind = BD_ENTRY_DOMAIN;
-	e->action = BD_DOMAIN_REGISTER;
-	strcpy(e->domain, "example.org");
-	e->by_operator = true;
-	e->time = 1700000000;
-	for (size_t i = 0; i < n; i++) {
-		size_t j = e->n_keys++;
-		tl_hash fp;
-		char v[BD_MAX_VKEY + 1];
-
-		fp_of(&fp, keys[i]);
-		vkey_of(v, keys[i]);
-		while (j > 0 && memcmp(fps[j - 1].b, fp.b, TL_HASH_SIZE) > 0) {
-			fps[j] = fps[j - 1];
-			memcpy(e->keys[j], e->keys[j - 1], sizeof(e->keys[0]));
-			j--;
-		}
-		fps[j] = fp;
-		memcpy(e->keys[j], v, sizeof(v));
-	}
-	return e;
-}
-
-static bd_entry *key_change_entry(bd_domain_action action, const tl_signer *subject, const tl_signer *by)
-{
-	bd_entry *e = calloc(1, sizeof(*e));
-
-	e->kind = BD_ENTRY_DOMAIN;
-	e->action = action;
-	strcpy(e->domain, "example.org");
-	e->n_keys = 1;
-	vkey_of(e->keys[0], subject);
-	e->time = 1700000001;
-	ck_assert_int_eq(bd_entry_sign(e, ORIGIN, by), 0);
-	return e;
-}
-
 static char *write_text(const bd_entry *e)
 {
 	tl_buf b = tl_buf_make(BD_ENTRY_MAX_SIZE);
@@ -163,7 +92,7 @@ static void assert_round_trip(const bd_entry *e)
 
 START_TEST(every_kind_round_trips)
 {
-	tl_signer *k1 = signer(1, "pub1"), *k2 = signer(2, "pub2"), *k3 = signer(3, "pub3");
+	tl_signer *k1 = tu_signer(1, "pub1"), *k2 = tu_signer(2, "pub2"), *k3 = tu_signer(3, "pub3");
 	tl_signer *all[] = { k1, k2, k3 };
 	bd_entry *e;
 
@@ -177,13 +106,13 @@ START_TEST(every_kind_round_trips)
 	free(e);
 	assert_round_trip(e = revocation_entry(k1, true));
 	free(e);
-	assert_round_trip(e = register_entry(all, 3));
+	assert_round_trip(e = tu_register("example.org", all, 3, 1700000000));
 	free(e);
-	assert_round_trip(e = register_entry(all, 1));
+	assert_round_trip(e = tu_register("example.org", all, 1, 1700000000));
 	free(e);
-	assert_round_trip(e = key_change_entry(BD_DOMAIN_ADD_KEY, k2, k1));
+	assert_round_trip(e = tu_key_change("example.org", BD_DOMAIN_ADD_KEY, k2, k1, 1700000001));
 	free(e);
-	assert_round_trip(e = key_change_entry(BD_DOMAIN_REMOVE_KEY, k1, k2));
+	assert_round_trip(e = tu_key_change("example.org", BD_DOMAIN_REMOVE_KEY, k1, k2, 1700000001));
 	free(e);
 	tl_signer_free(k1);
 	tl_signer_free(k2);
@@ -193,7 +122,7 @@ END_TEST
 
 START_TEST(bundle_entry_has_the_documented_text)
 {
-	tl_signer *k = signer(1, "pub1");
+	tl_signer *k = tu_signer(1, "pub1");
 	bd_entry *e = bundle_entry(k);
 	char *text = write_text(e), want[2048], hex[65], cid[BD_MAX_CID_TEXT + 1];
 	tl_buf sig = tl_buf_make(256);
@@ -247,7 +176,7 @@ static void refuse_text(const char *text)
 
 START_TEST(bundle_entry_refusals)
 {
-	tl_signer *k = signer(1, "pub1");
+	tl_signer *k = tu_signer(1, "pub1");
 	bd_entry *e = bundle_entry(k);
 	char *t = write_text(e);
 	const char *sig = strstr(t, "signature ");
@@ -337,7 +266,7 @@ END_TEST
 
 START_TEST(revocation_refusals)
 {
-	tl_signer *k = signer(1, "pub1");
+	tl_signer *k = tu_signer(1, "pub1");
 	bd_entry *e = revocation_entry(k, false);
 	char *t = write_text(e), *tk;
 	char *sig;
@@ -379,9 +308,10 @@ END_TEST
 
 START_TEST(domain_entry_refusals)
 {
-	tl_signer *k1 = signer(1, "pub1"), *k2 = signer(2, "pub2"), *k3 = signer(3, "pub3");
+	tl_signer *k1 = tu_signer(1, "pub1"), *k2 = tu_signer(2, "pub2"), *k3 = tu_signer(3, "pub3");
 	tl_signer *all[] = { k1, k2, k3 };
-	bd_entry *reg = register_entry(all, 3), *add = key_change_entry(BD_DOMAIN_ADD_KEY, k3, k1);
+	bd_entry *reg = tu_register("example.org", all, 3, 1700000000);
+	bd_entry *add = tu_key_change("example.org", BD_DOMAIN_ADD_KEY, k3, k1, 1700000001);
 	char *t = write_text(reg), *ta = write_text(add);
 	char *first = strstr(t, "publisher-key "), *second = strstr(first + 1, "publisher-key ");
 	char *third = strstr(second + 1, "publisher-key ");
@@ -461,9 +391,9 @@ START_TEST(more_than_max_keys_is_refused)
 		char name[16];
 
 		snprintf(name, sizeof(name), "p%zu", i);
-		keys[i] = signer((uint8_t)(10 + i), name);
+		keys[i] = tu_signer((uint8_t)(10 + i), name);
 	}
-	e = register_entry(keys, BD_ENTRY_MAX_KEYS);
+	e = tu_register("example.org", keys, BD_ENTRY_MAX_KEYS, 1700000000);
 	t = write_text(e);
 	ck_assert_int_eq(bd_entry_parse(&parsed, (const uint8_t *)t, strlen(t)), 0);
 	ck_assert_uint_eq(parsed.n_keys, BD_ENTRY_MAX_KEYS);
@@ -486,7 +416,7 @@ END_TEST
 
 START_TEST(writer_refuses_what_the_reader_refuses)
 {
-	tl_signer *k = signer(1, "pub1");
+	tl_signer *k = tu_signer(1, "pub1");
 	bd_entry *e = bundle_entry(k);
 	tl_buf b = tl_buf_make(BD_ENTRY_MAX_SIZE);
 
@@ -516,7 +446,7 @@ START_TEST(writer_refuses_what_the_reader_refuses)
 	{
 		tl_signer *ks[] = { k };
 
-		e = register_entry(ks, 1);
+		e = tu_register("example.org", ks, 1, 1700000000);
 		e->has_signature = true;
 		tl_buf_reset(&b);
 		ck_assert_int_eq(bd_entry_write(&b, e), TL_E_INPUT);
@@ -538,7 +468,7 @@ static tl_verifier *verifier_of(const tl_signer *s)
 
 START_TEST(signatures_verify_and_are_domain_separated)
 {
-	tl_signer *k = signer(1, "pub1"), *other = signer(2, "pub2");
+	tl_signer *k = tu_signer(1, "pub1"), *other = tu_signer(2, "pub2");
 	tl_verifier *v = verifier_of(k), *vo = verifier_of(other);
 	bd_entry *b = bundle_entry(k), *r = revocation_entry(k, false);
 	bd_entry *copy = malloc(sizeof(*copy));
@@ -585,7 +515,7 @@ END_TEST
 
 START_TEST(signed_message_is_context_origin_then_body)
 {
-	tl_signer *k = signer(1, "pub1");
+	tl_signer *k = tu_signer(1, "pub1");
 	tl_verifier *v = verifier_of(k);
 	bd_entry *b = bundle_entry(k);
 	tl_buf msg = tl_buf_make(BD_ENTRY_MAX_SIZE * 2);
@@ -625,7 +555,7 @@ END_TEST
 
 START_TEST(fingerprint_is_sha256_of_the_public_key)
 {
-	tl_signer *k = signer(1, "pub1");
+	tl_signer *k = tu_signer(1, "pub1");
 	tl_verifier *v = verifier_of(k);
 	tl_hash fp, want;
 
