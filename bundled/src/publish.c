@@ -143,45 +143,31 @@ static void version_free(struct version *v)
 	bd_dag_free(v->dag);
 }
 
-static int hex_mismatch(const char *what, const tl_hash *got)
-{
-	char hex[2 * TL_HASH_SIZE + 1];
-
-	tl_hex_encode(hex, got->b, TL_HASH_SIZE);
-	return tl_error_set(TL_E_INPUT, "the canonical bytes' %s is %s, not what the entry signs", what, hex);
-}
-
-/* Sets sequence and refresh hint from the entry, writes the canonical bytes and checks
- * them (size, SHA-256, CID) against what the entry signs. */
+/* Re-derives the version from the submitted bundle (bd_entry_set_version, with the entry's
+ * sequence and refresh hint) and checks it is what the entry signs. */
 static int derive_version(struct version *out, bd_publisher *p, bd_bundle *b, const bd_entry *e)
 {
-	char cid[BD_CID_TEXT_MAX];
-	tl_hash sha;
+	bd_entry *got = calloc(1, sizeof(*got));
+	char hex[2 * TL_HASH_SIZE + 1];
 	int err;
 
 	out->canon = tl_buf_make(BD_MAX_BUNDLE_SIZE);
 	out->dag = NULL;
-	if (bd_bundle_count(b) == 0)
-		return tl_error_set(TL_E_INPUT, "the bundle has no authorities");
-	bd_bundle_set_sequence(b, e->sequence);
-	if (e->refresh_hint == 0)
-		bd_bundle_clear_refresh_hint(b);
-	else if ((err = bd_bundle_set_refresh_hint(b, e->refresh_hint)) != 0)
-		return err;
-	if ((err = bd_bundle_write_canonical(&out->canon, b)) != 0)
-		return err;
-	if (out->canon.len != e->size)
-		return tl_error_set(TL_E_INPUT, "the canonical bytes are %zu bytes, the entry signs %llu", out->canon.len,
-			(unsigned long long)e->size);
-	tl_sha256(&sha, out->canon.data, out->canon.len);
-	if (!tl_hash_equal(&sha, &e->sha256))
-		return hex_mismatch("SHA-256", &sha);
-	if ((err = bd_dag_build(&out->dag, out->canon.data, out->canon.len, &p->chunker)) != 0 ||
-		(err = bd_cid_format(cid, sizeof(cid), bd_dag_root(out->dag))) != 0)
-		return err;
-	if (strcmp(cid, e->cid) != 0)
-		return tl_error_set(TL_E_INPUT, "the canonical bytes' CID is %s, the entry signs %s", cid, e->cid);
-	return 0;
+	if (got == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	if ((err = bd_entry_set_version(got, &out->canon, &out->dag, b, e->sequence, e->refresh_hint, &p->chunker)) != 0)
+		goto out;
+	tl_hex_encode(hex, got->sha256.b, TL_HASH_SIZE);
+	if (got->size != e->size)
+		err = tl_error_set(TL_E_INPUT, "the canonical bytes are %llu bytes, the entry signs %llu",
+			(unsigned long long)got->size, (unsigned long long)e->size);
+	else if (!tl_hash_equal(&got->sha256, &e->sha256))
+		err = tl_error_set(TL_E_INPUT, "the canonical bytes' SHA-256 is %s, not what the entry signs", hex);
+	else if (strcmp(got->cid, e->cid) != 0)
+		err = tl_error_set(TL_E_INPUT, "the canonical bytes' CID is %s, the entry signs %s", got->cid, e->cid);
+out:
+	free(got);
+	return err;
 }
 
 /* A version's sequence against the domain: the very same entry again (1), a new version

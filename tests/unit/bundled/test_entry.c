@@ -6,6 +6,7 @@
 #include "bundled/bundle.h"
 #include "bundled/cid.h"
 #include "bundled/entry.h"
+#include "testbundle.h"
 #include "testentry.h"
 #include "translog/key.h"
 
@@ -567,6 +568,51 @@ START_TEST(fingerprint_is_sha256_of_the_public_key)
 }
 END_TEST
 
+START_TEST(version_fields_are_derived_from_the_bundle)
+{
+	size_t len;
+	uint8_t *pem = tu_bundle_vector("bundle.pem", &len);
+	bd_bundle *b = NULL, *empty = NULL;
+	bd_entry *e = calloc(1, sizeof(*e));
+	tl_buf canon = tl_buf_make(BD_MAX_BUNDLE_SIZE);
+	bd_dag *dag = NULL, *ref;
+	uint64_t seq = 0, hint = 0;
+	char cid[BD_CID_TEXT_MAX];
+	tl_hash sha;
+
+	ck_assert_int_eq(bd_bundle_parse(&b, pem, len, NULL), 0);
+	ck_assert_int_eq(tl_buf_append_str(&canon, "prefix"), 0);
+	ck_assert_msg(bd_entry_set_version(e, &canon, &dag, b, 9, 600, NULL) == 0, "%s", tl_error_message());
+	ck_assert(bd_bundle_sequence(&seq, b) && seq == 9);
+	ck_assert(bd_bundle_refresh_hint(&hint, b) && hint == 600);
+	ck_assert_uint_eq(e->sequence, 9);
+	ck_assert_uint_eq(e->refresh_hint, 600);
+	ck_assert_uint_eq(e->size, canon.len - 6);
+	ck_assert_ptr_nonnull(strstr((const char *)canon.data, "\"spiffe_sequence\":9"));
+	tl_sha256(&sha, canon.data + 6, canon.len - 6);
+	ck_assert(tl_hash_equal(&sha, &e->sha256));
+	ref = tu_dag_build(canon.data + 6, canon.len - 6, "lines");
+	ck_assert_int_eq(bd_cid_format(cid, sizeof(cid), bd_dag_root(ref)), 0);
+	ck_assert_str_eq(e->cid, cid);
+	ck_assert(bd_cid_equal(bd_dag_root(dag), bd_dag_root(ref)));
+	ck_assert_int_eq(e->kind, 0); /* nothing else touched */
+	/* refresh hint 0: none in the canonical bytes; no buffers wanted */
+	ck_assert_int_eq(bd_entry_set_version(e, NULL, NULL, b, 10, 0, NULL), 0);
+	ck_assert(!bd_bundle_refresh_hint(&hint, b));
+	ck_assert_uint_eq(e->refresh_hint, 0);
+	/* an empty bundle has no version */
+	ck_assert_int_eq(bd_bundle_new(&empty), 0);
+	ck_assert_int_eq(bd_entry_set_version(e, &canon, NULL, empty, 1, 0, NULL), TL_E_INPUT);
+	bd_bundle_free(empty);
+	bd_dag_free(dag);
+	bd_dag_free(ref);
+	bd_bundle_free(b);
+	tl_buf_free(&canon);
+	free(e);
+	free(pem);
+}
+END_TEST
+
 Suite *suite_entry(void)
 {
 	Suite *s = suite_create("entry");
@@ -583,6 +629,7 @@ Suite *suite_entry(void)
 	tcase_add_test(tc, signed_message_is_context_origin_then_body);
 	tcase_add_test(tc, domain_names_follow_spiffe);
 	tcase_add_test(tc, fingerprint_is_sha256_of_the_public_key);
+	tcase_add_test(tc, version_fields_are_derived_from_the_bundle);
 	suite_add_tcase(s, tc);
 	return s;
 }
