@@ -3,14 +3,17 @@
  *
  *   1. parse the entry and check it against the registry (domain, key, signature, time,
  *      sequence) and re-derive the version's canonical bytes, SHA-256, size and CID;
- *   2. store the version's blocks;
+ *   2. store the version's blocks, then queue its pin (both synced);
  *   3. append the entries to the log and wait for the durable checkpoint;
- *   4. bring the registry up to the end of those entries; 5. queue the pin.
+ *   4. bring the registry up to the end of those entries.
  *
- * Any refusal happens in step 1, before anything is written. Blocks go in before the log
- * entry so that a logged version's bytes are always in the block store; if the append then
- * fails, the blocks stay as orphans, which is harmless: they are content-addressed (a later
- * publish of the same bytes reuses them) and nothing refers to them.
+ * Any refusal happens in step 1, before anything is written. Blocks and pin go in before
+ * the log entry so that a logged version's bytes are always in the block store and on their
+ * way to IPFS, whatever crash comes after the log's commit. If the append fails, the blocks
+ * stay as orphans and their pin may still be pushed, which is harmless: they are
+ * content-addressed (a later publish of the same bytes reuses them) and nothing in the log
+ * refers to them. The registry is derived state: a crash before step 4 is caught up from
+ * the log on the next open.
  *
  * Requests for one domain are serialised by a striped lock table (a domain always maps to
  * the same stripe), so the registry state read in step 1 cannot change before step 3.
@@ -232,8 +235,17 @@ static int enqueue_pin(bd_publisher *p, const char *cid_text)
 	if (p->pins == NULL)
 		return 0;
 	if ((err = bd_cid_parse(&cid, cid_text, strlen(cid_text))) != 0 || (err = bd_pinq_enqueue(p->pins, &cid)) != 0)
-		return tl_error_wrap(err, "version logged, but its pin could not be queued");
+		return tl_error_wrap(err, "the version's pin could not be queued");
 	return 0;
+}
+
+/* A version's blocks, then its pin: both durable before its entry is appended, so a
+ * logged version always has its bytes and its pin (see the top). */
+static int store_version(bd_publisher *p, const struct version *v, const bd_entry *e)
+{
+	int err = bd_blockstore_put_dag(p->blocks, v->dag);
+
+	return err != 0 ? err : enqueue_pin(p, e->cid);
 }
 
 /* Under the domain's stripe: the registry must reflect every committed entry (a previous
@@ -422,10 +434,9 @@ int bd_publish_bundle(bd_publish_result *res, bd_publisher *p, const uint8_t *en
 			(unsigned long long)claimed, (unsigned long long)e->sequence);
 		goto unlock;
 	}
-	if ((err = derive_version(&v, p, b, e)) != 0 || (err = bd_blockstore_put_dag(p->blocks, v.dag)) != 0)
+	if ((err = derive_version(&v, p, b, e)) != 0 || (err = store_version(p, &v, e)) != 0)
 		goto unlock;
-	if ((err = commit(res, p, (const void *const[]){ entry }, (const size_t[]){ entry_len }, 1)) == 0)
-		err = enqueue_pin(p, e->cid);
+	err = commit(res, p, (const void *const[]){ entry }, (const size_t[]){ entry_len }, 1);
 unlock:
 	pthread_mutex_unlock(lock);
 out:
@@ -528,11 +539,10 @@ int bd_publish_revocation(bd_publish_result *res, bd_publisher *p, const uint8_t
 		(err = check_time(rev, now)) != 0 || (err = check_time(e, now)) != 0)
 		goto unlock;
 	if ((err = load_newest(&b, p, d)) != 0 || (err = revoke_from(b, rev)) != 0 ||
-		(err = derive_version(&v, p, b, e)) != 0 || (err = bd_blockstore_put_dag(p->blocks, v.dag)) != 0)
+		(err = derive_version(&v, p, b, e)) != 0 || (err = store_version(p, &v, e)) != 0)
 		goto unlock;
-	if ((err = commit(res, p, (const void *const[]){ revocation, bundle_entry },
-		     (const size_t[]){ revocation_len, bundle_entry_len }, 2)) == 0)
-		err = enqueue_pin(p, e->cid);
+	err = commit(res, p, (const void *const[]){ revocation, bundle_entry },
+		(const size_t[]){ revocation_len, bundle_entry_len }, 2);
 unlock:
 	pthread_mutex_unlock(lock);
 out:

@@ -136,7 +136,8 @@ int bd_entry_set_version(bd_entry *e, tl_buf *canon, bd_dag **dag, bd_bundle *b,
 void bd_key_fingerprint(tl_hash *out, const tl_verifier *key);
 
 /* A trust domain name as SPIFFE says (lower-case letters, digits, '.', '-', '_'; 1..255
- * bytes; no scheme, port, path or user-info): 0 or TL_E_INPUT naming the rule. */
+ * bytes; no scheme, port, path or user-info), except "." and "..", which are refused as
+ * path segments: 0 or TL_E_INPUT naming the rule. */
 int bd_domain_name_check(const char *td, size_t len) TL_MUST_USE;
 
 #endif

@@ -539,9 +539,10 @@ END_TEST
 
 START_TEST(domain_names_follow_spiffe)
 {
-	static const char *const good[] = { "example.org", "a", "td_1-2.example", "0", "xn--bcher-kva.example" };
+	static const char *const good[] = { "example.org", "a", "td_1-2.example", "0", "xn--bcher-kva.example", "...",
+		".a", "a.." };
 	static const char *const bad[] = { "", "Example.org", "example.org:8443", "spiffe://example.org", "a/b",
-		"user@host", "a b", "caf\xc3\xa9.org", "a\n", "%2e" };
+		"user@host", "a b", "caf\xc3\xa9.org", "a\n", "%2e", ".", ".." };
 	char max[BD_MAX_DOMAIN + 2];
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
