@@ -8,6 +8,7 @@
 #include "bundled/entry.h"
 #include "testbundle.h"
 #include "testentry.h"
+#include "testutil.h"
 #include "translog/key.h"
 
 static const char *const ORIGIN = TU_LOG_ORIGIN;
@@ -614,6 +615,52 @@ START_TEST(version_fields_are_derived_from_the_bundle)
 }
 END_TEST
 
+/* The examples of docs/formats.md ("Log entries") parse, write back byte for byte and verify
+ * with the keys the page names (seeds 01.. and 02.., log example.org/log). */
+START_TEST(documented_examples_verify)
+{
+	size_t len, checked = 0;
+	char *doc = (char *)tu_read_file(tu_source_path("docs/formats.md"), &len);
+	char *at, *end;
+	tl_signer *k1 = tu_signer(1, "pub1"), *k2 = tu_signer(2, "pub2");
+	tl_verifier *v1 = NULL, *v2 = NULL;
+	bd_entry *e = malloc(sizeof(*e));
+
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_int_eq(tl_verifier_from_signer(&v1, k1), 0);
+	ck_assert_int_eq(tl_verifier_from_signer(&v2, k2), 0);
+	ck_assert_ptr_nonnull(at = strstr(doc, "\n## Log entries"));
+	while ((at = strstr(at, "```\nbundled-entry v1\n")) != NULL) {
+		char *text, *again;
+
+		at += 4;
+		ck_assert_ptr_nonnull(end = strstr(at, "```"));
+		text = strndup(at, (size_t)(end - at));
+		ck_assert_msg(bd_entry_parse(e, (const uint8_t *)text, strlen(text)) == 0, "%s\n%s", tl_error_message(),
+			text);
+		again = write_text(e);
+		ck_assert_str_eq(again, text);
+		if (e->has_signature) {
+			tl_hash fp1;
+
+			bd_key_fingerprint(&fp1, v1);
+			ck_assert_int_eq(bd_entry_verify(e, "example.org/log", tl_hash_equal(&fp1, &e->key) ? v1 : v2), 0);
+		}
+		checked++;
+		free(text);
+		free(again);
+		at = end + 3;
+	}
+	ck_assert_uint_ge(checked, 4);
+	free(e);
+	free(doc);
+	tl_verifier_free(v1);
+	tl_verifier_free(v2);
+	tl_signer_free(k1);
+	tl_signer_free(k2);
+}
+END_TEST
+
 Suite *suite_entry(void)
 {
 	Suite *s = suite_create("entry");
@@ -631,6 +678,7 @@ Suite *suite_entry(void)
 	tcase_add_test(tc, domain_names_follow_spiffe);
 	tcase_add_test(tc, fingerprint_is_sha256_of_the_public_key);
 	tcase_add_test(tc, version_fields_are_derived_from_the_bundle);
+	tcase_add_test(tc, documented_examples_verify);
 	suite_add_tcase(s, tc);
 	return s;
 }
