@@ -27,7 +27,9 @@
 #include "bundled/bundle.h"
 #include "bundled/dag.h"
 
-#define STRIPES 64u
+/* Enough that unrelated domains rarely share a stripe (a stripe is held across the log's
+ * durable commit); a mutex each. */
+#define STRIPES 1024u
 
 struct bd_publisher {
 	tl_log *log;
