@@ -124,6 +124,18 @@ static int parse_kind(bd_entry *e, const uint8_t *text, size_t len, bd_entry_kin
 	return 0;
 }
 
+/* The start of a signed request: its entry parsed (of this kind) and room for the domain's
+ * state, both on the heap (a few KiB each); the caller frees both, also on failure. */
+static int request_begin(bd_entry **e, bd_domain_state **d, const uint8_t *text, size_t len, bd_entry_kind kind,
+	const char *what)
+{
+	*e = calloc(1, sizeof(**e));
+	*d = malloc(sizeof(**d));
+	if (*e == NULL || *d == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	return parse_kind(*e, text, len, kind, what);
+}
+
 /* 1 if the log holds exactly `text` at `index`, 0 if it holds other bytes. */
 static int logged_as(bd_publisher *p, uint64_t index, const uint8_t *text, size_t len)
 {
@@ -333,17 +345,13 @@ out:
 int bd_publish_key_change(bd_publish_result *res, bd_publisher *p, const uint8_t *entry, size_t entry_len,
 	uint64_t now)
 {
-	bd_entry *e = calloc(1, sizeof(*e));
-	bd_domain_state *d = malloc(sizeof(*d));
+	bd_entry *e = NULL;
+	bd_domain_state *d = NULL;
 	pthread_mutex_t *lock = NULL;
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	if (e == NULL || d == NULL) {
-		err = tl_error_set(TL_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((err = parse_kind(e, entry, entry_len, BD_ENTRY_DOMAIN, "key change")) != 0)
+	if ((err = request_begin(&e, &d, entry, entry_len, BD_ENTRY_DOMAIN, "key change")) != 0)
 		goto out;
 	if (e->by_operator) {
 		err = tl_error_set(TL_E_INPUT, "key change: a registration is the operator's (POST /v1/domains)");
@@ -401,8 +409,8 @@ out:
 int bd_publish_bundle(bd_publish_result *res, bd_publisher *p, const uint8_t *entry, size_t entry_len,
 	const uint8_t *bundle, size_t bundle_len, uint64_t now)
 {
-	bd_entry *e = calloc(1, sizeof(*e));
-	bd_domain_state *d = malloc(sizeof(*d));
+	bd_entry *e = NULL;
+	bd_domain_state *d = NULL;
 	struct version v = { { 0 }, NULL };
 	bd_bundle *b = NULL;
 	pthread_mutex_t *lock = NULL;
@@ -410,11 +418,7 @@ int bd_publish_bundle(bd_publish_result *res, bd_publisher *p, const uint8_t *en
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	if (e == NULL || d == NULL) {
-		err = tl_error_set(TL_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((err = parse_kind(e, entry, entry_len, BD_ENTRY_BUNDLE, "bundle entry")) != 0)
+	if ((err = request_begin(&e, &d, entry, entry_len, BD_ENTRY_BUNDLE, "bundle entry")) != 0)
 		goto out;
 	lock = stripe(p, e->domain);
 	pthread_mutex_lock(lock);
@@ -508,20 +512,21 @@ static int revoke_from(bd_bundle *b, const bd_entry *rev)
 int bd_publish_revocation(bd_publish_result *res, bd_publisher *p, const uint8_t *revocation, size_t revocation_len,
 	const uint8_t *bundle_entry, size_t bundle_entry_len, uint64_t now)
 {
-	bd_entry *rev = calloc(1, sizeof(*rev)), *e = calloc(1, sizeof(*e));
-	bd_domain_state *d = malloc(sizeof(*d));
+	bd_entry *rev = calloc(1, sizeof(*rev)), *e = NULL;
+	bd_domain_state *d = NULL;
 	struct version v = { { 0 }, NULL };
 	bd_bundle *b = NULL;
 	pthread_mutex_t *lock = NULL;
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	if (rev == NULL || e == NULL || d == NULL) {
+	if ((err = request_begin(&e, &d, bundle_entry, bundle_entry_len, BD_ENTRY_BUNDLE, "bundle entry")) != 0)
+		goto out;
+	if (rev == NULL) {
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = parse_kind(rev, revocation, revocation_len, BD_ENTRY_REVOCATION, "revocation entry")) != 0 ||
-		(err = parse_kind(e, bundle_entry, bundle_entry_len, BD_ENTRY_BUNDLE, "bundle entry")) != 0)
+	if ((err = parse_kind(rev, revocation, revocation_len, BD_ENTRY_REVOCATION, "revocation entry")) != 0)
 		goto out;
 	if (strcmp(rev->domain, e->domain) != 0 || rev->sequence != e->sequence || !tl_hash_equal(&rev->sha256, &e->sha256) ||
 		strcmp(rev->cid, e->cid) != 0) {
