@@ -362,7 +362,8 @@ int bd_httpd_parse_chunked(bd_httpd_chunked *st, unsigned *status, uint8_t *buf,
 		}
 		case CH_DATA_CRLF:
 		case CH_TRAILER:
-			if (avail < 2)
+			/* A wrong first byte is refused at once, not after waiting for a second. */
+			if (avail == 0 || (avail == 1 && buf[st->in] == '\r'))
 				return BD_HTTPD_PARSE_MORE;
 			if (buf[st->in] != '\r' || buf[st->in + 1] != '\n')
 				return fail(status, 400, st->state == CH_TRAILER ?
