@@ -13,9 +13,15 @@ void bd_httpd__release_body(bd_httpd_response *res);
 void bd_httpd__reply_status_error(bd_httpd_response *res, unsigned status);
 /* Whether a status carries a body (not 1xx, 204, 304). */
 bool bd_httpd__has_body(unsigned status);
+/* body_len values of bd_httpd__write_head for streamed bodies. */
+#define BD_HTTPD__CHUNKED ((size_t)-1)     /* Transfer-Encoding: chunked */
+#define BD_HTTPD__UNTIL_CLOSE ((size_t)-2) /* no length: the body ends with the connection */
+
 /* Writes the status line and headers, ending with the empty line. */
 int bd_httpd__write_head(tl_buf *out, const bd_httpd_response *res, size_t body_len, bool keep_alive,
 	const char *date) TL_MUST_USE;
+/* Drops the response's reference on its stream (from httpd.c). */
+void bd_httpd__stream_unref(bd_httpd_stream *s);
 
 /* Open connections per client address, under one lock (touched only on accept and close). */
 typedef struct bd_httpd_addrs bd_httpd_addrs;
