@@ -17,7 +17,7 @@ SANITIZE ?=
 WERROR   ?= 0
 OPT      ?= -O2 -g
 
-PKGS      := rocksdb libgit2 libcurl openssl libsodium jansson libzstd libmicrohttpd
+PKGS      := rocksdb libgit2 libcurl openssl libsodium jansson libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)

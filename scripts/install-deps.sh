@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config clang llvm libclang-rt-14-dev
   librocksdb-dev libgit2-dev libcurl4-openssl-dev libssl-dev libsodium-dev
-  check libsubunit-dev libmicrohttpd-dev libjansson-dev libzstd-dev
+  check libsubunit-dev libjansson-dev libzstd-dev
   openssl curl ca-certificates
 )
 # The IPFS node of the tests (js-ipfs) runs on Node.js; the base image ships Node 20 with its

@@ -27,7 +27,7 @@ static int add_item(void *ctx, const bd_pinq_item *item)
 	return 0;
 }
 
-int route_pins(struct http_response *res, const struct http_request *req, void *app)
+int route_pins(bd_httpd_response *res, const struct http_request *req, void *app)
 {
 	struct daemon *d = app;
 	json_t *items = NULL;
@@ -41,7 +41,7 @@ int route_pins(struct http_response *res, const struct http_request *req, void *
 	}
 	if ((err = bd_pinq_list(d->pins, add_item, items)) != 0)
 		goto out;
-	err = http_reply_json(res, 200, json_pack("{s:s,s:O}", "ipfs_api", bd_ipfs_api(d->ipfs), "items", items));
+	err = http_reply_json(res, 200, json_pack("{s:s,s:O}", "ipfs_api", d->ipfs_api_shown, "items", items));
 out:
 	json_decref(items);
 	return err;

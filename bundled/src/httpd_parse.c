@@ -44,7 +44,7 @@ static bool target_ok(const char *t, size_t len)
 		}
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 			continue;
-		if (strchr("-._~!$&'()*+,;=:@/?", c) == NULL)
+		if (c == 0 || strchr("-._~!$&'()*+,;=:@/?", c) == NULL)
 			return false;
 	}
 	return true;

@@ -214,6 +214,14 @@ START_TEST(targets_allow_only_uri_bytes_and_good_escapes)
 	refused("GET /a\"b HTTP/1.1\r\nHost: a\r\n\r\n", 400, "not allowed");
 	refused("GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n", 400, "not allowed");
 	refused("GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n", 400, "");
+	{
+		static const char nul[] = "GET /checkpoint\0junk HTTP/1.1\r\nHost: a\r\n\r\n";
+		struct parsed *p0 = parse(nul, sizeof(nul) - 1);
+
+		ck_assert_int_eq(p0->rc, TL_E_INPUT);
+		ck_assert_uint_eq(p0->status, 400);
+		free(p0);
+	}
 	/* Escapes are kept as they are: the parser decodes nothing. */
 	p = accepted("GET /tile%2f0%2F000?i=%41%00 HTTP/1.1\r\nHost: a\r\n\r\n");
 	ck_assert_str_eq(p->req.target, "/tile%2f0%2F000?i=%41%00");
