@@ -6,7 +6,9 @@
  */
 #include <check.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "bundled/blockstore.h"
 #include "bundled/cid.h"
 #include "bundled/dag.h"
+#include "bundled/httpd.h"
 #include "testdaemon.h"
 #include "testhttp.h"
 #include "testutil.h"
@@ -637,6 +640,147 @@ START_TEST(chunked_body_over_max_body_is_413)
 }
 END_TEST
 
+/* --- Issue 8 §2: the IPFS API's credentials are sent to the API and shown nowhere else. --- */
+
+/* What a stand-in IPFS API endpoint (our own HTTP server, in this process) was sent. */
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static char seen_authorization[512];
+
+static int ipfs_endpoint(bd_httpd_response *res, const bd_httpd_request *req, void *ctx)
+{
+	static const char version[] = "{\"Version\":\"0.29.0\",\"Commit\":\"\",\"Repo\":\"15\",\"System\":\"amd64/linux\"}";
+	const bd_httpd_field *auth = bd_httpd_field_get(req, "Authorization");
+
+	pthread_mutex_lock(&seen_mu);
+	snprintf(seen_authorization, sizeof(seen_authorization), "%.*s", auth ? (int)auth->value_len : 0,
+		auth ? auth->value : "");
+	pthread_mutex_unlock(&seen_mu);
+	return bd_httpd_reply(res, 200, "application/json", version, sizeof(version) - 1);
+}
+
+/* Starts bundled against the endpoint; 0 if it started. Checks that `secret` is in neither
+ * GET /v1/pins nor the log, and returns what the endpoint saw in *auth. */
+static int run_with_ipfs(const char *const *args, const char *secret, char *auth, size_t cap)
+{
+	char *dir = tu_mkdtemp(), *body = NULL, *log;
+	struct tu_daemon d;
+	size_t len;
+	int started = tu_daemon_start(&d, dir, args);
+
+	if (started == 0) {
+		ck_assert_int_eq(tu_http_get(&d, "/v1/pins", &body, NULL), 200);
+		ck_assert_msg(strstr(body, secret) == NULL, "the secret in GET /v1/pins: %s", body);
+		ck_assert_int_eq(tu_daemon_stop(&d), 0);
+	}
+	log = (char *)tu_read_file(d.log_path, &len);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_msg(strstr(log, secret) == NULL, "the secret in the log: %s", log);
+	if (body != NULL)
+		ck_assert_ptr_nonnull(strstr(body, "\"ipfs_api\":\"http://"));
+	free(body);
+	free(log);
+	unlink(d.log_path);
+	pthread_mutex_lock(&seen_mu);
+	snprintf(auth, cap, "%s", seen_authorization);
+	seen_authorization[0] = '\0';
+	pthread_mutex_unlock(&seen_mu);
+	tu_rm_rf(dir);
+	free(dir);
+	return started;
+}
+
+START_TEST(ipfs_credentials_are_never_echoed)
+{
+	bd_httpd_options o = { .host = "127.0.0.1", .handler = ipfs_endpoint };
+	bd_httpd *api;
+	char *dir = tu_mkdtemp(), url[128], file[4200], auth[512];
+	const char *with_userinfo[] = { "--ipfs-api", url, NULL };
+	const char *with_file[] = { "--ipfs-api", url, "--ipfs-api-auth-file", file, NULL };
+
+	ck_assert_int_eq(bd_httpd_start(&api, &o), 0);
+	snprintf(file, sizeof(file), "%s/ipfs-auth", dir);
+
+	/* Credentials in the URL (discouraged, still honoured): sent, shown redacted. */
+	snprintf(url, sizeof(url), "http://alice:s3cretpw@127.0.0.1:%u", bd_httpd_port(api));
+	ck_assert_int_eq(run_with_ipfs(with_userinfo, "s3cretpw", auth, sizeof(auth)), 0);
+	ck_assert_str_eq(auth, "Basic YWxpY2U6czNjcmV0cHc="); /* alice:s3cretpw */
+
+	/* From the file: a bearer token, and user:password made Basic. */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", bd_httpd_port(api));
+	ck_assert_int_eq(tu_write_file(file, "Bearer tok-s3cret\n", 18), 0);
+	ck_assert_int_eq(chmod(file, 0600), 0);
+	ck_assert_int_eq(run_with_ipfs(with_file, "tok-s3cret", auth, sizeof(auth)), 0);
+	ck_assert_str_eq(auth, "Bearer tok-s3cret");
+	ck_assert_int_eq(tu_write_file(file, "alice:s3cretpw", 14), 0);
+	ck_assert_int_eq(run_with_ipfs(with_file, "s3cretpw", auth, sizeof(auth)), 0);
+	ck_assert_str_eq(auth, "Basic YWxpY2U6czNjcmV0cHc=");
+
+	/* A file others can read is refused, without quoting it. */
+	ck_assert_int_eq(chmod(file, 0640), 0);
+	ck_assert_int_ne(run_with_ipfs(with_file, "s3cretpw", auth, sizeof(auth)), 0);
+	ck_assert_str_eq(auth, "");
+	/* and so are credentials in two places */
+	ck_assert_int_eq(chmod(file, 0600), 0);
+	snprintf(url, sizeof(url), "http://bob:0th3rpw@127.0.0.1:%u", bd_httpd_port(api));
+	ck_assert_int_ne(run_with_ipfs(with_file, "0th3rpw", auth, sizeof(auth)), 0);
+	ck_assert_int_ne(run_with_ipfs(with_file, "s3cretpw", auth, sizeof(auth)), 0);
+
+	bd_httpd_stop(api);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(http_limits_from_config_and_flags)
+{
+	char *dir = tu_mkdtemp(), cfg[4200], *answer;
+	static const char text[] = "{\"listen\":\"127.0.0.1:0\",\"loops\":1,\"workers\":1,\"max_connections\":10,"
+				   "\"max_per_address\":2,\"request_timeout\":0.5,\"idle_timeout\":30,"
+				   "\"write_timeout\":5,\"max_body\":2048}";
+	const char *args[] = { "--config", cfg, "--max-per-address", "3", NULL };
+	const char *bad[][3] = {
+		{ "--max-per-address", "0", NULL }, { "--request-timeout", "abc", NULL }, { "--loops", "1.5", NULL },
+		{ "--idle-timeout", "-1", NULL }, { "--max-body", "100", NULL }, { "--max-per-address", "20000", NULL },
+	};
+	struct tu_daemon d;
+	int held[3], fd, status;
+	size_t len;
+
+	snprintf(cfg, sizeof(cfg), "%s/bundled.json", dir);
+	ck_assert_int_eq(tu_write_file(cfg, text, strlen(text)), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(tu_daemon_start(&d, dir, bad[i]) != 0, "started with %s %s", bad[i][0], bad[i][1]);
+	ck_assert_int_eq(tu_daemon_start(&d, dir, args), 0);
+	/* The flag overrides the file: three connections from one address, not two. */
+	for (int i = 0; i < 3; i++)
+		held[i] = th_connect("127.0.0.1", "127.0.0.1", d.port);
+	fd = th_connect("127.0.0.1", "127.0.0.1", d.port);
+	answer = th_read_all(fd, &len);
+	close(fd);
+	ck_assert_msg(strncmp(answer, "HTTP/1.1 429 ", 13) == 0, "%s", answer);
+	ck_assert_ptr_nonnull(strstr(answer, "Retry-After: 1"));
+	free(answer);
+	fd = th_connect("127.0.0.2", "127.0.0.1", d.port);
+	th_send(fd, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n", 34);
+	answer = th_read_response(fd, &len);
+	ck_assert_msg(strncmp(answer, "HTTP/1.1 200 ", 13) == 0, "%s", answer);
+	free(answer);
+	close(fd);
+	/* The request deadline from the file: 0.5 s for a head that never ends. */
+	th_send(held[0], "GET /healthz HTTP/1.1\r\n", 23);
+	answer = th_read_all(held[0], &len);
+	ck_assert_int_eq(sscanf(answer, "HTTP/1.1 %d", &status), 1);
+	ck_assert_int_eq(status, 408);
+	free(answer);
+	for (int i = 0; i < 3; i++)
+		close(held[i]);
+	ck_assert_int_eq(tu_daemon_stop(&d), 0);
+	unlink(d.log_path);
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(bad_configuration_is_refused)
 {
 	char *dir = tu_mkdtemp();
@@ -679,8 +823,11 @@ Suite *suite_daemon(void)
 	tcase_add_test(tc, chunked_body_over_max_body_is_413);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("config");
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, bad_configuration_is_refused);
+	tcase_add_test(tc, http_limits_from_config_and_flags);
 	tcase_add_test(tc, log_lines_quote_outside_text);
+	tcase_add_test(tc, ipfs_credentials_are_never_echoed);
 	suite_add_tcase(s, tc);
 	return s;
 }
