@@ -762,7 +762,8 @@ static void *worker_main(void *arg)
 		while (srv->work_head == NULL && !srv->stopping)
 			pthread_cond_wait(&srv->work_cv, &srv->work_mu);
 		c = srv->work_head;
-		if (c == NULL) {
+		/* Stopping: requests still queued are not started; their connections close. */
+		if (c == NULL || srv->stopping) {
 			pthread_mutex_unlock(&srv->work_mu);
 			return NULL;
 		}

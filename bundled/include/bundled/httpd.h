@@ -113,14 +113,17 @@ typedef struct bd_httpd bd_httpd;
 int bd_httpd_start(bd_httpd **out, const bd_httpd_options *opts) TL_MUST_USE;
 /* The port bound (useful when opts->port was 0). */
 unsigned bd_httpd_port(const bd_httpd *srv);
-/* Stops accepting, lets handlers in flight finish, closes every connection, frees. */
+/* Stops accepting, lets handlers in flight finish (queued ones are not started), closes
+ * every connection, frees. Streams' handles stay valid until released. */
 void bd_httpd_stop(bd_httpd *srv);
 
 /* How many connections are open now. */
 unsigned bd_httpd_connections(const bd_httpd *srv);
 
 /* Response helpers for handlers. reply copies the bytes; reply_borrowed hands them over
- * without a copy (release is called once they were sent, or the connection failed). */
+ * without a copy: release(release_ctx) is called exactly once (normally on an event loop),
+ * after the last byte was written, when the connection failed, or at once for HEAD and for
+ * statuses without a body (and when a later reply or an error replaces the body). */
 int bd_httpd_reply(bd_httpd_response *res, unsigned status, const char *type, const void *data, size_t len) TL_MUST_USE;
 void bd_httpd_reply_borrowed(bd_httpd_response *res, unsigned status, const char *type, const void *data, size_t len,
 	void (*release)(void *release_ctx), void *release_ctx);
