@@ -221,6 +221,10 @@ static bool conn_respond(struct conn *c, bool keep_alive)
 		}
 	}
 	c->keep_alive = keep_alive && !__atomic_load_n(&c->loop->srv->stopping, __ATOMIC_ACQUIRE);
+	/* An HTTP/1.0 client keeps the connection only when the answer says so. */
+	if (c->keep_alive && c->parsed && c->req.minor_version == 0 &&
+	    bd_httpd_add_header(&c->res, "Connection", "keep-alive") != 0)
+		c->keep_alive = false;
 	if (bd_httpd__write_head(&c->out_head, &c->res, len, c->keep_alive, loop_date(c->loop)) != 0)
 		return conn_close(c);
 	if (head_only && c->res.produce == NULL)
