@@ -72,16 +72,6 @@ struct conn {
 	bool paused;                /* a stream waits for bd_httpd_stream_wake */
 };
 
-struct bd_httpd_stream {
-	pthread_mutex_t mu;
-	unsigned refs;
-	struct conn *conn;          /* set while the response is being sent, on its loop */
-	bool closed;                /* its connection is gone */
-	bool woken;                 /* a wake since the producer last ran */
-	bool queued;                /* on the loop's list of woken streams */
-	bd_httpd_stream *next;
-};
-
 struct loop {
 	bd_httpd *srv;
 	pthread_t thread;
@@ -196,6 +186,7 @@ static const uint8_t *body_of(const bd_httpd_response *res)
 }
 
 static bool conn_write(struct conn *c);
+static void queue_woken(bd_httpd_stream *s);
 
 /* Sends c->res: the head now, the body after it; the connection closes afterwards unless
  * the request allows keep-alive and the response is not the server's own error. */
@@ -217,6 +208,7 @@ static bool conn_respond(struct conn *c, bool keep_alive)
 		if (c->res.stream != NULL) {
 			pthread_mutex_lock(&c->res.stream->mu);
 			c->res.stream->conn = c;
+			c->res.stream->queue = queue_woken;
 			pthread_mutex_unlock(&c->res.stream->mu);
 		}
 	}
@@ -790,76 +782,20 @@ static void *worker_main(void *arg)
 	}
 }
 
-int bd_httpd_reply_stream(bd_httpd_response *res, unsigned status, const char *type, bd_httpd_producer produce,
-	void (*release)(void *ctx), void *ctx, bd_httpd_stream **handle)
+/* Queues a woken stream on its connection's loop (called by bd_httpd_stream_wake with the
+ * stream's lock held, so the connection and its loop are alive). */
+static void queue_woken(bd_httpd_stream *s)
 {
-	bd_httpd_stream *s = calloc(1, sizeof(*s));
-
-	if (s == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
-	pthread_mutex_init(&s->mu, NULL);
-	s->refs = handle != NULL ? 2 : 1;
-	bd_httpd__release_body(res);
-	res->status = status;
-	res->content_type = type;
-	res->produce = produce;
-	res->release = release;
-	res->release_ctx = ctx;
-	res->stream = s;
-	if (handle != NULL)
-		*handle = s;
-	return 0;
-}
-
-void bd_httpd_stream_wake(bd_httpd_stream *s)
-{
+	struct loop *l = ((struct conn *)s->conn)->loop;
 	uint64_t one = 1;
-	struct loop *l = NULL;
 
-	pthread_mutex_lock(&s->mu);
-	s->woken = true;
-	if (s->conn != NULL && !s->queued) {
-		l = s->conn->loop;
-		s->queued = true;
-		s->refs++;
-		pthread_mutex_lock(&l->done_mu);
-		s->next = l->woken;
-		l->woken = s;
-		pthread_mutex_unlock(&l->done_mu);
-	}
-	pthread_mutex_unlock(&s->mu);
-	if (l != NULL && write(l->evfd, &one, sizeof(one)) < 0) {
+	pthread_mutex_lock(&l->done_mu);
+	s->next = l->woken;
+	l->woken = s;
+	pthread_mutex_unlock(&l->done_mu);
+	if (write(l->evfd, &one, sizeof(one)) < 0) {
 		/* saturated: the loop is awake anyway */
 	}
-}
-
-bool bd_httpd_stream_open(bd_httpd_stream *s)
-{
-	bool open;
-
-	pthread_mutex_lock(&s->mu);
-	open = !s->closed;
-	pthread_mutex_unlock(&s->mu);
-	return open;
-}
-
-void bd_httpd__stream_unref(bd_httpd_stream *s)
-{
-	bool last;
-
-	pthread_mutex_lock(&s->mu);
-	last = --s->refs == 0;
-	pthread_mutex_unlock(&s->mu);
-	if (last) {
-		pthread_mutex_destroy(&s->mu);
-		free(s);
-	}
-}
-
-void bd_httpd_stream_release(bd_httpd_stream *s)
-{
-	if (s != NULL)
-		bd_httpd__stream_unref(s);
 }
 
 static int open_listener(bd_httpd *srv)

@@ -20,7 +20,22 @@ bool bd_httpd__has_body(unsigned status);
 /* Writes the status line and headers, ending with the empty line. */
 int bd_httpd__write_head(tl_buf *out, const bd_httpd_response *res, size_t body_len, bool keep_alive,
 	const char *date) TL_MUST_USE;
-/* Drops the response's reference on its stream (from httpd.c). */
+/* A streamed response's shared state (httpd_stream.c): referenced by the response and,
+ * optionally, by the application. */
+struct bd_httpd_stream {
+	pthread_mutex_t mu;
+	unsigned refs;
+	void *conn;                 /* the connection sending it, set on its loop; NULL before and after */
+	void (*queue)(bd_httpd_stream *s); /* puts it on the loop's woken list (mu held, conn set) */
+	bool closed;                /* its response ended or its connection is gone */
+	bool woken;                 /* a wake since the producer last ran */
+	bool queued;                /* on the loop's list of woken streams (holds a reference) */
+	bd_httpd_stream *next;
+};
+
+/* A stream with `refs` references. */
+int bd_httpd__stream_new(bd_httpd_stream **out, unsigned refs) TL_MUST_USE;
+/* Drops one reference; the last frees it. */
 void bd_httpd__stream_unref(bd_httpd_stream *s);
 
 /* Open connections per client address, under one lock (touched only on accept and close). */

@@ -34,6 +34,26 @@ void bd_httpd_reply_borrowed(bd_httpd_response *res, unsigned status, const char
 	res->release_ctx = release_ctx;
 }
 
+int bd_httpd_reply_stream(bd_httpd_response *res, unsigned status, const char *type, bd_httpd_producer produce,
+	void (*release)(void *ctx), void *ctx, bd_httpd_stream **handle)
+{
+	bd_httpd_stream *s;
+	int err;
+
+	if ((err = bd_httpd__stream_new(&s, handle != NULL ? 2 : 1)) != 0)
+		return err;
+	bd_httpd__release_body(res);
+	res->status = status;
+	res->content_type = type;
+	res->produce = produce;
+	res->release = release;
+	res->release_ctx = ctx;
+	res->stream = s;
+	if (handle != NULL)
+		*handle = s;
+	return 0;
+}
+
 int bd_httpd_add_header(bd_httpd_response *res, const char *name, const char *fmt, ...)
 {
 	va_list ap;
