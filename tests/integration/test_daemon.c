@@ -462,7 +462,8 @@ START_TEST(paths_have_one_spelling)
 		"/tile/0/000%00garbage", "/tile%2f0%2f000", "/tile%2F0%2F000", "/tile/0/%30%30%30", "/checkpoint%00junk",
 		"/v1/log/entries/5%00../../x", "/v1/log/entries/%35", "/v1/log/entries/5/", "/checkpoint/", "//checkpoint",
 		"/Checkpoint", "/tile/0/000/", "/tile/0/./000", "/tile/0/../0/000", "/tile/0/000;x", "/healthz%20",
-		"/v1/log/proof/inclusion%3Findex=1&size=300", path, NULL,
+		"/v1/log/proof/inclusion%3Findex=1&size=300", "/v1/log/entries/%ff", "/tile/0/%C3%28",
+		"/ipfs/%C3%28?format=raw", "/x%E2%82", path, NULL,
 	};
 	uint64_t before = metric("bundled_http_responses_total{class=\"2xx\"}");
 
