@@ -42,12 +42,16 @@ static double derive(const uint8_t *data, size_t len, uint64_t seq, double *cano
 {
 	double t0 = bench_now_s(), t1;
 	tl_buf canon = tl_buf_make(BD_MAX_BUNDLE_SIZE);
+	bd_bundle_report report = { 0 };
 	bd_bundle *b = NULL;
 	bd_dag *dag = NULL;
 	tl_hash sha;
 
-	if (bd_bundle_parse(&b, data, len, NULL) != 0)
+	/* As a publisher of the public CA store must: leave out what Go refuses (EC-ACC's
+	 * negative serial number, 2020-2022). */
+	if (bd_bundle_parse(&b, data, len, BD_PARSE_SKIP_REFUSED, &report) != 0)
 		die("parse");
+	bd_bundle_report_free(&report);
 	bd_bundle_set_sequence(b, seq);
 	if (bd_bundle_write_canonical(&canon, b) != 0)
 		die("canonical");
@@ -127,7 +131,7 @@ int main(int argc, char **argv)
 		if ((pem[i] = bench_read_file(path, BD_MAX_BUNDLE_SIZE, &len[i])) == NULL)
 			die(path);
 	}
-	if (bd_bundle_parse(&newest, pem[n - 1], len[n - 1], NULL) != 0)
+	if (bd_bundle_parse(&newest, pem[n - 1], len[n - 1], 0, NULL) != 0)
 		die("parse newest");
 	printf("bench_publish_canonical: %s, %zu versions; newest %s: %zu bytes, %zu CAs\n", dir, n, names[n - 1],
 		len[n - 1], bd_bundle_count(newest));
@@ -139,7 +143,7 @@ int main(int argc, char **argv)
 		bd_bundle *b = NULL;
 
 		variant[v] = tl_buf_make(BD_MAX_BUNDLE_SIZE);
-		if (bd_bundle_parse(&b, pem[n - 1], len[n - 1], NULL) != 0 ||
+		if (bd_bundle_parse(&b, pem[n - 1], len[n - 1], 0, NULL) != 0 ||
 			bd_bundle_remove(b, bd_authority_fingerprint(bd_bundle_at(b, 0))) != 0 ||
 			bd_bundle_add_x509_der(b, fresh.der[v], fresh.len[v]) != 0 || bd_bundle_write_pem(&variant[v], b) != 0)
 			die("variant");

@@ -17,9 +17,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "data");
 	snprintf(cfg->log_name, sizeof(cfg->log_name), "bundled.local/log");
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
-	cfg->max_body = 1u << 20;
-	cfg->max_connections = 256;
-	cfg->connection_timeout = 60;
+	config_http_defaults(&cfg->http);
 }
 
 static int copy_string(char *dst, size_t cap, json_t *value, const char *key)
@@ -34,22 +32,12 @@ static int copy_string(char *dst, size_t cap, json_t *value, const char *key)
 	return 0;
 }
 
-static int copy_uint(unsigned long long *dst, json_t *value, const char *key, unsigned long long max)
-{
-	if (!json_is_integer(value) || json_integer_value(value) < 0 ||
-	    (unsigned long long)json_integer_value(value) > max)
-		return tl_error_set(TL_E_INPUT, "config: \"%s\" must be an integer from 0 to %llu", key, max);
-	*dst = (unsigned long long)json_integer_value(value);
-	return 0;
-}
-
 int config_load_file(struct config *cfg, const char *path)
 {
 	json_error_t jerr;
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	const char *key;
 	json_t *value;
-	unsigned long long n;
 	int err = 0;
 
 	if (root == NULL)
@@ -74,18 +62,11 @@ int config_load_file(struct config *cfg, const char *path)
 			err = copy_string(cfg->log_name, sizeof(cfg->log_name), value, key);
 		} else if (strcmp(key, "ipfs_api") == 0) {
 			err = copy_string(cfg->ipfs_api, sizeof(cfg->ipfs_api), value, key);
+		} else if (strcmp(key, "ipfs_api_auth_file") == 0) {
+			err = copy_string(cfg->ipfs_api_auth_file, sizeof(cfg->ipfs_api_auth_file), value, key);
 		} else if (strcmp(key, "log_level") == 0) {
 			err = copy_string(cfg->log_level, sizeof(cfg->log_level), value, key);
-		} else if (strcmp(key, "max_body") == 0) {
-			if ((err = copy_uint(&n, value, key, 64u << 20)) == 0)
-				cfg->max_body = (size_t)n;
-		} else if (strcmp(key, "max_connections") == 0) {
-			if ((err = copy_uint(&n, value, key, 65536)) == 0)
-				cfg->max_connections = (unsigned)n;
-		} else if (strcmp(key, "connection_timeout") == 0) {
-			if ((err = copy_uint(&n, value, key, 3600)) == 0)
-				cfg->connection_timeout = (unsigned)n;
-		} else {
+		} else if ((err = config_http_key(&cfg->http, key, value)) == 1) {
 			err = tl_error_set(TL_E_INPUT, "config %s: unknown key \"%s\"", path, key);
 		}
 		if (err)
@@ -131,9 +112,5 @@ int config_finish(struct config *cfg)
 	if (cfg->log_key[0] == '\0' &&
 	    snprintf(cfg->log_key, sizeof(cfg->log_key), "%s/log.key", cfg->data_dir) >= (int)sizeof(cfg->log_key))
 		return tl_error_set(TL_E_INPUT, "data_dir is too long");
-	if (cfg->max_body < 1024)
-		return tl_error_set(TL_E_INPUT, "max_body must be at least 1024 bytes");
-	if (cfg->max_connections == 0)
-		return tl_error_set(TL_E_INPUT, "max_connections must be at least 1");
-	return 0;
+	return config_http_finish(&cfg->http);
 }

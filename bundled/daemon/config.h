@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "config_http.h"
 #include "translog/error.h"
 
 #define CONFIG_MAX_STRING 1024
@@ -20,11 +21,10 @@ struct config {
 	char log_key[CONFIG_MAX_STRING]; /* private key file (created on first start if absent) or pkcs11: URI */
 	char pkcs11_pin_file[CONFIG_MAX_STRING]; /* "" = $BUNDLED_PKCS11_PIN, if set */
 	char log_name[CONFIG_MAX_STRING]; /* the log's origin and key name, used when creating the key */
-	char ipfs_api[CONFIG_MAX_STRING]; /* "" = no IPFS pinning */
+	char ipfs_api[CONFIG_MAX_STRING]; /* "" = no IPFS pinning; never echoed with its user-info */
+	char ipfs_api_auth_file[CONFIG_MAX_STRING]; /* "" = none; else the API's credentials */
 	char log_level[16];
-	size_t max_body;           /* bytes; request bodies over this are refused before reading */
-	unsigned max_connections;
-	unsigned connection_timeout; /* seconds of idle before a connection is closed */
+	struct config_http http;   /* the HTTP server's limits (config_http.c) */
 };
 
 /* Fills in the embedded defaults: 127.0.0.1:8440, ./data, key data/log.key, no IPFS. */

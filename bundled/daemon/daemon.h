@@ -1,5 +1,5 @@
 /*
- * The state the HTTP handlers share: opened once at start, read by every request thread.
+ * The state the HTTP handlers share: opened once at start, read by every loop and worker thread.
  * Each module behind it (log, block store, pin queue) does its own locking.
  */
 #ifndef BUNDLED_DAEMON_H
@@ -23,6 +23,7 @@ struct daemon {
 	tl_log *log;
 	bd_blockstore *blocks;
 	bd_ipfs *ipfs;   /* NULL when no IPFS API is configured */
+	char ipfs_api_shown[CONFIG_MAX_STRING]; /* the API URL with any user-info redacted */
 	bd_pinq *pins;   /* the durable pin queue; NULL when no IPFS API is configured */
 	time_t started;
 };

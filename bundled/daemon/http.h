@@ -1,8 +1,10 @@
 /*
- * A small HTTP layer over libmicrohttpd: a route table, request bodies capped before they
- * are read, and responses that are either bytes or JSON. Every JSON the daemon sends, the
- * error shape {"error":{"code":"...","message":"..."}} derived from a tl_err included, is a
- * jansson document written by http_reply_json: no JSON is built with printf.
+ * The daemon's route table over the bundled HTTP server (bundled/httpd.h): routing on the
+ * raw request path (never percent-decoded: every path has exactly one accepted spelling),
+ * one strict query-string parser, HEAD on every GET route, 405 with Allow for a wrong
+ * method, responses counted by status class for /metrics, and one access-log line per
+ * answer. Handlers fill a bd_httpd_response (copied, borrowed or streamed body); every JSON
+ * the daemon sends is a jansson document written by http_reply_json.
  */
 #ifndef BUNDLED_DAEMON_HTTP_H
 #define BUNDLED_DAEMON_HTTP_H
@@ -10,42 +12,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bundled/httpd.h"
 #include "translog/bytes.h"
 
-struct MHD_Connection;
 struct json_t;
 
-#define HTTP_MAX_HEADERS 8
+#define HTTP_MAX_PARAMS 4        /* query parameters a route may name */
+#define HTTP_MAX_PARAM_VALUE 256 /* bytes of one decoded query value */
+
+struct http_param {
+	const char *name; /* the route's own name for it (a static string) */
+	char value[HTTP_MAX_PARAM_VALUE];
+};
 
 struct http_request {
-	const char *method;
-	const char *path; /* without the query string */
-	struct MHD_Connection *conn;
-	const uint8_t *body;
-	size_t body_len;
+	const char *method;              /* "GET" (also for HEAD), "POST", ... */
+	const char *path;                /* the raw path, without the query, NUL-terminated */
+	const bd_httpd_request *raw;     /* headers, peer, body */
+	size_t nparams;
+	struct http_param params[HTTP_MAX_PARAMS];
 };
 
-struct http_header {
-	const char *name;
-	char value[256];
-};
-
-struct http_response {
-	unsigned status;
-	const char *content_type;
-	tl_buf body;
-	size_t nheaders;
-	struct http_header headers[HTTP_MAX_HEADERS];
-};
-
-/* Fills `res` and returns 0, or returns a tl_err: the server then answers with the JSON
- * error whose status fits the category, and the message recorded with the error. */
-typedef int (*http_handler)(struct http_response *res, const struct http_request *req, void *app);
+typedef int (*http_handler)(bd_httpd_response *res, const struct http_request *req, void *app);
 
 struct http_route {
 	const char *method;
-	const char *path; /* exact path, or a prefix when it ends with '/' */
+	const char *path;                /* exact raw path, or a prefix when it ends with '/' */
 	http_handler handler;
+	const char *const *params;       /* query parameter names it takes (NULL-ended; NULL: none) */
+	int blocking;                    /* reads storage: runs in the worker pool, off the loops */
 };
 
 struct http_server;
@@ -54,8 +49,8 @@ struct http_options {
 	const char *host;
 	unsigned port;
 	size_t max_body;
-	unsigned max_connections;
-	unsigned connection_timeout;
+	unsigned loops, workers, max_connections, max_per_address;
+	unsigned request_timeout_ms, idle_timeout_ms, write_timeout_ms;
 	const struct http_route *routes;
 	size_t nroutes;
 	void *app;
@@ -64,25 +59,30 @@ struct http_options {
 int http_start(struct http_server **out, const struct http_options *opts) TL_MUST_USE;
 /* The port actually bound (useful when opts->port was 0). */
 unsigned http_port(const struct http_server *srv);
-/* Stops accepting, waits for requests in flight, frees the server. */
+/* Stops accepting, lets handlers in flight finish, closes every connection, frees. */
 void http_stop(struct http_server *srv);
 
-/* A query argument of the request, or NULL. */
+/* Parses a raw query string (without the '?') against the names a route takes: name=value
+ * pairs joined by '&', names exactly as listed (no escapes), values percent-decoded. An
+ * unknown or repeated name, an empty pair, a missing '=', a bad escape, a decoded NUL or
+ * invalid UTF-8, or a value over HTTP_MAX_PARAM_VALUE bytes is TL_E_INPUT. */
+int http_query_parse(struct http_request *req, const char *query, size_t len, const char *const *allowed)
+	TL_MUST_USE;
+
+/* A query argument of the request (decoded), or NULL. */
 const char *http_query(const struct http_request *req, const char *name);
 
 /* Parses a query argument as a canonical unsigned decimal; TL_E_INPUT naming it otherwise
  * (TL_E_INPUT "missing" when absent). */
 int http_query_u64(uint64_t *out, const struct http_request *req, const char *name) TL_MUST_USE;
 
-/* Response helpers: they set status and type and copy the bytes. */
-int http_reply(struct http_response *res, unsigned status, const char *type, const void *data, size_t len) TL_MUST_USE;
 /* Answers `doc` (a jansson document, whose reference this call takes, NULL included: a failed
  * json_pack is an out-of-memory error) as application/json: compact, keys in the order they
  * were set, one '\n' after it. */
-int http_reply_json(struct http_response *res, unsigned status, struct json_t *doc) TL_MUST_USE;
-int http_add_header(struct http_response *res, const char *name, const char *fmt, ...) TL_PRINTF(3, 4) TL_MUST_USE;
+int http_reply_json(bd_httpd_response *res, unsigned status, struct json_t *doc) TL_MUST_USE;
 
-/* Counters for /metrics: requests answered by status class (index 1..5 for 1xx..5xx). */
+/* Counters for /metrics: responses by status class (index 1..5 for 1xx..5xx), the server's
+ * own answers included. */
 void http_counts(uint64_t by_class[6]);
 
 #endif

@@ -14,6 +14,11 @@ void log_set_level(enum log_level level)
 	min_level = level;
 }
 
+int log_enabled(enum log_level level)
+{
+	return level >= min_level;
+}
+
 int log_level_parse(const char *name)
 {
 	static const char *const names[] = { "debug", "info", "warn", "error" };

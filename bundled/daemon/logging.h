@@ -15,6 +15,9 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* Lines below `level` are dropped. */
 void log_set_level(enum log_level level);
 
+/* Whether lines at `level` are written (to skip preparing a line that would be dropped). */
+int log_enabled(enum log_level level);
+
 /* Parses "debug", "info", "warn" or "error"; -1 if none of these. */
 int log_level_parse(const char *name);
 

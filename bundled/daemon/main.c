@@ -13,6 +13,7 @@
 
 #include "daemon.h"
 #include "logging.h"
+#include "secrets.h"
 #include "translog/pkcs11.h"
 
 static void usage(FILE *out)
@@ -25,8 +26,8 @@ static void usage(FILE *out)
 		"\n"
 		"options (they override the config file, which overrides the defaults):\n"
 		"  --config FILE      JSON config file (keys: listen, data_dir, log_key, pkcs11_pin_file,\n"
-		"                     log_name, ipfs_api, log_level, max_body, max_connections,\n"
-		"                     connection_timeout)\n"
+		"                     log_name, ipfs_api, ipfs_api_auth_file, log_level, and the HTTP\n"
+		"                     limits below)\n"
 		"  --listen ADDR      host:port to listen on (default 127.0.0.1:8440)\n"
 		"  --data DIR         data directory (default ./data)\n"
 		"  --log-key FILE     the log's private key (default DIR/log.key, created if absent), or\n"
@@ -35,27 +36,42 @@ static void usage(FILE *out)
 		"  --pkcs11-pin-file FILE  the token's PIN (default: $BUNDLED_PKCS11_PIN)\n"
 		"  --log-name NAME    the log's origin, used when the key is created (default bundled.local/log)\n"
 		"  --ipfs-api URL     Kubo RPC API (or IPFS Cluster proxy) to pin to (default: none)\n"
+		"  --ipfs-api-auth-file FILE\n"
+		"                     the API's credentials, mode 0600: one line \"user:password\",\n"
+		"                     \"Basic <base64>\" or \"Bearer <token>\" (never put them in the URL)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
-		"  -h, --help         this text\n");
+		"  -h, --help         this text\n"
+		"\n%s",
+		config_http_usage);
 }
+
+/* The daemon's own flags, then the HTTP server's (config_http.c), in one getopt table. */
+enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DATA, OPT_KEY, OPT_NAME, OPT_IPFS, OPT_IPFS_AUTH, OPT_LEVEL, OPT_PIN };
+static const struct option base_opts[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "data", required_argument, NULL, OPT_DATA },
+	{ "log-key", required_argument, NULL, OPT_KEY },
+	{ "log-name", required_argument, NULL, OPT_NAME },
+	{ "ipfs-api", required_argument, NULL, OPT_IPFS },
+	{ "ipfs-api-auth-file", required_argument, NULL, OPT_IPFS_AUTH },
+	{ "log-level", required_argument, NULL, OPT_LEVEL },
+	{ "pkcs11-pin-file", required_argument, NULL, OPT_PIN },
+	{ "help", no_argument, NULL, 'h' },
+};
+#define NBASE (sizeof(base_opts) / sizeof(base_opts[0]))
+#define MAX_OPTS 64
 
 static int parse_args(struct config *cfg, int argc, char **argv)
 {
-	enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DATA, OPT_KEY, OPT_NAME, OPT_IPFS, OPT_LEVEL, OPT_PIN };
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, OPT_CONFIG },
-		{ "listen", required_argument, NULL, OPT_LISTEN },
-		{ "data", required_argument, NULL, OPT_DATA },
-		{ "log-key", required_argument, NULL, OPT_KEY },
-		{ "log-name", required_argument, NULL, OPT_NAME },
-		{ "ipfs-api", required_argument, NULL, OPT_IPFS },
-		{ "log-level", required_argument, NULL, OPT_LEVEL },
-		{ "pkcs11-pin-file", required_argument, NULL, OPT_PIN },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option opts[MAX_OPTS] = { { NULL, 0, NULL, 0 } };
 	const char *config_file = NULL;
-	int c, err;
+	size_t nopts = NBASE;
+	int c, idx, err;
+
+	memcpy(opts, base_opts, sizeof(base_opts));
+	for (size_t i = 0; config_http_flags[i].name != NULL && nopts + 1 < MAX_OPTS; i++)
+		opts[nopts++] = config_http_flags[i];
 
 	/* The config file is applied first, whatever its place on the command line. */
 	for (int i = 1; i + 1 < argc; i++)
@@ -63,10 +79,15 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 			config_file = argv[i + 1];
 	if (config_file != NULL && (err = config_load_file(cfg, config_file)) != 0)
 		return err;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
 		char *dst = NULL;
 		size_t cap = CONFIG_MAX_STRING;
 
+		if (c >= CONFIG_HTTP_FLAG) {
+			if ((err = config_http_flag(&cfg->http, c, optarg)) != 0)
+				return err;
+			continue;
+		}
 		switch (c) {
 		case OPT_CONFIG:
 			continue;
@@ -78,6 +99,7 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 		case OPT_KEY: dst = cfg->log_key; break;
 		case OPT_NAME: dst = cfg->log_name; break;
 		case OPT_IPFS: dst = cfg->ipfs_api; break;
+		case OPT_IPFS_AUTH: dst = cfg->ipfs_api_auth_file; break;
 		case OPT_LEVEL: dst = cfg->log_level; cap = sizeof(cfg->log_level); break;
 		case OPT_PIN: dst = cfg->pkcs11_pin_file; break;
 		case 'h':
@@ -88,7 +110,7 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 			exit(2);
 		}
 		if (strlen(optarg) >= cap)
-			return tl_error_set(TL_E_INPUT, "argument of --%s is too long", opts[c - OPT_CONFIG].name);
+			return tl_error_set(TL_E_INPUT, "argument of --%s is too long", opts[idx].name);
 		memcpy(dst, optarg, strlen(optarg) + 1);
 	}
 	if (optind != argc)
@@ -133,22 +155,46 @@ out:
 	return err;
 }
 
+/* The IPFS API's credentials: from the auth file, or (discouraged) the URL's user-info,
+ * which is then only ever shown redacted. */
+static int open_ipfs_credentials(struct daemon *d, char *auth, size_t cap)
+{
+	int in_url = secrets_url_has_userinfo(d->cfg.ipfs_api);
+
+	secrets_redact_url(d->ipfs_api_shown, sizeof(d->ipfs_api_shown), d->cfg.ipfs_api);
+	if (in_url && d->cfg.ipfs_api_auth_file[0] != '\0')
+		return tl_error_set(TL_E_INPUT, "ipfs_api %s has credentials and ipfs_api_auth_file is set: give them in the file only",
+			d->ipfs_api_shown);
+	if (in_url)
+		log_at(LOG_WARN, "ipfs_api carries credentials; move them to ipfs_api_auth_file", "api=\"%s\"",
+			d->ipfs_api_shown);
+	if (d->cfg.ipfs_api_auth_file[0] == '\0')
+		return 0;
+	return secrets_load_auth(auth, cap, d->cfg.ipfs_api_auth_file);
+}
+
 /* Pinning never blocks startup: a node that is down now is retried by the queue's worker. */
 static int open_pinning(struct daemon *d)
 {
+	char auth[BD_IPFS_AUTH_MAX + 1] = "";
 	bd_ipfs_options io = { .api = d->cfg.ipfs_api };
 	bd_pinq_transport transport;
 	bd_ipfs_info info;
 	int err;
 
-	if ((err = bd_ipfs_open(&d->ipfs, &io)) != 0)
+	if ((err = open_ipfs_credentials(d, auth, sizeof(auth))) != 0)
+		return err;
+	io.authorization = auth[0] != '\0' ? auth : NULL;
+	err = bd_ipfs_open(&d->ipfs, &io);
+	explicit_bzero(auth, sizeof(auth));
+	if (err != 0)
 		return err;
 	if (bd_ipfs_version(&info, d->ipfs) == 0)
-		log_at(LOG_INFO, "ipfs node", "api=\"%s\" implementation=%s version=%s", d->cfg.ipfs_api,
+		log_at(LOG_INFO, "ipfs node", "api=\"%s\" implementation=%s version=%s", d->ipfs_api_shown,
 			info.implementation, info.version);
 	else
 		log_at(LOG_WARN, "ipfs node not reachable; pins wait in the queue", "api=\"%s\" error=\"%s\"",
-			d->cfg.ipfs_api, tl_error_message());
+			d->ipfs_api_shown, tl_error_message());
 	transport = bd_pinq_transport_ipfs(d->ipfs);
 	if ((err = bd_pinq_open(&d->pins, d->db, d->blocks, &transport, NULL)) != 0)
 		return err;
@@ -221,9 +267,14 @@ int main(int argc, char **argv)
 	hopts = (struct http_options){
 		.host = d.cfg.listen_host,
 		.port = d.cfg.listen_port,
-		.max_body = d.cfg.max_body,
-		.max_connections = d.cfg.max_connections,
-		.connection_timeout = d.cfg.connection_timeout,
+		.max_body = d.cfg.http.max_body,
+		.loops = d.cfg.http.loops,
+		.workers = d.cfg.http.workers,
+		.max_connections = d.cfg.http.max_connections,
+		.max_per_address = d.cfg.http.max_per_address,
+		.request_timeout_ms = d.cfg.http.request_timeout_ms,
+		.idle_timeout_ms = d.cfg.http.idle_timeout_ms,
+		.write_timeout_ms = d.cfg.http.write_timeout_ms,
 		.routes = daemon_routes,
 		.nroutes = daemon_nroutes,
 		.app = &d,

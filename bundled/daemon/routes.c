@@ -1,17 +1,22 @@
 #include "daemon.h"
 #include "routes.h"
 
-/* A path ending in '/' matches as a prefix; the handler parses the rest. */
+static const char *const proof_inclusion[] = { "index", "size", NULL };
+static const char *const proof_consistency[] = { "old", "size", NULL };
+static const char *const gateway[] = { "format", NULL };
+
+/* A path ending in '/' matches as a prefix; the handler parses the rest, raw. The routes
+ * that read the database run in the worker pool. */
 const struct http_route daemon_routes[] = {
-	{ "GET", "/healthz", route_healthz },
-	{ "GET", "/metrics", route_metrics },
-	{ "GET", "/checkpoint", route_checkpoint },
-	{ "GET", "/tile/", route_tile },
-	{ "GET", "/v1/log/entries/", route_log_entry },
-	{ "GET", "/v1/log/proof/inclusion", route_inclusion_proof },
-	{ "GET", "/v1/log/proof/consistency", route_consistency_proof },
-	{ "GET", "/v1/pins", route_pins },
-	{ "GET", "/ipfs/", route_ipfs_block },
+	{ "GET", "/healthz", route_healthz, NULL, 0 },
+	{ "GET", "/metrics", route_metrics, NULL, 0 },
+	{ "GET", "/checkpoint", route_checkpoint, NULL, 1 },
+	{ "GET", "/tile/", route_tile, NULL, 1 },
+	{ "GET", "/v1/log/entries/", route_log_entry, NULL, 1 },
+	{ "GET", "/v1/log/proof/inclusion", route_inclusion_proof, proof_inclusion, 1 },
+	{ "GET", "/v1/log/proof/consistency", route_consistency_proof, proof_consistency, 1 },
+	{ "GET", "/v1/pins", route_pins, NULL, 1 },
+	{ "GET", "/ipfs/", route_ipfs_block, gateway, 1 },
 };
 
 const size_t daemon_nroutes = sizeof(daemon_routes) / sizeof(daemon_routes[0]);

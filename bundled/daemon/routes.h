@@ -5,20 +5,20 @@
 #include "http.h"
 
 /* routes_ops.c */
-int route_healthz(struct http_response *res, const struct http_request *req, void *app);
-int route_metrics(struct http_response *res, const struct http_request *req, void *app);
+int route_healthz(bd_httpd_response *res, const struct http_request *req, void *app);
+int route_metrics(bd_httpd_response *res, const struct http_request *req, void *app);
 
 /* routes_log.c: C2SP tlog-tiles and the JSON proof API */
-int route_checkpoint(struct http_response *res, const struct http_request *req, void *app);
-int route_tile(struct http_response *res, const struct http_request *req, void *app);
-int route_log_entry(struct http_response *res, const struct http_request *req, void *app);
-int route_inclusion_proof(struct http_response *res, const struct http_request *req, void *app);
-int route_consistency_proof(struct http_response *res, const struct http_request *req, void *app);
+int route_checkpoint(bd_httpd_response *res, const struct http_request *req, void *app);
+int route_tile(bd_httpd_response *res, const struct http_request *req, void *app);
+int route_log_entry(bd_httpd_response *res, const struct http_request *req, void *app);
+int route_inclusion_proof(bd_httpd_response *res, const struct http_request *req, void *app);
+int route_consistency_proof(bd_httpd_response *res, const struct http_request *req, void *app);
 
 /* routes_pins.c: the pin queue */
-int route_pins(struct http_response *res, const struct http_request *req, void *app);
+int route_pins(bd_httpd_response *res, const struct http_request *req, void *app);
 
 /* routes_ipfs.c: the trustless gateway */
-int route_ipfs_block(struct http_response *res, const struct http_request *req, void *app);
+int route_ipfs_block(bd_httpd_response *res, const struct http_request *req, void *app);
 
 #endif

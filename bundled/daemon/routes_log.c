@@ -11,7 +11,7 @@
  * later version of it), so caches and CDNs may keep them for good. */
 #define IMMUTABLE "public, max-age=31536000, immutable"
 
-int route_checkpoint(struct http_response *res, const struct http_request *req, void *app)
+int route_checkpoint(bd_httpd_response *res, const struct http_request *req, void *app)
 {
 	struct daemon *d = app;
 	int err;
@@ -20,10 +20,10 @@ int route_checkpoint(struct http_response *res, const struct http_request *req, 
 	res->content_type = "text/plain; charset=utf-8";
 	if ((err = tl_log_head(NULL, NULL, &res->body, d->log)) != 0)
 		return err;
-	return http_add_header(res, "Cache-Control", "no-cache");
+	return bd_httpd_add_header(res, "Cache-Control", "no-cache");
 }
 
-int route_tile(struct http_response *res, const struct http_request *req, void *app)
+int route_tile(bd_httpd_response *res, const struct http_request *req, void *app)
 {
 	struct daemon *d = app;
 	const char *path = req->path + 1; /* the tile path has no leading slash */
@@ -36,10 +36,10 @@ int route_tile(struct http_response *res, const struct http_request *req, void *
 	res->content_type = "application/octet-stream";
 	if ((err = tl_log_tile(&res->body, d->log, &t)) != 0)
 		return err;
-	return http_add_header(res, "Cache-Control", IMMUTABLE);
+	return bd_httpd_add_header(res, "Cache-Control", IMMUTABLE);
 }
 
-int route_log_entry(struct http_response *res, const struct http_request *req, void *app)
+int route_log_entry(bd_httpd_response *res, const struct http_request *req, void *app)
 {
 	struct daemon *d = app;
 	const char *text = req->path + strlen("/v1/log/entries/");
@@ -52,12 +52,12 @@ int route_log_entry(struct http_response *res, const struct http_request *req, v
 	res->content_type = "application/octet-stream";
 	if ((err = tl_log_entry(&res->body, d->log, index)) != 0)
 		return err;
-	return http_add_header(res, "Cache-Control", IMMUTABLE);
+	return bd_httpd_add_header(res, "Cache-Control", IMMUTABLE);
 }
 
 /* {"<first>":F,"<second>":S,"hashes":["base64",...]} (schema/inclusion-proof.schema.json,
  * schema/consistency-proof.schema.json) */
-static int proof_json(struct http_response *res, const char *first, uint64_t a, const char *second, uint64_t b,
+static int proof_json(bd_httpd_response *res, const char *first, uint64_t a, const char *second, uint64_t b,
 	const tl_hash *hashes, size_t n)
 {
 	tl_buf b64 = tl_buf_make(64);
@@ -91,7 +91,7 @@ out:
 	return err;
 }
 
-int route_inclusion_proof(struct http_response *res, const struct http_request *req, void *app)
+int route_inclusion_proof(bd_httpd_response *res, const struct http_request *req, void *app)
 {
 	struct daemon *d = app;
 	tl_hash hashes[TL_MAX_PROOF_HASHES];
@@ -106,7 +106,7 @@ int route_inclusion_proof(struct http_response *res, const struct http_request *
 	return proof_json(res, "index", index, "size", size, hashes, n);
 }
 
-int route_consistency_proof(struct http_response *res, const struct http_request *req, void *app)
+int route_consistency_proof(bd_httpd_response *res, const struct http_request *req, void *app)
 {
 	struct daemon *d = app;
 	tl_hash hashes[TL_MAX_PROOF_HASHES];

@@ -5,12 +5,12 @@
 #include "daemon.h"
 #include "routes.h"
 
-int route_healthz(struct http_response *res, const struct http_request *req, void *app)
+int route_healthz(bd_httpd_response *res, const struct http_request *req, void *app)
 {
-	return http_reply(res, 200, "text/plain; charset=utf-8", "ok\n", 3);
+	return bd_httpd_reply(res, 200, "text/plain; charset=utf-8", "ok\n", 3);
 }
 
-int route_metrics(struct http_response *res, const struct http_request *req, void *app)
+int route_metrics(bd_httpd_response *res, const struct http_request *req, void *app)
 {
 	struct daemon *d = app;
 	struct tl_log_stats ls;

@@ -8,6 +8,12 @@
  * Idle connections cost a struct and a descriptor, no thread and no buffer: the input buffer
  * is freed whenever a connection waits for its next request with nothing buffered.
  * Deadlines are checked by a sweep of each loop's connections four times a second.
+ *
+ * Every function that may close a connection returns whether it is still open, so no caller
+ * touches a freed connection; pipelined requests are served by a loop, never by recursion.
+ * A connection answered with "Connection: close" lingers a moment after its answer, reading
+ * and dropping what the client still sends, so that unread request bytes do not turn the
+ * close into a reset that destroys the answer before the client read it.
  */
 #define _GNU_SOURCE
 #include "httpd_internal.h"
@@ -15,6 +21,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -30,8 +37,9 @@
 #define READ_CHUNK 16384
 #define SWEEP_MS 250
 #define MAX_EVENTS 256
+#define LINGER_MS 2000 /* how long a closing connection's late bytes are read and dropped */
 
-enum conn_state { C_READ, C_WORK, C_WRITE };
+enum conn_state { C_READ, C_WORK, C_WRITE, C_LINGER };
 
 struct loop;
 
@@ -55,8 +63,13 @@ struct conn {
 	bool keep_alive;
 	bool parsed;                /* req is valid (for the observer) */
 	bd_httpd_response res;
-	tl_buf out_head;
+	tl_buf out_head;            /* the response head; for a stream, the next framed piece */
 	size_t out_off;             /* bytes of head + body written */
+	bool again;                 /* pipelined bytes wait to be parsed */
+	bool counted;               /* holds a place in the connection limits */
+	bool stream_end;            /* a streamed body's last piece is in out_head */
+	bool stream_chunked;        /* framed in chunks (else: HTTP/1.0, until close) */
+	bool paused;                /* a stream waits for bd_httpd_stream_wake */
 };
 
 struct loop {
@@ -67,6 +80,7 @@ struct loop {
 	struct conn *conns;
 	pthread_mutex_t done_mu;
 	struct conn *done;          /* connections whose worker has finished */
+	bd_httpd_stream *woken;     /* streams to resume (under done_mu) */
 	char date[40];
 	time_t date_at;
 };
@@ -84,6 +98,7 @@ struct bd_httpd {
 	struct conn *work_head, *work_tail;
 	bool stopping;
 	unsigned open;              /* connections open now (atomic) */
+	int spare_fd;               /* given up to accept and refuse when out of descriptors */
 	bd_httpd_addrs *addrs;
 };
 
@@ -122,10 +137,27 @@ static void set_interest(struct conn *c, uint32_t events)
 	epoll_ctl(c->loop->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-static void conn_close(struct conn *c)
+/* The response's stream, if any, no longer has a connection to push to. */
+static void detach_stream(struct conn *c)
+{
+	if (c->res.stream == NULL)
+		return;
+	pthread_mutex_lock(&c->res.stream->mu);
+	c->res.stream->conn = NULL;
+	c->res.stream->closed = true;
+	pthread_mutex_unlock(&c->res.stream->mu);
+}
+
+/* Closes and frees c; returns false, for the callers' "is it still open". */
+static bool conn_close(struct conn *c)
 {
 	struct loop *l = c->loop;
 
+	/* Counted out before the close, so a client that saw it sees the count too. */
+	if (c->counted) {
+		bd_httpd__addrs_give(l->srv->addrs, &c->addr);
+		__atomic_sub_fetch(&l->srv->open, 1, __ATOMIC_RELAXED);
+	}
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	if (c->prev)
@@ -134,13 +166,13 @@ static void conn_close(struct conn *c)
 		l->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	bd_httpd__addrs_give(l->srv->addrs, &c->addr);
-	__atomic_sub_fetch(&l->srv->open, 1, __ATOMIC_RELAXED);
+	detach_stream(c);
 	bd_httpd__release_body(&c->res);
 	tl_buf_free(&c->res.body);
 	tl_buf_free(&c->in);
 	tl_buf_free(&c->out_head);
 	free(c);
+	return false;
 }
 
 static size_t body_len_of(const bd_httpd_response *res)
@@ -153,52 +185,102 @@ static const uint8_t *body_of(const bd_httpd_response *res)
 	return res->borrowed != NULL || res->release != NULL ? (const uint8_t *)res->borrowed : res->body.data;
 }
 
-static void conn_write(struct conn *c);
+static bool conn_write(struct conn *c);
+static void queue_woken(bd_httpd_stream *s);
 
 /* Sends c->res: the head now, the body after it; the connection closes afterwards unless
  * the request allows keep-alive and the response is not the server's own error. */
-static void conn_respond(struct conn *c, bool keep_alive)
+static bool conn_respond(struct conn *c, bool keep_alive)
 {
 	bool has_body = bd_httpd__has_body(c->res.status);
+	bool head_only = !has_body || (c->parsed && c->req.head);
+	size_t len = has_body ? body_len_of(&c->res) : 0;
 
-	c->keep_alive = keep_alive && !c->loop->srv->stopping;
-	if (bd_httpd__write_head(&c->out_head, &c->res, has_body ? body_len_of(&c->res) : 0, c->keep_alive,
-		    loop_date(c->loop)) != 0) {
-		conn_close(c);
-		return;
+	c->stream_end = false;
+	c->paused = false;
+	if (c->res.produce != NULL) {
+		/* HTTP/1.0 knows no chunks: the body ends when the connection does. */
+		c->stream_chunked = !c->parsed || c->req.minor_version == 1;
+		if (!c->stream_chunked)
+			keep_alive = false;
+		len = c->stream_chunked ? BD_HTTPD__CHUNKED : BD_HTTPD__UNTIL_CLOSE;
+		c->stream_end = head_only;
+		if (c->res.stream != NULL) {
+			pthread_mutex_lock(&c->res.stream->mu);
+			c->res.stream->conn = c;
+			c->res.stream->queue = queue_woken;
+			pthread_mutex_unlock(&c->res.stream->mu);
+		}
 	}
-	if (!has_body || (c->parsed && c->req.head)) {
+	c->keep_alive = keep_alive && !__atomic_load_n(&c->loop->srv->stopping, __ATOMIC_ACQUIRE);
+	/* An HTTP/1.0 client keeps the connection only when the answer says so. */
+	if (c->keep_alive && c->parsed && c->req.minor_version == 0 &&
+	    bd_httpd_add_header(&c->res, "Connection", "keep-alive") != 0)
+		c->keep_alive = false;
+	if (bd_httpd__write_head(&c->out_head, &c->res, len, c->keep_alive, loop_date(c->loop)) != 0)
+		return conn_close(c);
+	if (head_only && c->res.produce == NULL)
 		bd_httpd__release_body(&c->res);
-	}
 	c->state = C_WRITE;
 	c->out_off = 0;
 	c->deadline_ms = now_ms() + c->loop->srv->opts.write_timeout_ms;
-	conn_write(c);
+	return conn_write(c);
 }
 
-static void answer_status(struct conn *c, unsigned status)
+static bool answer_status(struct conn *c, unsigned status)
 {
 	bd_httpd__reply_status_error(&c->res, status);
-	conn_respond(c, false);
+	return conn_respond(c, false);
 }
 
-static void conn_process(struct conn *c);
+/* After an answer with "Connection: close": no more writing, and the client's late bytes
+ * are read and dropped until it closes too or LINGER_MS pass. */
+static bool conn_linger(struct conn *c)
+{
+	shutdown(c->fd, SHUT_WR);
+	c->state = C_LINGER;
+	c->deadline_ms = now_ms() + LINGER_MS;
+	tl_buf_free(&c->in);
+	set_interest(c, EPOLLIN | EPOLLRDHUP);
+	return true;
+}
 
-static void conn_finish_response(struct conn *c)
+static bool conn_drain(struct conn *c)
+{
+	char sink[4096];
+
+	/* A bounded amount per wake-up, so a client that floods cannot hold the loop. */
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = read(c->fd, sink, sizeof(sink));
+
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return true;
+		return conn_close(c);
+	}
+	return true;
+}
+
+static bool conn_finish_response(struct conn *c)
 {
 	bd_httpd *srv = c->loop->srv;
 	size_t rest;
 
 	if (srv->opts.observe)
 		srv->opts.observe(c->parsed ? &c->req : NULL, &c->res, now_us() - c->started_us, srv->opts.ctx);
+	/* An idle connection keeps no response memory. */
+	detach_stream(c);
 	bd_httpd__release_body(&c->res);
+	tl_buf_free(&c->res.body);
+	tl_buf_free(&c->out_head);
 	c->res.status = 0;
 	c->res.content_type = NULL;
 	c->res.nheaders = 0;
-	if (!c->keep_alive) {
-		conn_close(c);
-		return;
-	}
+	if (!c->keep_alive)
+		return conn_linger(c);
 	/* Pipelined bytes after this request start the next one. */
 	rest = c->in.len - c->body_end;
 	if (rest)
@@ -206,18 +288,67 @@ static void conn_finish_response(struct conn *c)
 	tl_buf_truncate(&c->in, rest);
 	if (rest == 0)
 		tl_buf_free(&c->in);
-	c->in.cap = 0;
 	c->head_done = false;
 	c->parsed = false;
 	c->state = C_READ;
-	c->deadline_ms = now_ms() + srv->opts.idle_timeout_ms;
 	c->started_us = now_us();
+	c->deadline_ms = now_ms() + (rest ? srv->opts.request_timeout_ms : srv->opts.idle_timeout_ms);
 	set_interest(c, EPOLLIN | EPOLLRDHUP);
-	if (rest)
-		conn_process(c);
+	c->again = rest > 0;
+	return true;
 }
 
-static void conn_write(struct conn *c)
+/* Refills out_head with the stream's next piece, framed. False if the connection closed. */
+static bool stream_fill(struct conn *c)
+{
+	bd_httpd_stream *s = c->res.stream;
+	tl_buf piece = tl_buf_make(BD_HTTPD_STREAM_CHUNK);
+	int rc;
+
+	for (;;) {
+		if (s != NULL) {
+			pthread_mutex_lock(&s->mu);
+			s->woken = false;
+			pthread_mutex_unlock(&s->mu);
+		}
+		rc = c->res.produce(&piece, c->res.release_ctx);
+		if (rc < 0) {
+			tl_buf_free(&piece);
+			return conn_close(c);
+		}
+		if (piece.len > 0 || rc == 0)
+			break;
+		/* Nothing now: pause, unless a wake came while the producer ran. */
+		if (s == NULL) {
+			c->paused = true;
+		} else {
+			pthread_mutex_lock(&s->mu);
+			c->paused = !s->woken;
+			pthread_mutex_unlock(&s->mu);
+		}
+		if (c->paused) {
+			tl_buf_free(&piece);
+			return true;
+		}
+	}
+	tl_buf_reset(&c->out_head);
+	c->out_off = 0;
+	if (piece.len > 0 && c->stream_chunked)
+		rc = tl_buf_printf(&c->out_head, "%zx\r\n", piece.len) != 0 ? -1 : rc;
+	if (piece.len > 0 && tl_buf_append(&c->out_head, piece.data, piece.len) != 0)
+		rc = -1;
+	if (piece.len > 0 && c->stream_chunked && tl_buf_append(&c->out_head, "\r\n", 2) != 0)
+		rc = -1;
+	if (rc == 0) {
+		c->stream_end = true;
+		if (c->stream_chunked && tl_buf_append(&c->out_head, "0\r\n\r\n", 5) != 0)
+			rc = -1;
+	}
+	tl_buf_free(&piece);
+	return rc < 0 ? conn_close(c) : true;
+}
+
+static bool conn_write(struct conn *c)
 {
 	for (;;) {
 		size_t head = c->out_head.len, body = body_len_of(&c->res);
@@ -226,8 +357,17 @@ static void conn_write(struct conn *c)
 		ssize_t w;
 
 		if (c->out_off >= head + body) {
-			conn_finish_response(c);
-			return;
+			if (c->res.produce == NULL || c->stream_end)
+				return conn_finish_response(c);
+			if (!stream_fill(c))
+				return false;
+			if (c->paused) {
+				/* Woken by bd_httpd_stream_wake; a client that hangs up is noticed. */
+				c->deadline_ms = UINT64_MAX;
+				set_interest(c, EPOLLRDHUP | EPOLLET);
+				return true;
+			}
+			continue;
 		}
 		if (c->out_off < head)
 			iov[n++] = (struct iovec){ c->out_head.data + c->out_off, head - c->out_off };
@@ -241,12 +381,13 @@ static void conn_write(struct conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				set_interest(c, EPOLLOUT | EPOLLRDHUP);
-				return;
+				set_interest(c, EPOLLOUT);
+				return true;
 			}
-			conn_close(c);
-			return;
+			return conn_close(c);
 		}
+		/* The write deadline counts from the last progress. */
+		c->deadline_ms = now_ms() + c->loop->srv->opts.write_timeout_ms;
 		c->out_off += (size_t)w;
 	}
 }
@@ -258,11 +399,12 @@ static void run_handler(struct conn *c)
 
 	tl_error_clear();
 	c->res.status = 200;
+	c->res.body = tl_buf_make(BD_HTTPD_MAX_RESPONSE);
 	if ((err = srv->opts.handler(&c->res, &c->req, srv->opts.ctx)) != 0)
 		bd_httpd_reply_error(&c->res, err);
 }
 
-static void dispatch(struct conn *c)
+static bool dispatch(struct conn *c)
 {
 	bd_httpd *srv = c->loop->srv;
 
@@ -270,7 +412,8 @@ static void dispatch(struct conn *c)
 	c->parsed = true;
 	if (srv->opts.blocking != NULL && srv->opts.blocking(&c->req, srv->opts.ctx)) {
 		c->state = C_WORK;
-		set_interest(c, 0);
+		/* Nothing to watch while the worker runs (a hang-up is reported once, and ignored). */
+		set_interest(c, EPOLLET);
 		pthread_mutex_lock(&srv->work_mu);
 		c->queue_next = NULL;
 		if (srv->work_tail)
@@ -280,10 +423,10 @@ static void dispatch(struct conn *c)
 		srv->work_tail = c;
 		pthread_cond_signal(&srv->work_cv);
 		pthread_mutex_unlock(&srv->work_mu);
-		return;
+		return true;
 	}
 	run_handler(c);
-	conn_respond(c, c->fr.keep_alive);
+	return conn_respond(c, c->fr.keep_alive);
 }
 
 /* False if the connection failed (the caller closes it). */
@@ -297,7 +440,7 @@ static bool send_continue(struct conn *c)
 }
 
 /* Parses what has arrived; answers, waits for more, or refuses. */
-static void conn_process(struct conn *c)
+static bool conn_process(struct conn *c)
 {
 	bd_httpd *srv = c->loop->srv;
 	unsigned status = 0;
@@ -305,32 +448,25 @@ static void conn_process(struct conn *c)
 
 	if (!c->head_done) {
 		rc = bd_httpd_parse_head(&c->req, &c->fr, &c->head_len, &status, (char *)c->in.data, c->in.len);
-		if (rc < 0) {
-			answer_status(c, status);
-			return;
-		}
+		if (rc < 0)
+			return answer_status(c, status);
 		if (rc == BD_HTTPD_PARSE_MORE)
-			return;
+			return true;
 		c->head_done = true;
 		memset(&c->ch, 0, sizeof(c->ch));
 		if (!c->fr.chunked && c->fr.content_length > srv->opts.max_body) {
 			tl_error_set(TL_E_INPUT, "request body larger than %zu bytes", srv->opts.max_body);
-			answer_status(c, 413);
-			return;
+			return answer_status(c, 413);
 		}
-		if (c->fr.expect_continue && c->in.len == c->head_len && !send_continue(c)) {
-			conn_close(c);
-			return;
-		}
+		if (c->fr.expect_continue && c->in.len == c->head_len && !send_continue(c))
+			return conn_close(c);
 	}
 	if (c->fr.chunked) {
 		uint8_t *body = c->in.data + c->head_len;
 
 		rc = bd_httpd_parse_chunked(&c->ch, &status, body, c->in.len - c->head_len, srv->opts.max_body);
-		if (rc < 0) {
-			answer_status(c, status);
-			return;
-		}
+		if (rc < 0)
+			return answer_status(c, status);
 		/* Keep only the decoded body and the bytes not parsed yet, so framing overhead
 		 * never costs memory. */
 		if (c->ch.in > c->ch.out) {
@@ -341,31 +477,40 @@ static void conn_process(struct conn *c)
 			c->ch.in = c->ch.out;
 		}
 		if (rc == BD_HTTPD_PARSE_MORE)
-			return;
+			return true;
 		c->req.body = body;
 		c->req.body_len = c->ch.out;
 		c->body_end = c->head_len + c->ch.in;
 	} else {
 		if (c->in.len - c->head_len < c->fr.content_length)
-			return;
+			return true;
 		c->req.body = c->in.data + c->head_len;
 		c->req.body_len = (size_t)c->fr.content_length;
 		c->body_end = c->head_len + c->req.body_len;
 	}
-	dispatch(c);
+	return dispatch(c);
+}
+
+/* Serves the requests that are in c's buffer, one after the other. */
+static void conn_serve(struct conn *c)
+{
+	bool open = true;
+
+	while (open && c->state == C_READ && c->again) {
+		c->again = false;
+		open = conn_process(c);
+	}
 }
 
 static void conn_read(struct conn *c)
 {
 	bd_httpd *srv = c->loop->srv;
 
+	/* One read per wake-up: a client with much to say waits for the next round (the
+	 * socket stays readable), and pipelined requests never pile up past the cap. */
 	for (;;) {
 		ssize_t n;
 
-		if (c->in.len == 0) {
-			c->started_us = now_us();
-			c->deadline_ms = now_ms() + srv->opts.request_timeout_ms;
-		}
 		/* The raw request may hold the head, the body and chunk framing still to strip. */
 		c->in.cap = BD_HTTPD_MAX_HEAD + srv->opts.max_body + READ_CHUNK;
 		if (tl_buf_reserve(&c->in, READ_CHUNK) != 0) {
@@ -383,40 +528,84 @@ static void conn_read(struct conn *c)
 			conn_close(c);
 			return;
 		}
+		if (c->in.len == 0) {
+			/* The request's first byte: its deadline starts now. */
+			c->started_us = now_us();
+			c->deadline_ms = now_ms() + srv->opts.request_timeout_ms;
+		}
 		c->in.len += (size_t)n;
 		c->in.data[c->in.len] = '\0';
-		if ((size_t)n < READ_CHUNK)
-			break;
+		break;
 	}
-	conn_process(c);
+	c->again = c->in.len > 0;
+	conn_serve(c);
 }
 
-static void refuse(int fd, unsigned status, const char *why, bd_httpd *srv)
+static struct conn *conn_new(struct loop *l, int fd, const struct sockaddr_storage *addr, bool counted)
 {
-	bd_httpd_response res = { 0 };
-	tl_buf head = { 0 };
-	char date[40];
-	time_t t = time(NULL);
-	struct tm tm;
+	struct conn *c = calloc(1, sizeof(*c));
+	struct epoll_event ev;
+	int one = 1;
 
-	tl_error_set(status == 429 ? TL_E_INPUT : TL_E_UNAVAILABLE, "%s", why);
-	bd_httpd__reply_status_error(&res, status);
-	gmtime_r(&t, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (bd_httpd_add_header(&res, "Retry-After", "1") == 0 && bd_httpd__write_head(&head, &res, body_len_of(&res), false, date) == 0) {
-		struct iovec iov[2] = { { head.data, head.len }, { (void *)(uintptr_t)body_of(&res), body_len_of(&res) } };
-
-		/* Best effort on a fresh socket: the answer is small enough for its buffer. */
-		if (writev(fd, iov, 2) < 0) {
-			/* nothing more to do for a client that is already gone */
-		}
+	if (c == NULL)
+		return NULL;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->fd = fd;
+	c->loop = l;
+	c->addr = *addr;
+	c->counted = counted;
+	if (addr->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, c->peer, sizeof(c->peer));
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, c->peer, sizeof(c->peer));
+	c->state = C_READ;
+	c->started_us = now_us();
+	c->deadline_ms = now_ms() + l->srv->opts.idle_timeout_ms;
+	c->next = l->conns;
+	if (l->conns)
+		l->conns->prev = c;
+	l->conns = c;
+	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		conn_close(c);
+		return NULL;
 	}
-	if (srv->opts.observe)
-		srv->opts.observe(NULL, &res, 0, srv->opts.ctx);
-	bd_httpd__release_body(&res);
-	tl_buf_free(&res.body);
-	tl_buf_free(&head);
-	close(fd);
+	return c;
+}
+
+/* Answers a connection over a limit at once, before reading its request, and lets it linger
+ * so the answer is read rather than reset. It holds no place in the limits meanwhile. */
+static void refuse(struct loop *l, int fd, const struct sockaddr_storage *addr, unsigned status, const char *why)
+{
+	struct conn *c = conn_new(l, fd, addr, false);
+
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	tl_error_set(status == 429 ? TL_E_INPUT : TL_E_UNAVAILABLE, "%s", why);
+	bd_httpd__reply_status_error(&c->res, status);
+	if (bd_httpd_add_header(&c->res, "Retry-After", "1") != 0) {
+		conn_close(c);
+		return;
+	}
+	conn_respond(c, false);
+}
+
+/* Out of descriptors: the spare one makes room to accept and close the oldest waiting
+ * connection, so the listener does not stay readable and spin the loop. */
+static void shed_one(bd_httpd *srv)
+{
+	int spare = __atomic_exchange_n(&srv->spare_fd, -1, __ATOMIC_ACQ_REL);
+	int fd;
+
+	if (spare < 0)
+		return;
+	close(spare);
+	if ((fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		close(fd);
+	spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	__atomic_store_n(&srv->spare_fd, spare, __ATOMIC_RELEASE);
 }
 
 static void accept_all(struct loop *l)
@@ -427,53 +616,33 @@ static void accept_all(struct loop *l)
 		struct sockaddr_storage addr;
 		socklen_t alen = sizeof(addr);
 		int fd = accept4(srv->listen_fd, (struct sockaddr *)&addr, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct epoll_event ev;
-		struct conn *c;
-		int one = 1;
 
 		if (fd < 0) {
-			/* EAGAIN: accepted all; EMFILE and the like: the backlog waits for a close. */
+			if (errno == EMFILE || errno == ENFILE)
+				shed_one(srv);
+			/* EAGAIN: accepted all; anything else: the next wake-up tries again. */
 			return;
 		}
 		if (__atomic_add_fetch(&srv->open, 1, __ATOMIC_RELAXED) > srv->opts.max_connections) {
 			__atomic_sub_fetch(&srv->open, 1, __ATOMIC_RELAXED);
-			refuse(fd, 503, "the server has too many connections; try again later", srv);
+			refuse(l, fd, &addr, 503, "the server has too many connections; try again later");
 			continue;
 		}
 		if (!bd_httpd__addrs_take(srv->addrs, &addr, srv->opts.max_per_address)) {
 			__atomic_sub_fetch(&srv->open, 1, __ATOMIC_RELAXED);
-			refuse(fd, 429, "too many connections from this address", srv);
+			refuse(l, fd, &addr, 429, "too many connections from this address; close some and try again");
 			continue;
 		}
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
+		if (conn_new(l, fd, &addr, true) == NULL) {
 			bd_httpd__addrs_give(srv->addrs, &addr);
 			__atomic_sub_fetch(&srv->open, 1, __ATOMIC_RELAXED);
 			close(fd);
-			continue;
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c->fd = fd;
-		c->loop = l;
-		c->addr = addr;
-		if (addr.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr)->sin6_addr, c->peer, sizeof(c->peer));
-		else
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&addr)->sin_addr, c->peer, sizeof(c->peer));
-		c->state = C_READ;
-		c->started_us = now_us();
-		c->deadline_ms = now_ms() + srv->opts.idle_timeout_ms;
-		c->next = l->conns;
-		if (l->conns)
-			l->conns->prev = c;
-		l->conns = c;
-		ev = (struct epoll_event){ .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
-		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-			conn_close(c);
 	}
 }
 
 /* Connections past their deadline: a request still arriving gets 408; an idle keep-alive
- * connection or a response the client does not take is closed. */
+ * connection, a lingering one, or a response the client does not take is closed. */
 static void sweep(struct loop *l)
 {
 	uint64_t now = now_ms();
@@ -496,6 +665,7 @@ static void sweep(struct loop *l)
 static void take_finished(struct loop *l)
 {
 	struct conn *c, *next;
+	bd_httpd_stream *s, *snext;
 	uint64_t n;
 
 	if (read(l->evfd, &n, sizeof(n)) < 0) {
@@ -504,10 +674,49 @@ static void take_finished(struct loop *l)
 	pthread_mutex_lock(&l->done_mu);
 	c = l->done;
 	l->done = NULL;
+	s = l->woken;
+	l->woken = NULL;
 	pthread_mutex_unlock(&l->done_mu);
 	for (; c != NULL; c = next) {
 		next = c->queue_next;
-		conn_respond(c, c->fr.keep_alive);
+		if (conn_respond(c, c->fr.keep_alive))
+			conn_serve(c);
+	}
+	for (; s != NULL; s = snext) {
+		snext = s->next;
+		pthread_mutex_lock(&s->mu);
+		s->queued = false;
+		c = s->conn;
+		pthread_mutex_unlock(&s->mu);
+		/* s->conn is cleared by conn_close, on this thread: c is alive if set. */
+		if (c != NULL && c->state == C_WRITE && c->paused) {
+			c->paused = false;
+			if (conn_write(c))
+				conn_serve(c);
+		}
+		bd_httpd__stream_unref(s);
+	}
+}
+
+static void on_event(struct conn *c, uint32_t events)
+{
+	switch (c->state) {
+	case C_READ:
+		conn_read(c);
+		return;
+	case C_WRITE:
+		if (events & (EPOLLHUP | EPOLLERR) || (c->paused && (events & EPOLLRDHUP))) {
+			conn_close(c);
+			return;
+		}
+		if ((events & EPOLLOUT) && conn_write(c))
+			conn_serve(c);
+		return;
+	case C_LINGER:
+		conn_drain(c);
+		return;
+	case C_WORK:
+		return;
 	}
 }
 
@@ -521,19 +730,14 @@ static void *loop_main(void *arg)
 		int n = epoll_wait(l->epfd, evs, MAX_EVENTS, SWEEP_MS);
 
 		for (int i = 0; i < n; i++) {
-			struct conn *c = evs[i].data.ptr;
+			void *p = evs[i].data.ptr;
 
-			if (c == (void *)&listen_marker) {
+			if (p == (void *)&listen_marker)
 				accept_all(l);
-			} else if (c == (void *)&event_marker) {
+			else if (p == (void *)&event_marker)
 				take_finished(l);
-			} else if (c->state == C_WRITE && (evs[i].events & EPOLLOUT)) {
-				conn_write(c);
-			} else if (c->state == C_READ && (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
-				conn_read(c);
-			} else if (c->state != C_WORK && (evs[i].events & (EPOLLHUP | EPOLLERR))) {
-				conn_close(c);
-			}
+			else
+				on_event(p, evs[i].events);
 		}
 		if (now_ms() - last_sweep >= SWEEP_MS) {
 			sweep(l);
@@ -556,7 +760,8 @@ static void *worker_main(void *arg)
 		while (srv->work_head == NULL && !srv->stopping)
 			pthread_cond_wait(&srv->work_cv, &srv->work_mu);
 		c = srv->work_head;
-		if (c == NULL) {
+		/* Stopping: requests still queued are not started; their connections close. */
+		if (c == NULL || srv->stopping) {
 			pthread_mutex_unlock(&srv->work_mu);
 			return NULL;
 		}
@@ -574,6 +779,22 @@ static void *worker_main(void *arg)
 		if (write(l->evfd, &one, sizeof(one)) < 0) {
 			/* the counter is saturated: the loop is awake anyway */
 		}
+	}
+}
+
+/* Queues a woken stream on its connection's loop (called by bd_httpd_stream_wake with the
+ * stream's lock held, so the connection and its loop are alive). */
+static void queue_woken(bd_httpd_stream *s)
+{
+	struct loop *l = ((struct conn *)s->conn)->loop;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&l->done_mu);
+	s->next = l->woken;
+	l->woken = s;
+	pthread_mutex_unlock(&l->done_mu);
+	if (write(l->evfd, &one, sizeof(one)) < 0) {
+		/* saturated: the loop is awake anyway */
 	}
 }
 
@@ -664,6 +885,7 @@ int bd_httpd_start(bd_httpd **out, const bd_httpd_options *opts)
 	srv->opts = *opts;
 	apply_defaults(&srv->opts);
 	srv->listen_fd = -1;
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pthread_mutex_init(&srv->work_mu, NULL);
 	pthread_cond_init(&srv->work_cv, NULL);
 	if ((err = bd_httpd__addrs_new(&srv->addrs)) != 0 || (err = open_listener(srv)) != 0)
@@ -731,12 +953,20 @@ void bd_httpd_stop(bd_httpd *srv)
 
 		while (l->conns != NULL)
 			conn_close(l->conns);
+		while (l->woken != NULL) {
+			bd_httpd_stream *s = l->woken;
+
+			l->woken = s->next;
+			bd_httpd__stream_unref(s);
+		}
 		close(l->epfd);
 		close(l->evfd);
 		pthread_mutex_destroy(&l->done_mu);
 	}
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
+	if (srv->spare_fd >= 0)
+		close(srv->spare_fd);
 	bd_httpd__addrs_free(srv->addrs);
 	pthread_mutex_destroy(&srv->work_mu);
 	pthread_cond_destroy(&srv->work_cv);

@@ -13,9 +13,30 @@ void bd_httpd__release_body(bd_httpd_response *res);
 void bd_httpd__reply_status_error(bd_httpd_response *res, unsigned status);
 /* Whether a status carries a body (not 1xx, 204, 304). */
 bool bd_httpd__has_body(unsigned status);
+/* body_len values of bd_httpd__write_head for streamed bodies. */
+#define BD_HTTPD__CHUNKED ((size_t)-1)     /* Transfer-Encoding: chunked */
+#define BD_HTTPD__UNTIL_CLOSE ((size_t)-2) /* no length: the body ends with the connection */
+
 /* Writes the status line and headers, ending with the empty line. */
 int bd_httpd__write_head(tl_buf *out, const bd_httpd_response *res, size_t body_len, bool keep_alive,
 	const char *date) TL_MUST_USE;
+/* A streamed response's shared state (httpd_stream.c): referenced by the response and,
+ * optionally, by the application. */
+struct bd_httpd_stream {
+	pthread_mutex_t mu;
+	unsigned refs;
+	void *conn;                 /* the connection sending it, set on its loop; NULL before and after */
+	void (*queue)(bd_httpd_stream *s); /* puts it on the loop's woken list (mu held, conn set) */
+	bool closed;                /* its response ended or its connection is gone */
+	bool woken;                 /* a wake since the producer last ran */
+	bool queued;                /* on the loop's list of woken streams (holds a reference) */
+	bd_httpd_stream *next;
+};
+
+/* A stream with `refs` references. */
+int bd_httpd__stream_new(bd_httpd_stream **out, unsigned refs) TL_MUST_USE;
+/* Drops one reference; the last frees it. */
+void bd_httpd__stream_unref(bd_httpd_stream *s);
 
 /* Open connections per client address, under one lock (touched only on accept and close). */
 typedef struct bd_httpd_addrs bd_httpd_addrs;

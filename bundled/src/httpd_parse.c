@@ -12,7 +12,6 @@
 #include <strings.h>
 
 #define MAX_METHOD 16
-#define MAX_CHUNK_LINE 32
 
 static int fail(unsigned *status, unsigned code, const char *msg)
 {
@@ -45,7 +44,7 @@ static bool target_ok(const char *t, size_t len)
 		}
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 			continue;
-		if (strchr("-._~!$&'()*+,;=:@/?", c) == NULL)
+		if (c == 0 || strchr("-._~!$&'()*+,;=:@/?", c) == NULL)
 			return false;
 	}
 	return true;
@@ -316,33 +315,32 @@ int bd_httpd_parse_chunked(bd_httpd_chunked *st, unsigned *status, uint8_t *buf,
 		switch (st->state) {
 		case CH_SIZE: {
 			const uint8_t *p = buf + st->in;
-			const uint8_t *cr = memchr(p, '\r', avail < MAX_CHUNK_LINE ? avail : MAX_CHUNK_LINE);
+			size_t i = 0;
 			uint64_t size = 0;
 
-			if (cr == NULL) {
-				if (avail >= MAX_CHUNK_LINE)
-					return fail(status, 400, "malformed chunk size line");
-				if (memchr(p, '\n', avail) != NULL)
-					return fail(status, 400, "a chunk size line ends in a bare LF");
+			/* Each byte is judged as it arrives, so input fed in pieces fails where it
+			 * fails whole. */
+			while (i < avail && i <= 16 && is_hex(p[i]))
+				i++;
+			if (i > 16)
+				return fail(status, 400, "malformed chunk size line (more than 16 hex digits)");
+			if (i == avail)
 				return BD_HTTPD_PARSE_MORE;
-			}
-			if ((size_t)(cr - p) + 1 == avail)
-				return BD_HTTPD_PARSE_MORE;
-			if (cr[1] != '\n' || cr == p || cr - p > 16)
+			if (p[i] == '\n')
+				return fail(status, 400, "a chunk size line ends in a bare LF");
+			if (p[i] != '\r' || i == 0)
 				return fail(status, 400, "malformed chunk size line (chunk extensions are not accepted)");
-			for (const uint8_t *q = p; q < cr; q++) {
-				unsigned d;
-
-				if (!is_hex(*q))
-					return fail(status, 400, "malformed chunk size line (chunk extensions are not accepted)");
-				d = *q <= '9' ? (unsigned)(*q - '0') : (unsigned)((*q | 0x20) - 'a' + 10);
-				size = size << 4 | d;
-			}
+			if (i + 1 == avail)
+				return BD_HTTPD_PARSE_MORE;
+			if (p[i + 1] != '\n')
+				return fail(status, 400, "a bare CR in a chunk size line");
+			for (size_t k = 0; k < i; k++)
+				size = size << 4 | (unsigned)(p[k] <= '9' ? p[k] - '0' : (p[k] | 0x20) - 'a' + 10);
 			if (size > max_body || st->out + size > max_body) {
 				*status = 413;
 				return tl_error_set(TL_E_INPUT, "request body larger than %zu bytes", max_body);
 			}
-			st->in += (size_t)(cr - p) + 2;
+			st->in += i + 2;
 			st->left = size;
 			st->state = size ? CH_DATA : CH_TRAILER;
 			break;
@@ -362,7 +360,8 @@ int bd_httpd_parse_chunked(bd_httpd_chunked *st, unsigned *status, uint8_t *buf,
 		}
 		case CH_DATA_CRLF:
 		case CH_TRAILER:
-			if (avail < 2)
+			/* A wrong first byte is refused at once, not after waiting for a second. */
+			if (avail == 0 || (avail == 1 && buf[st->in] == '\r'))
 				return BD_HTTPD_PARSE_MORE;
 			if (buf[st->in] != '\r' || buf[st->in + 1] != '\n')
 				return fail(status, 400, st->state == CH_TRAILER ?

@@ -34,6 +34,26 @@ void bd_httpd_reply_borrowed(bd_httpd_response *res, unsigned status, const char
 	res->release_ctx = release_ctx;
 }
 
+int bd_httpd_reply_stream(bd_httpd_response *res, unsigned status, const char *type, bd_httpd_producer produce,
+	void (*release)(void *ctx), void *ctx, bd_httpd_stream **handle)
+{
+	bd_httpd_stream *s;
+	int err;
+
+	if ((err = bd_httpd__stream_new(&s, handle != NULL ? 2 : 1)) != 0)
+		return err;
+	bd_httpd__release_body(res);
+	res->status = status;
+	res->content_type = type;
+	res->produce = produce;
+	res->release = release;
+	res->release_ctx = ctx;
+	res->stream = s;
+	if (handle != NULL)
+		*handle = s;
+	return 0;
+}
+
 int bd_httpd_add_header(bd_httpd_response *res, const char *name, const char *fmt, ...)
 {
 	va_list ap;
@@ -90,10 +110,14 @@ void bd_httpd__release_body(bd_httpd_response *res)
 {
 	if (res->release != NULL)
 		res->release(res->release_ctx);
+	if (res->stream != NULL)
+		bd_httpd__stream_unref(res->stream);
 	res->borrowed = NULL;
 	res->borrowed_len = 0;
 	res->release = NULL;
 	res->release_ctx = NULL;
+	res->produce = NULL;
+	res->stream = NULL;
 	tl_buf_reset(&res->body);
 }
 
@@ -129,14 +153,18 @@ bool bd_httpd__has_body(unsigned status)
 int bd_httpd__write_head(tl_buf *out, const bd_httpd_response *res, size_t body_len, bool keep_alive,
 	const char *date)
 {
-	int err;
+	int err = 0;
 
 	tl_buf_reset(out);
 	if ((err = tl_buf_printf(out, "HTTP/1.1 %u %s\r\nDate: %s\r\n", res->status, reason(res->status), date)) != 0)
 		return err;
 	if (res->content_type != NULL && (err = tl_buf_printf(out, "Content-Type: %s\r\n", res->content_type)) != 0)
 		return err;
-	if (bd_httpd__has_body(res->status) && (err = tl_buf_printf(out, "Content-Length: %zu\r\n", body_len)) != 0)
+	if (bd_httpd__has_body(res->status) && body_len == BD_HTTPD__CHUNKED)
+		err = tl_buf_append_str(out, "Transfer-Encoding: chunked\r\n");
+	else if (bd_httpd__has_body(res->status) && body_len != BD_HTTPD__UNTIL_CLOSE)
+		err = tl_buf_printf(out, "Content-Length: %zu\r\n", body_len);
+	if (err != 0)
 		return err;
 	for (size_t i = 0; i < res->nheaders; i++)
 		if ((err = tl_buf_printf(out, "%s: %s\r\n", res->headers[i].name, res->headers[i].value)) != 0)

@@ -431,7 +431,7 @@ int bd_publish_bundle(bd_publish_result *res, bd_publisher *p, const uint8_t *en
 	}
 	if ((err = check_signer(p, d, e)) != 0 || (err = check_time(e, now)) != 0)
 		goto unlock;
-	if ((err = bd_bundle_parse(&b, bundle, bundle_len, NULL)) != 0) {
+	if ((err = bd_bundle_parse(&b, bundle, bundle_len, 0, NULL)) != 0) {
 		tl_error_wrap(err, "bundle");
 		goto unlock;
 	}
@@ -474,7 +474,7 @@ static int load_newest(bd_bundle **out, bd_publisher *p, const bd_domain_state *
 		(err = bd_entry_parse(e, text.data, text.len)) != 0 ||
 		(err = bd_cid_parse(&root, e->cid, strlen(e->cid))) != 0 ||
 		(err = bd_blockstore_cat(&canon, p->blocks, &root)) != 0 ||
-		(err = bd_bundle_parse(out, canon.data, canon.len, NULL)) != 0) {
+		(err = bd_bundle_parse(out, canon.data, canon.len, 0, NULL)) != 0) {
 		err = tl_error_wrap(TL_E_INTERNAL, "the newest version of %s cannot be read back", d->domain);
 		goto out;
 	}

@@ -23,6 +23,8 @@
 #define BD_HTTPD_MAX_HEAD 16384   /* request line + headers: longer is 431 */
 #define BD_HTTPD_MAX_HEADERS 64   /* header fields: more is 431 */
 #define BD_HTTPD_MAX_RESPONSE_HEADERS 12
+#define BD_HTTPD_MAX_RESPONSE ((size_t)64 << 20) /* bytes a handler's copied body may grow to */
+#define BD_HTTPD_STREAM_CHUNK 65536                /* bytes a producer may add per call */
 
 typedef struct bd_httpd_field {
 	const char *name; /* as sent (names compare case-insensitively) */
@@ -47,6 +49,15 @@ typedef struct bd_httpd_request {
 	char peer[64];       /* the client's address, printable ("127.0.0.1", "::1") */
 } bd_httpd_request;
 
+/* A streamed body's producer: appends what it has to `out` (which refuses to grow past its
+ * cap) and returns 1 while more may follow, 0 once the body is complete, or a negative tl_err
+ * to cut the connection. Returning 1 with nothing appended pauses the stream until
+ * bd_httpd_stream_wake. Runs on the connection's event loop: it must not block. */
+typedef int (*bd_httpd_producer)(tl_buf *out, void *ctx);
+
+/* The application's handle on a streamed response, to push data from another thread. */
+typedef struct bd_httpd_stream bd_httpd_stream;
+
 typedef struct bd_httpd_response {
 	unsigned status;
 	const char *content_type; /* static string, or NULL */
@@ -62,6 +73,10 @@ typedef struct bd_httpd_response {
 	size_t borrowed_len;
 	void (*release)(void *release_ctx);
 	void *release_ctx;
+	/* Or a streamed body (bd_httpd_reply_stream): sent with chunked transfer-coding (to an
+	 * HTTP/1.0 client: until the connection closes) as produce(.., release_ctx) makes it. */
+	bd_httpd_producer produce;
+	bd_httpd_stream *stream;
 } bd_httpd_response;
 
 /* Fills `res` and returns 0, or returns a tl_err: the server then answers the JSON error
@@ -98,18 +113,34 @@ typedef struct bd_httpd bd_httpd;
 int bd_httpd_start(bd_httpd **out, const bd_httpd_options *opts) TL_MUST_USE;
 /* The port bound (useful when opts->port was 0). */
 unsigned bd_httpd_port(const bd_httpd *srv);
-/* Stops accepting, lets handlers in flight finish, closes every connection, frees. */
+/* Stops accepting, lets handlers in flight finish (queued ones are not started), closes
+ * every connection, frees. Streams' handles stay valid until released. */
 void bd_httpd_stop(bd_httpd *srv);
 
 /* How many connections are open now. */
 unsigned bd_httpd_connections(const bd_httpd *srv);
 
 /* Response helpers for handlers. reply copies the bytes; reply_borrowed hands them over
- * without a copy (release is called once they were sent, or the connection failed). */
+ * without a copy: release(release_ctx) is called exactly once (normally on an event loop),
+ * after the last byte was written, when the connection failed, or at once for HEAD and for
+ * statuses without a body (and when a later reply or an error replaces the body). */
 int bd_httpd_reply(bd_httpd_response *res, unsigned status, const char *type, const void *data, size_t len) TL_MUST_USE;
 void bd_httpd_reply_borrowed(bd_httpd_response *res, unsigned status, const char *type, const void *data, size_t len,
 	void (*release)(void *release_ctx), void *release_ctx);
 int bd_httpd_add_header(bd_httpd_response *res, const char *name, const char *fmt, ...) TL_PRINTF(3, 4) TL_MUST_USE;
+/* Answers a streamed body: the server calls produce(out, ctx) whenever the client can take
+ * more, and release(ctx) once when the response ends or the connection closes. With `handle`
+ * non-NULL the application gets a reference to the stream, valid until it calls
+ * bd_httpd_stream_release, for bd_httpd_stream_wake from any thread. */
+int bd_httpd_reply_stream(bd_httpd_response *res, unsigned status, const char *type, bd_httpd_producer produce,
+	void (*release)(void *ctx), void *ctx, bd_httpd_stream **handle) TL_MUST_USE;
+/* Makes the server call the producer again (it paused, or has more now). Thread-safe; does
+ * nothing once the connection is gone. */
+void bd_httpd_stream_wake(bd_httpd_stream *s);
+/* False once the streamed response ended or its connection closed. */
+bool bd_httpd_stream_open(bd_httpd_stream *s);
+/* Drops the application's reference. */
+void bd_httpd_stream_release(bd_httpd_stream *s);
 /* Turns `res` into the JSON error for `err` and the current error message. */
 void bd_httpd_reply_error(bd_httpd_response *res, int err);
 

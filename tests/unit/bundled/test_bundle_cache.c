@@ -16,7 +16,7 @@ static char *canonical_of(const uint8_t *data, size_t len)
 	bd_bundle *b = NULL;
 	char *c;
 
-	ck_assert_msg(bd_bundle_parse(&b, data, len, NULL) == 0, "%s", tl_error_message());
+	ck_assert_msg(bd_bundle_parse(&b, data, len, 0, NULL) == 0, "%s", tl_error_message());
 	c = tu_bundle_canonical(b);
 	bd_bundle_free(b);
 	return c;
@@ -51,7 +51,7 @@ START_TEST(refused_certificates_stay_refused)
 	/* a cached CA does not make a leaf certificate acceptable after it */
 	free(canonical_of(ca, ca_len));
 	for (int i = 0; i < 2; i++) {
-		ck_assert_int_eq(bd_bundle_parse(&b, leaf, len, NULL), TL_E_INPUT);
+		ck_assert_int_eq(bd_bundle_parse(&b, leaf, len, 0, NULL), TL_E_INPUT);
 		ck_assert_ptr_null(b);
 		ck_assert_ptr_nonnull(strstr(tl_error_message(), "not a CA"));
 	}
@@ -75,7 +75,7 @@ static void *read_many(void *arg)
 		bd_bundle *b = NULL;
 		tl_buf out = tl_buf_make(BD_MAX_BUNDLE_SIZE);
 
-		if (bd_bundle_parse(&b, r->data, r->len, NULL) != 0 || bd_bundle_write_canonical(&out, b) != 0 ||
+		if (bd_bundle_parse(&b, r->data, r->len, 0, NULL) != 0 || bd_bundle_write_canonical(&out, b) != 0 ||
 			out.len != strlen(r->want) || memcmp(out.data, r->want, out.len) != 0)
 			r->bad++;
 		if (i % 10 == 0)

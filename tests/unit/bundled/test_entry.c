@@ -582,7 +582,7 @@ START_TEST(version_fields_are_derived_from_the_bundle)
 	char cid[BD_CID_TEXT_MAX];
 	tl_hash sha;
 
-	ck_assert_int_eq(bd_bundle_parse(&b, pem, len, NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse(&b, pem, len, 0, NULL), 0);
 	ck_assert_int_eq(tl_buf_append_str(&canon, "prefix"), 0);
 	ck_assert_msg(bd_entry_set_version(e, &canon, &dag, b, 9, 600, NULL) == 0, "%s", tl_error_message());
 	ck_assert(bd_bundle_sequence(&seq, b) && seq == 9);

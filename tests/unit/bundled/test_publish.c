@@ -63,7 +63,7 @@ static tl_buf canonical(const uint8_t *src, size_t len, uint64_t seq, uint64_t h
 	bd_bundle *b = NULL;
 	tl_buf out = tl_buf_make(BD_MAX_BUNDLE_SIZE);
 
-	ck_assert_msg(bd_bundle_parse(&b, src, len, NULL) == 0, "%s", tl_error_message());
+	ck_assert_msg(bd_bundle_parse(&b, src, len, 0, NULL) == 0, "%s", tl_error_message());
 	bd_bundle_set_sequence(b, seq);
 	if (hint)
 		ck_assert_int_eq(bd_bundle_set_refresh_hint(b, hint), 0);
@@ -303,7 +303,7 @@ static void revocation_by(char **rev, size_t *rev_len, char **be, size_t *be_len
 	tl_buf c = tl_buf_make(BD_MAX_BUNDLE_SIZE);
 	bd_entry *e, *r = calloc(1, sizeof(*r));
 
-	ck_assert_int_eq(bd_bundle_parse(&b, src, src_len, NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse(&b, src, src_len, 0, NULL), 0);
 	ck_assert_int_eq(bd_bundle_remove(b, fp), 0);
 	bd_bundle_set_sequence(b, seq);
 	ck_assert_int_eq(bd_bundle_set_refresh_hint(b, 300), 0);
@@ -342,7 +342,7 @@ static tl_hash authority_fp(const uint8_t *src, size_t len, size_t i)
 	bd_bundle *b = NULL;
 	tl_hash fp;
 
-	ck_assert_int_eq(bd_bundle_parse(&b, src, len, NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse(&b, src, len, 0, NULL), 0);
 	fp = *bd_authority_fingerprint(bd_bundle_at(b, i));
 	bd_bundle_free(b);
 	return fp;
@@ -583,7 +583,7 @@ START_TEST(revocation_by_kid)
 
 	fx_init(f);
 	json = tu_bundle_vector("valid.json", &json_len);
-	ck_assert_int_eq(bd_bundle_parse(&b, json, json_len, NULL), 0);
+	ck_assert_int_eq(bd_bundle_parse(&b, json, json_len, 0, NULL), 0);
 	for (size_t i = 0; i < bd_bundle_count(b); i++) {
 		const char *kid = bd_authority_kid(bd_bundle_at(b, i));
 

@@ -1,0 +1,45 @@
+/*
+ * The HTTP server's limits in the daemon's configuration: JSON keys and flags of their own,
+ * kept apart from the rest of config.c. Timeouts are seconds (fractions allowed, to the
+ * millisecond) in the file and on the command line.
+ */
+#ifndef BUNDLED_DAEMON_CONFIG_HTTP_H
+#define BUNDLED_DAEMON_CONFIG_HTTP_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "translog/error.h"
+
+struct json_t;
+
+struct config_http {
+	unsigned loops;              /* event-loop threads */
+	unsigned workers;            /* threads for handlers that read storage */
+	unsigned max_connections;    /* overall: one more is answered 503 */
+	unsigned max_per_address;    /* per client address: one more is answered 429 */
+	unsigned request_timeout_ms; /* a whole request (head and body) from its first byte: 408 */
+	unsigned idle_timeout_ms;    /* a keep-alive connection between requests */
+	unsigned write_timeout_ms;   /* a response the client takes nothing of */
+	size_t max_body;             /* request bodies over this are refused (413) */
+};
+
+void config_http_defaults(struct config_http *h);
+
+/* Applies one key of the JSON config file: 0 if it was an HTTP key and is valid, 1 if it is
+ * not an HTTP key, or TL_E_INPUT. */
+int config_http_key(struct config_http *h, const char *key, struct json_t *value) TL_MUST_USE;
+
+/* The flags (--loops N, --request-timeout SECONDS, ...): getopt_long entries whose `val` is
+ * CONFIG_HTTP_FLAG + index, ended by a zero entry; config_http_flag applies one. */
+#define CONFIG_HTTP_FLAG 1024
+extern const struct option config_http_flags[];
+int config_http_flag(struct config_http *h, int val, const char *arg) TL_MUST_USE;
+
+/* The --help lines of the flags and keys. */
+extern const char config_http_usage[];
+
+/* Checks the values together. */
+int config_http_finish(const struct config_http *h) TL_MUST_USE;
+
+#endif
