@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is missing, builds with warnings as errors,
-# starts a real IPFS node on loopback for the integration suites, and runs every suite.
-# Its output ends with Check's summary line.
+# The README's test command: installs what is missing, builds with warnings as errors, builds
+# the real peers (Kubo, IPFS Cluster, the Go checkers; cached outside the checkout, so only
+# the first run takes minutes), starts a Kubo node and a two-peer IPFS Cluster on loopback for
+# the integration suites, and runs every suite. Its output ends with Check's summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 make --no-print-directory -j"$(nproc)" WERROR=1 all
-if [ -x tests/ipfs/ipfs-node.sh ]; then
-  eval "$(tests/ipfs/ipfs-node.sh start)"
-  trap 'tests/ipfs/ipfs-node.sh stop' EXIT
-fi
+BUNDLED_PEERS_BIN=$(tests/peers/build.sh)
+export BUNDLED_PEERS_BIN
+cleanup() {
+  tests/peers/cluster.sh stop || true
+  tests/ipfs/ipfs-node.sh stop || true
+}
+trap cleanup EXIT
+eval "$(tests/ipfs/ipfs-node.sh start)"
+eval "$(tests/peers/cluster.sh start)"
 tests/schema/validate.sh --install
 make --no-print-directory -j"$(nproc)" WERROR=1 unit
