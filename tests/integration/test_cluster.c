@@ -260,6 +260,17 @@ static void assert_node_of_peer_pins(const struct roots *r, int n, int want)
 	bd_ipfs_close(c);
 }
 
+/* Every root pinned on `rf` peers as the cluster's REST API says, allocated with replication
+ * factor `rf`, and held by each peer's Kubo node. */
+static void assert_replicated(const struct roots *r, int rf)
+{
+	wait_for_pinning(r, rf, 0);
+	for (int i = 0; i < ROOTS; i++)
+		assert_allocated(r->cid[i], rf);
+	for (int n = 0; n < rf; n++)
+		assert_node_of_peer_pins(r, n, 1);
+}
+
 START_TEST(every_root_is_pinned_on_every_peer)
 {
 	struct roots r;
@@ -271,11 +282,7 @@ START_TEST(every_root_is_pinned_on_every_peer)
 	for (int i = 0; i < ROOTS; i++)
 		ck_assert_int_eq(peers_pinning(r.cid[i]), 0);
 	publish_through_the_proxy(&r);
-	wait_for_pinning(&r, rf, 0);
-	for (int i = 0; i < ROOTS; i++)
-		assert_allocated(r.cid[i], rf);
-	for (int n = 0; n < rf; n++)
-		assert_node_of_peer_pins(&r, n, 1);
+	assert_replicated(&r, rf);
 	roots_free(&r);
 }
 END_TEST
@@ -296,7 +303,7 @@ START_TEST(a_restarted_peer_pins_every_root_again)
 
 	roots_make(&r, 2);
 	publish_through_the_proxy(&r);
-	wait_for_pinning(&r, rf, 0);
+	assert_replicated(&r, rf);
 
 	/* Peer 1 goes down, and its Kubo node loses the pins meanwhile. */
 	ck_assert_int_eq(cluster_script("stop-peer", 1), 0);
@@ -311,11 +318,7 @@ START_TEST(a_restarted_peer_pins_every_root_again)
 	/* Back on the same state and ports, peer 1 finds its node lacks its allocations and pins
 	 * them again: the cluster reports every root on every peer, and the node holds them. */
 	ck_assert_int_eq(cluster_script("start-peer", 1), 0);
-	wait_for_pinning(&r, rf, 0);
-	for (int i = 0; i < ROOTS; i++)
-		assert_allocated(r.cid[i], rf);
-	for (int n = 0; n < rf; n++)
-		assert_node_of_peer_pins(&r, n, 1);
+	assert_replicated(&r, rf);
 	roots_free(&r);
 }
 END_TEST
