@@ -57,7 +57,7 @@ cmd_start() {
 cmd_stop_daemon() {
 	local state
 	state=$(state_dir)
-	[ -f "$state/daemon.pid" ] || printf '%s\n' "${BUNDLED_TEST_IPFS_PID:-}" >"$state/daemon.pid"
+	# Only the pid file names the running daemon: the exported pid may be an old one's, reused.
 	stop_pidfile "$state/daemon.pid"
 }
 
@@ -76,11 +76,7 @@ cmd_start_daemon() {
 
 cmd_stop() {
 	local state=${BUNDLED_TEST_IPFS_PATH:-}
-	if [ -z "$state" ]; then
-		[ -n "${BUNDLED_TEST_IPFS_PID:-}" ] && stop_pid "$BUNDLED_TEST_IPFS_PID"
-		return 0
-	fi
-	[ -d "$state" ] || return 0
+	[ -n "$state" ] && [ -d "$state" ] || return 0
 	cmd_stop_daemon
 	rm -rf "$state"
 }
