@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 make --no-print-directory -j"$(nproc)" WERROR=1 all
-BUNDLED_PEERS_BIN=$(tests/peers/build.sh)
-export BUNDLED_PEERS_BIN
+# The harness scripts and the suites that run Go checkers find the peers here.
+BUNDLED_TEST_PEERS_BIN=$(tests/peers/build.sh)
+export BUNDLED_TEST_PEERS_BIN
 cleanup() {
   tests/peers/cluster.sh stop || true
   tests/ipfs/ipfs-node.sh stop || true

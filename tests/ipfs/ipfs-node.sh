@@ -20,7 +20,7 @@
 # exported BUNDLED_TEST_IPFS_PID is only the first one). Diagnostics go to stderr; the
 # daemon's output goes to $BUNDLED_TEST_IPFS_PATH/daemon.log.
 #
-# Environment: BUNDLED_PEERS_BIN (the directory of built peers; default: what
+# Environment: BUNDLED_TEST_PEERS_BIN (the directory of built peers; default: what
 # tests/peers/build.sh prints), BUNDLED_TEST_IPFS_WAIT (default 60) bounds the wait for the
 # API in seconds.
 set -euo pipefail

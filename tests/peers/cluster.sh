@@ -18,7 +18,7 @@
 #
 # State: $BUNDLED_TEST_CLUSTER_PATH/{kubo0,kubo1} (Kubo nodes, as in tests/peers/lib.sh) and
 # {peer0,peer1} (cluster peer config and datastore, rest_port, daemon.pid, daemon.log).
-# Environment: BUNDLED_PEERS_BIN as for ipfs-node.sh; BUNDLED_TEST_IPFS_WAIT bounds waits.
+# Environment: BUNDLED_TEST_PEERS_BIN as for ipfs-node.sh; BUNDLED_TEST_IPFS_WAIT bounds waits.
 set -euo pipefail
 
 who=cluster

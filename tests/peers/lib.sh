@@ -14,11 +14,11 @@ peers_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 say() { printf '%s: %s\n' "${who:-peers}" "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-# The directory of the built peers: $BUNDLED_PEERS_BIN if set (scripts/test.sh builds once and
-# exports it), else what tests/peers/build.sh builds or finds in its cache.
+# The directory of the built peers: $BUNDLED_TEST_PEERS_BIN if set (scripts/test.sh builds
+# once and exports it), else what tests/peers/build.sh builds or finds in its cache.
 peers_bin() {
-	if [ -n "${BUNDLED_PEERS_BIN:-}" ]; then
-		printf '%s\n' "$BUNDLED_PEERS_BIN"
+	if [ -n "${BUNDLED_TEST_PEERS_BIN:-}" ]; then
+		printf '%s\n' "$BUNDLED_TEST_PEERS_BIN"
 	else
 		"$peers_dir/build.sh"
 	fi
