@@ -3,12 +3,14 @@
  * spec lists its checks: origin known (404), signature by a known log key (403), old size not
  * above the size (400), old size equal to the size last cosigned (409), same size same root
  * (409), consistency proof (422); then persist, then cosign. The state file is read again
- * under the lock for every request, so witness processes sharing a directory agree.
+ * under the log's lock for every request, so witness processes sharing a directory agree.
+ * Each log has its own lock, so one log's fsyncs never hold up another's requests.
  */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "translog/checkpoint.h"
 #include "translog/cosig.h"
@@ -17,13 +19,22 @@
 #include "translog/witness.h"
 #include "witness_state.h"
 
+/* One log (one origin, maybe several keys) and its lock: a mutex, because flock(2) does not
+ * serialise threads sharing one lock descriptor, and the lock file, for other processes. */
+struct origin {
+	const char *name; /* borrowed from its first key */
+	pthread_mutex_t mu;
+	int lock_fd;
+};
+
 struct tl_witness {
 	const tl_signer *key;
 	tl_verifier *self; /* the witness's own key, to check its cosignature on state files */
 	const tl_verifier **logs; /* a copy of the config's array (the keys are borrowed) */
 	size_t n_logs;
+	struct origin *origins;
+	size_t n_origins;
 	tl_witness_dir dir;
-	pthread_mutex_t mu; /* flock(2) does not serialise threads sharing one lock descriptor */
 };
 
 /* The latest cosigned checkpoint of one log, as its state file says. */
@@ -195,20 +206,29 @@ out:
 	return err;
 }
 
-static int lock(tl_witness *w)
+/* The configured log with this origin, or NULL. */
+static struct origin *origin_of(tl_witness *w, const char *name)
+{
+	for (size_t i = 0; i < w->n_origins; i++)
+		if (strcmp(w->origins[i].name, name) == 0)
+			return &w->origins[i];
+	return NULL;
+}
+
+static int lock(tl_witness *w, struct origin *o)
 {
 	int err;
 
-	pthread_mutex_lock(&w->mu);
-	if ((err = tl_witness_dir_lock(&w->dir)) != 0)
-		pthread_mutex_unlock(&w->mu);
+	pthread_mutex_lock(&o->mu);
+	if ((err = tl_witness_lock_take(o->lock_fd, &w->dir)) != 0)
+		pthread_mutex_unlock(&o->mu);
 	return err;
 }
 
-static void unlock(tl_witness *w)
+static void unlock(struct origin *o)
 {
-	tl_witness_dir_unlock(&w->dir);
-	pthread_mutex_unlock(&w->mu);
+	tl_witness_lock_drop(o->lock_fd);
+	pthread_mutex_unlock(&o->mu);
 }
 
 int tl_witness_add_checkpoint(tl_buf *reply, unsigned *status, tl_witness *w, const uint8_t *body, size_t len,
@@ -218,6 +238,7 @@ int tl_witness_add_checkpoint(tl_buf *reply, unsigned *status, tl_witness *w, co
 	tl_witness_request req;
 	tl_checkpoint cp;
 	tl_note *n = NULL;
+	struct origin *o;
 	size_t n_keys;
 	int err;
 
@@ -247,10 +268,11 @@ int tl_witness_add_checkpoint(tl_buf *reply, unsigned *status, tl_witness *w, co
 		err = refuse(reply, status, 400);
 		goto out;
 	}
-	if ((err = lock(w)) != 0)
+	o = origin_of(w, cp.origin);
+	if ((err = lock(w, o)) != 0)
 		goto out;
 	err = decide(reply, status, w, &req, n, &cp, keys, n_keys, now);
-	unlock(w);
+	unlock(o);
 out:
 	free(n);
 	return err;
@@ -258,16 +280,16 @@ out:
 
 int tl_witness_latest(uint64_t *size, tl_buf *note, tl_witness *w, const char *origin)
 {
-	const tl_verifier *keys[TL_WITNESS_MAX_LOGS];
+	struct origin *o = origin_of(w, origin);
 	struct state st;
 	int err;
 
-	if (keys_of(keys, w, origin) == 0)
+	if (o == NULL)
 		return tl_error_set(TL_E_NOTFOUND, "unknown log \"%s\"", origin);
-	if ((err = lock(w)) != 0)
+	if ((err = lock(w, o)) != 0)
 		return err;
 	err = load_state(&st, note, w, origin);
-	unlock(w);
+	unlock(o);
 	if (err == 0)
 		*size = st.cp.size;
 	return err;
@@ -298,10 +320,40 @@ static int check_config(const tl_witness_config *cfg)
 	return 0;
 }
 
+/* The distinct origins of the keys, each with its lock file, and each one's state checked. */
+static int open_origins(tl_witness *w)
+{
+	char name[TL_WITNESS_STATE_NAME];
+	struct state st;
+	int err;
+
+	if ((w->origins = calloc(w->n_logs, sizeof(*w->origins))) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < w->n_logs; i++) {
+		struct origin *o;
+
+		if (origin_of(w, tl_verifier_name(w->logs[i])) != NULL)
+			continue;
+		o = &w->origins[w->n_origins];
+		o->name = tl_verifier_name(w->logs[i]);
+		tl_witness_lock_name(name, o->name);
+		if ((err = tl_witness_lock_open(&o->lock_fd, &w->dir, name)) != 0)
+			return err;
+		pthread_mutex_init(&o->mu, NULL);
+		w->n_origins++;
+		if ((err = lock(w, o)) != 0)
+			return err;
+		err = load_state(&st, NULL, w, o->name);
+		unlock(o);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int tl_witness_open(tl_witness **out, const tl_witness_config *cfg)
 {
 	tl_witness *w;
-	struct state st;
 	int err;
 
 	if ((err = check_config(cfg)) != 0)
@@ -310,19 +362,15 @@ int tl_witness_open(tl_witness **out, const tl_witness_config *cfg)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	w->key = cfg->key;
 	w->n_logs = cfg->n_logs;
-	w->dir.dir_fd = w->dir.lock_fd = -1;
-	pthread_mutex_init(&w->mu, NULL);
+	w->dir.dir_fd = -1;
 	if ((w->logs = calloc(cfg->n_logs, sizeof(*w->logs))) == NULL) {
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
 	memcpy(w->logs, cfg->logs, cfg->n_logs * sizeof(*w->logs));
 	if ((err = tl_verifier_from_signer(&w->self, cfg->key)) != 0 ||
-	    (err = tl_witness_dir_open(&w->dir, cfg->state_dir)) != 0 || (err = lock(w)) != 0)
+	    (err = tl_witness_dir_open(&w->dir, cfg->state_dir)) != 0 || (err = open_origins(w)) != 0)
 		goto out;
-	for (size_t i = 0; i < w->n_logs && err == 0; i++)
-		err = load_state(&st, NULL, w, tl_verifier_name(w->logs[i]));
-	unlock(w);
 out:
 	if (err) {
 		tl_witness_free(w);
@@ -336,9 +384,13 @@ void tl_witness_free(tl_witness *w)
 {
 	if (w == NULL)
 		return;
+	for (size_t i = 0; i < w->n_origins; i++) {
+		close(w->origins[i].lock_fd);
+		pthread_mutex_destroy(&w->origins[i].mu);
+	}
+	free(w->origins);
 	tl_witness_dir_close(&w->dir);
 	tl_verifier_free(w->self);
 	free(w->logs);
-	pthread_mutex_destroy(&w->mu);
 	free(w);
 }

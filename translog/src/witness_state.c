@@ -18,61 +18,67 @@
 
 int tl_witness_dir_open(tl_witness_dir *d, const char *path)
 {
-	int err = 0;
-
 	d->path = NULL;
-	d->dir_fd = d->lock_fd = -1;
+	d->dir_fd = -1;
 	if (mkdir(path, 0700) != 0 && errno != EEXIST)
 		return tl_error_set(TL_E_IO, "witness state %s: cannot create: %s", path, strerror(errno));
-	if ((d->path = strdup(path)) == NULL) {
-		err = tl_error_set(TL_E_NOMEM, "out of memory");
-		goto out;
-	}
+	if ((d->path = strdup(path)) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
 	if ((d->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		err = tl_error_set(TL_E_IO, "witness state %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if ((d->lock_fd = openat(d->dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
-		err = tl_error_set(TL_E_IO, "witness state %s/lock: %s", path, strerror(errno));
-		goto out;
-	}
-out:
-	if (err)
+		int err = tl_error_set(TL_E_IO, "witness state %s: %s", path, strerror(errno));
+
 		tl_witness_dir_close(d);
-	return err;
+		return err;
+	}
+	return 0;
 }
 
 void tl_witness_dir_close(tl_witness_dir *d)
 {
-	if (d->lock_fd >= 0)
-		close(d->lock_fd);
 	if (d->dir_fd >= 0)
 		close(d->dir_fd);
 	free(d->path);
 	d->path = NULL;
-	d->dir_fd = d->lock_fd = -1;
+	d->dir_fd = -1;
 }
 
-int tl_witness_dir_lock(tl_witness_dir *d)
-{
-	while (flock(d->lock_fd, LOCK_EX) != 0)
-		if (errno != EINTR)
-			return tl_error_set(TL_E_IO, "witness state %s/lock: flock: %s", d->path, strerror(errno));
-	return 0;
-}
-
-void tl_witness_dir_unlock(tl_witness_dir *d)
-{
-	(void)flock(d->lock_fd, LOCK_UN);
-}
-
-void tl_witness_state_name(char name[TL_WITNESS_STATE_NAME], const char *origin)
+static void name_of(char name[TL_WITNESS_STATE_NAME], const char *origin, const char *suffix)
 {
 	tl_hash h;
 
 	tl_sha256(&h, origin, strlen(origin));
 	tl_hex_encode(name, h.b, sizeof(h.b));
-	memcpy(name + 64, ".checkpoint", sizeof(".checkpoint"));
+	snprintf(name + 64, TL_WITNESS_STATE_NAME - 64, "%s", suffix);
+}
+
+void tl_witness_state_name(char name[TL_WITNESS_STATE_NAME], const char *origin)
+{
+	name_of(name, origin, ".checkpoint");
+}
+
+void tl_witness_lock_name(char name[TL_WITNESS_STATE_NAME], const char *origin)
+{
+	name_of(name, origin, ".lock");
+}
+
+int tl_witness_lock_open(int *fd, tl_witness_dir *d, const char *name)
+{
+	if ((*fd = openat(d->dir_fd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return tl_error_set(TL_E_IO, "witness state %s/%s: %s", d->path, name, strerror(errno));
+	return 0;
+}
+
+int tl_witness_lock_take(int fd, const tl_witness_dir *d)
+{
+	while (flock(fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return tl_error_set(TL_E_IO, "witness state %s: flock: %s", d->path, strerror(errno));
+	return 0;
+}
+
+void tl_witness_lock_drop(int fd)
+{
+	(void)flock(fd, LOCK_UN);
 }
 
 int tl_witness_state_read(tl_buf *out, tl_witness_dir *d, const char *name)

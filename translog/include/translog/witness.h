@@ -15,9 +15,10 @@
  * ("<64 hex>.checkpoint"), holding the latest cosigned checkpoint note with the witness's own
  * cosignature on it. It is replaced atomically (temp file, fsync, rename, fsync of the
  * directory) before the cosignature is handed out. Checking the old size and persisting the
- * new checkpoint happen under one lock, a mutex within the process and an flock(2) on
- * "<dir>/lock" across processes, so two requests racing with sizes N and N+K can never roll
- * the state back (the spec's race), even from two witness processes on one directory.
+ * new checkpoint happen under the log's lock, a mutex within the process and an flock(2) on
+ * "<64 hex>.lock" across processes, so two requests racing with sizes N and N+K can never
+ * roll the state back (the spec's race), even from two witness processes on one directory.
+ * Different logs have different locks: one log's fsyncs do not hold up another's requests.
  *
  * A state file that does not verify (the log's signature and the witness's own cosignature,
  * origin and name) is corruption or tampering: tl_witness_open refuses to start, and a request
