@@ -7,6 +7,8 @@
  *     and fsynced (file and directory), the cosignature. The state directory is on the disk
  *     (under build/), not /tmp, so the fsyncs are real.
  *   - the same checkpoint again: everything but the write, to show what the fsyncs cost.
+ *   - LOGS logs at once, one thread each (N / LOGS checkpoints per log): each log has its own
+ *     lock, so their fsyncs overlap.
  *   - over HTTP on loopback: bundlectl's server piece (bd_httpd) with the witness as its
  *     handler, and the library's client (bd_witness_client_add_checkpoint), one request at
  *     a time on a kept-alive connection.
@@ -16,6 +18,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,7 @@
 #include "util/clock.h"
 
 #define N 1000
+#define LOGS 4
 #define ORIGIN "bench.example/log"
 
 static tl_hash *levels[32];
@@ -66,11 +71,12 @@ static void build_tree(uint64_t n)
 /* The add-checkpoint body for size `size` from `old`. */
 static void make_body(tl_buf *body, const tl_signer *log_key, uint64_t old, uint64_t size)
 {
-	tl_checkpoint cp = { .origin = ORIGIN, .size = size };
+	tl_checkpoint cp = { .size = size };
 	tl_hash proof[TL_MAX_PROOF_HASHES];
 	tl_buf note = tl_buf_make(TL_NOTE_MAX_SIZE);
 	size_t n = 0;
 
+	snprintf(cp.origin, sizeof(cp.origin), "%s", tl_signer_name(log_key));
 	if (tl_root_at(&cp.root, size, mem_get, NULL) != 0 || tl_proof_consistency(proof, &n, old, size, mem_get, NULL) != 0 ||
 	    tl_checkpoint_sign(&note, &cp, log_key) != 0 ||
 	    tl_witness_request_write(body, old, proof, n, note.data, note.len) != 0) {
@@ -78,23 +84,6 @@ static void make_body(tl_buf *body, const tl_signer *log_key, uint64_t old, uint
 		exit(1);
 	}
 	tl_buf_free(&note);
-}
-
-static int handle(bd_httpd_response *res, const bd_httpd_request *req, void *ctx)
-{
-	tl_buf reply = tl_buf_make(65536);
-	unsigned status;
-	int err;
-
-	if ((err = tl_witness_add_checkpoint(&reply, &status, ctx, req->body, req->body_len, (uint64_t)time(NULL))) == 0)
-		err = bd_httpd_reply(res, status, status == 409 ? TL_WITNESS_SIZE_TYPE : "text/plain", reply.data, reply.len);
-	tl_buf_free(&reply);
-	return err;
-}
-
-static bool blocking(const bd_httpd_request *req, void *ctx)
-{
-	return true;
 }
 
 /* The state directory holds only files (the lock and one state file). */
@@ -118,6 +107,95 @@ static void fail(const char *what)
 	exit(1);
 }
 
+static int handle(bd_httpd_response *res, const bd_httpd_request *req, void *ctx)
+{
+	tl_buf reply = tl_buf_make(65536);
+	unsigned status;
+	int err;
+
+	if ((err = tl_witness_add_checkpoint(&reply, &status, ctx, req->body, req->body_len, (uint64_t)time(NULL))) == 0)
+		err = bd_httpd_reply(res, status, status == 409 ? TL_WITNESS_SIZE_TYPE : "text/plain", reply.data, reply.len);
+	tl_buf_free(&reply);
+	return err;
+}
+
+struct racer {
+	tl_witness *w;
+	tl_buf *bodies; /* N / LOGS of them */
+	int failed;
+};
+
+static void *run_log(void *arg)
+{
+	struct racer *r = arg;
+	tl_buf reply = tl_buf_make(65536);
+	unsigned status;
+
+	for (int i = 0; i < N / LOGS; i++) {
+		tl_buf_reset(&reply);
+		if (tl_witness_add_checkpoint(&reply, &status, r->w, r->bodies[i].data, r->bodies[i].len,
+			    (uint64_t)time(NULL)) != 0 || status != 200)
+			r->failed = 1;
+	}
+	tl_buf_free(&reply);
+	return NULL;
+}
+
+/* LOGS logs cosigned at once by one witness (its own state directory). */
+static double parallel_logs(const tl_signer *w_key)
+{
+	static tl_buf bodies[LOGS][N / LOGS];
+	char dir[] = "build/bench-witness-XXXXXX";
+	tl_signer *keys[LOGS];
+	tl_verifier *vkeys[LOGS];
+	struct racer r[LOGS];
+	pthread_t t[LOGS];
+	tl_witness *w;
+	double t0, dt;
+
+	if (mkdtemp(dir) == NULL)
+		fail("mkdtemp");
+	for (int l = 0; l < LOGS; l++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "bench.example/log%d", l);
+		if (tl_signer_generate(&keys[l], name) != 0 || tl_verifier_from_signer(&vkeys[l], keys[l]) != 0)
+			fail("keys");
+		for (int i = 0; i < N / LOGS; i++) {
+			bodies[l][i] = tl_buf_make(TL_WITNESS_MAX_REQUEST);
+			make_body(&bodies[l][i], keys[l], (uint64_t)i, (uint64_t)i + 1);
+		}
+	}
+	if (tl_witness_open(&w, &(tl_witness_config){ w_key, (const tl_verifier *const *)vkeys, LOGS, dir }) != 0)
+		fail("open");
+	t0 = bench_now_s();
+	for (int l = 0; l < LOGS; l++) {
+		r[l] = (struct racer){ w, bodies[l], 0 };
+		if (pthread_create(&t[l], NULL, run_log, &r[l]) != 0)
+			fail("thread");
+	}
+	for (int l = 0; l < LOGS; l++) {
+		pthread_join(t[l], NULL);
+		if (r[l].failed)
+			fail("parallel add-checkpoint");
+	}
+	dt = bench_now_s() - t0;
+	tl_witness_free(w);
+	remove_dir(dir);
+	for (int l = 0; l < LOGS; l++) {
+		for (int i = 0; i < N / LOGS; i++)
+			tl_buf_free(&bodies[l][i]);
+		tl_signer_free(keys[l]);
+		tl_verifier_free(vkeys[l]);
+	}
+	return dt;
+}
+
+static bool blocking(const bd_httpd_request *req, void *ctx)
+{
+	return true;
+}
+
 int main(void)
 {
 	static tl_buf bodies[2 * N + 1];
@@ -127,7 +205,7 @@ int main(void)
 	tl_witness *w;
 	tl_buf reply = tl_buf_make(65536);
 	unsigned status;
-	double t0, t_new, t_same, t_http;
+	double t0, t_new, t_same, t_http, t_par;
 
 	build_tree(2 * N + 1);
 	if (tl_signer_generate(&log_key, ORIGIN) != 0 || tl_verifier_from_signer(&log_vkey, log_key) != 0 ||
@@ -191,11 +269,14 @@ int main(void)
 		bd_httpd_stop(srv);
 	}
 
+	t_par = parallel_logs(w_key);
 	printf("witness add-checkpoint, %d checkpoints of one log, sizes up to %d:\n", N, 2 * N);
 	printf("  in process, new checkpoint (state written + 2 fsyncs): %8.0f cosignatures/s  (%7.1f us each)\n",
 		N / t_new, t_new / N * 1e6);
 	printf("  in process, same checkpoint again (no write):          %8.0f cosignatures/s  (%7.1f us each)\n",
 		N / t_same, t_same / N * 1e6);
+	printf("  in process, %d logs at once (own locks), new checkpoints: %5.0f cosignatures/s  (%7.1f us each)\n",
+		LOGS, N / t_par, t_par / N * 1e6);
 	printf("  HTTP loopback, new checkpoint, one client:             %8.0f cosignatures/s  (%7.1f us each)\n",
 		N / t_http, t_http / N * 1e6);
 

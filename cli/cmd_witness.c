@@ -43,7 +43,7 @@ static const char help_text[] = USAGE
 	"  --state DIR      one file per log with the last cosigned checkpoint (created if absent;\n"
 	"                   a file that does not verify stops the witness)\n"
 	"\n"
-	"Logs one line per request on stderr. SIGINT or SIGTERM stop it cleanly.\n"
+	"Logs one logfmt line per request on stderr. SIGINT or SIGTERM stop it cleanly.\n"
 	"exit status: 0 stopped by a signal, 2 usage error or could not start\n";
 
 static int open_key(tl_signer **out, const char *key, const char *pin_file)
@@ -80,22 +80,37 @@ static int parse_listen(char *host, size_t host_cap, unsigned *port, const char 
 	return 0;
 }
 
-static void log_line(const char *fmt, ...) TL_PRINTF(1, 2);
+/* One logfmt line on stderr, as the daemon writes them: ts=... level=... msg="..." fields. */
+static void log_line(const char *level, const char *msg, const char *fmt, ...) TL_PRINTF(3, 4);
 
-static void log_line(const char *fmt, ...)
+static void log_line(const char *level, const char *msg, const char *fmt, ...)
 {
-	char line[1024];
-	char stamp[32];
+	char fields[1024], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(fields, sizeof(fields), fmt, ap);
 	va_end(ap);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s witness: %s\n", stamp, line);
+	fprintf(stderr, "ts=%s level=%s msg=\"%s\"%s%s\n", stamp, level, msg, fields[0] ? " " : "", fields);
+}
+
+/* A reason for a log field: one line, no double quotes (they would end the field). */
+static void log_text(char *out, size_t cap, const uint8_t *text, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 1 < cap; i++) {
+		uint8_t ch = text[i];
+
+		if (ch == '\n' && i + 1 == len)
+			break;
+		out[n++] = ch == '"' ? '\'' : (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	out[n] = '\0';
 }
 
 static bool is_blocking(const bd_httpd_request *req, void *ctx)
@@ -122,14 +137,17 @@ static int handle(bd_httpd_response *res, const bd_httpd_request *req, void *ctx
 	}
 	err = tl_witness_add_checkpoint(&reply, &status, w, req->body, req->body_len, (uint64_t)time(NULL));
 	if (err) {
-		log_line("add-checkpoint peer=%s status=500 error=\"%s\"", req->peer, tl_error_message());
+		log_line("error", "add-checkpoint", "peer=%s status=500 error=\"%s\"", req->peer, tl_error_message());
 		goto out;
 	}
-	if (status == 200)
-		log_line("add-checkpoint peer=%s status=200 cosigned", req->peer);
-	else
-		log_line("add-checkpoint peer=%s status=%u reason=\"%.*s\"", req->peer, status,
-			(int)(reply.len ? reply.len - 1 : 0), (const char *)reply.data);
+	if (status == 200) {
+		log_line("info", "add-checkpoint", "peer=%s status=200", req->peer);
+	} else {
+		char reason[256];
+
+		log_text(reason, sizeof(reason), reply.data, reply.len);
+		log_line("info", "add-checkpoint", "peer=%s status=%u reason=\"%s\"", req->peer, status, reason);
+	}
 	type = status == 409 ? TL_WITNESS_SIZE_TYPE : "text/plain; charset=utf-8";
 	err = bd_httpd_reply(res, status, type, reply.data, reply.len);
 out:
@@ -160,11 +178,11 @@ static int serve(tl_witness *w, const char *host, unsigned port, const char *sta
 	signal(SIGPIPE, SIG_IGN);
 	if (bd_httpd_start(&srv, &opts) != 0)
 		return cli_fail(CMD, tl_error_code());
-	log_line("listening addr=%s:%u state=\"%s\"", host, bd_httpd_port(srv), state);
+	log_line("info", "listening", "addr=%s:%u state=\"%s\"", host, bd_httpd_port(srv), state);
 	sigwait(&stop, &sig);
-	log_line("stopping signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	log_line("info", "stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	bd_httpd_stop(srv);
-	log_line("stopped");
+	log_line("info", "stopped", "%s", "");
 	return CLI_OK;
 }
 
@@ -208,7 +226,7 @@ static int run_serve(int argc, char **argv)
 		rc = CLI_USAGE;
 		goto out;
 	}
-	log_line("open name=%s vkey=%s logs=%zu", tl_signer_name(signer), (const char *)vkey.data, n_logs);
+	log_line("info", "witness open", "name=\"%s\" vkey=%s logs=%zu", tl_signer_name(signer), (const char *)vkey.data, n_logs);
 	rc = serve(w, host, port, state);
 	if (rc != CLI_OK)
 		rc = CLI_USAGE;

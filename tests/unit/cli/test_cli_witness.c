@@ -104,10 +104,10 @@ static void witness_start(struct tu_daemon *d, const char *key_file, const char 
 		struct timespec ts = { 0, 50 * 1000000L };
 		size_t len;
 		char *text = (char *)tu_read_file(d->log_path, &len);
-		const char *p = text ? strstr(text, "listening addr=127.0.0.1:") : NULL;
+		const char *p = text ? strstr(text, "msg=\"listening\" addr=127.0.0.1:") : NULL;
 		int status;
 
-		if (p != NULL && sscanf(p + strlen("listening addr=127.0.0.1:"), "%u", &d->port) == 1) {
+		if (p != NULL && sscanf(p + strlen("msg=\"listening\" addr=127.0.0.1:"), "%u", &d->port) == 1) {
 			free(text);
 			snprintf(d->base_url, sizeof(d->base_url), "http://127.0.0.1:%u", d->port);
 			return;
