@@ -7,15 +7,12 @@
  * size; a restarted witness remembers what it cosigned.
  */
 #include <check.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "bundled/witness_client.h"
 #include "testdaemon.h"
@@ -72,51 +69,15 @@ static int prove(tl_hash *proof, size_t *n, void *ctx, uint64_t old_size, uint64
 	return tl_log_prove_consistency(proof, n, ((struct log *)ctx)->log, old_size, size);
 }
 
-/* execv takes char *const[]; it never writes through them. */
-static char *unconst(const char *s)
-{
-	return (char *)(uintptr_t)s;
-}
-
-/* Starts `bundlectl witness serve` on a free port, stderr into <state>.log, and waits for its
- * "listening" line. */
+/* Starts `bundlectl witness serve` on a free port, its log in <state>.log. */
 static void witness_start(struct tu_daemon *d, const char *key_file, const char *log_vkey, const char *state)
 {
-	char *argv[] = { unconst("bundlectl"), unconst("witness"), unconst("serve"), unconst("--key"), unconst(key_file),
-		unconst("--log"), unconst(log_vkey), unconst("--state"), unconst(state), unconst("--listen"),
-		unconst("127.0.0.1:0"), NULL };
-	const char *bin = tu_bin_path("bundlectl");
+	const char *args[] = { "witness", "serve", "--key", key_file, "--log", log_vkey, "--state", state, "--listen",
+		"127.0.0.1:0", NULL };
+	char log_path[4200];
 
-	memset(d, 0, sizeof(*d));
-	snprintf(d->log_path, sizeof(d->log_path), "%s.log", state);
-	ck_assert_ptr_nonnull(bin);
-	unlink(d->log_path);
-	ck_assert_int_ge(d->pid = fork(), 0);
-	if (d->pid == 0) {
-		int fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-			_exit(127);
-		execv(bin, argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 400; i++) {
-		struct timespec ts = { 0, 50 * 1000000L };
-		size_t len;
-		char *text = (char *)tu_read_file(d->log_path, &len);
-		const char *p = text ? strstr(text, "msg=\"listening\" addr=127.0.0.1:") : NULL;
-		int status;
-
-		if (p != NULL && sscanf(p + strlen("msg=\"listening\" addr=127.0.0.1:"), "%u", &d->port) == 1) {
-			free(text);
-			snprintf(d->base_url, sizeof(d->base_url), "http://127.0.0.1:%u", d->port);
-			return;
-		}
-		free(text);
-		ck_assert_msg(waitpid(d->pid, &status, WNOHANG) != d->pid, "the witness exited");
-		nanosleep(&ts, NULL);
-	}
-	ck_abort_msg("the witness did not start");
+	snprintf(log_path, sizeof(log_path), "%s.log", state);
+	ck_assert_msg(tu_server_start(d, "bundlectl", args, log_path) == 0, "the witness did not start");
 }
 
 struct fixture {
