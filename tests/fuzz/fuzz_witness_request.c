@@ -32,6 +32,9 @@ static void cleanup(void)
 	struct dirent *e;
 
 	tl_witness_free(witness);
+	tl_verifier_free(log_key);
+	tl_verifier_free(witness_vkey);
+	tl_signer_free(witness_key);
 	while (d != NULL && (e = readdir(d)) != NULL)
 		if (e->d_name[0] != '.')
 			(void)unlinkat(dirfd(d), e->d_name, 0);
