@@ -400,7 +400,7 @@ START_TEST(witness_serve_signs_with_a_token_key)
 	struct hsm h;
 	struct tu_output o = { 0 };
 	struct tu_daemon d;
-	char wvkey[512], state[4200], log_path[4200];
+	char wvkey[512], state[4200], log_path[4300];
 	tl_buf lvkey = tl_buf_make(TL_MAX_KEY_TEXT), note = tl_buf_make(4096), cosig = tl_buf_make(4096);
 	tl_checkpoint cp = { .origin = LOG_NAME, .size = 0 };
 	tl_signer *log_key;
