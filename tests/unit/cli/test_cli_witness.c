@@ -7,6 +7,7 @@
  * size; a restarted witness remembers what it cosigned.
  */
 #include <check.h>
+#include <curl/curl.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,6 +81,38 @@ static void witness_start(struct tu_daemon *d, const char *key_file, const char 
 	ck_assert_msg(tu_server_start(d, "bundlectl", args, log_path) == 0, "the witness did not start");
 }
 
+static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
+{
+	return tl_buf_append(ctx, ptr, size * nmemb) == 0 ? size * nmemb : 0;
+}
+
+/* POSTs body to the witness's /add-checkpoint with libcurl directly, to see the status and
+ * the Content-Type the client does not show. */
+static long post_raw(tl_buf *reply, char *type, size_t type_cap, const struct tu_daemon *d, const tl_buf *body)
+{
+	CURL *c = curl_easy_init();
+	char url[128];
+	char *ct = NULL;
+	long status = -1;
+
+	ck_assert_ptr_nonnull(c);
+	snprintf(url, sizeof(url), "%s/add-checkpoint", d->base_url);
+	tl_buf_reset(reply);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body->data);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body->len);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	if (curl_easy_perform(c) == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+		snprintf(type, type_cap, "%s", ct ? ct : "");
+	}
+	curl_easy_cleanup(c);
+	return status;
+}
+
 struct fixture {
 	char *dir;
 	tl_signer *log_key, *w_key[2];
@@ -126,7 +159,8 @@ static void fx_free(struct fixture *fx)
 {
 	for (int i = 0; i < 2; i++) {
 		bd_witness_client_close(fx->c[i]);
-		ck_assert_int_eq(tu_daemon_stop(&fx->w[i]), 0); /* a clean exit on SIGTERM */
+		if (fx->w[i].pid > 0)
+			ck_assert_int_eq(tu_daemon_stop(&fx->w[i]), 0); /* a clean exit on SIGTERM */
 		tl_signer_free(fx->w_key[i]);
 		tl_verifier_free(fx->w_vkey[i]);
 	}
@@ -260,6 +294,25 @@ START_TEST(refusals_leave_the_state_alone)
 	ck_assert_uint_eq(known, size);
 	ck_assert_uint_eq(lines.len, 0); /* no refusal handed out a line */
 
+	/* On the wire: 409 is "<size>\n" as text/x.tlog.size; the same checkpoint again is 200. */
+	{
+		tl_buf body = tl_buf_make(TL_WITNESS_MAX_REQUEST), reply = tl_buf_make(65536);
+		char type[128], want[32];
+
+		ck_assert_int_eq(tl_witness_request_write(&body, 6, proof, n, note.data, note.len), 0);
+		ck_assert_int_eq(post_raw(&reply, type, sizeof(type), &fx.w[0], &body), 409);
+		ck_assert_str_eq(type, "text/x.tlog.size");
+		snprintf(want, sizeof(want), "%" PRIu64 "\n", size);
+		ck_assert_str_eq((const char *)reply.data, want);
+		tl_buf_reset(&body);
+		ck_assert_int_eq(tl_witness_request_write(&body, size, NULL, 0, note.data, note.len), 0);
+		ck_assert_int_eq(post_raw(&reply, type, sizeof(type), &fx.w[0], &body), 200);
+		ck_assert_ptr_nonnull(strstr(type, "text/plain"));
+		ck_assert_int_eq(memcmp(reply.data, "\xe2\x80\x94 witness.example/w1 ", strlen("\xe2\x80\x94 witness.example/w1 ")), 0);
+		tl_buf_free(&body);
+		tl_buf_free(&reply);
+	}
+
 	after = state_file(&fx, 0, &after_len);
 	ck_assert_uint_eq(after_len, before_len);
 	ck_assert_int_eq(memcmp(before, after, before_len), 0);
@@ -299,6 +352,60 @@ START_TEST(restart_keeps_the_state)
 }
 END_TEST
 
+/* What stops `witness serve` before it listens: missing options, a log key as the witness
+ * key, and a state file that does not verify (exit 2, the reason on stderr). */
+START_TEST(serve_refuses_to_start)
+{
+	struct fixture fx;
+	struct tu_output o = { 0 };
+	tl_buf note = tl_buf_make(TL_NOTE_MAX_SIZE);
+	char log_key_file[4200];
+	uint8_t *file;
+	size_t len;
+
+	fx_init(&fx);
+	ck_assert_int_eq(tu_run(&o, fx.dir, "bundlectl", "witness serve --key '%s' --state '%s'", fx.w_key_file[0],
+		fx.state[0]), 2);
+	ck_assert_ptr_nonnull(strstr(o.err, "--log"));
+	ck_assert_int_eq(tu_run(&o, fx.dir, "bundlectl", "witness serve --key '%s' --log '%s' --state '%s' --listen nowhere",
+		fx.w_key_file[0], fx.log_vkey, fx.state[0]), 2);
+	ck_assert_int_eq(tu_run(&o, fx.dir, "bundlectl", "witness serve --key '%s' --log 'not a key' --state '%s'",
+		fx.w_key_file[0], fx.state[0]), 2);
+	snprintf(log_key_file, sizeof(log_key_file), "%s/log.key", fx.dir);
+	ck_assert_int_eq(tl_signer_save(fx.log_key, log_key_file), 0);
+	ck_assert_int_eq(tu_run(&o, fx.dir, "bundlectl", "witness serve --key '%s' --log '%s' --state '%s' --listen 127.0.0.1:0",
+		log_key_file, fx.log_vkey, fx.state[0]), 2);
+	ck_assert_ptr_nonnull(strstr(o.err, "type 0x04"));
+	ck_assert_int_eq(tu_run(&o, fx.dir, "bundlectl", "witness x"), 2);
+
+	/* A state file edited behind the witness's back: it will not start on it. */
+	log_grow(&note, &fx.a, "a", 4);
+	cosign_both(&fx, &note);
+	bd_witness_client_close(fx.c[1]);
+	fx.c[1] = NULL;
+	ck_assert_int_eq(tu_daemon_stop(&fx.w[1]), 0);
+	file = state_file(&fx, 1, &len);
+	ck_assert_ptr_nonnull(strstr((char *)file, "\n4\n"));
+	strstr((char *)file, "\n4\n")[1] = '2';
+	{
+		char path[4200], hex[65];
+		tl_hash h;
+
+		tl_sha256(&h, ORIGIN, strlen(ORIGIN));
+		tl_hex_encode(hex, h.b, sizeof(h.b));
+		snprintf(path, sizeof(path), "%s/%s.checkpoint", fx.state[1], hex);
+		ck_assert_int_eq(tu_write_file(path, file, len), 0);
+	}
+	ck_assert_int_eq(tu_run(&o, fx.dir, "bundlectl", "witness serve --key '%s' --log '%s' --state '%s' --listen 127.0.0.1:0",
+		fx.w_key_file[1], fx.log_vkey, fx.state[1]), 2);
+	ck_assert_ptr_nonnull(strstr(o.err, "does not verify"));
+	free(file);
+	tl_buf_free(&note);
+	tu_output_free(&o);
+	fx_free(&fx);
+}
+END_TEST
+
 Suite *suite_cli_witness(void)
 {
 	Suite *s = suite_create("cli_witness");
@@ -308,6 +415,7 @@ Suite *suite_cli_witness(void)
 	tcase_add_test(tc, sequence_is_cosigned_by_a_quorum);
 	tcase_add_test(tc, refusals_leave_the_state_alone);
 	tcase_add_test(tc, restart_keeps_the_state);
+	tcase_add_test(tc, serve_refuses_to_start);
 	suite_add_tcase(s, tc);
 	return s;
 }
