@@ -243,6 +243,15 @@ static int build_headers(struct curl_slist **list, const bd_http *h, const bd_ht
 	for (size_t i = 0; req->headers != NULL && req->headers[i] != NULL; i++)
 		if ((err = add_header(list, req->headers[i])) != 0)
 			return err;
+	if (req->body != NULL) {
+		char type[128];
+
+		if ((size_t)snprintf(type, sizeof(type), "Content-Type: %s", req->body_type ? req->body_type : "text/plain") >=
+		    sizeof(type))
+			return tl_error_set(TL_E_INPUT, "%s %s: Content-Type too long", h->name, req->what);
+		if ((err = add_header(list, type)) != 0)
+			return err;
+	}
 	return 0;
 }
 
@@ -256,7 +265,8 @@ int bd_http_request_send(bd_http_reply *r, bd_http *h, const bd_http_request *re
 	int err = 0;
 
 	assert(post || strcmp(req->method, "GET") == 0);
-	assert(post || req->upload == NULL);
+	assert(post || (req->upload == NULL && req->body == NULL));
+	assert(req->upload == NULL || req->body == NULL);
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", h->url, req->path) >= sizeof(url))
 		return tl_error_set(TL_E_INPUT, "%s %s: URL too long", h->name, req->what);
 	pthread_mutex_lock(&h->lock);
@@ -290,6 +300,10 @@ int bd_http_request_send(bd_http_reply *r, bd_http *h, const bd_http_request *re
 		curl_mime_type(part, "application/octet-stream");
 		curl_mime_data(part, req->upload_len ? (const char *)req->upload : "", req->upload_len);
 		curl_easy_setopt(h->curl, CURLOPT_MIMEPOST, mime);
+	} else if (req->body != NULL) {
+		curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, req->body_len ? (const char *)req->body : "");
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	} else if (post) {
 		curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
 		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, "");

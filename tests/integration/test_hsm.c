@@ -1,7 +1,8 @@
 /*
  * Log keys in a real PKCS#11 token: SoftHSM2, with a fresh token in a temporary directory
  * for every test. A key generated in the token signs a log run through the storage API and
- * the daemon's checkpoints; the normal verifiers accept them under the key's verifier key;
+ * the daemon's checkpoints, and a witness key in a token cosigns for `bundlectl witness serve`;
+ * the normal verifiers accept them under the key's verifier key;
  * and the private key never leaves the token, which the test asks the module directly.
  *
  * The runner leaves this suite out (and says so) when SoftHSM2 is not installed.
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bundled/witness_client.h"
 #include "testdaemon.h"
 #include "testrun.h"
 #include "testutil.h"
@@ -23,6 +25,7 @@
 #include "translog/cosig.h"
 #include "translog/key.h"
 #include "translog/log.h"
+#include "translog/note.h"
 #include "translog/pkcs11.h"
 
 #define TOKEN "bundled-test"
@@ -390,6 +393,60 @@ START_TEST(bundlectl_keygen_and_the_daemon_use_the_token)
 }
 END_TEST
 
+/* bundlectl witness serve with its key in the token: the cosignature it returns verifies under
+ * the verifier key keygen printed. */
+START_TEST(witness_serve_signs_with_a_token_key)
+{
+	struct hsm h;
+	struct tu_output o = { 0 };
+	struct tu_daemon d;
+	char wvkey[512], state[4200], log_path[4300];
+	tl_buf lvkey = tl_buf_make(TL_MAX_KEY_TEXT), note = tl_buf_make(4096), cosig = tl_buf_make(4096);
+	tl_checkpoint cp = { .origin = LOG_NAME, .size = 0 };
+	tl_signer *log_key;
+	tl_verifier *wv;
+	bd_witness_client *c;
+	tl_note n;
+	uint64_t ts = 0;
+
+	hsm_init(&h);
+	ck_assert_int_eq(tu_run(&o, h.dir, "bundlectl", "keygen --pkcs11 'pkcs11:token=%s;object=w' --pkcs11-pin-file '%s' "
+		"--name w.example --cosigner", TOKEN, h.pin_file), 0);
+	ck_assert_int_eq(sscanf(o.out, "%511s", wvkey), 1);
+	ck_assert_int_eq(tl_verifier_parse(&wv, wvkey, strlen(wvkey)), 0);
+	ck_assert_int_eq(tl_signer_generate(&log_key, LOG_NAME), 0);
+	ck_assert_int_eq(tl_signer_vkey(&lvkey, log_key), 0);
+	snprintf(state, sizeof(state), "%s/witness-state", h.dir);
+	snprintf(log_path, sizeof(log_path), "%s.log", state);
+	{
+		char uri[256];
+		const char *args[] = { "witness", "serve", "--key", uri, "--pkcs11-pin-file", h.pin_file, "--log",
+			(const char *)lvkey.data, "--state", state, "--listen", "127.0.0.1:0", NULL };
+
+		snprintf(uri, sizeof(uri), "pkcs11:token=%s;object=w", TOKEN);
+		ck_assert_int_eq(tu_server_start(&d, "bundlectl", args, log_path), 0);
+	}
+	ck_assert_str_eq(d.vkey, wvkey);
+	tl_hash_empty(&cp.root);
+	ck_assert_int_eq(tl_checkpoint_sign(&note, &cp, log_key), 0);
+	ck_assert_int_eq(bd_witness_client_open(&c, &(bd_witness_client_options){ d.base_url, wv, 10000, 2000 }), 0);
+	ck_assert_msg(bd_witness_client_add_checkpoint(&cosig, &ts, NULL, c, 0, NULL, 0, note.data, note.len) == 0, "%s",
+		tl_error_message());
+	ck_assert_int_eq(tl_note_parse(&n, note.data, note.len), 0);
+	ck_assert_int_eq(tl_note_add_sig_lines(&n, cosig.data, cosig.len), 0);
+	ck_assert_int_eq(tl_cosig_verify(&ts, &n, wv), 0);
+	bd_witness_client_close(c);
+	ck_assert_int_eq(tu_daemon_stop(&d), 0);
+	tl_verifier_free(wv);
+	tl_signer_free(log_key);
+	tl_buf_free(&lvkey);
+	tl_buf_free(&note);
+	tl_buf_free(&cosig);
+	tu_output_free(&o);
+	hsm_free(&h);
+}
+END_TEST
+
 Suite *suite_hsm(void)
 {
 	Suite *s = suite_create("hsm");
@@ -403,6 +460,7 @@ Suite *suite_hsm(void)
 	tcase_add_test(tc, the_private_key_never_leaves_the_token);
 	tcase_add_test(tc, what_cannot_be_opened_says_why);
 	tcase_add_test(tc, bundlectl_keygen_and_the_daemon_use_the_token);
+	tcase_add_test(tc, witness_serve_signs_with_a_token_key);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -118,18 +118,17 @@ static char *unconst(const char *s)
 	return (char *)(uintptr_t)s;
 }
 
-int tu_daemon_start(struct tu_daemon *d, const char *data_dir, const char *const *extra_args)
+int tu_server_start(struct tu_daemon *d, const char *bin_name, const char *const *args, const char *log_path)
 {
-	char *argv[32] = { unconst("bundled"), unconst("--data"), unconst(data_dir), unconst("--listen"),
-		unconst("127.0.0.1:0") };
-	size_t argc = 5;
-	const char *bin = tu_bin_path("bundled");
+	char *argv[32] = { unconst(bin_name) };
+	size_t argc = 1;
+	const char *bin = tu_bin_path(bin_name);
 
 	memset(d, 0, sizeof(*d));
-	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && argc < 31; i++)
-		argv[argc++] = unconst(extra_args[i]);
+	for (size_t i = 0; args != NULL && args[i] != NULL && argc < 31; i++)
+		argv[argc++] = unconst(args[i]);
 	argv[argc] = NULL;
-	snprintf(d->log_path, sizeof(d->log_path), "%s.log", data_dir);
+	snprintf(d->log_path, sizeof(d->log_path), "%s", log_path);
 	/* A log left by an earlier run would name the earlier port. */
 	unlink(d->log_path);
 	d->pid = fork();
@@ -158,6 +157,19 @@ int tu_daemon_start(struct tu_daemon *d, const char *data_dir, const char *const
 	}
 	tu_daemon_stop(d);
 	return -1;
+}
+
+int tu_daemon_start(struct tu_daemon *d, const char *data_dir, const char *const *extra_args)
+{
+	const char *args[32] = { "--data", data_dir, "--listen", "127.0.0.1:0" };
+	char log_path[sizeof(d->log_path)];
+	size_t n = 4;
+
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 31; i++)
+		args[n++] = extra_args[i];
+	args[n] = NULL;
+	snprintf(log_path, sizeof(log_path), "%s.log", data_dir);
+	return tu_server_start(d, "bundled", args, log_path);
 }
 
 int tu_daemon_stop(struct tu_daemon *d)

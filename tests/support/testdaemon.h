@@ -38,6 +38,11 @@ void tu_daemon_prepare(const char *data_dir, const char *origin, const void *con
  * list, may be NULL) and waits (at most 20 s) for it to listen. 0 on success. */
 int tu_daemon_start(struct tu_daemon *d, const char *data_dir, const char *const *extra_args);
 
+/* Starts build/bin/<bin_name> with `args` (NULL-ended, may be NULL), its stderr into
+ * log_path, and waits (at most 20 s) for its logfmt line msg="listening" addr=HOST:PORT
+ * (and a vkey=, if any, into d->vkey): how tu_daemon_start runs bundled, for any server the
+ * project builds (`bundlectl witness serve`). 0 on success. */
+int tu_server_start(struct tu_daemon *d, const char *bin_name, const char *const *args, const char *log_path);
 /* SIGTERM, then waits for the exit; returns the exit status (or -1 if it had to be killed). */
 int tu_daemon_stop(struct tu_daemon *d);
 

@@ -70,6 +70,11 @@ typedef struct bd_http_request {
 	size_t upload_len;
 	/* Extra header lines ("Accept: ..."), NULL-ended; may be NULL. */
 	const char *const *headers;
+	/* POST only, instead of `upload`: body_len bytes sent as they are (a tlog-witness
+	 * request), with Content-Type `body_type` (NULL: text/plain). */
+	const void *body;
+	size_t body_len;
+	const char *body_type;
 } bd_http_request;
 
 typedef struct bd_http_reply {
