@@ -91,6 +91,10 @@ struct audit_domain *audit_domain_find(struct audit_domains *t, const char *name
 int audit_domain_add(struct audit_domain **out, struct audit_domains *t, const char *name) TL_MUST_USE;
 /* Adds a publisher key by its text to d: TL_E_INPUT if it is not a verifier key. */
 int audit_domain_add_key(struct audit_domain *d, const char *vkey) TL_MUST_USE;
+/* The position of the key with fingerprint fp among d's keys, or -1. */
+int audit_domain_key_index(const struct audit_domain *d, const tl_hash *fp);
+/* Drops d's key at position k. */
+void audit_domain_remove_key(struct audit_domain *d, size_t k);
 void audit_domains_free(struct audit_domains *t);
 
 /* Checks entry `index` (its bytes) against the grammar and the state the earlier entries
