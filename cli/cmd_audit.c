@@ -13,6 +13,7 @@
 #include "bundled/client.h"
 #include "cli.h"
 #include "opt.h"
+#include "translog/bytes.h"
 #include "verify_keys.h"
 
 #define CMD "audit"
@@ -134,16 +135,9 @@ static void print_human(const bd_audit_report *r)
 
 static int parse_count(uint64_t *out, const char *text)
 {
-	char *end;
-	unsigned long long v;
-
 	if (text == NULL)
 		return 0;
-	v = strtoull(text, &end, 10);
-	if (*text < '0' || *text > '9' || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
+	return tl_parse_u64(out, text, strlen(text)) == 0 ? 0 : -1;
 }
 
 static int run(int argc, char **argv)

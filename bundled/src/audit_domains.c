@@ -60,7 +60,7 @@ int audit_domain_add(struct audit_domain **out, struct audit_domains *t, const c
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
-	strcpy(d->name, name);
+	memcpy(d->name, name, strlen(name) + 1); /* length checked above */
 	place(t->slots, t->cap, d);
 	t->n++;
 	*out = d;
@@ -76,7 +76,7 @@ int audit_domain_add_key(struct audit_domain *d, const char *vkey)
 		return tl_error_set(TL_E_INPUT, "too many keys");
 	if ((err = tl_verifier_parse(&v, vkey, strlen(vkey))) != 0)
 		return err;
-	strcpy(d->vkeys[d->n_keys], vkey);
+	memcpy(d->vkeys[d->n_keys], vkey, strlen(vkey) + 1); /* length checked above */
 	bd_key_fingerprint(&d->fps[d->n_keys], v);
 	d->verifiers[d->n_keys++] = v;
 	return 0;

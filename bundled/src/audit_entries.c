@@ -194,7 +194,7 @@ static int check_bundle_entry(struct audit *a, uint64_t index, const bd_entry *e
 	if (!d->has_version || e->sequence > d->sequence)
 		d->sequence = e->sequence;
 	d->has_version = true;
-	strcpy(d->cid, e->cid);
+	memcpy(d->cid, e->cid, sizeof(d->cid)); /* same size, NUL-terminated by the parser */
 	st->has_revocation = false;
 	return err;
 }
