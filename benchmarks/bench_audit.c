@@ -33,7 +33,7 @@
 #include "translog/log.h"
 
 #define ENTRIES 1000000u
-#define SIGNED 20000u
+#define SIGNED 20480u
 #define BATCH 4096u
 #define ORIGIN "bench.example/audit-log"
 #define TARGET 200000.0
@@ -178,6 +178,7 @@ int main(int argc, char **argv)
 	t0 = now_s();
 	prepare(data, log_key);
 	printf("bench_audit: prepared %u entries (%u signed) in %.1f s\n", ENTRIES, SIGNED, now_s() - t0);
+	fflush(stdout);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", free_port());
 	snprintf(url, sizeof(url), "http://%s", listen);
 	if ((pid = fork()) == 0) {
