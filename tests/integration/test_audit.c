@@ -80,7 +80,7 @@ static bd_entry *version(struct testlog *l, const char *domain, uint64_t seq, si
 
 /* Two domains; a.example adds k2 and drops k1; VERSIONS versions; a revocation at the end;
  * `extra` more versions of b.example (a different tail for the fork). */
-static void build_log(struct testlog *l, size_t extra)
+static void build_log_revoking(struct testlog *l, size_t extra, size_t drop)
 {
 	tl_signer *keys1[] = { k1 }, *keys3[] = { k3 };
 	uint64_t seq_a = 0, seq_b = 0;
@@ -100,7 +100,11 @@ static void build_log(struct testlog *l, size_t extra)
 	}
 	/* revoke the first authority of a.example's newest version */
 	rev = calloc(1, sizeof(*rev));
-	v = version(l, "a.example", ++seq_a, 1, k2, &rev->authority_sha256);
+	if (drop == 0) { /* the revocation names an authority the version still holds */
+		free(version(l, "a.example", 1, 1, k2, &rev->authority_sha256));
+		bd_dag_free(l->dags[--l->n_dags]);
+	}
+	v = version(l, "a.example", ++seq_a, drop, k2, drop != 0 ? &rev->authority_sha256 : NULL);
 	rev->kind = BD_ENTRY_REVOCATION;
 	strcpy(rev->domain, "a.example");
 	strcpy(rev->reason, "key compromise");
@@ -113,6 +117,11 @@ static void build_log(struct testlog *l, size_t extra)
 	add(l, v);
 	for (size_t i = 0; i < extra; i++)
 		add(l, version(l, "b.example", ++seq_b + 1000, 0, k3, NULL));
+}
+
+static void build_log(struct testlog *l, size_t extra)
+{
+	build_log_revoking(l, extra, 1);
 }
 
 static void free_log(struct testlog *l)
@@ -433,6 +442,29 @@ START_TEST(a_version_whose_bytes_are_not_its_entrys_is_caught)
 }
 END_TEST
 
+/* A revocation whose version still holds the revoked authority. */
+START_TEST(a_revocation_that_does_not_remove_its_authority_is_caught)
+{
+	struct testlog l;
+	struct audit_run r;
+	bd_audit_report rep;
+	char *data = path_in("data"), *s = path_in("s");
+
+	build_log_revoking(&l, 0, 0);
+	prepare(data, &l);
+	start(&r, data);
+	audit(&rep, &r, s);
+	ck_assert_uint_eq(rep.n_findings, 1);
+	ck_assert_int_eq(rep.findings[0].kind, BD_AUDIT_REVOCATION);
+	ck_assert_uint_eq(rep.findings[0].index, l.n - 2);
+	bd_audit_report_free(&rep);
+	stop(&r);
+	free_log(&l);
+	free(data);
+	free(s);
+}
+END_TEST
+
 Suite *suite_audit(void)
 {
 	Suite *s = suite_create("audit");
@@ -444,6 +476,7 @@ Suite *suite_audit(void)
 	tcase_add_test(tc, an_altered_entry_is_caught_resumed_or_not);
 	tcase_add_test(tc, a_fork_is_caught_with_evidence);
 	tcase_add_test(tc, a_version_whose_bytes_are_not_its_entrys_is_caught);
+	tcase_add_test(tc, a_revocation_that_does_not_remove_its_authority_is_caught);
 	suite_add_tcase(s, tc);
 	return s;
 }
