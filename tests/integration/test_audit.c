@@ -195,12 +195,44 @@ static bool has_finding(const bd_audit_report *rep, bd_audit_kind kind)
 	return false;
 }
 
-static char *path_in(const char *name)
+/* TMP/name, in one of a few buffers that live until the test ends. */
+static const char *path_in(const char *name)
 {
-	char *p = malloc(4200);
+	static char paths[8][4200];
+	static size_t next;
+	char *p = paths[next++ % 8];
 
-	snprintf(p, 4200, "%s/%s", tmp, name);
+	snprintf(p, sizeof(paths[0]), "%s/%s", tmp, name);
 	return p;
+}
+
+/* The daemon on TMP/name, a data directory holding log l (altered by `alter` if not NULL). */
+static void serve(struct audit_run *r, const struct testlog *l, const char *name, void (*alter)(const char *dir))
+{
+	const char *data = path_in(name);
+
+	prepare(data, l);
+	if (alter != NULL)
+		alter(data);
+	start(r, data);
+}
+
+/* An audit one entry bundle at a time: stopped after the first, resumed from the state. */
+static void audit_resumed(bd_audit_report *rep, struct audit_run *r, const char *state)
+{
+	bd_audit_report part;
+
+	r->o.chunk = 256;
+	r->o.max_entries = 1;
+	audit(&part, r, state);
+	ck_assert(!part.complete);
+	ck_assert_uint_eq(part.audited, 256);
+	bd_audit_report_free(&part);
+	audit(rep, r, state);
+	ck_assert(rep->complete);
+	ck_assert_uint_eq(rep->start, 256);
+	r->o.chunk = 0;
+	r->o.max_entries = 0;
 }
 
 static void setup(void)
@@ -226,12 +258,11 @@ START_TEST(a_log_is_audited_clean_and_resumes_to_the_same_result)
 {
 	struct testlog l;
 	struct audit_run r;
-	bd_audit_report rep, part;
-	char *data = path_in("data"), *s1 = path_in("s1"), *s2 = path_in("s2");
+	bd_audit_report rep;
+	const char *s1 = path_in("s1");
 
 	build_log(&l, 0);
-	prepare(data, &l);
-	start(&r, data);
+	serve(&r, &l, "data", NULL);
 	audit(&rep, &r, s1);
 	for (size_t i = 0; i < rep.n_kept; i++)
 		printf("finding %s %llu %s\n", bd_audit_kind_name(rep.findings[i].kind), (unsigned long long)rep.findings[i].index,
@@ -248,19 +279,11 @@ START_TEST(a_log_is_audited_clean_and_resumes_to_the_same_result)
 	ck_assert_uint_eq(rep.checked, 0);
 	ck_assert_uint_eq(rep.n_findings, 0);
 	bd_audit_report_free(&rep);
-	/* one bundle at a time, resumed from the state each time */
-	r.o.chunk = 256;
-	r.o.max_entries = 1;
-	audit(&part, &r, s2);
-	ck_assert(!part.complete);
-	ck_assert_uint_eq(part.audited, 256);
-	bd_audit_report_free(&part);
-	audit(&part, &r, s2);
-	ck_assert(part.complete);
-	ck_assert_uint_eq(part.start, 256);
-	ck_assert_uint_eq(part.audited, l.n);
-	ck_assert_uint_eq(part.n_findings, 0);
-	bd_audit_report_free(&part);
+	/* one bundle at a time, resumed from the state */
+	audit_resumed(&rep, &r, path_in("s2"));
+	ck_assert_uint_eq(rep.audited, l.n);
+	ck_assert_uint_eq(rep.n_findings, 0);
+	bd_audit_report_free(&rep);
 	/* the command line: exit 0 and a JSON summary */
 	ck_assert_int_eq(tu_system("%s audit --server %s --log-key '%s' --state %s/s3 --fetch-bundles --json > %s/out.json",
 		tu_bin_path("bundlectl"), r.d.base_url, r.d.vkey, tmp, tmp), 0);
@@ -277,9 +300,6 @@ START_TEST(a_log_is_audited_clean_and_resumes_to_the_same_result)
 	}
 	stop(&r);
 	free_log(&l);
-	free(data);
-	free(s1);
-	free(s2);
 }
 END_TEST
 
@@ -321,31 +341,19 @@ START_TEST(an_altered_entry_is_caught_resumed_or_not)
 	struct testlog l;
 	struct audit_run r;
 	bd_audit_report rep, part;
-	char *data = path_in("data"), *s1 = path_in("s1"), *s2 = path_in("s2");
 
 	build_log(&l, 0);
-	prepare(data, &l);
-	alter_entry(data);
-	start(&r, data);
-	audit(&rep, &r, s1);
+	serve(&r, &l, "data", alter_entry);
+	audit(&rep, &r, path_in("s1"));
 	ck_assert(has_finding(&rep, BD_AUDIT_TILE));
 	ck_assert(has_finding(&rep, BD_AUDIT_ROOT));
 	ck_assert(has_finding(&rep, BD_AUDIT_SIGNATURE)); /* the altered entry's own signature */
-	r.o.chunk = 256;
-	r.o.max_entries = 1;
-	audit(&part, &r, s2);
-	ck_assert(!part.complete);
-	bd_audit_report_free(&part);
-	audit(&part, &r, s2);
-	ck_assert(part.complete);
+	audit_resumed(&part, &r, path_in("s2"));
 	assert_same_findings(&rep, &part);
 	bd_audit_report_free(&part);
 	bd_audit_report_free(&rep);
 	stop(&r);
 	free_log(&l);
-	free(data);
-	free(s1);
-	free(s2);
 }
 END_TEST
 
@@ -354,7 +362,7 @@ START_TEST(a_fork_is_caught_with_evidence)
 	struct testlog la, lb;
 	struct audit_run r;
 	bd_audit_report rep;
-	char *a = path_in("a"), *b = path_in("b"), *s = path_in("s");
+	const char *s = path_in("s");
 	bool checked_proof = false;
 
 	build_log(&la, 0);
@@ -363,14 +371,12 @@ START_TEST(a_fork_is_caught_with_evidence)
 	free(lb.text[5]);
 	lb.text[5] = strdup(la.text[6]);
 	lb.len[5] = la.len[6];
-	prepare(a, &la);
-	prepare(b, &lb);
-	start(&r, a);
+	serve(&r, &la, "a", NULL);
 	audit(&rep, &r, s);
 	ck_assert_uint_eq(rep.n_findings, 0);
 	bd_audit_report_free(&rep);
 	stop(&r);
-	start(&r, b);
+	serve(&r, &lb, "b", NULL);
 	audit(&rep, &r, s);
 	ck_assert(has_finding(&rep, BD_AUDIT_FORK));
 	ck_assert_uint_eq(rep.n_evidence, 4);
@@ -402,9 +408,6 @@ START_TEST(a_fork_is_caught_with_evidence)
 	stop(&r);
 	free_log(&la);
 	free_log(&lb);
-	free(a);
-	free(b);
-	free(s);
 }
 END_TEST
 
@@ -413,7 +416,7 @@ START_TEST(a_version_whose_bytes_are_not_its_entrys_is_caught)
 	struct testlog l;
 	struct audit_run r;
 	bd_audit_report rep;
-	char *data = path_in("data"), *s = path_in("s");
+	const char *s = path_in("s");
 	bd_entry *e;
 
 	build_log(&l, 0);
@@ -422,8 +425,7 @@ START_TEST(a_version_whose_bytes_are_not_its_entrys_is_caught)
 	ck_assert_int_eq(bd_cid_format(e->cid, sizeof(e->cid), bd_dag_root(l.dags[0])), 0);
 	ck_assert_int_eq(bd_entry_sign(e, TU_LOG_ORIGIN, k3), 0);
 	add(&l, e);
-	prepare(data, &l);
-	start(&r, data);
+	serve(&r, &l, "data", NULL);
 	audit(&rep, &r, s);
 	ck_assert_uint_eq(rep.n_findings, 1);
 	ck_assert_int_eq(rep.findings[0].kind, BD_AUDIT_CONTENT);
@@ -437,8 +439,6 @@ START_TEST(a_version_whose_bytes_are_not_its_entrys_is_caught)
 	bd_audit_report_free(&rep);
 	stop(&r);
 	free_log(&l);
-	free(data);
-	free(s);
 }
 END_TEST
 
@@ -448,20 +448,16 @@ START_TEST(a_revocation_that_does_not_remove_its_authority_is_caught)
 	struct testlog l;
 	struct audit_run r;
 	bd_audit_report rep;
-	char *data = path_in("data"), *s = path_in("s");
 
 	build_log_revoking(&l, 0, 0);
-	prepare(data, &l);
-	start(&r, data);
-	audit(&rep, &r, s);
+	serve(&r, &l, "data", NULL);
+	audit(&rep, &r, path_in("s"));
 	ck_assert_uint_eq(rep.n_findings, 1);
 	ck_assert_int_eq(rep.findings[0].kind, BD_AUDIT_REVOCATION);
 	ck_assert_uint_eq(rep.findings[0].index, l.n - 2);
 	bd_audit_report_free(&rep);
 	stop(&r);
 	free_log(&l);
-	free(data);
-	free(s);
 }
 END_TEST
 
