@@ -466,6 +466,33 @@ START_TEST(a_revocation_that_does_not_remove_its_authority_is_caught)
 }
 END_TEST
 
+/* Versions signed by a removed key, by another domain's key, and one that rolls back. */
+START_TEST(signatures_by_keys_not_held_and_rollbacks_are_caught)
+{
+	struct testlog l;
+	struct audit_run r;
+	bd_audit_report rep;
+
+	build_log(&l, 0);
+	add(&l, version(&l, "a.example", 9000, 0, k1, NULL)); /* k1 was removed */
+	add(&l, version(&l, "b.example", 9000, 0, k2, NULL)); /* k2 is a.example's */
+	add(&l, version(&l, "b.example", 3, 0, k3, NULL));    /* sequence back to 3 */
+	serve(&r, &l, "data", NULL);
+	r.o.blocks = NULL;
+	audit(&rep, &r, path_in("s"));
+	ck_assert_uint_eq(rep.n_findings, 3);
+	ck_assert_int_eq(rep.findings[0].kind, BD_AUDIT_SIGNATURE);
+	ck_assert_uint_eq(rep.findings[0].index, l.n - 3);
+	ck_assert_int_eq(rep.findings[1].kind, BD_AUDIT_SIGNATURE);
+	ck_assert_uint_eq(rep.findings[1].index, l.n - 2);
+	ck_assert_int_eq(rep.findings[2].kind, BD_AUDIT_SEQUENCE);
+	ck_assert_uint_eq(rep.findings[2].index, l.n - 1);
+	bd_audit_report_free(&rep);
+	stop(&r);
+	free_log(&l);
+}
+END_TEST
+
 Suite *suite_audit(void)
 {
 	Suite *s = suite_create("audit");
@@ -478,6 +505,7 @@ Suite *suite_audit(void)
 	tcase_add_test(tc, a_fork_is_caught_with_evidence);
 	tcase_add_test(tc, a_version_whose_bytes_are_not_its_entrys_is_caught);
 	tcase_add_test(tc, a_revocation_that_does_not_remove_its_authority_is_caught);
+	tcase_add_test(tc, signatures_by_keys_not_held_and_rollbacks_are_caught);
 	suite_add_tcase(s, tc);
 	return s;
 }
