@@ -256,6 +256,14 @@ int bd_audit_run(bd_audit_report *rep, const bd_audit_options *opts)
 	}
 	if ((err = audit_state_load(st, opts->state_dir, opts->follow.log_key)) != 0)
 		goto out;
+	if (!st->has_checkpoint)
+		st->tree_only = opts->tree_only;
+	else if (st->tree_only != opts->tree_only) {
+		/* Mixing would leave entries unchecked, or check entries against domains never read. */
+		err = tl_error_set(TL_E_INPUT, "%s holds a%s audit: use another state directory", opts->state_dir,
+			st->tree_only ? " tree-only" : "n entry-checking");
+		goto out;
+	}
 	rep->start = st->audited;
 	if ((err = update_checkpoint(&a)) != 0) {
 		if (err == 1)

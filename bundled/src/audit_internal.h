@@ -45,6 +45,7 @@ struct audit_state {
 	tl_checkpoint checkpoint; /* the last checkpoint verified */
 	uint8_t *note;            /* its signed note */
 	size_t note_len;
+	bool tree_only;           /* the entries were read for the tree only, not checked */
 	uint64_t audited;         /* entries [0, audited) are audited */
 	tl_frontier frontier;     /* of those entries */
 	/* The rightmost (partial) tile of every tile level at `audited`: its base hashes. */

@@ -4,6 +4,7 @@
  *
  *   bundled-audit-state v1
  *   checkpoint <base64 of the last verified signed note>      (absent before the first run)
+ *   tree-only                             (when the entries are not checked)
  *   audited <entries audited>
  *   frontier <hex hash>                   one per frontier node, largest subtree first
  *   tile <level> <hex hash>...            the rightmost partial tile of each level, if any
@@ -58,6 +59,8 @@ static int format_state(tl_buf *b, const struct audit_state *st)
 
 	if (err == 0 && st->has_checkpoint)
 		err = put_base64_line(b, "checkpoint ", st->note, st->note_len);
+	if (err == 0 && st->tree_only)
+		err = tl_buf_append_str(b, "tree-only\n");
 	if (err == 0)
 		err = tl_buf_printf(b, "audited %" PRIu64 "\n", st->audited);
 	for (size_t i = 0; i < st->frontier.n && err == 0; i++) {
@@ -246,6 +249,9 @@ static bool parse_line(struct audit_state *st, const tl_verifier *key, const cha
 			st->has_checkpoint = true;
 			bytes = NULL;
 		}
+	} else if (IS("tree-only")) {
+		ok = p == end && !st->tree_only;
+		st->tree_only = true;
 	} else if (IS("audited")) {
 		ok = u64_word(&st->audited, &p, end);
 	} else if (IS("frontier")) {

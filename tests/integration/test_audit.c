@@ -274,6 +274,11 @@ START_TEST(a_log_is_audited_clean_and_resumes_to_the_same_result)
 	ck_assert_uint_eq(rep.versions_fetched, VERSIONS + 1);
 	ck_assert_uint_ge(rep.tiles_checked, 2); /* full 0/0, partial 0/1 */
 	bd_audit_report_free(&rep);
+	/* a state of one mode refuses the other */
+	r.o.tree_only = true;
+	r.o.state_dir = s1;
+	ck_assert_int_eq(bd_audit_run(&rep, &r.o), TL_E_INPUT);
+	r.o.tree_only = false;
 	/* again: nothing new, still clean */
 	audit(&rep, &r, s1);
 	ck_assert_uint_eq(rep.checked, 0);
@@ -355,6 +360,13 @@ START_TEST(an_altered_entry_is_caught_resumed_or_not)
 	ck_assert(has_finding(&rep, BD_AUDIT_SIGNATURE)); /* the altered entry's own signature */
 	audit_resumed(&part, &r, path_in("s2"));
 	assert_same_findings(&rep, &part);
+	bd_audit_report_free(&part);
+	/* the tree alone shows it too */
+	r.o.tree_only = true;
+	audit(&part, &r, path_in("s3"));
+	ck_assert(has_finding(&part, BD_AUDIT_TILE));
+	ck_assert(has_finding(&part, BD_AUDIT_ROOT));
+	ck_assert(!has_finding(&part, BD_AUDIT_SIGNATURE));
 	bd_audit_report_free(&part);
 	bd_audit_report_free(&rep);
 	stop(&r);

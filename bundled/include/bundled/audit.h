@@ -70,7 +70,9 @@ typedef struct bd_audit_options {
 	tl_follow_config follow;   /* transport (tile paths and "checkpoint"), log key, witnesses */
 	const char *state_dir;     /* created if missing (mode 0700) */
 	bd_client *blocks;         /* NULL: versions are not fetched; else their blocks' source */
-	bool tree_only;            /* check the tree and tiles only, not what the entries say */
+	bool tree_only;            /* check the tree and tiles only, not what the entries say; a
+	                            * state directory keeps the mode of its first run (another
+	                            * mode is TL_E_INPUT) */
 	uint64_t chunk;            /* entries between state saves; 0: BD_AUDIT_DEFAULT_CHUNK */
 	uint64_t max_entries;      /* stop after about this many new entries (rounded up to a
 	                            * chunk); 0: read up to the checkpoint */
