@@ -1,0 +1,115 @@
+/*
+ * The auditor's table of trust domains, by name (open addressing), with each domain's
+ * publisher keys as the log's own entries made them (see audit_internal.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_internal.h"
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+struct audit_domain *audit_domain_find(struct audit_domains *t, const char *name)
+{
+	if (t->cap == 0)
+		return NULL;
+	for (size_t i = name_hash(name) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+		if (t->slots[i] == NULL)
+			return NULL;
+		if (strcmp(t->slots[i]->name, name) == 0)
+			return t->slots[i];
+	}
+}
+
+static void place(struct audit_domain **slots, size_t cap, struct audit_domain *d)
+{
+	size_t i = name_hash(d->name) & (cap - 1);
+
+	while (slots[i] != NULL)
+		i = (i + 1) & (cap - 1);
+	slots[i] = d;
+}
+
+int audit_domain_add(struct audit_domain **out, struct audit_domains *t, const char *name)
+{
+	struct audit_domain *d;
+
+	if (t->n >= BD_AUDIT_MAX_DOMAINS)
+		return tl_error_set(TL_E_INPUT, "more than %u domains", BD_AUDIT_MAX_DOMAINS);
+	if (audit_domain_find(t, name) != NULL || strlen(name) > BD_MAX_DOMAIN)
+		return tl_error_set(TL_E_INPUT, "domain %s twice", name);
+	if (2 * (t->n + 1) > t->cap) {
+		size_t cap = t->cap == 0 ? 64 : 2 * t->cap;
+		struct audit_domain **slots = calloc(cap, sizeof(*slots));
+
+		if (slots == NULL)
+			return tl_error_set(TL_E_NOMEM, "out of memory");
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->slots[i] != NULL)
+				place(slots, cap, t->slots[i]);
+		free(t->slots);
+		t->slots = slots;
+		t->cap = cap;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	memcpy(d->name, name, strlen(name) + 1); /* length checked above */
+	place(t->slots, t->cap, d);
+	t->n++;
+	*out = d;
+	return 0;
+}
+
+int audit_domain_add_key(struct audit_domain *d, const char *vkey)
+{
+	tl_verifier *v;
+	int err;
+
+	if (d->n_keys == BD_ENTRY_MAX_KEYS || strlen(vkey) > BD_MAX_VKEY)
+		return tl_error_set(TL_E_INPUT, "too many keys");
+	if ((err = tl_verifier_parse(&v, vkey, strlen(vkey))) != 0)
+		return err;
+	memcpy(d->vkeys[d->n_keys], vkey, strlen(vkey) + 1); /* length checked above */
+	bd_key_fingerprint(&d->fps[d->n_keys], v);
+	d->verifiers[d->n_keys++] = v;
+	return 0;
+}
+
+void audit_domain_remove_key(struct audit_domain *d, size_t k)
+{
+	tl_verifier_free(d->verifiers[k]);
+	for (size_t i = k + 1; i < d->n_keys; i++) {
+		memcpy(d->vkeys[i - 1], d->vkeys[i], sizeof(d->vkeys[i]));
+		d->fps[i - 1] = d->fps[i];
+		d->verifiers[i - 1] = d->verifiers[i];
+	}
+	d->n_keys--;
+}
+
+int audit_domain_key_index(const struct audit_domain *d, const tl_hash *fp)
+{
+	for (size_t i = 0; i < d->n_keys; i++)
+		if (tl_hash_equal(&d->fps[i], fp))
+			return (int)i;
+	return -1;
+}
+
+void audit_domains_free(struct audit_domains *t)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		if (t->slots[i] == NULL)
+			continue;
+		for (size_t k = 0; k < t->slots[i]->n_keys; k++)
+			tl_verifier_free(t->slots[i]->verifiers[k]);
+		free(t->slots[i]);
+	}
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}

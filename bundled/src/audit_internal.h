@@ -1,0 +1,114 @@
+/*
+ * The auditor's pieces (internal to the bundled core): the state a run resumes from
+ * (audit_state.c), the replay of what the entries say (audit_entries.c), and the fetch of a
+ * version's bytes by CID (audit_fetch.c). audit.c drives them; see bundled/audit.h.
+ */
+#ifndef BUNDLED_AUDIT_INTERNAL_H
+#define BUNDLED_AUDIT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundled/audit.h"
+#include "bundled/entry.h"
+#include "translog/merkle.h"
+#include "translog/tile.h"
+
+/* Tile levels of a tree of at most 2^63 leaves: levels 0..7 of 8 tree levels each. */
+#define AUDIT_TILE_LEVELS 8u
+#define AUDIT_STATE_FILE "state"
+#define AUDIT_EVIDENCE_DIR "evidence"
+
+/* One trust domain as the log's own entries have made it. */
+struct audit_domain {
+	char name[BD_MAX_DOMAIN + 1];
+	size_t n_keys;
+	char vkeys[BD_ENTRY_MAX_KEYS][BD_MAX_VKEY + 1];
+	tl_hash fps[BD_ENTRY_MAX_KEYS];
+	tl_verifier *verifiers[BD_ENTRY_MAX_KEYS];
+	uint64_t keys_time;
+	bool has_version;
+	uint64_t sequence; /* the highest sequence logged */
+	char cid[BD_MAX_CID_TEXT + 1]; /* the newest version's CID (what a revocation starts from) */
+};
+
+/* Open addressing by name; slots are NULL or owned domains. */
+struct audit_domains {
+	struct audit_domain **slots;
+	size_t cap, n;
+};
+
+/* Everything a run resumes from; audit_state_save writes all of it. */
+struct audit_state {
+	bool has_checkpoint;
+	tl_checkpoint checkpoint; /* the last checkpoint verified */
+	uint8_t *note;            /* its signed note */
+	size_t note_len;
+	bool tree_only;           /* the entries were read for the tree only, not checked */
+	uint64_t audited;         /* entries [0, audited) are audited */
+	tl_frontier frontier;     /* of those entries */
+	/* The rightmost (partial) tile of every tile level at `audited`: its base hashes. */
+	tl_hash tiles[AUDIT_TILE_LEVELS][TL_TILE_WIDTH];
+	struct audit_domains domains;
+	/* A revocation whose version has not been read yet (it is the next entry). */
+	bool has_revocation;
+	uint64_t revocation_index;
+	bd_entry revocation;
+	uint64_t evidence_count;
+	size_t n_findings;
+	size_t n_kept;
+	bd_audit_finding findings[BD_AUDIT_MAX_FINDINGS];
+};
+
+struct audit {
+	const bd_audit_options *opts;
+	const char *origin;
+	struct audit_state *st;
+	bd_audit_report *rep;
+	/* Full tiles completed by the entries of the current bundle, to compare with the
+	 * server's: (tile level, index). At most one per level per bundle. */
+	size_t n_done;
+	struct {
+		unsigned level;
+		uint64_t index;
+	} done[AUDIT_TILE_LEVELS];
+};
+
+/* Records a finding (kept while there is room; always counted). */
+void audit_finding(struct audit_state *st, bd_audit_kind kind, uint64_t index, const char *fmt, ...) TL_PRINTF(4, 5);
+
+/* The state in `dir`: a fresh one if the directory has none yet. TL_E_INPUT if the file is
+ * damaged or its checkpoint is not signed by `key` (an auditor does not guess: remove the
+ * file to start over). */
+int audit_state_load(struct audit_state *st, const char *dir, const tl_verifier *key) TL_MUST_USE;
+/* Writes the state atomically (temporary file, fsync, rename, fsync of the directory). */
+int audit_state_save(const struct audit_state *st, const char *dir) TL_MUST_USE;
+void audit_state_free(struct audit_state *st);
+
+/* The domain named `name`, or NULL. */
+struct audit_domain *audit_domain_find(struct audit_domains *t, const char *name);
+/* Adds a new domain with these verifier keys (the table takes nothing from the caller). */
+int audit_domain_add(struct audit_domain **out, struct audit_domains *t, const char *name) TL_MUST_USE;
+/* Adds a publisher key by its text to d: TL_E_INPUT if it is not a verifier key. */
+int audit_domain_add_key(struct audit_domain *d, const char *vkey) TL_MUST_USE;
+/* The position of the key with fingerprint fp among d's keys, or -1. */
+int audit_domain_key_index(const struct audit_domain *d, const tl_hash *fp);
+/* Drops d's key at position k. */
+void audit_domain_remove_key(struct audit_domain *d, size_t k);
+void audit_domains_free(struct audit_domains *t);
+
+/* Checks entry `index` (its bytes) against the grammar and the state the earlier entries
+ * made, and updates that state. Findings are recorded; the return is 0 or an error that
+ * stops the audit (out of memory, the block source unreachable). */
+int audit_entry_check(struct audit *a, uint64_t index, const uint8_t *text, size_t len) TL_MUST_USE;
+/* Appends the file content of the UnixFS DAG rooted at `cid_text` (at most `max` bytes),
+ * every block fetched from `c` and checked against its CID. TL_E_CONFLICT for a block whose
+ * bytes are not its CID's, TL_E_NOTFOUND if the source lacks one, TL_E_INPUT for a DAG that
+ * is not a UnixFS file or is larger than `max`. */
+int audit_fetch_file(tl_buf *out, bd_client *c, const char *cid_text, uint64_t max) TL_MUST_USE;
+
+/* Entry bundle reader: the next length-prefixed entry of `cur`. TL_E_INPUT if truncated. */
+int audit_bundle_next(const uint8_t **entry, size_t *len, tl_cursor *cur) TL_MUST_USE;
+
+#endif
