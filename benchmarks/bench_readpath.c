@@ -4,13 +4,15 @@
  * 33 KB from the block store, all with random keys so RocksDB's block cache matters.
  *
  *   bench_readpath DIR [--quick] [--reps R] [--cache-mb N] [--bloom BITS] [--pin-l0 0|1]
- *                  [--opt-hits 0|1] [--verify-reads 0|1]
+ *                  [--opt-hits 0|1] [--compact]
  *
  * DIR keeps the database between runs: the first run fills it (1M entries of 500 bytes,
  * 2,000 blocks of each size, then a full compaction: a minute or two), later runs reuse it,
  * so runs of different builds or options read the same bytes (A/B/A/B). Each figure is the
- * median of R timed rounds (default 3) of the same operation. The options after --reps
- * set tl_db_options (see translog/db.h); unset, the defaults apply.
+ * median of R timed rounds (default 3) of the same operation, as wall and CPU time. The
+ * options after --reps set tl_db_options (see translog/db.h; unset, the defaults apply);
+ * --compact first rewrites every table file under them (bloom filters are built when a file
+ * is written: compare filter settings on copies of DIR, each compacted under its own).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -67,9 +69,9 @@ struct store {
 
 static const char *const cfs[] = { "tl_tiles", "tl_entries", "tl_meta", "blocks" };
 
-static void store_open(struct store *s, const char *dir, const tl_signer *key)
+static void store_open(struct store *s, const char *dir, const tl_signer *key, const struct tl_db_options *opts)
 {
-	if (tl_db_open(&s->db, dir, cfs, 4) != 0)
+	if (tl_db_open_with(&s->db, dir, cfs, 4, opts) != 0)
 		die("db open");
 	if (tl_log_open(&s->log, s->db, key, NULL) != 0)
 		die("log open");
@@ -82,6 +84,18 @@ static void store_close(struct store *s)
 	bd_blockstore_close(s->bs);
 	tl_log_close(s->log);
 	tl_db_close(s->db);
+}
+
+/* Rewrites every table file under the options in force (filters are built when a file is
+ * written, so a store filled without them gets them only this way). */
+static void compact(struct store *s)
+{
+	rocksdb_compactoptions_t *co = rocksdb_compactoptions_create();
+
+	rocksdb_compactoptions_set_bottommost_level_compaction(co, 2 /* kForce */);
+	for (size_t i = 0; i < sizeof(cfs) / sizeof(cfs[0]); i++)
+		rocksdb_compact_range_cf_opt(tl_db_rocks(s->db), tl_db_cf(s->db, cfs[i]), co, NULL, 0, NULL, 0);
+	rocksdb_compactoptions_destroy(co);
 }
 
 static void fill_store(struct store *s)
@@ -115,8 +129,7 @@ static void fill_store(struct store *s)
 		if (bd_blockstore_put(s->bs, &cid, block, LARGE_BLOCK) != 0)
 			die("block put");
 	}
-	for (size_t i = 0; i < sizeof(cfs) / sizeof(cfs[0]); i++)
-		rocksdb_compact_range_cf(tl_db_rocks(s->db), tl_db_cf(s->db, cfs[i]), NULL, 0, NULL, 0);
+	compact(s);
 	printf("filled %d entries of %d bytes and %d + %d blocks in %.1f s\n", LOG_SIZE, ENTRY, NBLOCKS, NBLOCKS,
 		bench_now_s() - t0);
 }
@@ -172,13 +185,25 @@ static void op_proof(struct store *s, uint64_t *rng, size_t ops)
 			die("proof");
 }
 
-static void block_op(struct store *s, uint64_t *rng, size_t ops, const bd_cid *cids, size_t size)
+enum block_read { PLAIN, VERIFIED, PINNED };
+
+static void block_op(struct store *s, uint64_t *rng, size_t ops, const bd_cid *cids, size_t size, enum block_read how)
 {
 	for (size_t i = 0; i < ops; i++) {
+		const bd_cid *cid = &cids[rnd64(rng) % NBLOCKS];
+		const uint8_t *v;
 		uint8_t *data;
 		size_t len;
+		void *pin;
 
-		if (bd_blockstore_get(&data, &len, s->bs, &cids[rnd64(rng) % NBLOCKS]) != 0 || len != size)
+		if (how == PINNED) {
+			if (bd_blockstore_get_pinned(&v, &len, &pin, s->bs, cid) != 0 || len != size)
+				die("block get");
+			tl_db_release(pin);
+			continue;
+		}
+		if ((how == VERIFIED ? bd_blockstore_get_verified : bd_blockstore_get)(&data, &len, s->bs, cid) != 0 ||
+		    len != size)
 			die("block get");
 		free(data);
 	}
@@ -186,12 +211,32 @@ static void block_op(struct store *s, uint64_t *rng, size_t ops, const bd_cid *c
 
 static void op_block6k(struct store *s, uint64_t *rng, size_t ops)
 {
-	block_op(s, rng, ops, s->small, SMALL_BLOCK);
+	block_op(s, rng, ops, s->small, SMALL_BLOCK, PLAIN);
 }
 
 static void op_block33k(struct store *s, uint64_t *rng, size_t ops)
 {
-	block_op(s, rng, ops, s->large, LARGE_BLOCK);
+	block_op(s, rng, ops, s->large, LARGE_BLOCK, PLAIN);
+}
+
+static void op_block6k_verified(struct store *s, uint64_t *rng, size_t ops)
+{
+	block_op(s, rng, ops, s->small, SMALL_BLOCK, VERIFIED);
+}
+
+static void op_block33k_verified(struct store *s, uint64_t *rng, size_t ops)
+{
+	block_op(s, rng, ops, s->large, LARGE_BLOCK, VERIFIED);
+}
+
+static void op_block6k_pinned(struct store *s, uint64_t *rng, size_t ops)
+{
+	block_op(s, rng, ops, s->small, SMALL_BLOCK, PINNED);
+}
+
+static void op_block33k_pinned(struct store *s, uint64_t *rng, size_t ops)
+{
+	block_op(s, rng, ops, s->large, LARGE_BLOCK, PINNED);
 }
 
 static void op_absent(struct store *s, uint64_t *rng, size_t ops)
@@ -248,20 +293,33 @@ int main(int argc, char **argv)
 {
 	static struct store s;
 	static uint8_t block[LARGE_BLOCK];
+	struct tl_db_options opts = { 0 };
 	unsigned reps = 3, div = 1;
+	int recompact = 0;
 	tl_signer *key;
 	struct stat st;
 	char probe[4200];
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench_readpath DIR [--quick] [--reps R]\n");
+		fprintf(stderr, "usage: bench_readpath DIR [--quick] [--reps R] [--cache-mb N] [--bloom BITS]"
+			" [--pin-l0 0|1] [--opt-hits 0|1] [--compact]\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			div = 10;
+		else if (strcmp(argv[i], "--compact") == 0)
+			recompact = 1;
 		else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
 			reps = (unsigned)atoi(argv[++i]);
+		else if (strcmp(argv[i], "--cache-mb") == 0 && i + 1 < argc)
+			opts.cache_bytes = (size_t)atoi(argv[++i]) << 20;
+		else if (strcmp(argv[i], "--bloom") == 0 && i + 1 < argc)
+			opts.bloom_bits = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--pin-l0") == 0 && i + 1 < argc)
+			opts.pin_l0 = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--opt-hits") == 0 && i + 1 < argc)
+			opts.filters_for_hits = atoi(argv[++i]);
 		else {
 			fprintf(stderr, "bench_readpath: unknown option %s\n", argv[i]);
 			return 2;
@@ -274,9 +332,11 @@ int main(int argc, char **argv)
 		(const uint8_t *)"0123456789abcdef0123456789abcdef") != 0)
 		die("key");
 	snprintf(probe, sizeof(probe), "%s/CURRENT", argv[1]);
-	store_open(&s, argv[1], key);
+	store_open(&s, argv[1], key, &opts);
 	if (stat(probe, &st) != 0 || tl_log_size(s.log) < LOG_SIZE)
 		fill_store(&s);
+	else if (recompact)
+		compact(&s);
 	for (uint64_t i = 0; i < NBLOCKS; i++) {
 		block_cid(&s.small[i], block, SMALL_BLOCK, i);
 		block_cid(&s.large[i], block, LARGE_BLOCK, i);
@@ -288,6 +348,10 @@ int main(int argc, char **argv)
 	measure(&s, "proof", op_proof, 20000 / div, reps);
 	measure(&s, "block6k", op_block6k, 10000 / div, reps);
 	measure(&s, "block33k", op_block33k, 5000 / div, reps);
+	measure(&s, "block6k-v", op_block6k_verified, 10000 / div, reps);
+	measure(&s, "block33k-v", op_block33k_verified, 5000 / div, reps);
+	measure(&s, "block6k-p", op_block6k_pinned, 10000 / div, reps);
+	measure(&s, "block33k-p", op_block33k_pinned, 5000 / div, reps);
 	measure(&s, "absent", op_absent, 20000 / div, reps);
 	store_close(&s);
 	tl_signer_free(key);

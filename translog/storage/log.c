@@ -103,26 +103,92 @@ int tl_log_head(uint64_t *size, tl_hash *root, tl_buf *note, tl_log *log)
 	return err;
 }
 
+/* Appends the first `width` hashes or entries of a full tile or bundle, by one point read. */
+static int append_full(tl_buf *out, tl_log *log, const tl_tile *t)
+{
+	const uint8_t *v;
+	size_t vlen, take;
+	unsigned n;
+	void *pin;
+	int err;
+
+	if ((err = tl_log__pin_full(&v, &vlen, &pin, log, t->entries, t->level, t->index)) != 0)
+		return err;
+	if (t->entries) {
+		if ((err = tl_log__bundle_walk(&take, &n, v, vlen, t->width)) == 0 && n < t->width)
+			err = tl_error_set(TL_E_INTERNAL, "log storage is corrupt: entry bundle %llu has %u entries",
+				(unsigned long long)t->index, n);
+	} else {
+		take = (size_t)t->width * TL_HASH_SIZE;
+	}
+	if (!err)
+		err = tl_buf_append(out, v, take);
+	tl_db_release(pin);
+	return err;
+}
+
 int tl_log_tile(tl_buf *out, tl_log *log, const tl_tile *t)
 {
-	uint64_t size = tl_log_size(log);
-	unsigned have = t->entries && t->level != 0 ? 0 : tl_tile_width_at(t->level, t->index, size);
 	size_t start = out->len;
+	bool full = false, done = false;
 	struct log_blob b;
-	int err;
+	uint64_t size;
+	unsigned have;
+	int err = 0;
 
 	if (t->width < 1 || t->width > TL_TILE_WIDTH)
 		return tl_error_set(TL_E_INPUT, "tile width %u is not in 1..256", t->width);
+	/* Which of three places holds the tile is decided on the published state: a tile or
+	 * bundle below the rightmost is stored full (one point read, whatever width is asked);
+	 * the rightmost hash tile is in memory; only the rightmost bundle is read as pieces. */
+	pthread_rwlock_rdlock(&log->lock);
+	size = log->size;
+	have = (t->entries && t->level != 0) || t->level >= LOG_LEVELS ? 0 : tl_tile_width_at(t->level, t->index, size);
+	if (have >= t->width) {
+		const struct log_edge *e = &log->pub[t->level];
+
+		if (t->entries) {
+			full = t->index < size / TL_TILE_WIDTH;
+		} else if (!(full = t->index < e->index)) {
+			err = tl_buf_append(out, e->nodes, (size_t)t->width * TL_HASH_SIZE);
+			done = true;
+		}
+	}
+	pthread_rwlock_unlock(&log->lock);
+	if (done)
+		return err;
 	if (have < t->width)
 		return tl_error_set(TL_E_NOTFOUND, "%s %u/%llu of width %u is not in the tree of size %llu",
 			t->entries ? "entry bundle" : "tile", t->level, (unsigned long long)t->index, t->width,
 			(unsigned long long)size);
-	if ((err = tl_log__read_blob(out, &b, log, t->entries, t->level, t->index, t->width)) == 0 && b.units < t->width)
+	if (full)
+		err = append_full(out, log, t);
+	else if ((err = tl_log__read_blob(out, &b, log, t->entries, t->level, t->index, t->width)) == 0 &&
+		 b.units < t->width)
 		err = tl_error_set(TL_E_INTERNAL, "log storage is corrupt: %s %u/%llu has %u of %u",
 			t->entries ? "entry bundle" : "tile", t->level, (unsigned long long)t->index, b.units, t->width);
 	if (err)
 		tl_buf_truncate(out, start);
 	return err;
+}
+
+/* Appends entry `pos` of a bundle (or of the first piece(s) of one) holding at least pos + 1. */
+static int append_entry_at(tl_buf *out, const uint8_t *data, size_t len, unsigned pos, uint64_t index)
+{
+	tl_cursor c;
+	const uint8_t *e;
+	uint16_t elen;
+	size_t skip;
+	unsigned n;
+	int err;
+
+	if ((err = tl_log__bundle_walk(&skip, &n, data, len, pos)) != 0)
+		return err;
+	c = tl_cursor_make(data + skip, len - skip);
+	if (n != pos || tl_cursor_u16be(&elen, &c) != 0 || tl_cursor_take(&e, &c, elen) != 0)
+		return tl_error_set(TL_E_INTERNAL, "log storage is corrupt: entry %llu is missing",
+			(unsigned long long)index);
+	return tl_buf_append(out, e, elen);
 }
 
 int tl_log_entry(tl_buf *out, tl_log *log, uint64_t index)
@@ -131,25 +197,31 @@ int tl_log_entry(tl_buf *out, tl_log *log, uint64_t index)
 	tl_buf data = tl_buf_make(LOG_MAX_BUNDLE_BYTES);
 	unsigned pos = (unsigned)(index % TL_TILE_WIDTH);
 	struct log_blob b;
-	size_t skip;
-	unsigned n;
-	uint16_t elen;
+	const uint8_t *v;
+	size_t vlen;
+	void *pin;
 	int err;
 
 	if (index >= size)
 		return tl_error_set(TL_E_NOTFOUND, "entry %llu is not in the log of size %llu",
 			(unsigned long long)index, (unsigned long long)size);
+	if (index / TL_TILE_WIDTH < size / TL_TILE_WIDTH) {
+		/* A full bundle: one point read, pinned, and only the entry is copied. */
+		if ((err = tl_log__pin_full(&v, &vlen, &pin, log, true, 0, index / TL_TILE_WIDTH)) != 0)
+			return err;
+		err = append_entry_at(out, v, vlen, pos, index);
+		tl_db_release(pin);
+		return err;
+	}
+	/* The rightmost bundle, in pieces (or full by now): read up to the entry. */
 	if ((err = tl_log__read_blob(&data, &b, log, true, 0, index / TL_TILE_WIDTH, pos + 1)) != 0)
 		goto out;
-	if ((err = tl_log__bundle_walk(&skip, &n, data.data, data.len, pos)) != 0)
-		goto out;
-	if (b.units != pos + 1 || n != pos || data.len - skip < 2 ||
-	    (elen = tl_load_u16be(data.data + skip)) != data.len - skip - 2) {
+	if (b.units != pos + 1) {
 		err = tl_error_set(TL_E_INTERNAL, "log storage is corrupt: entry %llu is missing",
 			(unsigned long long)index);
 		goto out;
 	}
-	err = tl_buf_append(out, data.data + skip + 2, elen);
+	err = append_entry_at(out, data.data, data.len, pos, index);
 out:
 	tl_buf_free(&data);
 	return err;

@@ -131,9 +131,11 @@ struct log_blob {
 int tl_log__read_blob(tl_buf *out, struct log_blob *b, tl_log *log, bool entries, unsigned level, uint64_t index,
 	unsigned want) TL_MUST_USE;
 
-/* Full tile (level, index), pinned in RocksDB's block cache: *nodes points at its 510
- * nodes until the slice is destroyed. */
-int tl_log__pin_full_tile(rocksdb_pinnableslice_t **slice, const tl_hash **nodes, tl_log *log, unsigned level,
+/* A full tile (level, index) or entry bundle (index) by one point read, pinned where RocksDB
+ * holds it: *v stays valid until tl_db_release(*pin). A full tile is checked to be
+ * TL_TILE_NODES hashes. A missing one is corrupt storage (TL_E_INTERNAL): callers ask only
+ * for what the published state says is stored full. */
+int tl_log__pin_full(const uint8_t **v, size_t *vlen, void **pin, tl_log *log, bool entries, unsigned level,
 	uint64_t index) TL_MUST_USE;
 
 /* tl_node_fn over the published state: the rightmost tile of each level is in memory,
