@@ -858,6 +858,84 @@ START_TEST(corrupted_storage_is_refused)
 }
 END_TEST
 
+/* Entries, tiles and bundles at every width come from the three places reads go to: full
+ * values by point read, the rightmost hash tile from memory, the rightmost bundle from its
+ * pieces; and pinned reads borrow the stored bytes. */
+START_TEST(point_and_pinned_reads)
+{
+	struct fixture fx;
+	struct model m = { 0 };
+	tl_buf e = tl_buf_make(1 << 16), note = tl_buf_make(1 << 16);
+	const uint8_t *v[2];
+	size_t vlen[2];
+	void *pin[2];
+	char buf[256];
+	const uint8_t bundle1[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+
+	fx_init(&fx);
+	for (uint64_t i = 0; i < 700;) {
+		size_t n = 1 + (size_t)((i * 31) % 90);
+		const void *ptrs[128];
+		size_t lens[128];
+		uint64_t first;
+
+		n = i + n > 700 ? (size_t)(700 - i) : n;
+		for (size_t k = 0; k < n; k++) {
+			lens[k] = vector_entry(buf, sizeof(buf), i + k);
+			model_set(&m, i + k, buf, lens[k]);
+			ptrs[k] = m.entries[i + k];
+		}
+		ck_assert_int_eq(tl_log_append_batch(&first, fx.log, ptrs, lens, n), 0);
+		i += n;
+	}
+	for (uint64_t i = 0; i < 700; i++) {
+		tl_buf_reset(&e);
+		ck_assert_msg(tl_log_entry(&e, fx.log, i) == 0, "entry %llu: %s", (unsigned long long)i,
+			tl_error_message());
+		ck_assert(e.len == m.lens[i] && memcmp(e.data, m.entries[i], e.len) == 0);
+	}
+	for (unsigned w = 1; w <= 256; w++)
+		for (uint64_t n = 0; n < 3; n++) {
+			tl_tile t = { .level = 0, .index = n, .width = w };
+
+			if (n == 2 && w > 700 - 512)
+				continue;
+			check_resource(fx.log, &m, &t);
+			t.entries = true;
+			check_resource(fx.log, &m, &t);
+		}
+	{
+		tl_tile t = { .level = 1, .index = 0, .width = 2 };
+
+		check_resource(fx.log, &m, &t);
+	}
+
+	/* Two pins at once, released in either order; absent keys pin nothing. */
+	ck_assert_int_eq(tl_log_head(NULL, NULL, &note, fx.log), 0);
+	ck_assert_int_eq(tl_db_get_pinned(&v[0], &vlen[0], &pin[0], fx.db, tl_db_cf(fx.db, "tl_meta"), "checkpoint", 10),
+		0);
+	ck_assert_int_eq(tl_db_get_pinned(&v[1], &vlen[1], &pin[1], fx.db, tl_db_cf(fx.db, "tl_entries"), bundle1, 8),
+		0);
+	ck_assert(vlen[0] == note.len && memcmp(v[0], note.data, note.len) == 0);
+	tl_buf_reset(&e);
+	model_bundle(&e, &m, 1, 256);
+	ck_assert(vlen[1] == e.len && memcmp(v[1], e.data, e.len) == 0);
+	tl_db_release(pin[1]);
+	tl_db_release(pin[0]);
+	ck_assert_int_eq(tl_db_get_pinned(&v[0], &vlen[0], &pin[0], fx.db, tl_db_cf(fx.db, "tl_meta"), "nothing", 7),
+		TL_E_NOTFOUND);
+
+	/* A full bundle that the published state says is stored but is not: corrupt, not absent. */
+	tamper(&fx, "tl_entries", bundle1, 8, NULL, 0);
+	ck_assert_int_eq(tl_log_entry(&e, fx.log, 300), TL_E_INTERNAL);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "corrupt"));
+	tl_buf_free(&e);
+	tl_buf_free(&note);
+	model_free(&m);
+	fx_free(&fx);
+}
+END_TEST
+
 Suite *suite_log(void)
 {
 	Suite *s = suite_create("log");
@@ -873,6 +951,7 @@ Suite *suite_log(void)
 	tcase_add_test(tc, reads_beyond_the_tree_are_not_found);
 	tcase_add_test(tc, another_key_or_origin_is_refused);
 	tcase_add_test(tc, corrupted_storage_is_refused);
+	tcase_add_test(tc, point_and_pinned_reads);
 	suite_add_tcase(s, tc);
 	return s;
 }
