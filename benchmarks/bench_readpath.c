@@ -136,9 +136,9 @@ static void fill_store(struct store *s)
 
 /* ---- the operations, each `ops` random reads ---- */
 
-typedef void (*op_fn)(struct store *s, uint64_t *rng, size_t ops);
+typedef void (*op_fn)(struct store *s, uint64_t *rng, size_t ops, const void *arg);
 
-static void op_entry(struct store *s, uint64_t *rng, size_t ops)
+static void op_entry(struct store *s, uint64_t *rng, size_t ops, const void *arg)
 {
 	tl_buf out = tl_buf_make(1 << 20);
 
@@ -165,17 +165,17 @@ static void tile_op(struct store *s, uint64_t *rng, size_t ops, bool entries)
 	tl_buf_free(&out);
 }
 
-static void op_bundle(struct store *s, uint64_t *rng, size_t ops)
+static void op_bundle(struct store *s, uint64_t *rng, size_t ops, const void *arg)
 {
 	tile_op(s, rng, ops, true);
 }
 
-static void op_tile(struct store *s, uint64_t *rng, size_t ops)
+static void op_tile(struct store *s, uint64_t *rng, size_t ops, const void *arg)
 {
 	tile_op(s, rng, ops, false);
 }
 
-static void op_proof(struct store *s, uint64_t *rng, size_t ops)
+static void op_proof(struct store *s, uint64_t *rng, size_t ops, const void *arg)
 {
 	tl_hash proof[TL_MAX_PROOF_HASHES];
 	size_t n;
@@ -187,8 +187,18 @@ static void op_proof(struct store *s, uint64_t *rng, size_t ops)
 
 enum block_read { PLAIN, VERIFIED, PINNED };
 
-static void block_op(struct store *s, uint64_t *rng, size_t ops, const bd_cid *cids, size_t size, enum block_read how)
+struct block_case {
+	const char *name;
+	bool large;
+	enum block_read how;
+};
+
+static void op_block(struct store *s, uint64_t *rng, size_t ops, const void *arg)
 {
+	const struct block_case *bc = arg;
+	const bd_cid *cids = bc->large ? s->large : s->small;
+	size_t size = bc->large ? LARGE_BLOCK : SMALL_BLOCK;
+
 	for (size_t i = 0; i < ops; i++) {
 		const bd_cid *cid = &cids[rnd64(rng) % NBLOCKS];
 		const uint8_t *v;
@@ -196,50 +206,20 @@ static void block_op(struct store *s, uint64_t *rng, size_t ops, const bd_cid *c
 		size_t len;
 		void *pin;
 
-		if (how == PINNED) {
+		if (bc->how == PINNED) {
 			if (bd_blockstore_get_pinned(&v, &len, &pin, s->bs, cid) != 0 || len != size)
 				die("block get");
 			tl_db_release(pin);
 			continue;
 		}
-		if ((how == VERIFIED ? bd_blockstore_get_verified : bd_blockstore_get)(&data, &len, s->bs, cid) != 0 ||
+		if ((bc->how == VERIFIED ? bd_blockstore_get_verified : bd_blockstore_get)(&data, &len, s->bs, cid) != 0 ||
 		    len != size)
 			die("block get");
 		free(data);
 	}
 }
 
-static void op_block6k(struct store *s, uint64_t *rng, size_t ops)
-{
-	block_op(s, rng, ops, s->small, SMALL_BLOCK, PLAIN);
-}
-
-static void op_block33k(struct store *s, uint64_t *rng, size_t ops)
-{
-	block_op(s, rng, ops, s->large, LARGE_BLOCK, PLAIN);
-}
-
-static void op_block6k_verified(struct store *s, uint64_t *rng, size_t ops)
-{
-	block_op(s, rng, ops, s->small, SMALL_BLOCK, VERIFIED);
-}
-
-static void op_block33k_verified(struct store *s, uint64_t *rng, size_t ops)
-{
-	block_op(s, rng, ops, s->large, LARGE_BLOCK, VERIFIED);
-}
-
-static void op_block6k_pinned(struct store *s, uint64_t *rng, size_t ops)
-{
-	block_op(s, rng, ops, s->small, SMALL_BLOCK, PINNED);
-}
-
-static void op_block33k_pinned(struct store *s, uint64_t *rng, size_t ops)
-{
-	block_op(s, rng, ops, s->large, LARGE_BLOCK, PINNED);
-}
-
-static void op_absent(struct store *s, uint64_t *rng, size_t ops)
+static void op_absent(struct store *s, uint64_t *rng, size_t ops, const void *arg)
 {
 	for (size_t i = 0; i < ops; i++) {
 		uint64_t x = rnd64(rng);
@@ -269,16 +249,16 @@ static double cpu_now_s(void)
 }
 
 /* Median wall and CPU microseconds per operation over `reps` rounds. */
-static void measure(struct store *s, const char *name, op_fn fn, size_t ops, unsigned reps)
+static void measure(struct store *s, const char *name, op_fn fn, const void *arg, size_t ops, unsigned reps)
 {
 	double wall[MAX_REPS], cpu[MAX_REPS];
 	uint64_t rng = 0x5eed1234abcdULL ^ ops;
 
-	fn(s, &rng, ops / 4 + 1); /* warm-up */
+	fn(s, &rng, ops / 4 + 1, arg); /* warm-up */
 	for (unsigned r = 0; r < reps; r++) {
 		double t0 = bench_now_s(), c0 = cpu_now_s();
 
-		fn(s, &rng, ops);
+		fn(s, &rng, ops, arg);
 		cpu[r] = (cpu_now_s() - c0) * 1e6 / (double)ops;
 		wall[r] = (bench_now_s() - t0) * 1e6 / (double)ops;
 	}
@@ -288,6 +268,15 @@ static void measure(struct store *s, const char *name, op_fn fn, size_t ops, uns
 		wall[reps / 2], wall[0], wall[reps - 1], cpu[reps / 2], cpu[0], cpu[reps - 1]);
 	fflush(stdout);
 }
+
+static const struct block_case blocks[] = {
+	{ "block6k", false, PLAIN },
+	{ "block33k", true, PLAIN },
+	{ "block6k-v", false, VERIFIED },
+	{ "block33k-v", true, VERIFIED },
+	{ "block6k-p", false, PINNED },
+	{ "block33k-p", true, PINNED },
+};
 
 int main(int argc, char **argv)
 {
@@ -342,17 +331,13 @@ int main(int argc, char **argv)
 		block_cid(&s.large[i], block, LARGE_BLOCK, i);
 	}
 	printf("log of %llu entries; medians of %u rounds\n", (unsigned long long)tl_log_size(s.log), reps);
-	measure(&s, "entry", op_entry, 20000 / div, reps);
-	measure(&s, "bundle", op_bundle, 2000 / div, reps);
-	measure(&s, "tile", op_tile, 10000 / div, reps);
-	measure(&s, "proof", op_proof, 20000 / div, reps);
-	measure(&s, "block6k", op_block6k, 10000 / div, reps);
-	measure(&s, "block33k", op_block33k, 5000 / div, reps);
-	measure(&s, "block6k-v", op_block6k_verified, 10000 / div, reps);
-	measure(&s, "block33k-v", op_block33k_verified, 5000 / div, reps);
-	measure(&s, "block6k-p", op_block6k_pinned, 10000 / div, reps);
-	measure(&s, "block33k-p", op_block33k_pinned, 5000 / div, reps);
-	measure(&s, "absent", op_absent, 20000 / div, reps);
+	measure(&s, "entry", op_entry, NULL, 20000 / div, reps);
+	measure(&s, "bundle", op_bundle, NULL, 2000 / div, reps);
+	measure(&s, "tile", op_tile, NULL, 10000 / div, reps);
+	measure(&s, "proof", op_proof, NULL, 20000 / div, reps);
+	for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+		measure(&s, blocks[i].name, op_block, &blocks[i], (blocks[i].large ? 5000 : 10000) / div, reps);
+	measure(&s, "absent", op_absent, NULL, 20000 / div, reps);
 	store_close(&s);
 	tl_signer_free(key);
 	return 0;
