@@ -163,20 +163,26 @@ int tl_db_write(tl_db *db, rocksdb_writebatch_t *batch)
 	return 0;
 }
 
+/* A point read that found nothing: TL_E_IO with RocksDB's message, or TL_E_NOTFOUND. */
+static int read_failed(char *errptr)
+{
+	int err;
+
+	if (errptr == NULL)
+		return tl_error_set(TL_E_NOTFOUND, "key not found");
+	err = tl_error_set(TL_E_IO, "database read failed: %s", errptr);
+	rocksdb_free(errptr);
+	return err;
+}
+
 int tl_db_get(char **value, size_t *len, tl_db *db, rocksdb_column_family_handle_t *cf,
 	const void *key, size_t key_len)
 {
 	char *errptr = NULL;
 	char *v = rocksdb_get_cf(db->rocks, db->read, cf, key, key_len, len, &errptr);
 
-	if (errptr != NULL) {
-		int err = tl_error_set(TL_E_IO, "database read failed: %s", errptr);
-
-		rocksdb_free(errptr);
-		return err;
-	}
-	if (v == NULL)
-		return tl_error_set(TL_E_NOTFOUND, "key not found");
+	if (errptr != NULL || v == NULL)
+		return read_failed(errptr);
 	*value = v;
 	return 0;
 }
@@ -188,14 +194,8 @@ int tl_db_get_pinned(const uint8_t **data, size_t *len, void **pin, tl_db *db, r
 	rocksdb_pinnableslice_t *s = rocksdb_get_pinned_cf(db->rocks, db->read, cf, key, key_len, &errptr);
 	const char *v;
 
-	if (errptr != NULL) {
-		int err = tl_error_set(TL_E_IO, "database read failed: %s", errptr);
-
-		rocksdb_free(errptr);
-		return err;
-	}
-	if (s == NULL)
-		return tl_error_set(TL_E_NOTFOUND, "key not found");
+	if (errptr != NULL || s == NULL)
+		return read_failed(errptr);
 	v = rocksdb_pinnableslice_value(s, len);
 	/* An empty value may come back as NULL: hand out a pointer all the same. */
 	*data = v != NULL ? (const uint8_t *)v : (const uint8_t *)"";
