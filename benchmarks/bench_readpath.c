@@ -3,8 +3,7 @@
  * hash tiles, random inclusion proofs on a stored 1M-entry log, and raw blocks of 6 KB and
  * 33 KB from the block store, all with random keys so RocksDB's block cache matters.
  *
- *   bench_readpath DIR [--quick] [--reps R] [--cache-mb N] [--bloom BITS] [--pin-l0 0|1]
- *                  [--opt-hits 0|1] [--compact]
+ *   bench_readpath DIR [--quick] [--reps R] [--cache-mb N] [--bloom BITS] [--compact]
  *
  * DIR keeps the database between runs: the first run fills it (1M entries of 500 bytes,
  * 2,000 blocks of each size, then a full compaction: a minute or two), later runs reuse it,
@@ -19,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "bundled/blockstore.h"
 #include "translog/key.h"
@@ -238,16 +236,6 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* CPU seconds of this process: on a shared, loaded machine the wall clock also counts the
- * time other jobs held the cores, the CPU time does not (the reads run on this thread). */
-static double cpu_now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Median wall and CPU microseconds per operation over `reps` rounds. */
 static void measure(struct store *s, const char *name, op_fn fn, const void *arg, size_t ops, unsigned reps)
 {
@@ -256,10 +244,10 @@ static void measure(struct store *s, const char *name, op_fn fn, const void *arg
 
 	fn(s, &rng, ops / 4 + 1, arg); /* warm-up */
 	for (unsigned r = 0; r < reps; r++) {
-		double t0 = bench_now_s(), c0 = cpu_now_s();
+		double t0 = bench_now_s(), c0 = bench_cpu_s();
 
 		fn(s, &rng, ops, arg);
-		cpu[r] = (cpu_now_s() - c0) * 1e6 / (double)ops;
+		cpu[r] = (bench_cpu_s() - c0) * 1e6 / (double)ops;
 		wall[r] = (bench_now_s() - t0) * 1e6 / (double)ops;
 	}
 	qsort(wall, reps, sizeof(wall[0]), cmp_double);
@@ -290,8 +278,7 @@ int main(int argc, char **argv)
 	char probe[4200];
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench_readpath DIR [--quick] [--reps R] [--cache-mb N] [--bloom BITS]"
-			" [--pin-l0 0|1] [--opt-hits 0|1] [--compact]\n");
+		fprintf(stderr, "usage: bench_readpath DIR [--quick] [--reps R] [--cache-mb N] [--bloom BITS] [--compact]\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -305,10 +292,7 @@ int main(int argc, char **argv)
 			opts.cache_bytes = (size_t)atoi(argv[++i]) << 20;
 		else if (strcmp(argv[i], "--bloom") == 0 && i + 1 < argc)
 			opts.bloom_bits = atoi(argv[++i]);
-		else if (strcmp(argv[i], "--pin-l0") == 0 && i + 1 < argc)
-			opts.pin_l0 = atoi(argv[++i]);
-		else if (strcmp(argv[i], "--opt-hits") == 0 && i + 1 < argc)
-			opts.filters_for_hits = atoi(argv[++i]);
+
 		else {
 			fprintf(stderr, "bench_readpath: unknown option %s\n", argv[i]);
 			return 2;

@@ -32,10 +32,6 @@ struct tl_db_options {
 	/* Bits per key of the full bloom filters kept per table file: 0 means the default
 	 * (10, about 1 % false positives), negative means no filters. */
 	int bloom_bits;
-	/* 1: keep the index and filter blocks of level-0 files pinned in the block cache. */
-	int pin_l0;
-	/* 1: no filters for the last level (RocksDB's optimize_filters_for_hits). */
-	int filters_for_hits;
 };
 
 /* Opens (creating if needed) the database in directory `path`. Every column family already
