@@ -191,6 +191,38 @@ static int append_entry_at(tl_buf *out, const uint8_t *data, size_t len, unsigne
 	return tl_buf_append(out, e, elen);
 }
 
+/* Where entry `index` of a full bundle starts (its length prefix) and where the next one
+ * starts (SIZE_MAX for the last: the bundle's end), from the stored offsets. *start is
+ * SIZE_MAX if the bundle has none (written before offsets were stored): walk it then. */
+static int entry_offsets(size_t *start, size_t *end, tl_log *log, uint64_t index)
+{
+	uint8_t key[LOG_BUNDLE_KEY_MAX];
+	unsigned pos = (unsigned)(index % TL_TILE_WIDTH);
+	const uint8_t *v;
+	size_t vlen;
+	void *pin;
+	int err = tl_db_get_pinned(&v, &vlen, &pin, log->db, log->cf_entries, key,
+		tl_log__offsets_key(key, index / TL_TILE_WIDTH));
+
+	*start = *end = SIZE_MAX;
+	if (err == TL_E_NOTFOUND) {
+		tl_error_clear();
+		return 0;
+	}
+	if (err)
+		return tl_error_wrap(err, "log storage read failed (entry offsets)");
+	if (vlen != LOG_OFFSETS_BYTES) {
+		err = tl_error_set(TL_E_INTERNAL, "log storage is corrupt: the entry offsets of bundle %llu are %zu bytes",
+			(unsigned long long)(index / TL_TILE_WIDTH), vlen);
+	} else {
+		*start = tl_load_u32be(v + 4 * pos);
+		if (pos + 1 < TL_TILE_WIDTH)
+			*end = tl_load_u32be(v + 4 * (pos + 1));
+	}
+	tl_db_release(pin);
+	return err;
+}
+
 int tl_log_entry(tl_buf *out, tl_log *log, uint64_t index)
 {
 	uint64_t size = tl_log_size(log);
@@ -198,7 +230,7 @@ int tl_log_entry(tl_buf *out, tl_log *log, uint64_t index)
 	unsigned pos = (unsigned)(index % TL_TILE_WIDTH);
 	struct log_blob b;
 	const uint8_t *v;
-	size_t vlen;
+	size_t vlen, start, end;
 	void *pin;
 	int err;
 
@@ -206,10 +238,21 @@ int tl_log_entry(tl_buf *out, tl_log *log, uint64_t index)
 		return tl_error_set(TL_E_NOTFOUND, "entry %llu is not in the log of size %llu",
 			(unsigned long long)index, (unsigned long long)size);
 	if (index / TL_TILE_WIDTH < size / TL_TILE_WIDTH) {
-		/* A full bundle: one point read, pinned, and only the entry is copied. */
+		/* A full bundle: its entry offsets, then the bundle pinned, and only the entry is
+		 * copied. */
+		if ((err = entry_offsets(&start, &end, log, index)) != 0)
+			return err;
 		if ((err = tl_log__pin_full(&v, &vlen, &pin, log, true, 0, index / TL_TILE_WIDTH)) != 0)
 			return err;
-		err = append_entry_at(out, v, vlen, pos, index);
+		if (end == SIZE_MAX)
+			end = vlen;
+		if (start == SIZE_MAX)
+			err = append_entry_at(out, v, vlen, pos, index);
+		else if (start > end || end > vlen || end - start < 2 || tl_load_u16be(v + start) != end - start - 2)
+			err = tl_error_set(TL_E_INTERNAL, "log storage is corrupt: the offsets of entry %llu do not match "
+						   "its bundle", (unsigned long long)index);
+		else
+			err = tl_buf_append(out, v + start + 2, end - start - 2);
 		tl_db_release(pin);
 		return err;
 	}
