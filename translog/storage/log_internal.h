@@ -108,10 +108,11 @@ struct tl_log {
 };
 
 /* Key encodings (log_store.c). */
-enum { LOG_TILE_KEY_MAX = 10, LOG_BUNDLE_KEY_MAX = 10 };
+enum { LOG_TILE_KEY_MAX = 10, LOG_BUNDLE_KEY_MAX = 9 };
 size_t tl_log__tile_key(uint8_t *key, unsigned level, uint64_t index, int piece);
 size_t tl_log__bundle_key(uint8_t *key, uint64_t index, int piece);
-/* The offsets of a full bundle's entries: N(8) 0xff 0xff, after every piece key of N. */
+/* The offsets of a full bundle's entries: FF N(8). A bundle index is below 2^55, so its key
+ * starts with 00: the offsets of all bundles sort together after every bundle. */
 size_t tl_log__offsets_key(uint8_t *key, uint64_t index);
 enum { LOG_OFFSETS_BYTES = 4 * TL_TILE_WIDTH };
 extern const char tl_log__meta_checkpoint[];

@@ -8,7 +8,9 @@
  *               L(1) N(8) S(1)   a piece of the partial tile N: base hashes S.. added by one commit
  *   tl_entries  N(8)             a full entry bundle, exactly as served
  *               N(8) S(1)        a piece of the partial bundle N: entries S.. added by one commit
- *               N(8) FF FF       where each entry of the full bundle N starts: 256 uint32 offsets
+ *               FF N(8)          where each entry of the full bundle N starts: 256 uint32 offsets
+ *                                (kept apart from the bundles, so that reading them does not
+ *                                read a neighbouring 128 KB bundle that shares a data block)
  *   tl_meta     "checkpoint"     the signed checkpoint note of the last commit
  * A full value sorts right before its pieces, so one iterator seek finds either. The
  * checkpoint is the one record of the tree size; the frontier is rebuilt from the tiles.
@@ -41,10 +43,9 @@ size_t tl_log__bundle_key(uint8_t *key, uint64_t index, int piece)
 
 size_t tl_log__offsets_key(uint8_t *key, uint64_t index)
 {
-	tl_store_u64be(key, index);
-	key[8] = 0xff;
-	key[9] = 0xff;
-	return 10;
+	key[0] = 0xff;
+	tl_store_u64be(key + 1, index);
+	return 9;
 }
 
 void tl_log__edge_copy(struct log_edge *dst, const struct log_edge *src)
@@ -110,8 +111,7 @@ int tl_log__read_blob(tl_buf *out, struct log_blob *b, tl_log *log, bool entries
 		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
 		unsigned n;
 
-		/* The offsets of a full bundle sort after its pieces: nothing more to read. */
-		if (ilen < klen || ilen > klen + 1 || memcmp(ikey, key, klen) != 0)
+		if (ilen < klen || memcmp(ikey, key, klen) != 0)
 			break;
 		if (ilen == klen) {
 			b->full = true;
