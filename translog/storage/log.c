@@ -201,7 +201,7 @@ static int entry_offsets(size_t *start, size_t *end, tl_log *log, uint64_t index
 	const uint8_t *v;
 	size_t vlen;
 	void *pin;
-	int err = tl_db_get_pinned(&v, &vlen, &pin, log->db, log->cf_entries, key,
+	int err = tl_db_get_pinned(&v, &vlen, &pin, log->db, log->cf_meta, key,
 		tl_log__offsets_key(key, index / TL_TILE_WIDTH));
 
 	*start = *end = SIZE_MAX;

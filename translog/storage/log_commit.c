@@ -103,8 +103,8 @@ static void put_offsets(tl_log *log)
 		tl_store_u32be(offsets + 4 * i, (uint32_t)off);
 		off += 2 + (size_t)tl_load_u16be(log->bundle.buf.data + off);
 	}
-	rocksdb_writebatch_put_cf(log->wb, log->cf_entries, (const char *)key,
-		tl_log__offsets_key(key, log->bundle.index), (const char *)offsets, sizeof(offsets));
+	rocksdb_writebatch_put_cf(log->wb, log->cf_meta, (const char *)key, tl_log__offsets_key(key, log->bundle.index),
+		(const char *)offsets, sizeof(offsets));
 }
 
 static int add_entry(tl_log *log, const void *entry, size_t len, const tl_hash *leaf)

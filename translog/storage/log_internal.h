@@ -111,8 +111,7 @@ struct tl_log {
 enum { LOG_TILE_KEY_MAX = 10, LOG_BUNDLE_KEY_MAX = 9 };
 size_t tl_log__tile_key(uint8_t *key, unsigned level, uint64_t index, int piece);
 size_t tl_log__bundle_key(uint8_t *key, uint64_t index, int piece);
-/* The offsets of a full bundle's entries: FF N(8). A bundle index is below 2^55, so its key
- * starts with 00: the offsets of all bundles sort together after every bundle. */
+/* The offsets of a full bundle's entries, in tl_meta: "o" N(8). */
 size_t tl_log__offsets_key(uint8_t *key, uint64_t index);
 enum { LOG_OFFSETS_BYTES = 4 * TL_TILE_WIDTH };
 extern const char tl_log__meta_checkpoint[];

@@ -8,10 +8,10 @@
  *               L(1) N(8) S(1)   a piece of the partial tile N: base hashes S.. added by one commit
  *   tl_entries  N(8)             a full entry bundle, exactly as served
  *               N(8) S(1)        a piece of the partial bundle N: entries S.. added by one commit
- *               FF N(8)          where each entry of the full bundle N starts: 256 uint32 offsets
- *                                (kept apart from the bundles, so that reading them does not
- *                                read a neighbouring 128 KB bundle that shares a data block)
  *   tl_meta     "checkpoint"     the signed checkpoint note of the last commit
+ *               "o" N(8)         where each entry of the full bundle N starts: 256 uint32 offsets
+ *                                (not beside the bundle: a neighbouring 128 KB bundle would
+ *                                share its data block and be read with it)
  * A full value sorts right before its pieces, so one iterator seek finds either. The
  * checkpoint is the one record of the tree size; the frontier is rebuilt from the tiles.
  */
@@ -43,7 +43,7 @@ size_t tl_log__bundle_key(uint8_t *key, uint64_t index, int piece)
 
 size_t tl_log__offsets_key(uint8_t *key, uint64_t index)
 {
-	key[0] = 0xff;
+	key[0] = 'o';
 	tl_store_u64be(key + 1, index);
 	return 9;
 }

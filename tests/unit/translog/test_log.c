@@ -928,23 +928,23 @@ START_TEST(point_and_pinned_reads)
 	/* Entries of a full bundle are found through its stored offsets; without them (a log
 	 * written before they were stored) by walking the bundle; wrong ones are corruption. */
 	{
-		const uint8_t offsets0[9] = { 0xff };
+		const uint8_t offsets0[9] = { 'o' };
 		char *saved;
 		size_t saved_len;
 
-		ck_assert_int_eq(tl_db_get(&saved, &saved_len, fx.db, tl_db_cf(fx.db, "tl_entries"), offsets0, 9), 0);
+		ck_assert_int_eq(tl_db_get(&saved, &saved_len, fx.db, tl_db_cf(fx.db, "tl_meta"), offsets0, 9), 0);
 		ck_assert_uint_eq(saved_len, 1024);
-		tamper(&fx, "tl_entries", offsets0, 9, NULL, 0);
+		tamper(&fx, "tl_meta", offsets0, 9, NULL, 0);
 		for (uint64_t i = 0; i < 256; i += 51) {
 			tl_buf_reset(&e);
 			ck_assert_int_eq(tl_log_entry(&e, fx.log, i), 0);
 			ck_assert(e.len == m.lens[i] && memcmp(e.data, m.entries[i], e.len) == 0);
 		}
 		saved[4 * 7 + 3] ^= 1;
-		tamper(&fx, "tl_entries", offsets0, 9, saved, saved_len);
+		tamper(&fx, "tl_meta", offsets0, 9, saved, saved_len);
 		ck_assert_int_eq(tl_log_entry(&e, fx.log, 7), TL_E_INTERNAL);
 		ck_assert_int_eq(tl_log_entry(&e, fx.log, 6), TL_E_INTERNAL);
-		tamper(&fx, "tl_entries", offsets0, 9, saved, 5);
+		tamper(&fx, "tl_meta", offsets0, 9, saved, 5);
 		ck_assert_int_eq(tl_log_entry(&e, fx.log, 0), TL_E_INTERNAL);
 		free(saved);
 	}
