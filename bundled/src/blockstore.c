@@ -240,13 +240,15 @@ int bd_blockstore_get_pinned(const uint8_t **data, size_t *len, void **pin, bd_b
 int bd_blockstore_has(bd_blockstore *bs, const bd_cid *cid)
 {
 	uint8_t key[KEY_LEN];
-	char *value = NULL;
-	size_t n = 0;
+	const uint8_t *v;
+	size_t n;
+	void *pin;
 	int err;
 
+	/* Pinned: presence only, so the block is not copied. */
 	block_key(key, cid);
-	err = tl_db_get(&value, &n, bs->db, bs->cf, key, sizeof(key));
-	free(value);
+	if ((err = tl_db_get_pinned(&v, &n, &pin, bs->db, bs->cf, key, sizeof(key))) == 0)
+		tl_db_release(pin);
 	if (err == TL_E_NOTFOUND) {
 		tl_error_clear();
 		return 0;
