@@ -404,6 +404,26 @@ START_TEST(tiles_match_independent_construction)
 }
 END_TEST
 
+/* Appends n (1..128) vector entries from index i in one call, into the log and the model;
+ * returns i + n. */
+static uint64_t append_model_batch(tl_log *log, struct model *m, uint64_t i, size_t n)
+{
+	const void *ptrs[128];
+	size_t lens[128];
+	char buf[256];
+	uint64_t first;
+
+	ck_assert(n >= 1 && n <= 128);
+	for (size_t k = 0; k < n; k++) {
+		lens[k] = vector_entry(buf, sizeof(buf), i + k);
+		model_set(m, i + k, buf, lens[k]);
+		ptrs[k] = m->entries[i + k];
+	}
+	ck_assert_int_eq(tl_log_append_batch(&first, log, ptrs, lens, n), 0);
+	ck_assert_uint_eq(first, i);
+	return i + n;
+}
+
 /* Every partial tile a published checkpoint needed stays available, byte-exact. */
 START_TEST(partial_tiles_of_every_checkpoint_stay_served)
 {
@@ -411,23 +431,10 @@ START_TEST(partial_tiles_of_every_checkpoint_stay_served)
 	struct model m = { 0 };
 	uint64_t sizes[64];
 	size_t nsizes = 0;
-	char buf[256];
 
 	fx_init(&fx);
 	for (uint64_t i = 0; i < 1500;) {
-		size_t n = 1 + (size_t)((i * 7919) % 97);
-		const void *ptrs[128];
-		size_t lens[128];
-		uint64_t first;
-
-		for (size_t k = 0; k < n; k++) {
-			lens[k] = vector_entry(buf, sizeof(buf), i + k);
-			model_set(&m, i + k, buf, lens[k]);
-			ptrs[k] = m.entries[i + k];
-		}
-		ck_assert_int_eq(tl_log_append_batch(&first, fx.log, ptrs, lens, n), 0);
-		ck_assert_uint_eq(first, i);
-		i += n;
+		i = append_model_batch(fx.log, &m, i, 1 + (size_t)((i * 7919) % 97));
 		if (nsizes < 64)
 			sizes[nsizes++] = i;
 	}
@@ -869,24 +876,13 @@ START_TEST(point_and_pinned_reads)
 	const uint8_t *v[2];
 	size_t vlen[2];
 	void *pin[2];
-	char buf[256];
 	const uint8_t bundle1[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
 
 	fx_init(&fx);
 	for (uint64_t i = 0; i < 700;) {
 		size_t n = 1 + (size_t)((i * 31) % 90);
-		const void *ptrs[128];
-		size_t lens[128];
-		uint64_t first;
 
-		n = i + n > 700 ? (size_t)(700 - i) : n;
-		for (size_t k = 0; k < n; k++) {
-			lens[k] = vector_entry(buf, sizeof(buf), i + k);
-			model_set(&m, i + k, buf, lens[k]);
-			ptrs[k] = m.entries[i + k];
-		}
-		ck_assert_int_eq(tl_log_append_batch(&first, fx.log, ptrs, lens, n), 0);
-		i += n;
+		i = append_model_batch(fx.log, &m, i, i + n > 700 ? (size_t)(700 - i) : n);
 	}
 	for (uint64_t i = 0; i < 700; i++) {
 		tl_buf_reset(&e);
