@@ -172,6 +172,25 @@ int tl_log_tile(tl_buf *out, tl_log *log, const tl_tile *t)
 	return err;
 }
 
+int tl_log_tile_pinned(const uint8_t **data, size_t *len, void **pin, tl_log *log, const tl_tile *t)
+{
+	uint64_t size = tl_log_size(log);
+	int err;
+
+	/* Full in the published tree means stored full: the commit that completed it wrote it. */
+	if (t->width != TL_TILE_WIDTH || t->level >= LOG_LEVELS || (t->entries && t->level != 0) ||
+	    tl_tile_width_at(t->level, t->index, size) < TL_TILE_WIDTH)
+		return tl_error_set(TL_E_NOTFOUND, "%s %u/%llu of width %u is not full in the tree of size %llu",
+			t->entries ? "entry bundle" : "tile", t->level, (unsigned long long)t->index, t->width,
+			(unsigned long long)size);
+	if ((err = tl_log__pin_full(data, len, pin, log, t->entries, t->level, t->index)) != 0)
+		return err;
+	/* A full tile is served without the inner nodes stored after its base hashes. */
+	if (!t->entries)
+		*len = (size_t)TL_TILE_WIDTH * TL_HASH_SIZE;
+	return 0;
+}
+
 /* Appends entry `pos` of a bundle (or of the first piece(s) of one) holding at least pos + 1. */
 static int append_entry_at(tl_buf *out, const uint8_t *data, size_t len, unsigned pos, uint64_t index)
 {

@@ -906,6 +906,23 @@ START_TEST(point_and_pinned_reads)
 		check_resource(fx.log, &m, &t);
 	}
 
+	/* Full tiles and bundles borrowed, the same bytes tl_log_tile serves; partial ones not. */
+	{
+		tl_tile full[3] = { { .index = 1, .width = 256 }, { .index = 1, .width = 256, .entries = true },
+			{ .index = 0, .width = 256, .entries = true } };
+		tl_tile partial[3] = { { .index = 2, .width = 256 }, { .index = 2, .width = 256, .entries = true },
+			{ .index = 1, .width = 255, .entries = true } };
+
+		for (int i = 0; i < 3; i++) {
+			tl_buf_reset(&e);
+			ck_assert_int_eq(tl_log_tile(&e, fx.log, &full[i]), 0);
+			ck_assert_msg(tl_log_tile_pinned(&v[0], &vlen[0], &pin[0], fx.log, &full[i]) == 0, "%s",
+				tl_error_message());
+			ck_assert(vlen[0] == e.len && memcmp(v[0], e.data, e.len) == 0);
+			tl_db_release(pin[0]);
+			ck_assert_int_eq(tl_log_tile_pinned(&v[0], &vlen[0], &pin[0], fx.log, &partial[i]), TL_E_NOTFOUND);
+		}
+	}
 	/* Two pins at once, released in either order; absent keys pin nothing. */
 	ck_assert_int_eq(tl_log_head(NULL, NULL, &note, fx.log), 0);
 	ck_assert_int_eq(tl_db_get_pinned(&v[0], &vlen[0], &pin[0], fx.db, tl_db_cf(fx.db, "tl_meta"), "checkpoint", 10),
