@@ -169,7 +169,7 @@ static void throughput(tl_log *log, const char *label, unsigned threads, size_t 
 	pthread_t th[64];
 	struct tl_log_stats before, after;
 	uint64_t total = 0;
-	double t0 = bench_now_s(), t1;
+	double t0 = bench_now_s(), t1, c0 = bench_cpu_s(), c1;
 
 	tl_log_stats(&before, log);
 	for (unsigned t = 0; t < threads; t++) {
@@ -181,14 +181,16 @@ static void throughput(tl_log *log, const char *label, unsigned threads, size_t 
 		total += a[t].done;
 	}
 	t1 = bench_now_s();
+	c1 = bench_cpu_s();
 	tl_log_stats(&after, log);
 	{
 		uint64_t commits = after.commits - before.commits;
 
-		printf("  %-44s %9.0f appends/s  (%llu commits, %.1f entries/commit, %.2f ms/commit)\n", label,
-			(double)total / (t1 - t0), (unsigned long long)commits,
+		printf("  %-44s %9.0f appends/s  (%llu commits, %.1f entries/commit, %.2f ms/commit, %.1f us CPU/append)\n",
+			label, (double)total / (t1 - t0), (unsigned long long)commits,
 			commits ? (double)(after.appends - before.appends) / (double)commits : 0.0,
-			commits ? (double)(after.commit_us_total - before.commit_us_total) / (double)commits / 1000.0 : 0.0);
+			commits ? (double)(after.commit_us_total - before.commit_us_total) / (double)commits / 1000.0 : 0.0,
+			total ? (c1 - c0) * 1e6 / (double)total : 0.0);
 	}
 }
 

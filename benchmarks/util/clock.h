@@ -8,4 +8,9 @@
 /* Seconds on the monotonic clock (CLOCK_MONOTONIC): only differences mean anything. */
 double bench_now_s(void);
 
+/* CPU seconds of the whole process (CLOCK_PROCESS_CPUTIME_ID), background threads included:
+ * on a shared, loaded machine the wall clock also counts the time other jobs held the cores,
+ * the CPU time much less. Only differences mean anything. */
+double bench_cpu_s(void);
+
 #endif

@@ -13,6 +13,7 @@ const char *const bd_blockstore_column_family = "blocks";
 struct bd_blockstore {
 	tl_db *db;
 	rocksdb_column_family_handle_t *cf;
+	int verify_reads;
 };
 
 static void block_key(uint8_t key[KEY_LEN], const bd_cid *cid)
@@ -43,6 +44,61 @@ int bd_blockstore_open(bd_blockstore **out, tl_db *db)
 	bs->cf = cf;
 	*out = bs;
 	return 0;
+}
+
+/* One stored block as the scrub sees it: NULL, or what is wrong with it. *cid is NULL for
+ * a malformed key, else the raw CID of the key. */
+static const char *scrub_problem(const bd_cid **cid, bd_cid *buf, const uint8_t *key, size_t klen, const uint8_t *v,
+	size_t vlen)
+{
+	tl_hash h;
+
+	*cid = NULL;
+	if (klen != KEY_LEN || key[0] != BD_MH_SHA2_256 || key[1] != TL_HASH_SIZE)
+		return "the key is not a SHA-256 multihash";
+	*cid = buf;
+	buf->codec = BD_CODEC_RAW;
+	memcpy(buf->digest.b, key + 2, TL_HASH_SIZE);
+	if (vlen > BD_BLOCK_MAX)
+		return "the block is over the block size limit";
+	tl_sha256(&h, v, vlen);
+	if (!tl_hash_equal(&h, &buf->digest))
+		return "its bytes do not hash to its CID";
+	return NULL;
+}
+
+int bd_blockstore_scrub(struct bd_blockstore_scrub_stats *out, bd_blockstore *bs, bd_blockstore_bad_fn on_bad,
+	void *ctx)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(tl_db_rocks(bs->db), tl_db_scan_read(bs->db), bs->cf);
+	char *errptr = NULL;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const uint8_t *key = (const uint8_t *)rocksdb_iter_key(it, &klen);
+		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
+		const bd_cid *cid;
+		const char *problem;
+		bd_cid buf;
+
+		out->blocks++;
+		out->bytes += vlen;
+		if ((problem = scrub_problem(&cid, &buf, key, klen, v, vlen)) != NULL) {
+			out->bad++;
+			if (on_bad)
+				on_bad(ctx, cid, vlen, problem);
+		}
+	}
+	rocksdb_iter_get_error(it, &errptr);
+	if (errptr != NULL) {
+		err = tl_error_set(TL_E_IO, "block store scrub stopped after %llu blocks: %s",
+			(unsigned long long)out->blocks, errptr);
+		rocksdb_free(errptr);
+	}
+	rocksdb_iter_destroy(it);
+	return err;
 }
 
 void bd_blockstore_close(bd_blockstore *bs)
@@ -106,51 +162,93 @@ out:
 	return err;
 }
 
-int bd_blockstore_get(uint8_t **data, size_t *len, bd_blockstore *bs, const bd_cid *cid)
+void bd_blockstore_set_verify_reads(bd_blockstore *bs, int on)
+{
+	bs->verify_reads = on != 0;
+}
+
+static int corrupted(const bd_cid *cid, size_t len)
+{
+	char text[BD_CID_TEXT_MAX];
+
+	return tl_error_set(TL_E_IO, "block store corrupted: block %s (%zu bytes stored) does not hash to its CID",
+		cid_text(text, cid), len);
+}
+
+static int get_pinned(const uint8_t **data, size_t *len, void **pin, bd_blockstore *bs, const bd_cid *cid,
+	int verify)
 {
 	char text[BD_CID_TEXT_MAX];
 	uint8_t key[KEY_LEN];
-	char *value = NULL;
-	size_t n = 0;
 	tl_hash h;
 	int err;
 
 	block_key(key, cid);
-	if ((err = tl_db_get(&value, &n, bs->db, bs->cf, key, sizeof(key))) != 0) {
+	if ((err = tl_db_get_pinned(data, len, pin, bs->db, bs->cf, key, sizeof(key))) != 0) {
 		if (err == TL_E_NOTFOUND)
 			return tl_error_set(TL_E_NOTFOUND, "block %s is not stored", cid_text(text, cid));
 		return tl_error_wrap(err, "block %s", cid_text(text, cid));
 	}
-	tl_sha256(&h, value, n);
-	if (!tl_hash_equal(&h, &cid->digest)) {
-		err = tl_error_set(TL_E_IO, "block store corrupted: block %s (%zu bytes stored) does not hash to its CID",
-			cid_text(text, cid), n);
-		goto out;
+	if (verify) {
+		tl_sha256(&h, *data, *len);
+		if (!tl_hash_equal(&h, &cid->digest)) {
+			tl_db_release(*pin);
+			return corrupted(cid, *len);
+		}
 	}
-	/* RocksDB returns NULL-or-not for empty values depending on version: always hand out
-	 * a pointer. */
-	if (value == NULL && (value = malloc(1)) == NULL) {
+	return 0;
+}
+
+static int get_copy(uint8_t **data, size_t *len, bd_blockstore *bs, const bd_cid *cid, int verify)
+{
+	const uint8_t *v;
+	uint8_t *copy;
+	size_t n;
+	void *pin;
+	int err;
+
+	if ((err = get_pinned(&v, &n, &pin, bs, cid, verify)) != 0)
+		return err;
+	/* Never NULL, even for an empty block. */
+	if ((copy = malloc(n ? n : 1)) == NULL) {
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
-	*data = (uint8_t *)value;
+	memcpy(copy, v, n);
+	*data = copy;
 	*len = n;
-	value = NULL;
 out:
-	free(value);
+	tl_db_release(pin);
 	return err;
+}
+
+int bd_blockstore_get(uint8_t **data, size_t *len, bd_blockstore *bs, const bd_cid *cid)
+{
+	return get_copy(data, len, bs, cid, bs->verify_reads);
+}
+
+int bd_blockstore_get_verified(uint8_t **data, size_t *len, bd_blockstore *bs, const bd_cid *cid)
+{
+	return get_copy(data, len, bs, cid, 1);
+}
+
+int bd_blockstore_get_pinned(const uint8_t **data, size_t *len, void **pin, bd_blockstore *bs, const bd_cid *cid)
+{
+	return get_pinned(data, len, pin, bs, cid, bs->verify_reads);
 }
 
 int bd_blockstore_has(bd_blockstore *bs, const bd_cid *cid)
 {
 	uint8_t key[KEY_LEN];
-	char *value = NULL;
-	size_t n = 0;
+	const uint8_t *v;
+	size_t n;
+	void *pin;
 	int err;
 
+	/* Pinned: presence only, so the block is not copied. */
 	block_key(key, cid);
-	err = tl_db_get(&value, &n, bs->db, bs->cf, key, sizeof(key));
-	free(value);
+	if ((err = tl_db_get_pinned(&v, &n, &pin, bs->db, bs->cf, key, sizeof(key))) == 0)
+		tl_db_release(pin);
 	if (err == TL_E_NOTFOUND) {
 		tl_error_clear();
 		return 0;
@@ -158,58 +256,31 @@ int bd_blockstore_has(bd_blockstore *bs, const bd_cid *cid)
 	return err ? err : 1;
 }
 
-static void digest_hex(char out[2 * TL_HASH_SIZE + 1], const uint8_t *d, size_t len)
+/* The first bad block a scrub reports, as the error bd_blockstore_check returns. */
+static void first_bad(void *ctx, const bd_cid *cid, size_t len, const char *problem)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t n = len < TL_HASH_SIZE ? len : TL_HASH_SIZE;
+	int *err = ctx;
+	char text[BD_CID_TEXT_MAX];
 
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[2 * n] = '\0';
+	if (*err != 0)
+		return;
+	if (cid == NULL || bd_cid_format(text, sizeof(text), cid) != 0)
+		snprintf(text, sizeof(text), "(a key that is not a sha2-256 multihash)");
+	*err = tl_error_set(TL_E_INPUT, "block store corrupted: block %s (%zu bytes): %s", text, len, problem);
 }
 
 int bd_blockstore_check(uint64_t *blocks, uint64_t *bytes, bd_blockstore *bs)
 {
-	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(tl_db_rocks(bs->db), tl_db_read(bs->db), bs->cf);
-	char hex[2 * TL_HASH_SIZE + 1];
-	uint64_t n = 0, total = 0;
-	char *errptr = NULL;
-	int err = 0;
+	struct bd_blockstore_scrub_stats stats;
+	int bad = 0, err;
 
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &klen);
-		const char *v = rocksdb_iter_value(it, &vlen);
-		tl_hash h;
-
-		if (klen != KEY_LEN || k[0] != BD_MH_SHA2_256 || k[1] != TL_HASH_SIZE) {
-			digest_hex(hex, k, klen);
-			err = tl_error_set(TL_E_INPUT, "block store corrupted: a key that is not a sha2-256 multihash (%s...)", hex);
-			goto out;
-		}
-		digest_hex(hex, k + 2, TL_HASH_SIZE);
-		tl_sha256(&h, v, vlen);
-		if (vlen > BD_BLOCK_MAX || memcmp(h.b, k + 2, TL_HASH_SIZE) != 0) {
-			err = tl_error_set(TL_E_INPUT, "block store corrupted: block sha2-256 %s (%zu bytes) does not hash to its key",
-				hex, vlen);
-			goto out;
-		}
-		n++;
-		total += vlen;
-	}
-	rocksdb_iter_get_error(it, &errptr);
-	if (errptr != NULL) {
-		err = tl_error_set(TL_E_IO, "reading the block store: %s", errptr);
-		rocksdb_free(errptr);
-		goto out;
-	}
-	*blocks = n;
-	*bytes = total;
-out:
-	rocksdb_iter_destroy(it);
-	return err;
+	if ((err = bd_blockstore_scrub(&stats, bs, first_bad, &bad)) != 0)
+		return err;
+	if (bad != 0)
+		return bad;
+	*blocks = stats.blocks;
+	*bytes = stats.bytes;
+	return 0;
 }
 
 struct cat_state {
@@ -237,7 +308,8 @@ static int cat_node(struct cat_state *st, const bd_cid *cid, uint64_t expect, in
 			cid_text(text, cid), (unsigned long long)cid->codec);
 	if (expect != UINT64_MAX && expect > tl_buf_room(st->out))
 		return tl_error_set(TL_E_INPUT, "cat: content larger than %zu bytes", st->out->cap);
-	if ((err = bd_blockstore_get(&block, &len, st->bs, cid)) != 0)
+	/* Not a hot path: cat re-hashes what it reads whatever the store's setting. */
+	if ((err = bd_blockstore_get_verified(&block, &len, st->bs, cid)) != 0)
 		return err;
 	if (cid->codec == BD_CODEC_RAW) {
 		if ((err = tl_buf_append(st->out, block, len)) != 0)

@@ -2,8 +2,8 @@
  * Group commit. Appenders queue requests; the committer thread takes what is queued (up to
  * max_batch entries, whole requests), sequences the entries, and writes in ONE synced
  * RocksDB write batch:
- *   - every entry bundle completed by the batch (whole) and a piece holding the entries the
- *     batch added to the rightmost bundle,
+ *   - every entry bundle completed by the batch (whole, with the offsets of its entries) and a
+ *     piece holding the entries the batch added to the rightmost bundle,
  *   - every hash tile completed by the batch (whole, with its inner nodes) and, per level, a
  *     piece holding the hashes the batch added to the rightmost tile,
  *   - the new signed checkpoint.
@@ -92,6 +92,21 @@ static void delete_bundle_pieces(tl_log *log, uint64_t index, const log_pieces *
 				tl_log__bundle_key(key, index, (int)s));
 }
 
+/* Puts where each entry of the bundle just completed starts, so that reading one entry of
+ * it does not walk the length prefixes before it (docs/storage.md, "Reading one entry"). */
+static void put_offsets(tl_log *log)
+{
+	uint8_t key[LOG_BUNDLE_KEY_MAX], offsets[LOG_OFFSETS_BYTES];
+	size_t off = 0;
+
+	for (unsigned i = 0; i < TL_TILE_WIDTH; i++) {
+		tl_store_u32be(offsets + 4 * i, (uint32_t)off);
+		off += 2 + (size_t)tl_load_u16be(log->bundle.buf.data + off);
+	}
+	rocksdb_writebatch_put_cf(log->wb, log->cf_meta, (const char *)key, tl_log__offsets_key(key, log->bundle.index),
+		(const char *)offsets, sizeof(offsets));
+}
+
 static int add_entry(tl_log *log, const void *entry, size_t len, const tl_hash *leaf)
 {
 	uint8_t key[LOG_BUNDLE_KEY_MAX];
@@ -104,6 +119,7 @@ static int add_entry(tl_log *log, const void *entry, size_t len, const tl_hash *
 		rocksdb_writebatch_put_cf(log->wb, log->cf_entries, (const char *)key,
 			tl_log__bundle_key(key, log->bundle.index, -1), (const char *)log->bundle.buf.data,
 			log->bundle.buf.len);
+		put_offsets(log);
 		delete_bundle_pieces(log, log->bundle.index, &log->bundle.pieces);
 		log->bundle.index++;
 		log->bundle.count = 0;

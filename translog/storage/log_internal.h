@@ -111,6 +111,9 @@ struct tl_log {
 enum { LOG_TILE_KEY_MAX = 10, LOG_BUNDLE_KEY_MAX = 9 };
 size_t tl_log__tile_key(uint8_t *key, unsigned level, uint64_t index, int piece);
 size_t tl_log__bundle_key(uint8_t *key, uint64_t index, int piece);
+/* The offsets of a full bundle's entries, in tl_meta: "o" N(8). */
+size_t tl_log__offsets_key(uint8_t *key, uint64_t index);
+enum { LOG_OFFSETS_BYTES = 4 * TL_TILE_WIDTH };
 extern const char tl_log__meta_checkpoint[];
 
 /* Copies the changed part of an edge tile from the committer's state to the published one. */
@@ -131,9 +134,11 @@ struct log_blob {
 int tl_log__read_blob(tl_buf *out, struct log_blob *b, tl_log *log, bool entries, unsigned level, uint64_t index,
 	unsigned want) TL_MUST_USE;
 
-/* Full tile (level, index), pinned in RocksDB's block cache: *nodes points at its 510
- * nodes until the slice is destroyed. */
-int tl_log__pin_full_tile(rocksdb_pinnableslice_t **slice, const tl_hash **nodes, tl_log *log, unsigned level,
+/* A full tile (level, index) or entry bundle (index) by one point read, pinned where RocksDB
+ * holds it: *v stays valid until tl_db_release(*pin). A full tile is checked to be
+ * TL_TILE_NODES hashes. A missing one is corrupt storage (TL_E_INTERNAL): callers ask only
+ * for what the published state says is stored full. */
+int tl_log__pin_full(const uint8_t **v, size_t *vlen, void **pin, tl_log *log, bool entries, unsigned level,
 	uint64_t index) TL_MUST_USE;
 
 /* tl_node_fn over the published state: the rightmost tile of each level is in memory,

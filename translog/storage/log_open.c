@@ -131,19 +131,20 @@ static int check_last_full_tiles(tl_log *log)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	for (unsigned l = 0; l + 1 < LOG_LEVELS; l++) {
 		uint64_t n = log->stage[l].index;
-		rocksdb_pinnableslice_t *pinned;
-		const tl_hash *stored;
+		const uint8_t *stored;
+		size_t len;
+		void *pin;
 		tl_hash top, above;
 		bool same;
 
 		if (n == 0)
 			continue;
-		if ((err = tl_log__pin_full_tile(&pinned, &stored, log, l, n - 1)) != 0)
+		if ((err = tl_log__pin_full(&stored, &len, &pin, log, false, l, n - 1)) != 0)
 			goto out;
 		memcpy(fresh, stored, TL_TILE_WIDTH * sizeof(tl_hash));
 		tl_tile_expand(fresh, 0, TL_TILE_WIDTH);
 		same = memcmp(stored, fresh, TL_TILE_NODES * sizeof(tl_hash)) == 0;
-		rocksdb_pinnableslice_destroy(pinned);
+		tl_db_release(pin);
 		tl_hash_node(&top, &fresh[tl_tile_node_slot(7, 0)], &fresh[tl_tile_node_slot(7, 1)]);
 		if ((err = tl_log__node(&above, log, TL_TILE_HEIGHT * (l + 1), n - 1)) != 0)
 			goto out;

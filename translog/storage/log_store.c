@@ -9,6 +9,9 @@
  *   tl_entries  N(8)             a full entry bundle, exactly as served
  *               N(8) S(1)        a piece of the partial bundle N: entries S.. added by one commit
  *   tl_meta     "checkpoint"     the signed checkpoint note of the last commit
+ *               "o" N(8)         where each entry of the full bundle N starts: 256 uint32 offsets
+ *                                (not beside the bundle: a neighbouring 128 KB bundle would
+ *                                share its data block and be read with it)
  * A full value sorts right before its pieces, so one iterator seek finds either. The
  * checkpoint is the one record of the tree size; the frontier is rebuilt from the tiles.
  */
@@ -35,6 +38,13 @@ size_t tl_log__bundle_key(uint8_t *key, uint64_t index, int piece)
 	if (piece < 0)
 		return 8;
 	key[8] = (uint8_t)piece;
+	return 9;
+}
+
+size_t tl_log__offsets_key(uint8_t *key, uint64_t index)
+{
+	key[0] = 'o';
+	tl_store_u64be(key + 1, index);
 	return 9;
 }
 
@@ -149,31 +159,24 @@ out:
 	return err;
 }
 
-/* Full tile (level, index), pinned in RocksDB's block cache: *nodes points at its 510
- * nodes until the slice is destroyed. */
-int tl_log__pin_full_tile(rocksdb_pinnableslice_t **slice, const tl_hash **nodes, tl_log *log, unsigned level,
+int tl_log__pin_full(const uint8_t **v, size_t *vlen, void **pin, tl_log *log, bool entries, unsigned level,
 	uint64_t index)
 {
 	uint8_t key[LOG_TILE_KEY_MAX];
-	size_t klen = tl_log__tile_key(key, level, index, -1), vlen;
-	char *errptr = NULL;
-	rocksdb_pinnableslice_t *s = rocksdb_get_pinned_cf(tl_db_rocks(log->db), tl_db_read(log->db),
-		log->cf_tiles, (const char *)key, klen, &errptr);
-	const char *v;
+	size_t klen = entries ? tl_log__bundle_key(key, index, -1) : tl_log__tile_key(key, level, index, -1);
+	const char *what = entries ? "entry bundle" : "tile";
+	int err = tl_db_get_pinned(v, vlen, pin, log->db, entries ? log->cf_entries : log->cf_tiles, key, klen);
 
-	if (errptr != NULL)
-		return db_failed("full tile", errptr);
-	if (s == NULL)
-		return tl_error_set(TL_E_INTERNAL, "log storage is corrupt: full tile %u/%llu is missing", level,
+	if (err == TL_E_NOTFOUND)
+		return tl_error_set(TL_E_INTERNAL, "log storage is corrupt: full %s %u/%llu is missing", what, level,
 			(unsigned long long)index);
-	v = rocksdb_pinnableslice_value(s, &vlen);
-	if (vlen != TL_TILE_NODES * TL_HASH_SIZE) {
-		rocksdb_pinnableslice_destroy(s);
+	if (err)
+		return tl_error_wrap(err, "log storage read failed (full %s)", what);
+	if (!entries && *vlen != TL_TILE_NODES * TL_HASH_SIZE) {
+		tl_db_release(*pin);
 		return tl_error_set(TL_E_INTERNAL, "log storage is corrupt: full tile %u/%llu is %zu bytes", level,
-			(unsigned long long)index, vlen);
+			(unsigned long long)index, *vlen);
 	}
-	*slice = s;
-	*nodes = (const tl_hash *)(const void *)v;
 	return 0;
 }
 
@@ -194,8 +197,9 @@ static size_t cache_slot(const tl_log *log, unsigned level, uint64_t index)
 static int full_tile_node(tl_hash *out, tl_log *log, unsigned level, uint64_t index, size_t slot)
 {
 	struct log_cache_slot *c = &log->cache[cache_slot(log, level, index)];
-	rocksdb_pinnableslice_t *pinned;
-	const tl_hash *nodes;
+	const uint8_t *v;
+	size_t vlen;
+	void *pin;
 	int err;
 
 	pthread_mutex_lock(&log->cache_lock);
@@ -206,16 +210,16 @@ static int full_tile_node(tl_hash *out, tl_log *log, unsigned level, uint64_t in
 	}
 	pthread_mutex_unlock(&log->cache_lock);
 
-	if ((err = tl_log__pin_full_tile(&pinned, &nodes, log, level, index)) != 0)
+	if ((err = tl_log__pin_full(&v, &vlen, &pin, log, false, level, index)) != 0)
 		return err;
-	*out = nodes[slot];
+	memcpy(out, v + slot * TL_HASH_SIZE, TL_HASH_SIZE);
 	pthread_mutex_lock(&log->cache_lock);
-	memcpy(c->nodes, nodes, sizeof(c->nodes));
+	memcpy(c->nodes, v, sizeof(c->nodes));
 	c->level = level;
 	c->index = index;
 	c->valid = true;
 	pthread_mutex_unlock(&log->cache_lock);
-	rocksdb_pinnableslice_destroy(pinned);
+	tl_db_release(pin);
 	return 0;
 }
 

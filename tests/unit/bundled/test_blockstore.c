@@ -127,13 +127,138 @@ START_TEST(get_detects_corruption)
 	memcpy(key + 2, bd_dag_block(dag, 1)->cid.digest.b, 32);
 	rocksdb_put_cf(tl_db_rocks(db), tl_db_sync_write(db), cf, (const char *)key, sizeof(key), "garbage", 7, &errptr);
 	ck_assert_ptr_null(errptr);
-	ck_assert_int_eq(bd_blockstore_get(&got, &len, bs, &bd_dag_block(dag, 1)->cid), TL_E_IO);
+	ck_assert_int_eq(bd_blockstore_get_verified(&got, &len, bs, &bd_dag_block(dag, 1)->cid), TL_E_IO);
 	ck_assert_ptr_nonnull(strstr(tl_error_message(), "corrupted"));
 	ck_assert_int_eq(bd_blockstore_cat(&out, bs, bd_dag_root(dag)), TL_E_IO);
+	/* The plain read trusts RocksDB's checksums, which the write above did not break... */
+	ck_assert_int_eq(bd_blockstore_get(&got, &len, bs, &bd_dag_block(dag, 1)->cid), 0);
+	ck_assert_uint_eq(len, 7);
+	free(got);
+	/* ...unless the store verifies every read, the pinned read too. */
+	bd_blockstore_set_verify_reads(bs, 1);
+	ck_assert_int_eq(bd_blockstore_get(&got, &len, bs, &bd_dag_block(dag, 1)->cid), TL_E_IO);
+	{
+		const uint8_t *v = NULL;
+		void *pin = NULL;
+
+		ck_assert_int_eq(bd_blockstore_get_pinned(&v, &len, &pin, bs, &bd_dag_block(dag, 1)->cid), TL_E_IO);
+		ck_assert_int_eq(bd_blockstore_get_pinned(&v, &len, &pin, bs, &bd_dag_block(dag, 0)->cid), 0);
+		ck_assert_uint_eq(len, bd_dag_block(dag, 0)->len);
+		ck_assert(memcmp(v, bd_dag_block(dag, 0)->data, len) == 0);
+		tl_db_release(pin);
+	}
 	/* The other blocks still read. */
 	ck_assert_int_eq(bd_blockstore_get(&got, &len, bs, &bd_dag_block(dag, 0)->cid), 0);
 	free(got);
 	tl_buf_free(&out);
+	bd_dag_free(dag);
+}
+END_TEST
+
+START_TEST(pinned_reads_borrow_the_stored_bytes)
+{
+	uint8_t data[33 * 1024];
+	const uint8_t *v[3];
+	void *pin[3];
+	size_t len;
+	uint64_t x = 9;
+	bd_cid cid[3];
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(lcg(&x) >> 56);
+	bd_cid_of(&cid[0], BD_CODEC_RAW, data, sizeof(data));
+	bd_cid_of(&cid[1], BD_CODEC_RAW, data, 6 * 1024);
+	bd_cid_of(&cid[2], BD_CODEC_RAW, "", 0);
+	ck_assert_int_eq(bd_blockstore_get_pinned(&v[0], &len, &pin[0], bs, &cid[0]), TL_E_NOTFOUND);
+	ck_assert_int_eq(bd_blockstore_put(bs, &cid[0], data, sizeof(data)), 0);
+	ck_assert_int_eq(bd_blockstore_put(bs, &cid[1], data, 6 * 1024), 0);
+	ck_assert_int_eq(bd_blockstore_put(bs, &cid[2], "", 0), 0);
+	/* Several borrowed at once, from the memtable, then from table files after a flush;
+	 * each stays valid until released, in any order. */
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 3; i++)
+			ck_assert_msg(bd_blockstore_get_pinned(&v[i], &len, &pin[i], bs, &cid[i]) == 0, "%s",
+				tl_error_message());
+		if (round == 0) {
+			rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+			char *errptr = NULL;
+
+			rocksdb_flushoptions_set_wait(fo, 1);
+			rocksdb_flush_cf(tl_db_rocks(db), fo, tl_db_cf(db, bd_blockstore_column_family), &errptr);
+			ck_assert_ptr_null(errptr);
+			rocksdb_flushoptions_destroy(fo);
+		}
+		ck_assert(memcmp(v[0], data, sizeof(data)) == 0);
+		ck_assert(memcmp(v[1], data, 6 * 1024) == 0);
+		ck_assert_ptr_nonnull(v[2]);
+		tl_db_release(pin[1]);
+		tl_db_release(pin[0]);
+		tl_db_release(pin[2]);
+	}
+}
+END_TEST
+
+struct bad_seen {
+	int n, unnamed;
+	bd_cid cid;
+	size_t len;
+};
+
+static void on_bad(void *ctx, const bd_cid *cid, size_t len, const char *problem)
+{
+	struct bad_seen *b = ctx;
+
+	ck_assert_ptr_nonnull(problem);
+	b->n++;
+	if (cid == NULL) {
+		b->unnamed++;
+		return;
+	}
+	b->cid = *cid;
+	b->len = len;
+}
+
+START_TEST(scrub_reports_every_bad_block)
+{
+	rocksdb_column_family_handle_t *cf = tl_db_cf(db, bd_blockstore_column_family);
+	struct bd_blockstore_scrub_stats st;
+	struct bad_seen bad = { 0 };
+	uint8_t key[34] = { 0x12, 0x20 };
+	uint8_t data[5000];
+	char *errptr = NULL;
+	uint64_t x = 5, total = 0;
+	bd_dag *dag;
+
+	ck_assert_int_eq(bd_blockstore_scrub(&st, bs, on_bad, &bad), 0);
+	ck_assert_uint_eq(st.blocks, 0);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(lcg(&x) >> 56);
+	dag = tu_dag_build(data, sizeof(data), "size-1000");
+	ck_assert_int_eq(bd_blockstore_put_dag(bs, dag), 0);
+	for (size_t i = 0; i < bd_dag_count(dag); i++)
+		total += bd_dag_block(dag, i)->len;
+	ck_assert_int_eq(bd_blockstore_scrub(&st, bs, on_bad, &bad), 0);
+	ck_assert_uint_eq(st.blocks, bd_dag_count(dag));
+	ck_assert_uint_eq(st.bytes, total);
+	ck_assert_uint_eq(st.bad, 0);
+	ck_assert_int_eq(bad.n, 0);
+	/* One block's bytes replaced, and a stray key that is no multihash. */
+	memcpy(key + 2, bd_dag_block(dag, 2)->cid.digest.b, 32);
+	rocksdb_put_cf(tl_db_rocks(db), tl_db_sync_write(db), cf, (const char *)key, sizeof(key), "garbage", 7, &errptr);
+	ck_assert_ptr_null(errptr);
+	rocksdb_put_cf(tl_db_rocks(db), tl_db_sync_write(db), cf, "stray", 5, "x", 1, &errptr);
+	ck_assert_ptr_null(errptr);
+	ck_assert_int_eq(bd_blockstore_scrub(&st, bs, on_bad, &bad), 0);
+	ck_assert_uint_eq(st.blocks, bd_dag_count(dag) + 1);
+	ck_assert_uint_eq(st.bad, 2);
+	ck_assert_int_eq(bad.n, 2);
+	ck_assert_int_eq(bad.unnamed, 1);
+	ck_assert(tl_hash_equal(&bad.cid.digest, &bd_dag_block(dag, 2)->cid.digest));
+	ck_assert_uint_eq(bad.cid.codec, BD_CODEC_RAW);
+	ck_assert_uint_eq(bad.len, 7);
+	/* Without a callback it still counts. */
+	ck_assert_int_eq(bd_blockstore_scrub(&st, bs, NULL, NULL), 0);
+	ck_assert_uint_eq(st.bad, 2);
 	bd_dag_free(dag);
 }
 END_TEST
@@ -334,6 +459,8 @@ Suite *suite_blockstore(void)
 	tcase_add_test(tc, put_get_has);
 	tcase_add_test(tc, put_refuses_bytes_that_do_not_match);
 	tcase_add_test(tc, get_detects_corruption);
+	tcase_add_test(tc, pinned_reads_borrow_the_stored_bytes);
+	tcase_add_test(tc, scrub_reports_every_bad_block);
 	tcase_add_test(tc, cat_multi_level_dags_and_reopen);
 	tcase_add_test(tc, cat_is_bounded_and_reports_missing_blocks);
 	tcase_add_test(tc, cat_reads_dag_pb_leaves_and_refuses_non_files);

@@ -404,6 +404,26 @@ START_TEST(tiles_match_independent_construction)
 }
 END_TEST
 
+/* Appends n (1..128) vector entries from index i in one call, into the log and the model;
+ * returns i + n. */
+static uint64_t append_model_batch(tl_log *log, struct model *m, uint64_t i, size_t n)
+{
+	const void *ptrs[128];
+	size_t lens[128];
+	char buf[256];
+	uint64_t first;
+
+	ck_assert(n >= 1 && n <= 128);
+	for (size_t k = 0; k < n; k++) {
+		lens[k] = vector_entry(buf, sizeof(buf), i + k);
+		model_set(m, i + k, buf, lens[k]);
+		ptrs[k] = m->entries[i + k];
+	}
+	ck_assert_int_eq(tl_log_append_batch(&first, log, ptrs, lens, n), 0);
+	ck_assert_uint_eq(first, i);
+	return i + n;
+}
+
 /* Every partial tile a published checkpoint needed stays available, byte-exact. */
 START_TEST(partial_tiles_of_every_checkpoint_stay_served)
 {
@@ -411,23 +431,10 @@ START_TEST(partial_tiles_of_every_checkpoint_stay_served)
 	struct model m = { 0 };
 	uint64_t sizes[64];
 	size_t nsizes = 0;
-	char buf[256];
 
 	fx_init(&fx);
 	for (uint64_t i = 0; i < 1500;) {
-		size_t n = 1 + (size_t)((i * 7919) % 97);
-		const void *ptrs[128];
-		size_t lens[128];
-		uint64_t first;
-
-		for (size_t k = 0; k < n; k++) {
-			lens[k] = vector_entry(buf, sizeof(buf), i + k);
-			model_set(&m, i + k, buf, lens[k]);
-			ptrs[k] = m.entries[i + k];
-		}
-		ck_assert_int_eq(tl_log_append_batch(&first, fx.log, ptrs, lens, n), 0);
-		ck_assert_uint_eq(first, i);
-		i += n;
+		i = append_model_batch(fx.log, &m, i, 1 + (size_t)((i * 7919) % 97));
 		if (nsizes < 64)
 			sizes[nsizes++] = i;
 	}
@@ -858,6 +865,113 @@ START_TEST(corrupted_storage_is_refused)
 }
 END_TEST
 
+/* Entries, tiles and bundles at every width come from the three places reads go to: full
+ * values by point read, the rightmost hash tile from memory, the rightmost bundle from its
+ * pieces; and pinned reads borrow the stored bytes. */
+START_TEST(point_and_pinned_reads)
+{
+	struct fixture fx;
+	struct model m = { 0 };
+	tl_buf e = tl_buf_make(1 << 16), note = tl_buf_make(1 << 16);
+	const uint8_t *v[2];
+	size_t vlen[2];
+	void *pin[2];
+	const uint8_t bundle1[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+
+	fx_init(&fx);
+	for (uint64_t i = 0; i < 700;) {
+		size_t n = 1 + (size_t)((i * 31) % 90);
+
+		i = append_model_batch(fx.log, &m, i, i + n > 700 ? (size_t)(700 - i) : n);
+	}
+	for (uint64_t i = 0; i < 700; i++) {
+		tl_buf_reset(&e);
+		ck_assert_msg(tl_log_entry(&e, fx.log, i) == 0, "entry %llu: %s", (unsigned long long)i,
+			tl_error_message());
+		ck_assert(e.len == m.lens[i] && memcmp(e.data, m.entries[i], e.len) == 0);
+	}
+	for (unsigned w = 1; w <= 256; w++)
+		for (uint64_t n = 0; n < 3; n++) {
+			tl_tile t = { .level = 0, .index = n, .width = w };
+
+			if (n == 2 && w > 700 - 512)
+				continue;
+			check_resource(fx.log, &m, &t);
+			t.entries = true;
+			check_resource(fx.log, &m, &t);
+		}
+	{
+		tl_tile t = { .level = 1, .index = 0, .width = 2 };
+
+		check_resource(fx.log, &m, &t);
+	}
+
+	/* Full tiles and bundles borrowed, the same bytes tl_log_tile serves; partial ones not. */
+	{
+		tl_tile full[3] = { { .index = 1, .width = 256 }, { .index = 1, .width = 256, .entries = true },
+			{ .index = 0, .width = 256, .entries = true } };
+		tl_tile partial[3] = { { .index = 2, .width = 256 }, { .index = 2, .width = 256, .entries = true },
+			{ .index = 1, .width = 255, .entries = true } };
+
+		for (int i = 0; i < 3; i++) {
+			tl_buf_reset(&e);
+			ck_assert_int_eq(tl_log_tile(&e, fx.log, &full[i]), 0);
+			ck_assert_msg(tl_log_tile_pinned(&v[0], &vlen[0], &pin[0], fx.log, &full[i]) == 0, "%s",
+				tl_error_message());
+			ck_assert(vlen[0] == e.len && memcmp(v[0], e.data, e.len) == 0);
+			tl_db_release(pin[0]);
+			ck_assert_int_eq(tl_log_tile_pinned(&v[0], &vlen[0], &pin[0], fx.log, &partial[i]), TL_E_NOTFOUND);
+		}
+	}
+	/* Two pins at once, released in either order; absent keys pin nothing. */
+	ck_assert_int_eq(tl_log_head(NULL, NULL, &note, fx.log), 0);
+	ck_assert_int_eq(tl_db_get_pinned(&v[0], &vlen[0], &pin[0], fx.db, tl_db_cf(fx.db, "tl_meta"), "checkpoint", 10),
+		0);
+	ck_assert_int_eq(tl_db_get_pinned(&v[1], &vlen[1], &pin[1], fx.db, tl_db_cf(fx.db, "tl_entries"), bundle1, 8),
+		0);
+	ck_assert(vlen[0] == note.len && memcmp(v[0], note.data, note.len) == 0);
+	tl_buf_reset(&e);
+	model_bundle(&e, &m, 1, 256);
+	ck_assert(vlen[1] == e.len && memcmp(v[1], e.data, e.len) == 0);
+	tl_db_release(pin[1]);
+	tl_db_release(pin[0]);
+	ck_assert_int_eq(tl_db_get_pinned(&v[0], &vlen[0], &pin[0], fx.db, tl_db_cf(fx.db, "tl_meta"), "nothing", 7),
+		TL_E_NOTFOUND);
+
+	/* Entries of a full bundle are found through its stored offsets; without them (a log
+	 * written before they were stored) by walking the bundle; wrong ones are corruption. */
+	{
+		const uint8_t offsets0[9] = { 'o' };
+		char *saved;
+		size_t saved_len;
+
+		ck_assert_int_eq(tl_db_get(&saved, &saved_len, fx.db, tl_db_cf(fx.db, "tl_meta"), offsets0, 9), 0);
+		ck_assert_uint_eq(saved_len, 1024);
+		tamper(&fx, "tl_meta", offsets0, 9, NULL, 0);
+		for (uint64_t i = 0; i < 256; i += 51) {
+			tl_buf_reset(&e);
+			ck_assert_int_eq(tl_log_entry(&e, fx.log, i), 0);
+			ck_assert(e.len == m.lens[i] && memcmp(e.data, m.entries[i], e.len) == 0);
+		}
+		saved[4 * 7 + 3] ^= 1;
+		tamper(&fx, "tl_meta", offsets0, 9, saved, saved_len);
+		ck_assert_int_eq(tl_log_entry(&e, fx.log, 7), TL_E_INTERNAL);
+		ck_assert_int_eq(tl_log_entry(&e, fx.log, 6), TL_E_INTERNAL);
+		tamper(&fx, "tl_meta", offsets0, 9, saved, 5);
+		ck_assert_int_eq(tl_log_entry(&e, fx.log, 0), TL_E_INTERNAL);
+		free(saved);
+	}
+	/* A full bundle that the published state says is stored but is not: corrupt, not absent. */
+	tamper(&fx, "tl_entries", bundle1, 8, NULL, 0);
+	ck_assert_int_eq(tl_log_entry(&e, fx.log, 300), TL_E_INTERNAL);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "corrupt"));
+	tl_buf_free(&e);
+	tl_buf_free(&note);
+	model_free(&m);
+	fx_free(&fx);
+}
+END_TEST
+
 Suite *suite_log(void)
 {
 	Suite *s = suite_create("log");
@@ -873,6 +987,7 @@ Suite *suite_log(void)
 	tcase_add_test(tc, reads_beyond_the_tree_are_not_found);
 	tcase_add_test(tc, another_key_or_origin_is_refused);
 	tcase_add_test(tc, corrupted_storage_is_refused);
+	tcase_add_test(tc, point_and_pinned_reads);
 	suite_add_tcase(s, tc);
 	return s;
 }

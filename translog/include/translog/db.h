@@ -10,6 +10,7 @@
 #define TRANSLOG_DB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <rocksdb/c.h>
 
@@ -17,9 +18,25 @@
 
 typedef struct tl_db tl_db;
 
+/* Default size of the block cache shared by every column family (see docs/storage.md,
+ * "Read path", for how it was chosen). */
+#define TL_DB_DEFAULT_CACHE_BYTES ((size_t)128 << 20)
+
+/* How the database is tuned; zero-initialise and set what differs from the defaults. */
+struct tl_db_options {
+	/* Bytes of RocksDB's LRU block cache, shared by every column family: 0 means
+	 * TL_DB_DEFAULT_CACHE_BYTES. It holds uncompressed data blocks, index and filter
+	 * blocks: the reads of tiles, bundles and blocks that miss it pay a read and an LZ4
+	 * decompression of a whole data block. */
+	size_t cache_bytes;
+	/* Bits per key of the full bloom filters kept per table file: 0 means the default
+	 * (10, about 1 % false positives), negative means no filters. */
+	int bloom_bits;
+};
+
 /* Opens (creating if needed) the database in directory `path`. Every column family already
  * in the database is opened, and those named in `cf_names` (n of them) are created if
- * missing, so modules can be added to an existing data directory. */
+ * missing, so modules can be added to an existing data directory. Default tuning. */
 int tl_db_open(tl_db **out, const char *path, const char *const *cf_names, size_t n) TL_MUST_USE;
 
 /* Opens the database in directory `path` read-only, with every column family it has:
@@ -45,6 +62,10 @@ int tl_db_backup(const char *dst, const char *src, const char *scratch) TL_MUST_
 /* Deletes the database in `path` and its directory: a copy that failed its checks. */
 int tl_db_remove(const char *path) TL_MUST_USE;
 
+/* The same with explicit tuning; `opts` may be NULL (the defaults). */
+int tl_db_open_with(tl_db **out, const char *path, const char *const *cf_names, size_t n,
+	const struct tl_db_options *opts) TL_MUST_USE;
+
 /* The handle of a column family opened or created by tl_db_open, or NULL. */
 rocksdb_column_family_handle_t *tl_db_cf(tl_db *db, const char *name);
 
@@ -61,6 +82,19 @@ int tl_db_write(tl_db *db, rocksdb_writebatch_t *batch) TL_MUST_USE;
 /* Reads a value; *value is malloc'ed (free it). TL_E_NOTFOUND if absent. */
 int tl_db_get(char **value, size_t *len, tl_db *db, rocksdb_column_family_handle_t *cf,
 	const void *key, size_t key_len) TL_MUST_USE;
+
+/* Reads a value without copying it: *data points at the value where RocksDB holds it (its
+ * block cache or memtable) and stays valid, unchanged, until tl_db_release(*pin), which must
+ * be called exactly once (before tl_db_close). The signature fits a borrowed HTTP reply's
+ * release callback (bd_httpd_reply_borrowed(res, ..., data, len, tl_db_release, pin)).
+ * TL_E_NOTFOUND if absent (nothing to release). */
+int tl_db_get_pinned(const uint8_t **data, size_t *len, void **pin, tl_db *db, rocksdb_column_family_handle_t *cf,
+	const void *key, size_t key_len) TL_MUST_USE;
+void tl_db_release(void *pin);
+
+/* Read options for a full scan (a scrub, a backup): checksums verified, and what is read
+ * does not push the hot blocks out of the block cache. */
+const rocksdb_readoptions_t *tl_db_scan_read(tl_db *db);
 
 void tl_db_close(tl_db *db);
 

@@ -100,6 +100,14 @@ int tl_log_head(uint64_t *size, tl_hash *root, tl_buf *note, tl_log *log) TL_MUS
  * width a published checkpoint needed stays available). TL_E_NOTFOUND otherwise. */
 int tl_log_tile(tl_buf *out, tl_log *log, const tl_tile *t) TL_MUST_USE;
 
+/* The bytes of a full tile or full entry bundle (t->width 256), without copying them:
+ * *data points where RocksDB holds them and stays valid until tl_db_release(*pin), to be
+ * called exactly once and before the database is closed; made for a borrowed HTTP reply
+ * (bd_httpd_reply_borrowed(res, ..., data, len, tl_db_release, pin)). The same bytes as
+ * tl_log_tile. TL_E_NOTFOUND if `t` is not full in the current tree: a partial tile or
+ * bundle is read with tl_log_tile. */
+int tl_log_tile_pinned(const uint8_t **data, size_t *len, void **pin, tl_log *log, const tl_tile *t) TL_MUST_USE;
+
 /* Appends entry `index` to `out`. TL_E_NOTFOUND if index >= the current size. */
 int tl_log_entry(tl_buf *out, tl_log *log, uint64_t index) TL_MUST_USE;
 
