@@ -24,6 +24,8 @@ struct config {
 	size_t max_body;           /* bytes; request bodies over this are refused before reading */
 	unsigned max_connections;
 	unsigned connection_timeout; /* seconds of idle before a connection is closed */
+	double write_rate;  /* writes a second per client address (0: unlimited) */
+	double write_burst; /* writes a client may make at once */
 };
 
 /* Fills in the embedded defaults: 127.0.0.1:8440, ./data, key data/log.key, no IPFS. */
@@ -31,6 +33,9 @@ void config_defaults(struct config *cfg);
 
 /* Applies a JSON config file over what cfg holds. */
 int config_load_file(struct config *cfg, const char *path) TL_MUST_USE;
+
+/* Parses a rate or burst ("50", "0.5"): a finite number from 0 to 1e6. */
+int config_set_rate(double *out, const char *text, const char *name) TL_MUST_USE;
 
 /* Parses "host:port" or "[v6]:port" into listen_host and listen_port. */
 int config_set_listen(struct config *cfg, const char *addr) TL_MUST_USE;

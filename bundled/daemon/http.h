@@ -7,6 +7,7 @@
 #ifndef BUNDLED_DAEMON_HTTP_H
 #define BUNDLED_DAEMON_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,9 @@ struct http_route {
 	const char *method;
 	const char *path; /* exact path, or a prefix when it ends with '/' */
 	http_handler handler;
+	/* The handler may wait on storage (a publish waits for its durable checkpoint): a server
+	 * with a worker pool runs it there, never on its event loop. */
+	bool blocking;
 };
 
 struct http_server;
@@ -66,6 +70,13 @@ int http_start(struct http_server **out, const struct http_options *opts) TL_MUS
 unsigned http_port(const struct http_server *srv);
 /* Stops accepting, waits for requests in flight, frees the server. */
 void http_stop(struct http_server *srv);
+
+/* A request header (name matched without regard to case), or NULL. */
+const char *http_header(const struct http_request *req, const char *name);
+
+/* The client's address as text ("127.0.0.1", "::1"), into out (cap bytes); "unknown" if the
+ * connection has none. Returns out. */
+const char *http_client_addr(char *out, size_t cap, const struct http_request *req);
 
 /* A query argument of the request, or NULL. */
 const char *http_query(const struct http_request *req, const char *name);

@@ -97,6 +97,41 @@ out:
 	return err;
 }
 
+int bd_client_get(tl_buf *out, bd_client *c, const char *path, size_t max)
+{
+	return get(out, c, path, max, NULL);
+}
+
+int bd_client_post_json(tl_buf *out, bd_client *c, const char *path, const void *body, size_t len)
+{
+	static const char *const headers[] = { "Content-Type: application/json", NULL };
+	char what[BD_HTTP_PATH_MAX + 8];
+	size_t room = tl_buf_room(out);
+	bd_http_request req;
+	bd_http_reply r;
+	int err;
+
+	snprintf(what, sizeof(what), "POST %s", path);
+	r = bd_http_reply_make(room < BD_CLIENT_MAX_REPLY ? room : BD_CLIENT_MAX_REPLY);
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.what = what;
+	req.path = path;
+	req.headers = headers;
+	req.raw = len ? body : "";
+	req.raw_len = len;
+	if ((err = bd_http_request_send(&r, c->http, &req)) != 0)
+		goto out;
+	if (r.status != 200 && r.status != 201) {
+		err = status_failure(what, &r);
+		goto out;
+	}
+	err = tl_buf_append(out, r.body.data ? r.body.data : (const uint8_t *)"", r.body.len);
+out:
+	tl_buf_free(&r.body);
+	return err;
+}
+
 int bd_client_checkpoint(tl_buf *out, bd_client *c)
 {
 	return get(out, c, "/checkpoint", BD_CLIENT_MAX_CHECKPOINT, NULL);

@@ -256,7 +256,7 @@ int bd_http_request_send(bd_http_reply *r, bd_http *h, const bd_http_request *re
 	int err = 0;
 
 	assert(post || strcmp(req->method, "GET") == 0);
-	assert(post || req->upload == NULL);
+	assert(post || (req->upload == NULL && req->raw == NULL));
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", h->url, req->path) >= sizeof(url))
 		return tl_error_set(TL_E_INPUT, "%s %s: URL too long", h->name, req->what);
 	pthread_mutex_lock(&h->lock);
@@ -290,6 +290,10 @@ int bd_http_request_send(bd_http_reply *r, bd_http *h, const bd_http_request *re
 		curl_mime_type(part, "application/octet-stream");
 		curl_mime_data(part, req->upload_len ? (const char *)req->upload : "", req->upload_len);
 		curl_easy_setopt(h->curl, CURLOPT_MIMEPOST, mime);
+	} else if (post && req->raw != NULL) {
+		curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, (const char *)req->raw);
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->raw_len);
 	} else if (post) {
 		curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
 		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, "");

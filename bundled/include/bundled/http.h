@@ -68,6 +68,10 @@ typedef struct bd_http_request {
 	 * "data") that the IPFS RPC API's block/put and add take. */
 	const void *upload;
 	size_t upload_len;
+	/* POST only, instead of `upload`: a raw body sent as it is (name its Content-Type in
+	 * `headers`), as bundled's JSON API takes. */
+	const void *raw;
+	size_t raw_len;
 	/* Extra header lines ("Accept: ..."), NULL-ended; may be NULL. */
 	const char *const *headers;
 } bd_http_request;
