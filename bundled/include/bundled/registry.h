@@ -34,6 +34,9 @@ typedef struct bd_domain_state {
 	uint64_t version_index; /* its bundle entry's leaf index */
 	uint64_t newest_index;  /* leaf index of the domain's newest entry of any kind */
 	uint64_t versions;      /* how many versions were published */
+	uint64_t keys_time;     /* `time` of the newest domain entry (registration or key change):
+	                         * a key change must claim a later time, so an old signed change
+	                         * cannot be replayed after the keys moved on */
 } bd_domain_state;
 
 /* Opens the registry in `db` and brings it up to date with `log`: entries the registry has
@@ -46,8 +49,18 @@ void bd_registry_close(bd_registry *r);
 int bd_registry_rebuild(bd_registry *r, tl_log *log) TL_MUST_USE;
 
 /* Applies the entries at leaf indices first .. first + n - 1 (already durable in the log),
- * in one RocksDB write. Entries must come in log order without gaps. */
+ * in one RocksDB write: all or nothing. Entries must come in log order without gaps
+ * (TL_E_CONFLICT if first is not bd_registry_applied()), and each must be a valid step
+ * (TL_E_CONFLICT naming the entry: registering a domain twice, an entry for an unknown
+ * domain, a sequence not above the newest, adding a held key, removing a key not held or
+ * the last one). */
 int bd_registry_apply(bd_registry *r, uint64_t first, const bd_entry *entries, size_t n) TL_MUST_USE;
+
+/* Applies whatever the registry has not applied of the log's first `upto` entries, reading
+ * them from the log (in write batches of a few hundred). Thread-safe and idempotent: the
+ * publisher calls it after each append with the end of its own entries, and a concurrent
+ * publisher whose entries come earlier in the log may find them applied already. */
+int bd_registry_sync(bd_registry *r, tl_log *log, uint64_t upto) TL_MUST_USE;
 
 /* The next leaf index the registry has not applied. */
 uint64_t bd_registry_applied(const bd_registry *r);

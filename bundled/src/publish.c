@@ -1,0 +1,559 @@
+/*
+ * The publishing transaction (publish.h). Every request runs in the same order:
+ *
+ *   1. parse the entry and check it against the registry (domain, key, signature, time,
+ *      sequence) and re-derive the version's canonical bytes, SHA-256, size and CID;
+ *   2. store the version's blocks;
+ *   3. append the entries to the log and wait for the durable checkpoint;
+ *   4. bring the registry up to the end of those entries; 5. queue the pin.
+ *
+ * Any refusal happens in step 1, before anything is written. Blocks go in before the log
+ * entry so that a logged version's bytes are always in the block store; if the append then
+ * fails, the blocks stay as orphans, which is harmless: they are content-addressed (a later
+ * publish of the same bytes reuses them) and nothing refers to them.
+ *
+ * Requests for one domain are serialised by a striped lock table (a domain always maps to
+ * the same stripe), so the registry state read in step 1 cannot change before step 3.
+ */
+#include "bundled/publish.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundled/bundle.h"
+#include "bundled/dag.h"
+
+#define STRIPES 64u
+
+struct bd_publisher {
+	tl_log *log;
+	bd_registry *registry;
+	bd_blockstore *blocks;
+	bd_pinq *pins;
+	bd_chunker chunker;
+	pthread_mutex_t stripes[STRIPES];
+};
+
+int bd_publisher_new(bd_publisher **out, const bd_publish_options *opts)
+{
+	bd_publisher *p;
+	int err;
+
+	*out = NULL;
+	if (opts->log == NULL || opts->registry == NULL || opts->blocks == NULL)
+		return tl_error_set(TL_E_INPUT, "publisher: the log, the registry and the block store are required");
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	p->log = opts->log;
+	p->registry = opts->registry;
+	p->blocks = opts->blocks;
+	p->pins = opts->pins;
+	p->chunker = bd_chunker_default();
+	if (opts->chunker != NULL && (err = bd_chunker_parse(&p->chunker, opts->chunker)) != 0) {
+		free(p);
+		return err;
+	}
+	for (size_t i = 0; i < STRIPES; i++)
+		pthread_mutex_init(&p->stripes[i], NULL);
+	*out = p;
+	return 0;
+}
+
+void bd_publisher_free(bd_publisher *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < STRIPES; i++)
+		pthread_mutex_destroy(&p->stripes[i]);
+	free(p);
+}
+
+static pthread_mutex_t *stripe(bd_publisher *p, const char *domain)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *c = domain; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	return &p->stripes[h % STRIPES];
+}
+
+/* ---- checks ---- */
+
+static int check_time(const bd_entry *e, uint64_t now)
+{
+	uint64_t skew = e->time > now ? e->time - now : now - e->time;
+
+	if (skew > BD_PUBLISH_MAX_SKEW_SECONDS)
+		return tl_error_set(TL_E_INPUT, "entry time %llu is %llu s from the server's clock (at most %u allowed)",
+			(unsigned long long)e->time, (unsigned long long)skew, BD_PUBLISH_MAX_SKEW_SECONDS);
+	return 0;
+}
+
+/* The entry is signed by one of the domain's current keys. */
+static int check_signer(const bd_publisher *p, const bd_domain_state *d, const bd_entry *e)
+{
+	tl_verifier *v = NULL;
+	int err;
+
+	for (size_t i = 0; i < d->n_keys; i++) {
+		if (!tl_hash_equal(&d->key_fps[i], &e->key))
+			continue;
+		if ((err = tl_verifier_parse(&v, d->keys[i], strlen(d->keys[i]))) != 0)
+			return tl_error_wrap(TL_E_INTERNAL, "registry key of %s", d->domain);
+		err = bd_entry_verify(e, tl_log_origin(p->log), v);
+		tl_verifier_free(v);
+		return err;
+	}
+	return tl_error_set(TL_E_UNAUTHORIZED, "the signing key is not a current publisher key of %s", d->domain);
+}
+
+static int parse_kind(bd_entry *e, const uint8_t *text, size_t len, bd_entry_kind kind, const char *what)
+{
+	int err;
+
+	if ((err = bd_entry_parse(e, text, len)) != 0)
+		return tl_error_wrap(err, "%s", what);
+	if (e->kind != kind)
+		return tl_error_set(TL_E_INPUT, "%s: not an entry of the expected kind", what);
+	return 0;
+}
+
+/* 1 if the log holds exactly `text` at `index`, 0 if it holds other bytes. */
+static int logged_as(bd_publisher *p, uint64_t index, const uint8_t *text, size_t len)
+{
+	tl_buf have = tl_buf_make(TL_LOG_MAX_ENTRY + 1);
+	int err = tl_log_entry(&have, p->log, index);
+
+	if (err == 0)
+		err = have.len == len && memcmp(have.data, text, len) == 0;
+	tl_buf_free(&have);
+	return err;
+}
+
+/* The canonical bytes of a version, checked against its bundle entry, and their DAG. */
+struct version {
+	tl_buf canon;
+	bd_dag *dag;
+};
+
+static void version_free(struct version *v)
+{
+	tl_buf_free(&v->canon);
+	bd_dag_free(v->dag);
+}
+
+static int hex_mismatch(const char *what, const tl_hash *got)
+{
+	char hex[2 * TL_HASH_SIZE + 1];
+
+	tl_hex_encode(hex, got->b, TL_HASH_SIZE);
+	return tl_error_set(TL_E_INPUT, "the canonical bytes' %s is %s, not what the entry signs", what, hex);
+}
+
+/* Sets sequence and refresh hint from the entry, writes the canonical bytes and checks
+ * them (size, SHA-256, CID) against what the entry signs. */
+static int derive_version(struct version *out, bd_publisher *p, bd_bundle *b, const bd_entry *e)
+{
+	char cid[BD_CID_TEXT_MAX];
+	tl_hash sha;
+	int err;
+
+	out->canon = tl_buf_make(BD_MAX_BUNDLE_SIZE);
+	out->dag = NULL;
+	if (bd_bundle_count(b) == 0)
+		return tl_error_set(TL_E_INPUT, "the bundle has no authorities");
+	bd_bundle_set_sequence(b, e->sequence);
+	if (e->refresh_hint == 0)
+		bd_bundle_clear_refresh_hint(b);
+	else if ((err = bd_bundle_set_refresh_hint(b, e->refresh_hint)) != 0)
+		return err;
+	if ((err = bd_bundle_write_canonical(&out->canon, b)) != 0)
+		return err;
+	if (out->canon.len != e->size)
+		return tl_error_set(TL_E_INPUT, "the canonical bytes are %zu bytes, the entry signs %llu", out->canon.len,
+			(unsigned long long)e->size);
+	tl_sha256(&sha, out->canon.data, out->canon.len);
+	if (!tl_hash_equal(&sha, &e->sha256))
+		return hex_mismatch("SHA-256", &sha);
+	if ((err = bd_dag_build(&out->dag, out->canon.data, out->canon.len, &p->chunker)) != 0 ||
+		(err = bd_cid_format(cid, sizeof(cid), bd_dag_root(out->dag))) != 0)
+		return err;
+	if (strcmp(cid, e->cid) != 0)
+		return tl_error_set(TL_E_INPUT, "the canonical bytes' CID is %s, the entry signs %s", cid, e->cid);
+	return 0;
+}
+
+/* A version's sequence against the domain: the very same entry again (1), a new version
+ * above the newest (0), or TL_E_CONFLICT. `text` is the bundle entry; for a revocation,
+ * `rev` is its text, logged just before. */
+static int check_sequence(bd_publish_result *res, bd_publisher *p, const bd_domain_state *d, const bd_entry *e,
+	const uint8_t *text, size_t len, const uint8_t *rev, size_t rev_len)
+{
+	uint64_t index = 0;
+	int err = bd_registry_version(&index, p->registry, d->domain, e->sequence);
+
+	if (err == 0) {
+		int same = logged_as(p, index, text, len);
+
+		if (same == 1 && rev != NULL)
+			same = index > 0 ? logged_as(p, index - 1, rev, rev_len) : 0;
+		if (same < 0)
+			return same;
+		if (same == 0)
+			return tl_error_set(TL_E_CONFLICT, "%s: sequence %llu is already used by another version", d->domain,
+				(unsigned long long)e->sequence);
+		res->existing = true;
+		res->index = index;
+		res->n_entries = rev != NULL ? 2 : 1;
+		res->first = index + 1 - res->n_entries;
+		res->tree_size = tl_log_size(p->log);
+		return 1;
+	}
+	if (err != TL_E_NOTFOUND)
+		return err;
+	if (d->has_version && e->sequence <= d->sequence)
+		return tl_error_set(TL_E_CONFLICT, "%s: sequence %llu is not above the newest, %llu", d->domain,
+			(unsigned long long)e->sequence, (unsigned long long)d->sequence);
+	return 0;
+}
+
+/* ---- the write path ---- */
+
+/* Appends entries (already checked), brings the registry up to them and fills res. */
+static int commit(bd_publish_result *res, bd_publisher *p, const void *const *texts, const size_t *lens, size_t n)
+{
+	uint64_t first = 0;
+	int err;
+
+	if ((err = tl_log_append_batch(&first, p->log, texts, lens, n)) != 0)
+		return err;
+	res->first = first;
+	res->index = first + n - 1;
+	res->n_entries = n;
+	res->existing = false;
+	res->tree_size = tl_log_size(p->log);
+	if ((err = bd_registry_sync(p->registry, p->log, first + n)) != 0)
+		return tl_error_wrap(err, "logged at %llu, but the registry could not follow", (unsigned long long)first);
+	return 0;
+}
+
+static int enqueue_pin(bd_publisher *p, const char *cid_text)
+{
+	bd_cid cid;
+	int err;
+
+	if (p->pins == NULL)
+		return 0;
+	if ((err = bd_cid_parse(&cid, cid_text, strlen(cid_text))) != 0 || (err = bd_pinq_enqueue(p->pins, &cid)) != 0)
+		return tl_error_wrap(err, "version logged, but its pin could not be queued");
+	return 0;
+}
+
+/* Under the domain's stripe: the registry must reflect every committed entry (a previous
+ * request may have logged and then failed to sync). */
+static int domain_state(bd_domain_state *d, bd_publisher *p, const char *domain)
+{
+	int err = bd_registry_sync(p->registry, p->log, tl_log_size(p->log));
+
+	if (err == 0)
+		err = bd_registry_get(d, p->registry, domain);
+	return err;
+}
+
+int bd_publish_register(bd_publish_result *res, bd_publisher *p, const char *domain, const char *const *vkeys,
+	size_t n_keys, uint64_t now)
+{
+	bd_entry *e = calloc(1, sizeof(*e));
+	bd_domain_state *d = malloc(sizeof(*d));
+	tl_buf text = tl_buf_make(BD_ENTRY_MAX_SIZE);
+	tl_hash fps[BD_ENTRY_MAX_KEYS];
+	pthread_mutex_t *lock = NULL;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (e == NULL || d == NULL) {
+		err = tl_error_set(TL_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = bd_domain_name_check(domain, strlen(domain))) != 0)
+		goto out;
+	if (n_keys == 0 || n_keys > BD_ENTRY_MAX_KEYS) {
+		err = tl_error_set(TL_E_INPUT, "a registration holds 1..%u publisher keys, not %zu", BD_ENTRY_MAX_KEYS, n_keys);
+		goto out;
+	}
+	e->kind = BD_ENTRY_DOMAIN;
+	e->action = BD_DOMAIN_REGISTER;
+	e->by_operator = true;
+	e->time = now;
+	memcpy(e->domain, domain, strlen(domain) + 1);
+	/* The grammar wants the keys in fingerprint order: sort them (insertion, n <= 16). */
+	for (size_t i = 0; i < n_keys; i++) {
+		tl_verifier *v = NULL;
+		size_t len = strlen(vkeys[i]), j = i;
+		tl_hash fp;
+
+		if (len > BD_MAX_VKEY || (err = tl_verifier_parse(&v, vkeys[i], len)) != 0) {
+			err = len > BD_MAX_VKEY ? tl_error_set(TL_E_INPUT, "publisher key of %zu bytes", len) : err;
+			tl_error_wrap(err, "publisher key %zu", i + 1);
+			goto out;
+		}
+		bd_key_fingerprint(&fp, v);
+		tl_verifier_free(v);
+		for (; j > 0 && memcmp(fps[j - 1].b, fp.b, TL_HASH_SIZE) > 0; j--) {
+			fps[j] = fps[j - 1];
+			memcpy(e->keys[j], e->keys[j - 1], sizeof(e->keys[0]));
+		}
+		if (j > 0 && tl_hash_equal(&fps[j - 1], &fp)) {
+			err = tl_error_set(TL_E_INPUT, "publisher key %zu is given twice", i + 1);
+			goto out;
+		}
+		fps[j] = fp;
+		memcpy(e->keys[j], vkeys[i], len + 1);
+		e->n_keys++;
+	}
+	/* Writing checks every key's canonical form and type too. */
+	if ((err = bd_entry_write(&text, e)) != 0)
+		goto out;
+	lock = stripe(p, domain);
+	pthread_mutex_lock(lock);
+	err = domain_state(d, p, domain);
+	if (err == 0)
+		err = tl_error_set(TL_E_CONFLICT, "trust domain %s is already registered", domain);
+	else if (err == TL_E_NOTFOUND)
+		err = commit(res, p, (const void *const[]){ text.data }, (const size_t[]){ text.len }, 1);
+	pthread_mutex_unlock(lock);
+out:
+	tl_buf_free(&text);
+	free(e);
+	free(d);
+	return err;
+}
+
+int bd_publish_key_change(bd_publish_result *res, bd_publisher *p, const uint8_t *entry, size_t entry_len,
+	uint64_t now)
+{
+	bd_entry *e = calloc(1, sizeof(*e));
+	bd_domain_state *d = malloc(sizeof(*d));
+	pthread_mutex_t *lock = NULL;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (e == NULL || d == NULL) {
+		err = tl_error_set(TL_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = parse_kind(e, entry, entry_len, BD_ENTRY_DOMAIN, "key change")) != 0)
+		goto out;
+	if (e->by_operator) {
+		err = tl_error_set(TL_E_INPUT, "key change: a registration is the operator's (POST /v1/domains)");
+		goto out;
+	}
+	lock = stripe(p, e->domain);
+	pthread_mutex_lock(lock);
+	if ((err = domain_state(d, p, e->domain)) != 0)
+		goto unlock;
+	/* The very same signed change again, as the domain's newest entry: already done. */
+	if ((err = logged_as(p, d->newest_index, entry, entry_len)) != 0) {
+		if (err == 1) {
+			*res = (bd_publish_result){ d->newest_index, d->newest_index, 1, true, tl_log_size(p->log) };
+			err = 0;
+		}
+		goto unlock;
+	}
+	if ((err = check_signer(p, d, e)) != 0 || (err = check_time(e, now)) != 0)
+		goto unlock;
+	if (e->time <= d->keys_time) {
+		err = tl_error_set(TL_E_CONFLICT, "%s: a key change must claim a time after the last one (%llu)", e->domain,
+			(unsigned long long)d->keys_time);
+		goto unlock;
+	}
+	{
+		tl_verifier *v = NULL;
+		tl_hash fp;
+		bool held = false;
+
+		if ((err = tl_verifier_parse(&v, e->keys[0], strlen(e->keys[0]))) != 0)
+			goto unlock;
+		bd_key_fingerprint(&fp, v);
+		tl_verifier_free(v);
+		for (size_t i = 0; i < d->n_keys; i++)
+			held = held || tl_hash_equal(&d->key_fps[i], &fp);
+		if (e->action == BD_DOMAIN_ADD_KEY && held)
+			err = tl_error_set(TL_E_CONFLICT, "%s already holds that key", e->domain);
+		else if (e->action == BD_DOMAIN_ADD_KEY && d->n_keys == BD_ENTRY_MAX_KEYS)
+			err = tl_error_set(TL_E_CONFLICT, "%s already holds %u keys", e->domain, BD_ENTRY_MAX_KEYS);
+		else if (e->action == BD_DOMAIN_REMOVE_KEY && !held)
+			err = tl_error_set(TL_E_CONFLICT, "%s does not hold that key", e->domain);
+		else if (e->action == BD_DOMAIN_REMOVE_KEY && d->n_keys == 1)
+			err = tl_error_set(TL_E_CONFLICT, "%s would be left without a publisher key", e->domain);
+	}
+	if (err == 0)
+		err = commit(res, p, (const void *const[]){ entry }, (const size_t[]){ entry_len }, 1);
+unlock:
+	pthread_mutex_unlock(lock);
+out:
+	free(e);
+	free(d);
+	return err;
+}
+
+int bd_publish_bundle(bd_publish_result *res, bd_publisher *p, const uint8_t *entry, size_t entry_len,
+	const uint8_t *bundle, size_t bundle_len, uint64_t now)
+{
+	bd_entry *e = calloc(1, sizeof(*e));
+	bd_domain_state *d = malloc(sizeof(*d));
+	struct version v = { { 0 }, NULL };
+	bd_bundle *b = NULL;
+	pthread_mutex_t *lock = NULL;
+	uint64_t claimed = 0;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (e == NULL || d == NULL) {
+		err = tl_error_set(TL_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = parse_kind(e, entry, entry_len, BD_ENTRY_BUNDLE, "bundle entry")) != 0)
+		goto out;
+	lock = stripe(p, e->domain);
+	pthread_mutex_lock(lock);
+	if ((err = domain_state(d, p, e->domain)) != 0)
+		goto unlock;
+	if ((err = check_sequence(res, p, d, e, entry, entry_len, NULL, 0)) != 0) {
+		if (err == 1)
+			err = enqueue_pin(p, e->cid); /* a retry also heals a pin that failed to queue */
+		goto unlock;
+	}
+	if ((err = check_signer(p, d, e)) != 0 || (err = check_time(e, now)) != 0)
+		goto unlock;
+	if ((err = bd_bundle_parse(&b, bundle, bundle_len, NULL)) != 0) {
+		tl_error_wrap(err, "bundle");
+		goto unlock;
+	}
+	if (bd_bundle_sequence(&claimed, b) && claimed != e->sequence) {
+		err = tl_error_set(TL_E_INPUT, "the bundle's spiffe_sequence %llu differs from the entry's %llu",
+			(unsigned long long)claimed, (unsigned long long)e->sequence);
+		goto unlock;
+	}
+	if ((err = derive_version(&v, p, b, e)) != 0 || (err = bd_blockstore_put_dag(p->blocks, v.dag)) != 0)
+		goto unlock;
+	if ((err = commit(res, p, (const void *const[]){ entry }, (const size_t[]){ entry_len }, 1)) == 0)
+		err = enqueue_pin(p, e->cid);
+unlock:
+	pthread_mutex_unlock(lock);
+out:
+	version_free(&v);
+	bd_bundle_free(b);
+	free(e);
+	free(d);
+	return err;
+}
+
+/* The newest version of a domain as a bundle, read back from the block store. */
+static int load_newest(bd_bundle **out, bd_publisher *p, const bd_domain_state *d)
+{
+	tl_buf text = tl_buf_make(TL_LOG_MAX_ENTRY + 1), canon = tl_buf_make(BD_MAX_BUNDLE_SIZE);
+	bd_entry *e = malloc(sizeof(*e));
+	bd_cid root;
+	int err;
+
+	*out = NULL;
+	if (e == NULL) {
+		err = tl_error_set(TL_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (!d->has_version) {
+		err = tl_error_set(TL_E_CONFLICT, "%s has no version to revoke from", d->domain);
+		goto out;
+	}
+	if ((err = tl_log_entry(&text, p->log, d->version_index)) != 0 ||
+		(err = bd_entry_parse(e, text.data, text.len)) != 0 ||
+		(err = bd_cid_parse(&root, e->cid, strlen(e->cid))) != 0 ||
+		(err = bd_blockstore_cat(&canon, p->blocks, &root)) != 0 ||
+		(err = bd_bundle_parse(out, canon.data, canon.len, NULL)) != 0) {
+		err = tl_error_wrap(TL_E_INTERNAL, "the newest version of %s cannot be read back", d->domain);
+		goto out;
+	}
+out:
+	tl_buf_free(&text);
+	tl_buf_free(&canon);
+	free(e);
+	return err;
+}
+
+/* Removes the revoked authority: by fingerprint, or by kid (which must name exactly one). */
+static int revoke_from(bd_bundle *b, const bd_entry *rev)
+{
+	const tl_hash *fp = &rev->authority_sha256;
+	size_t found = 0;
+
+	if (rev->authority_is_kid) {
+		fp = NULL;
+		for (size_t i = 0; i < bd_bundle_count(b); i++) {
+			const char *kid = bd_authority_kid(bd_bundle_at(b, i));
+
+			if (kid != NULL && strcmp(kid, rev->authority_kid) == 0) {
+				fp = bd_authority_fingerprint(bd_bundle_at(b, i));
+				found++;
+			}
+		}
+		if (found > 1)
+			return tl_error_set(TL_E_INPUT, "kid %s names %zu authorities: revoke by sha256", rev->authority_kid, found);
+	}
+	if (fp == NULL || bd_bundle_remove(b, fp) != 0)
+		return tl_error_set(TL_E_CONFLICT, "the newest version of %s holds no such authority", rev->domain);
+	return 0;
+}
+
+int bd_publish_revocation(bd_publish_result *res, bd_publisher *p, const uint8_t *revocation, size_t revocation_len,
+	const uint8_t *bundle_entry, size_t bundle_entry_len, uint64_t now)
+{
+	bd_entry *rev = calloc(1, sizeof(*rev)), *e = calloc(1, sizeof(*e));
+	bd_domain_state *d = malloc(sizeof(*d));
+	struct version v = { { 0 }, NULL };
+	bd_bundle *b = NULL;
+	pthread_mutex_t *lock = NULL;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (rev == NULL || e == NULL || d == NULL) {
+		err = tl_error_set(TL_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = parse_kind(rev, revocation, revocation_len, BD_ENTRY_REVOCATION, "revocation entry")) != 0 ||
+		(err = parse_kind(e, bundle_entry, bundle_entry_len, BD_ENTRY_BUNDLE, "bundle entry")) != 0)
+		goto out;
+	if (strcmp(rev->domain, e->domain) != 0 || rev->sequence != e->sequence || !tl_hash_equal(&rev->sha256, &e->sha256) ||
+		strcmp(rev->cid, e->cid) != 0) {
+		err = tl_error_set(TL_E_INPUT, "the revocation and the bundle entry name different versions");
+		goto out;
+	}
+	lock = stripe(p, e->domain);
+	pthread_mutex_lock(lock);
+	if ((err = domain_state(d, p, e->domain)) != 0)
+		goto unlock;
+	if ((err = check_sequence(res, p, d, e, bundle_entry, bundle_entry_len, revocation, revocation_len)) != 0) {
+		if (err == 1)
+			err = enqueue_pin(p, e->cid);
+		goto unlock;
+	}
+	if ((err = check_signer(p, d, rev)) != 0 || (err = check_signer(p, d, e)) != 0 ||
+		(err = check_time(rev, now)) != 0 || (err = check_time(e, now)) != 0)
+		goto unlock;
+	if ((err = load_newest(&b, p, d)) != 0 || (err = revoke_from(b, rev)) != 0 ||
+		(err = derive_version(&v, p, b, e)) != 0 || (err = bd_blockstore_put_dag(p->blocks, v.dag)) != 0)
+		goto unlock;
+	if ((err = commit(res, p, (const void *const[]){ revocation, bundle_entry },
+		     (const size_t[]){ revocation_len, bundle_entry_len }, 2)) == 0)
+		err = enqueue_pin(p, e->cid);
+unlock:
+	pthread_mutex_unlock(lock);
+out:
+	version_free(&v);
+	bd_bundle_free(b);
+	free(rev);
+	free(e);
+	free(d);
+	return err;
+}
