@@ -126,6 +126,8 @@ static int serve_write(struct http_response *res, const struct http_request *req
 		log_refusal(req, addr, "Content-Type is not application/json");
 		return route_reply_error(res, 415, "unsupported_media_type", "the body must be application/json");
 	}
+	if (td != NULL)
+		memcpy(w.domain, td, strlen(td) + 1);
 	if ((err = fn(&w, d, req, td)) != 0) {
 		log_refusal(req, addr, tl_error_message());
 		return err;

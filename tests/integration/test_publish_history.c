@@ -243,7 +243,7 @@ START_TEST(history_is_published_read_back_and_survives)
 		bd_cid cid;
 
 		ck_assert_int_eq(bd_cid_parse(&cid, v[i].cid, strlen(v[i].cid)), 0);
-		ck_assert_int_eq(bd_ipfs_cat(&cat, ipfs, &cid, BD_MAX_BUNDLE_SIZE), 0);
+		ck_assert_int_eq(bd_ipfs_cat(&cat, ipfs, &cid, canonical_len[i]), 0);
 		ck_assert_uint_eq(cat.len, canonical_len[i]);
 		ck_assert(memcmp(cat.data, canonical[i], cat.len) == 0);
 		tl_buf_free(&cat);

@@ -15,6 +15,7 @@
 #include "bundled/entry.h"
 #include "testbundle.h"
 #include "testdaemon.h"
+#include "testentry.h"
 #include "testpublish.h"
 #include "testutil.h"
 #include "translog/key.h"
@@ -30,20 +31,10 @@ struct fixture {
 	struct tu_daemon d;
 	char origin[256];
 	tl_signer *a, *b, *other, *stranger;
-	char vkey_a[BD_MAX_VKEY + 1], vkey_b[BD_MAX_VKEY + 1], vkey_other[BD_MAX_VKEY + 1], vkey_stranger[BD_MAX_VKEY + 1];
+	char vkey_a[BD_MAX_VKEY + 1], vkey_b[BD_MAX_VKEY + 1], vkey_other[BD_MAX_VKEY + 1];
 	uint8_t *v1, *v2, *leaf;
 	size_t v1_len, v2_len, leaf_len;
 };
-
-static void key(tl_signer **s, char *vkey, size_t cap, const char *name)
-{
-	tl_buf b = tl_buf_make(TL_MAX_KEY_TEXT);
-
-	ck_assert_int_eq(tl_signer_generate(s, name), 0);
-	ck_assert_int_eq(tl_signer_vkey(&b, *s), 0);
-	snprintf(vkey, cap, "%.*s", (int)b.len, (const char *)b.data);
-	tl_buf_free(&b);
-}
 
 static uint8_t *concat(size_t *len, const char *x, const char *y)
 {
@@ -70,7 +61,7 @@ static long publish(struct fixture *f, const char *td, uint64_t seq, const uint8
 	struct tu_reply r;
 	long status;
 
-	tu_bundle_entry(&text, e, signed_bundle, signed_len, td, seq, f->origin, k, NULL);
+	tu_api_bundle_entry(&text, e, signed_bundle, signed_len, td, seq, f->origin, k, NULL);
 	body = tu_bundle_body(&text, sent_bundle, sent_len);
 	snprintf(path, sizeof(path), "/v1/domains/%s/bundles", td);
 	status = tu_api_json(&r, &f->d, "POST", path, body, NULL);
@@ -93,15 +84,18 @@ static void setup(struct fixture *f)
 	snprintf(f->data, sizeof(f->data), "%s/data", f->dir);
 	ck_assert_int_eq(tu_daemon_start(&f->d, f->data, daemon_args), 0);
 	tu_log_origin(f->origin, sizeof(f->origin), &f->d);
-	key(&f->a, f->vkey_a, sizeof(f->vkey_a), "a.good.test");
-	key(&f->b, f->vkey_b, sizeof(f->vkey_b), "b.good.test");
-	key(&f->other, f->vkey_other, sizeof(f->vkey_other), "publisher.other.test");
-	key(&f->stranger, f->vkey_stranger, sizeof(f->vkey_stranger), "stranger.test");
+	f->a = tu_signer(1, "a.good.test");
+	f->b = tu_signer(2, "b.good.test");
+	f->other = tu_signer(3, "publisher.other.test");
+	f->stranger = tu_signer(4, "stranger.test");
+	tu_vkey(f->vkey_a, f->a);
+	tu_vkey(f->vkey_b, f->b);
+	tu_vkey(f->vkey_other, f->other);
 	both[0] = f->vkey_a;
 	both[1] = f->vkey_b;
-	tu_register(&f->d, f->data, TD, both, 2, 201);
+	tu_api_register(&f->d, f->data, TD, both, 2, 201);
 	both[0] = f->vkey_other;
-	tu_register(&f->d, f->data, OTHER, both, 1, 201);
+	tu_api_register(&f->d, f->data, OTHER, both, 1, 201);
 	f->v1 = concat(&f->v1_len, "ca-p256.pem", "ca-rsa.pem");
 	f->v2 = concat(&f->v2_len, "ca-p256.pem", "ca-p384.pem");
 	f->leaf = tu_bundle_vector("leaf.pem", &f->leaf_len);
@@ -129,6 +123,8 @@ static void assert_refused(const struct tu_reply *r, long status, const char *re
 
 	ck_assert_msg(r->status == status, "status %ld, want %ld: %s", r->status, status, r->body);
 	ck_assert_msg(msg != NULL && strstr(msg, reason) != NULL, "message lacks \"%s\": %s", reason, r->body);
+	if (getenv("SHOW_REFUSALS"))
+		fprintf(stderr, "%ld %s\n", r->status, msg);
 	json_decref(doc);
 }
 
@@ -174,7 +170,7 @@ START_TEST(every_refusal_changes_nothing)
 	ck_assert_int_eq(publish(&f, TD, 1, f.v1, f.v1_len, f.v1, f.v1_len, f.a, NULL), 201);
 	ck_assert_int_eq(publish(&f, TD, 5, f.v2, f.v2_len, f.v2, f.v2_len, f.a, NULL), 201);
 	/* The retry of a dropped connection: the very same request, answered with the entry. */
-	tu_bundle_entry(&text, e, f.v2, f.v2_len, TD, 6, f.origin, f.a, NULL);
+	tu_api_bundle_entry(&text, e, f.v2, f.v2_len, TD, 6, f.origin, f.a, NULL);
 	body = tu_bundle_body(&text, f.v2, f.v2_len);
 	ck_assert_int_eq(tu_api_json(&r, &f.d, "POST", "/v1/domains/" TD "/bundles", body, NULL), 201);
 	tu_reply_free(&r);
@@ -231,16 +227,18 @@ START_TEST(every_refusal_changes_nothing)
 	CASE("oversized body", tu_api(&r, &f.d, "POST", "/v1/domains/" TD "/bundles", NULL, big, 2u << 20, NULL), 413,
 		"larger than");
 	free(big);
-	CASE("invalid bundle", publish(&f, TD, 7, f.v1, f.v1_len, f.leaf, f.leaf_len, f.a, &r), 400, "");
-	CASE("bundle other than signed", publish(&f, TD, 7, f.v1, f.v1_len, f.v2, f.v2_len, f.a, &r), 400, "");
-	CASE("unknown key", publish(&f, TD, 7, f.v1, f.v1_len, f.v1, f.v1_len, f.stranger, &r), 401, "");
-	CASE("removed key", publish(&f, TD, 7, f.v1, f.v1_len, f.v1, f.v1_len, f.b, &r), 401, "");
-	CASE("other domain's key", publish(&f, TD, 7, f.v1, f.v1_len, f.v1, f.v1_len, f.other, &r), 401, "");
-	CASE("sequence rollback", publish(&f, TD, 2, f.v1, f.v1_len, f.v1, f.v1_len, f.a, &r), 409, "");
-	CASE("sequence reuse", publish(&f, TD, 6, f.v1, f.v1_len, f.v1, f.v1_len, f.a, &r), 409, "");
+	CASE("invalid bundle", publish(&f, TD, 7, f.v1, f.v1_len, f.leaf, f.leaf_len, f.a, &r), 400, "not a CA");
+	CASE("bundle other than signed", publish(&f, TD, 7, f.v1, f.v1_len, f.v2, f.v2_len, f.a, &r), 400,
+		"canonical bytes");
+	CASE("unknown key", publish(&f, TD, 7, f.v1, f.v1_len, f.v1, f.v1_len, f.stranger, &r), 401, "not a current");
+	CASE("removed key", publish(&f, TD, 7, f.v1, f.v1_len, f.v1, f.v1_len, f.b, &r), 401, "not a current");
+	CASE("other domain's key", publish(&f, TD, 7, f.v1, f.v1_len, f.v1, f.v1_len, f.other, &r), 401,
+		"not a current");
+	CASE("sequence rollback", publish(&f, TD, 2, f.v1, f.v1_len, f.v1, f.v1_len, f.a, &r), 409, "not above");
+	CASE("sequence reuse", publish(&f, TD, 6, f.v1, f.v1_len, f.v1, f.v1_len, f.a, &r), 409, "already used");
 
 	/* Signature over other bytes: the signed entry, one line changed afterwards. */
-	tu_bundle_entry(&text, e, f.v1, f.v1_len, TD, 8, f.origin, f.a, NULL);
+	tu_api_bundle_entry(&text, e, f.v1, f.v1_len, TD, 8, f.origin, f.a, NULL);
 	{
 		char *t = strndup((const char *)text.data, text.len), *s = strstr(t, "sequence 8\n");
 		tl_buf changed = tl_buf_make(BD_ENTRY_MAX_SIZE + 1);
@@ -250,7 +248,7 @@ START_TEST(every_refusal_changes_nothing)
 		ck_assert_int_eq(tl_buf_append_str(&changed, t), 0);
 		body = tu_bundle_body(&changed, f.v1, f.v1_len);
 		CASE("signature over other bytes", tu_api_json(&r, &f.d, "POST", "/v1/domains/" TD "/bundles", body, NULL),
-			400, "");
+			401, "does not verify");
 		free(body);
 		free(t);
 		tl_buf_free(&changed);
@@ -274,7 +272,7 @@ START_TEST(every_refusal_changes_nothing)
 		(const char *)text.data, text.len);
 	body = json_dumps(doc, JSON_COMPACT);
 	CASE("bundle signature as a revocation", tu_api_json(&r, &f.d, "POST", "/v1/domains/" TD "/revocations", body,
-		NULL), 401, "");
+		NULL), 401, "does not verify");
 	free(body);
 	json_decref(doc);
 
@@ -376,9 +374,9 @@ START_TEST(a_flood_of_writes_is_limited_per_client)
 }
 END_TEST
 
-Suite *suite_publish(void)
+Suite *suite_publish_http(void)
 {
-	Suite *s = suite_create("publish");
+	Suite *s = suite_create("publish_http");
 	TCase *tc = tcase_create("refusals");
 
 	tcase_set_timeout(tc, 120);

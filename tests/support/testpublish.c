@@ -126,7 +126,7 @@ char *tu_operator_token(const char *data_dir)
 	return t;
 }
 
-void tu_register(const struct tu_daemon *d, const char *data_dir, const char *td, const char *const *vkeys,
+void tu_api_register(const struct tu_daemon *d, const char *data_dir, const char *td, const char *const *vkeys,
 	size_t n, long want)
 {
 	char *token = tu_operator_token(data_dir), auth[128], *body;
@@ -146,7 +146,7 @@ void tu_register(const struct tu_daemon *d, const char *data_dir, const char *td
 	free(token);
 }
 
-void tu_bundle_entry(tl_buf *text, bd_entry *e, const uint8_t *bundle, size_t len, const char *td, uint64_t sequence,
+void tu_api_bundle_entry(tl_buf *text, bd_entry *e, const uint8_t *bundle, size_t len, const char *td, uint64_t sequence,
 	const char *origin, const tl_signer *key, tl_buf *canonical)
 {
 	tl_buf canon = tl_buf_make(BD_MAX_BUNDLE_SIZE);
@@ -227,7 +227,9 @@ static void history_generated(struct tu_history *h, size_t max)
 
 void tu_history_load(struct tu_history *h, size_t max)
 {
-	const char *dir = tu_research_path("cacert-history");
+	/* A checkout beside ../shared finds the history itself; another (a worktree) may name it. */
+	const char *dir = getenv("BUNDLED_TEST_HISTORY_DIR") ? getenv("BUNDLED_TEST_HISTORY_DIR") :
+							       tu_research_path("cacert-history");
 	char *names[64];
 	size_t n = 0;
 	struct dirent *de;

@@ -38,12 +38,12 @@ void tu_reply_free(struct tu_reply *r);
 char *tu_operator_token(const char *data_dir);
 
 /* Registers td with the given verifier keys through the API; asserts the status. */
-void tu_register(const struct tu_daemon *d, const char *data_dir, const char *td, const char *const *vkeys,
+void tu_api_register(const struct tu_daemon *d, const char *data_dir, const char *td, const char *const *vkeys,
 	size_t n, long want);
 
 /* The signed entry of a bundle version (sequence set, refresh hint 0 unless the bundle has
  * one), for the log named origin; *canonical (if not NULL) gets the canonical bytes. */
-void tu_bundle_entry(tl_buf *text, bd_entry *e, const uint8_t *bundle, size_t len, const char *td, uint64_t sequence,
+void tu_api_bundle_entry(tl_buf *text, bd_entry *e, const uint8_t *bundle, size_t len, const char *td, uint64_t sequence,
 	const char *origin, const tl_signer *key, tl_buf *canonical);
 
 /* The JSON body of POST /v1/domains/<td>/bundles. Free with free(). */
