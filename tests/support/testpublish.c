@@ -323,3 +323,21 @@ size_t tu_block_count(const char *data_dir)
 	tl_db_close(db);
 	return n;
 }
+
+void tu_filler_entry(char *out, size_t cap, const char *suite, size_t i)
+{
+	static const uint8_t seed[TL_ED25519_SEED_SIZE] = { 7 };
+	tl_buf vkey = tl_buf_make(BD_MAX_VKEY + 1);
+	tl_signer *s;
+	int n;
+
+	ck_assert_int_eq(tl_signer_from_seed(&s, "filler.test", TL_KEY_TYPE_ED25519, seed), 0);
+	ck_assert_int_eq(tl_signer_vkey(&vkey, s), 0);
+	n = snprintf(out, cap,
+		"bundled-entry v1\nkind domain\ndomain %zu.%s.test\naction register\npublisher-key %.*s\ntime 1\n"
+		"authorized-by operator\n",
+		i, suite, (int)vkey.len, (const char *)vkey.data);
+	ck_assert(n > 0 && (size_t)n < cap);
+	tl_signer_free(s);
+	tl_buf_free(&vkey);
+}

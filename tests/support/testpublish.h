@@ -72,6 +72,12 @@ void tu_state_get(struct tu_state *s, const struct tu_daemon *d, const char *td)
 void tu_state_assert_same(const struct tu_state *a, const struct tu_state *b, const char *what);
 void tu_state_free(struct tu_state *s);
 
+/* The daemon opens a log only if every entry in it is one of bundled's (its registry is
+ * rebuilt from them): suites that fill a log directly use registrations of distinct domains
+ * "<i>.<suite>.test", at most TU_FILLER_ENTRY_MAX bytes with the NUL. */
+#define TU_FILLER_ENTRY_MAX 256
+void tu_filler_entry(char *out, size_t cap, const char *suite, size_t i);
+
 /* Blocks in a stopped daemon's block store. */
 size_t tu_block_count(const char *data_dir);
 
