@@ -141,8 +141,16 @@ START_TEST(raw_http_publish_is_idempotent_and_proven)
 	ck_assert_int_eq(json_integer_value(json_object_get(a, "sequence")), 1);
 	ck_assert(json_is_array(json_object_get(json_object_get(a, "inclusion_proof"), "hashes")));
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(a, "checkpoint")), f.origin));
+	tu_expect_schema(f.dir, "publish-response.schema.json", r1.body);
 	/* The registry moved on, and the version reads back. */
+	ck_assert_int_eq(tu_api_json(&r2, &f.d, "GET", "/v1/domains", NULL, NULL), 200);
+	tu_expect_schema(f.dir, "domains.schema.json", r2.body);
+	tu_reply_free(&r2);
+	ck_assert_int_eq(tu_api_json(&r2, &f.d, "GET", "/v1/log", NULL, NULL), 200);
+	tu_expect_schema(f.dir, "log.schema.json", r2.body);
+	tu_reply_free(&r2);
 	ck_assert_int_eq(tu_api_json(&r2, &f.d, "GET", "/v1/domains/" TD, NULL, NULL), 200);
+	tu_expect_schema(f.dir, "domain.schema.json", r2.body);
 	ck_assert_ptr_nonnull(strstr(r2.body, "\"sequence\":1,"));
 	ck_assert_ptr_nonnull(strstr(r2.body, "\"next_sequence\":2"));
 	tu_reply_free(&r2);
@@ -172,6 +180,7 @@ START_TEST(every_refusal_changes_nothing)
 	/* The retry of a dropped connection: the very same request, answered with the entry. */
 	tu_api_bundle_entry(&text, e, f.v2, f.v2_len, TD, 6, f.origin, f.a, NULL);
 	body = tu_bundle_body(&text, f.v2, f.v2_len);
+	tu_expect_schema(f.dir, "bundle-request.schema.json", body);
 	ck_assert_int_eq(tu_api_json(&r, &f.d, "POST", "/v1/domains/" TD "/bundles", body, NULL), 201);
 	tu_reply_free(&r);
 	ck_assert_int_eq(tu_api_json(&r, &f.d, "POST", "/v1/domains/" TD "/bundles", body, NULL), 200);
@@ -191,6 +200,7 @@ START_TEST(every_refusal_changes_nothing)
 	ck_assert_int_eq(bd_entry_write(&text, e), 0);
 	doc = json_pack("{s:s%}", "entry", (const char *)text.data, text.len);
 	body = json_dumps(doc, JSON_COMPACT);
+	tu_expect_schema(f.dir, "key-request.schema.json", body);
 	ck_assert_int_eq(tu_api_json(&r, &f.d, "POST", "/v1/domains/" TD "/keys", body, NULL), 201);
 	tu_reply_free(&r);
 	free(body);
@@ -201,11 +211,13 @@ START_TEST(every_refusal_changes_nothing)
 	ck_assert_uint_gt(blocks_before, 0);
 	ck_assert_int_eq(tu_daemon_start(&f.d, f.data, daemon_args), 0);
 	tu_state_get(&before, &f.d, TD);
+	ck_assert_msg(before.pins[0] != '\0', "the versions were queued for pinning");
 
 #define CASE(what, call, status, reason) \
 	do { \
 		call; \
 		assert_refused(&r, status, reason); \
+		tu_expect_schema(f.dir, "error.schema.json", r.body); \
 		tu_reply_free(&r); \
 		tu_state_get(&after, &f.d, TD); \
 		tu_state_assert_same(&before, &after, what); \
@@ -271,6 +283,7 @@ START_TEST(every_refusal_changes_nothing)
 	doc = json_pack("{s:s%,s:s%}", "revocation", (const char *)rev_text.data, rev_text.len, "entry",
 		(const char *)text.data, text.len);
 	body = json_dumps(doc, JSON_COMPACT);
+	tu_expect_schema(f.dir, "revocation-request.schema.json", body);
 	CASE("bundle signature as a revocation", tu_api_json(&r, &f.d, "POST", "/v1/domains/" TD "/revocations", body,
 		NULL), 401, "does not verify");
 	free(body);
@@ -298,6 +311,7 @@ START_TEST(every_refusal_changes_nothing)
 
 	/* The operator's token: missing, wrong. */
 	snprintf(path, sizeof(path), "{\"domain\":\"new.test\",\"publisher_keys\":[\"%s\"]}", f.vkey_a);
+	tu_expect_schema(f.dir, "register-request.schema.json", path);
 	CASE("missing operator token", tu_api_json(&r, &f.d, "POST", "/v1/domains", path, NULL), 401, "operator token");
 	{
 		static const char *const wrong[] = { "Content-Type: application/json",
@@ -348,6 +362,8 @@ START_TEST(a_flood_of_writes_is_limited_per_client)
 			ck_assert_ptr_nonnull(tu_reply_header(&r, "Retry-After"));
 			ck_assert_str_eq(tu_reply_header(&r, "Retry-After"), "1");
 			ck_assert_ptr_nonnull(strstr(r.body, "\"rate_limited\""));
+			if (limited == 1)
+				tu_expect_schema(dir, "error.schema.json", r.body);
 		} else {
 			ck_assert_int_eq(r.status, 400);
 		}

@@ -280,6 +280,29 @@ void tu_log_origin(char *out, size_t cap, const struct tu_daemon *d)
 	free(body);
 }
 
+/* The roots in the pin queue, one per line: what a write adds. (Attempts and times change
+ * on their own while the worker retries.) */
+static char *pin_roots(const struct tu_daemon *d)
+{
+	char *body, *out;
+	json_t *doc, *items;
+	tl_buf roots = tl_buf_make(1u << 24);
+	size_t len;
+
+	ck_assert_int_eq(tu_http_get(d, "/v1/pins", &body, NULL), 200);
+	doc = json_loads(body, 0, NULL);
+	items = json_object_get(doc, "items");
+	ck_assert(json_is_array(items));
+	for (size_t i = 0; i < json_array_size(items); i++)
+		ck_assert_int_eq(tl_buf_printf(&roots, "%s\n", json_string_value(json_object_get(json_array_get(items, i),
+			"cid"))), 0);
+	ck_assert_int_eq(tl_buf_append(&roots, "", 1), 0);
+	out = (char *)tl_buf_detach(&roots, &len);
+	json_decref(doc);
+	free(body);
+	return out;
+}
+
 void tu_state_get(struct tu_state *s, const struct tu_daemon *d, const char *td)
 {
 	char path[512], *body;
@@ -292,7 +315,7 @@ void tu_state_get(struct tu_state *s, const struct tu_daemon *d, const char *td)
 	free(body);
 	snprintf(path, sizeof(path), "/v1/domains/%s", td);
 	tu_http_get(d, path, &s->domain, NULL);
-	tu_http_get(d, "/v1/pins", &s->pins, NULL);
+	s->pins = pin_roots(d);
 }
 
 void tu_state_assert_same(const struct tu_state *a, const struct tu_state *b, const char *what)
@@ -340,4 +363,15 @@ void tu_filler_entry(char *out, size_t cap, const char *suite, size_t i)
 	ck_assert(n > 0 && (size_t)n < cap);
 	tl_signer_free(s);
 	tl_buf_free(&vkey);
+}
+
+void tu_expect_schema(const char *dir, const char *schema, const char *doc)
+{
+	char path[4200], schema_dir[4200];
+
+	snprintf(path, sizeof(path), "%s/schema-doc.json", dir);
+	snprintf(schema_dir, sizeof(schema_dir), "%s", tu_source_path("schema"));
+	ck_assert_int_eq(tu_write_file(path, doc, strlen(doc)), 0);
+	ck_assert_msg(tu_system("%s %s/%s %s", tu_source_path("tests/schema/validate.sh"), schema_dir, schema, path) == 0,
+		"%s does not match schema/%s", doc, schema);
 }

@@ -66,7 +66,7 @@ void tu_log_origin(char *out, size_t cap, const struct tu_daemon *d);
 struct tu_state {
 	uint64_t size;
 	char *domain; /* GET /v1/domains/<td> */
-	char *pins;   /* GET /v1/pins */
+	char *pins;   /* the roots GET /v1/pins lists */
 };
 void tu_state_get(struct tu_state *s, const struct tu_daemon *d, const char *td);
 void tu_state_assert_same(const struct tu_state *a, const struct tu_state *b, const char *what);
@@ -77,6 +77,10 @@ void tu_state_free(struct tu_state *s);
  * "<i>.<suite>.test", at most TU_FILLER_ENTRY_MAX bytes with the NUL. */
 #define TU_FILLER_ENTRY_MAX 256
 void tu_filler_entry(char *out, size_t cap, const char *suite, size_t i);
+
+/* Asserts that the JSON text `doc` matches schema/<schema> (ajv, through tests/schema/);
+ * dir holds the temporary file. */
+void tu_expect_schema(const char *dir, const char *schema, const char *doc);
 
 /* Blocks in a stopped daemon's block store. */
 size_t tu_block_count(const char *data_dir);
