@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bundled/request.h"
+#include "bundled/version.h"
 #include "cli.h"
 #include "opt.h"
 #include "publisher.h"
@@ -69,7 +71,7 @@ static int publish(json_t **reply, struct pub_session *s, const char *domain, co
 		bd_bundle_set_sequence(b, sequence);
 	}
 	snprintf(path, sizeof(path), "/v1/domains/%s/bundles", domain);
-	if ((err = pub_version_entry(e, &canonical, b, domain)) != 0 || (err = pub_sign(&text, e, s, key)) != 0 ||
+	if ((err = bd_version_entry(e, &canonical, b, domain, NULL, (uint64_t)time(NULL))) != 0 || (err = pub_sign(&text, e, s, key)) != 0 ||
 	    (err = bd_bundle_request_write(&body, text.data, text.len, data, len)) != 0)
 		goto out;
 	err = pub_submit(reply, s, path, &body, &text, proof_out);

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bundled/request.h"
+#include "bundled/version.h"
 #include "cli.h"
 #include "opt.h"
 #include "publisher.h"
@@ -92,7 +94,7 @@ static int revoke(json_t **reply, struct pub_session *s, const char *domain, con
 	    (err = remove_authority(rev, b, authority)) != 0)
 		goto out;
 	bd_bundle_set_sequence(b, next);
-	if ((err = pub_version_entry(e, &canonical, b, domain)) != 0)
+	if ((err = bd_version_entry(e, &canonical, b, domain, NULL, (uint64_t)time(NULL))) != 0)
 		goto out;
 	rev->kind = BD_ENTRY_REVOCATION;
 	memcpy(rev->domain, domain, strlen(domain) + 1);

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "bundled/chunker.h"
-#include "bundled/dag.h"
 #include "cli.h"
 #include "translog/checkpoint.h"
 #include "translog/hash.h"
@@ -90,34 +88,6 @@ int pub_domain_sequences(uint64_t *next, bool *has_newest, uint64_t *newest, str
 		err = get_u64(newest, doc, "sequence");
 out:
 	json_decref(doc);
-	return err;
-}
-
-int pub_version_entry(bd_entry *e, tl_buf *canonical, const bd_bundle *b, const char *domain)
-{
-	bd_chunker ch;
-	bd_dag *dag = NULL;
-	uint64_t hint = 0;
-	int err;
-
-	memset(e, 0, sizeof(*e));
-	e->kind = BD_ENTRY_BUNDLE;
-	if (strlen(domain) > BD_MAX_DOMAIN)
-		return tl_error_set(TL_E_INPUT, "the domain name is longer than %u bytes", BD_MAX_DOMAIN);
-	memcpy(e->domain, domain, strlen(domain) + 1);
-	if (!bd_bundle_sequence(&e->sequence, b))
-		return tl_error_set(TL_E_INTERNAL, "the bundle has no sequence");
-	if (bd_bundle_refresh_hint(&hint, b))
-		e->refresh_hint = hint;
-	if ((err = bd_bundle_write_canonical(canonical, b)) != 0 || (err = bd_chunker_parse(&ch, "lines")) != 0 ||
-	    (err = bd_dag_build(&dag, canonical->data, canonical->len, &ch)) != 0 ||
-	    (err = bd_cid_format(e->cid, sizeof(e->cid), bd_dag_root(dag))) != 0)
-		goto out;
-	e->size = canonical->len;
-	tl_sha256(&e->sha256, canonical->data, canonical->len);
-	e->time = (uint64_t)time(NULL);
-out:
-	bd_dag_free(dag);
 	return err;
 }
 

@@ -38,10 +38,6 @@ int pub_get_json(json_t **out, struct pub_session *s, const char *path) TL_MUST_
 int pub_domain_sequences(uint64_t *next, bool *has_newest, uint64_t *newest, struct pub_session *s,
 	const char *domain) TL_MUST_USE;
 
-/* Fills the facts of a bundle entry for b (its sequence must be set): canonical bytes into
- * `canonical`, their size, SHA-256 and CID, the refresh hint, the time. */
-int pub_version_entry(bd_entry *e, tl_buf *canonical, const bd_bundle *b, const char *domain) TL_MUST_USE;
-
 /* Signs e with `key` in the session's log and appends its text. */
 int pub_sign(tl_buf *text, bd_entry *e, const struct pub_session *s, const tl_signer *key) TL_MUST_USE;
 

@@ -13,8 +13,7 @@
 
 #include "bundled/blockstore.h"
 #include "bundled/bundle.h"
-#include "bundled/chunker.h"
-#include "bundled/dag.h"
+#include "bundled/version.h"
 #include "testbundle.h"
 #include "testrun.h"
 #include "testutil.h"
@@ -146,28 +145,15 @@ void tu_api_register(const struct tu_daemon *d, const char *data_dir, const char
 	free(token);
 }
 
-void tu_api_bundle_entry(tl_buf *text, bd_entry *e, const uint8_t *bundle, size_t len, const char *td, uint64_t sequence,
-	const char *origin, const tl_signer *key, tl_buf *canonical)
+void tu_api_bundle_entry(tl_buf *text, bd_entry *e, const uint8_t *bundle, size_t len, const char *td,
+	uint64_t sequence, const char *origin, const tl_signer *key, tl_buf *canonical)
 {
 	tl_buf canon = tl_buf_make(BD_MAX_BUNDLE_SIZE);
 	bd_bundle *b;
-	bd_dag *dag;
-	uint64_t hint = 0;
 
 	ck_assert_int_eq(bd_bundle_parse(&b, bundle, len, NULL), 0);
 	bd_bundle_set_sequence(b, sequence);
-	ck_assert_int_eq(bd_bundle_write_canonical(&canon, b), 0);
-	dag = tu_dag_build(canon.data, canon.len, "lines");
-	memset(e, 0, sizeof(*e));
-	e->kind = BD_ENTRY_BUNDLE;
-	snprintf(e->domain, sizeof(e->domain), "%s", td);
-	e->sequence = sequence;
-	if (bd_bundle_refresh_hint(&hint, b))
-		e->refresh_hint = hint;
-	e->size = canon.len;
-	tl_sha256(&e->sha256, canon.data, canon.len);
-	ck_assert_int_eq(bd_cid_format(e->cid, sizeof(e->cid), bd_dag_root(dag)), 0);
-	e->time = (uint64_t)time(NULL);
+	ck_assert_int_eq(bd_version_entry(e, &canon, b, td, NULL, (uint64_t)time(NULL)), 0);
 	ck_assert_int_eq(bd_entry_sign(e, origin, key), 0);
 	tl_buf_reset(text);
 	ck_assert_int_eq(bd_entry_write(text, e), 0);
@@ -175,7 +161,6 @@ void tu_api_bundle_entry(tl_buf *text, bd_entry *e, const uint8_t *bundle, size_
 		tl_buf_reset(canonical);
 		ck_assert_int_eq(tl_buf_append(canonical, canon.data, canon.len), 0);
 	}
-	bd_dag_free(dag);
 	bd_bundle_free(b);
 	tl_buf_free(&canon);
 }
