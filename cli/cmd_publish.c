@@ -38,6 +38,8 @@ static const char help_text[] = USAGE
 	"exit status: 0 logged, 1 refused or invalid (the reason on stderr), 2 usage, I/O or\n"
 	"server error\n";
 
+/* Sends the canonical bytes: they are exactly what is signed, whatever the file said about
+ * sequence and refresh hint. */
 static int publish(json_t **reply, struct pub_session *s, const char *domain, const char *key_path,
 	const char *hint_text, const uint8_t *data, size_t len, const char *proof_out)
 {
@@ -72,7 +74,7 @@ static int publish(json_t **reply, struct pub_session *s, const char *domain, co
 	}
 	snprintf(path, sizeof(path), "/v1/domains/%s/bundles", domain);
 	if ((err = bd_version_entry(e, &canonical, b, domain, NULL, (uint64_t)time(NULL))) != 0 || (err = pub_sign(&text, e, s, key)) != 0 ||
-	    (err = bd_bundle_request_write(&body, text.data, text.len, data, len)) != 0)
+	    (err = bd_bundle_request_write(&body, text.data, text.len, canonical.data, canonical.len)) != 0)
 		goto out;
 	err = pub_submit(reply, s, path, &body, &text, proof_out);
 out:
