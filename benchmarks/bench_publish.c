@@ -357,14 +357,14 @@ static int throughput(struct daemon *d)
 	printf("  %.0f publishes/s; publish-to-ack p50 %.1f ms, p99 %.1f ms, max %.1f ms  (aim: >= 2000/s, p99 <= 50 ms)\n",
 		(double)total / wall, all[total / 2] * 1e3, all[total * 99 / 100] * 1e3, all[total - 1] * 1e3);
 	{
-		static const char *const names[] = { "bundled_log_appends_total ", "bundled_log_commits_total ",
-			"bundled_log_commit_seconds_total " };
+		static const char *const names[] = { "\nbundled_log_appends_total ", "\nbundled_log_commits_total ",
+			"\nbundled_log_commit_seconds_total " };
 		tl_buf m = tl_buf_make(1u << 20);
 		const char *v[3] = { NULL, NULL, NULL };
 
 		if (request(curl, d, "/metrics", NULL, NULL, 0, &m) == 200 && tl_buf_append(&m, "", 1) == 0)
 			for (int i = 0; i < 3; i++)
-				if ((v[i] = strstr((const char *)m.data, names[i])) != NULL && v[i][-1] == '\n')
+				if ((v[i] = strstr((const char *)m.data, names[i])) != NULL)
 					v[i] += strlen(names[i]);
 		if (v[0] && v[1] && v[2])
 			printf("  daemon: %.*s entries appended in %.*s group commits taking %.*s s in all\n",
