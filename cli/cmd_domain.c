@@ -162,12 +162,7 @@ static int run(int argc, char **argv)
 		err = run_key_change(&s, domain, args[0][0] == 'a' ? BD_DOMAIN_ADD_KEY : BD_DOMAIN_REMOVE_KEY, args[1], key,
 			&reply);
 	}
-	rc = err ? cli_fail(CMD, err) : CLI_OK;
-	if (err == 0 && pub_print(reply, json, reg ? "registered" : "changed keys of") != 0)
-		rc = cli_fail(CMD, tl_error_code());
-	json_decref(reply);
-	pub_close(&s);
-	return rc;
+	return pub_finish(&s, err, reply, json, reg ? "registered" : "changed keys of");
 }
 
 const struct cli_command cli_cmd_domain = { "domain", "register a trust domain, add or remove a publisher key", run };

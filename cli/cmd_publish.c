@@ -113,11 +113,7 @@ static int run(int argc, char **argv)
 		return rc;
 	if ((err = pub_open(&s, CMD, server, NULL)) == 0)
 		err = publish(&reply, &s, domain, key, hint, data, len, proof_out);
-	rc = err ? cli_fail(CMD, err) : CLI_OK;
-	if (err == 0 && pub_print(reply, json, "published") != 0)
-		rc = cli_fail(CMD, tl_error_code());
-	json_decref(reply);
-	pub_close(&s);
+	rc = pub_finish(&s, err, reply, json, "published");
 	free(data);
 	return rc;
 }

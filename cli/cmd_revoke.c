@@ -148,12 +148,7 @@ static int run(int argc, char **argv)
 		return cli_opt_usage_error(&spec, "--domain is longer than %u bytes", BD_MAX_DOMAIN);
 	if ((err = pub_open(&s, CMD, server, NULL)) == 0)
 		err = revoke(&reply, &s, domain, key, authority, reason, proof_out);
-	rc = err ? cli_fail(CMD, err) : CLI_OK;
-	if (err == 0 && pub_print(reply, json, "revoked in") != 0)
-		rc = cli_fail(CMD, tl_error_code());
-	json_decref(reply);
-	pub_close(&s);
-	return rc;
+	return pub_finish(&s, err, reply, json, "revoked in");
 }
 
 const struct cli_command cli_cmd_revoke = { "revoke", "remove an authority from a domain's bundle, logging why",

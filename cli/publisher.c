@@ -210,3 +210,14 @@ int pub_print(const json_t *reply, bool json, const char *verb)
 	printf("\n");
 	return 0;
 }
+
+int pub_finish(struct pub_session *s, int err, json_t *reply, bool json, const char *verb)
+{
+	int rc = err ? cli_fail(s->cmd, err) : CLI_OK;
+
+	if (err == 0 && pub_print(reply, json, verb) != 0)
+		rc = cli_fail(s->cmd, tl_error_code());
+	json_decref(reply);
+	pub_close(s);
+	return rc;
+}

@@ -49,6 +49,10 @@ int pub_sign(tl_buf *text, bd_entry *e, const struct pub_session *s, const tl_si
 int pub_submit(json_t **reply, struct pub_session *s, const char *path, const tl_buf *body, tl_buf *leaf,
 	const char *proof_out) TL_MUST_USE;
 
+/* A command's end: the exit code for err (printing why), else prints the outcome as
+ * pub_print does; frees reply and closes the session. */
+int pub_finish(struct pub_session *s, int err, json_t *reply, bool json, const char *verb);
+
 /* Prints the outcome: with json, one object (domain, sequence, index, sha256, cid,
  * checkpoint); else one line starting with `verb`. */
 int pub_print(const json_t *reply, bool json, const char *verb);
