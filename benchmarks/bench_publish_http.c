@@ -10,7 +10,7 @@
  *     CACERT_HISTORY_DIR (default ../shared/research/cacert-history) or, when absent,
  *     synthetic versions that each replace one CA of a ~280 KB bundle.
  *
- *   build/bench/bench_publish [CACERT_HISTORY_DIR]
+ *   build/bench/bench_publish_http [CACERT_HISTORY_DIR]
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <curl/curl.h>
@@ -67,7 +67,7 @@ struct publisher {
 
 static int fail(const char *what)
 {
-	fprintf(stderr, "bench_publish: %s: %s\n", what, tl_error_message());
+	fprintf(stderr, "bench_publish_http: %s: %s\n", what, tl_error_message());
 	return 1;
 }
 
@@ -269,7 +269,7 @@ static void *publish(void *arg)
 		tl_buf_reset(&out);
 		if (request(curl, p->d, p->reqs[i].path, NULL, p->reqs[i].body, p->reqs[i].len, &out) != 201) {
 			if (p->failed++ == 0 && p->id == 0)
-				fprintf(stderr, "bench_publish: a publish failed: %.*s", (int)out.len, (const char *)out.data);
+				fprintf(stderr, "bench_publish_http: a publish failed: %.*s", (int)out.len, (const char *)out.data);
 		}
 		p->latency[i] = bench_now_s() - t0;
 	}
