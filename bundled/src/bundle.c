@@ -138,9 +138,19 @@ int bd_bundle__authority_from_der(bd_authority **out, const uint8_t *der, size_t
 		return tl_error_set(TL_E_INPUT, "empty certificate");
 	if (len > BD_MAX_CERT_SIZE)
 		return tl_error_set(TL_E_INPUT, "certificate of %zu bytes, over the limit of %u", len, BD_MAX_CERT_SIZE);
-	if ((a = calloc(1, sizeof(*a))) == NULL)
+	if ((a = calloc(1, sizeof(*a))) == NULL || (a->der = malloc(len)) == NULL) {
+		free(a);
 		return tl_error_set(TL_E_NOMEM, "out of memory");
+	}
 	a->kind = BD_AUTHORITY_X509;
+	memcpy(a->der, der, len);
+	a->der_len = len;
+	tl_sha256(&a->fp, der, len);
+	/* Seen and checked before (bundle_cache.c): the same bytes give the same results. */
+	if (bd_bundle__cache_get(&a->cert, &a->key, &a->jwk, &a->jwk_len, &a->fp)) {
+		*out = a;
+		return 0;
+	}
 	if ((a->cert = d2i_X509(NULL, &p, (long)len)) == NULL) {
 		err = tl_error_set(TL_E_INPUT, "certificate does not parse (%s)", bd_jwk__ssl_reason());
 		goto out;
@@ -179,15 +189,9 @@ int bd_bundle__authority_from_der(bd_authority **out, const uint8_t *der, size_t
 		err = tl_error_wrap(err, "certificate");
 		goto out;
 	}
-	if ((a->der = malloc(len)) == NULL) {
-		err = tl_error_set(TL_E_NOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(a->der, der, len);
-	a->der_len = len;
-	tl_sha256(&a->fp, der, len);
 	if ((err = authority_render(a)) != 0)
 		goto out;
+	bd_bundle__cache_put(&a->fp, len, a->cert, a->key, a->jwk, a->jwk_len);
 	*out = a;
 	a = NULL;
 out:

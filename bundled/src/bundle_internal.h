@@ -59,6 +59,20 @@ int bd_jwk__read_key(EVP_PKEY **out, const json_t *jwk) TL_MUST_USE;
 /* OpenSSL's first queued error reason (or "unknown reason"), clearing the queue. */
 const char *bd_jwk__ssl_reason(void);
 
+/* ---- bundle_cache.c: checked certificates by the SHA-256 of their DER ---- */
+
+/* A hit gives new references to the cached certificate and key and a malloc'ed copy of the
+ * JWK line (NUL-terminated); a miss (or no memory) returns false with all three NULL. */
+bool bd_bundle__cache_get(X509 **cert, EVP_PKEY **key, char **jwk, size_t *jwk_len, const tl_hash *fp);
+
+/* Remembers a certificate that passed every check of bd_bundle__authority_from_der (takes
+ * its own references; does nothing if memory is short or the DER is over the size bound). */
+void bd_bundle__cache_put(const tl_hash *fp, size_t der_len, X509 *cert, EVP_PKEY *key, const char *jwk,
+	size_t jwk_len);
+
+/* Forgets every certificate (benchmarks measure the cold path with it). */
+void bd_bundle__cache_clear(void);
+
 /* ---- bundle.c: the model ---- */
 
 /* A new authority from a certificate's DER: one CA certificate, a supported key, nothing

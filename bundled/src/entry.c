@@ -34,6 +34,10 @@ int bd_domain_name_check(const char *td, size_t len)
 		return tl_error_set(TL_E_INPUT,
 			"trust domain name has a character other than a-z, 0-9, '.', '-', '_' at byte %zu (0x%02x)", i, ch);
 	}
+	/* SPIFFE's character set allows them, but they are path segments, never names: refused
+	 * so that no URL or file path built from a domain can walk out of its place. */
+	if ((len == 1 && td[0] == '.') || (len == 2 && td[0] == '.' && td[1] == '.'))
+		return tl_error_set(TL_E_INPUT, "trust domain name \"%.*s\" is a path segment", (int)len, td);
 	return 0;
 }
 

@@ -3,14 +3,17 @@
  *
  *   1. parse the entry and check it against the registry (domain, key, signature, time,
  *      sequence) and re-derive the version's canonical bytes, SHA-256, size and CID;
- *   2. store the version's blocks;
+ *   2. store the version's blocks, then queue its pin (both synced);
  *   3. append the entries to the log and wait for the durable checkpoint;
- *   4. bring the registry up to the end of those entries; 5. queue the pin.
+ *   4. bring the registry up to the end of those entries.
  *
- * Any refusal happens in step 1, before anything is written. Blocks go in before the log
- * entry so that a logged version's bytes are always in the block store; if the append then
- * fails, the blocks stay as orphans, which is harmless: they are content-addressed (a later
- * publish of the same bytes reuses them) and nothing refers to them.
+ * Any refusal happens in step 1, before anything is written. Blocks and pin go in before
+ * the log entry so that a logged version's bytes are always in the block store and on their
+ * way to IPFS, whatever crash comes after the log's commit. If the append fails, the blocks
+ * stay as orphans and their pin may still be pushed, which is harmless: they are
+ * content-addressed (a later publish of the same bytes reuses them) and nothing in the log
+ * refers to them. The registry is derived state: a crash before step 4 is caught up from
+ * the log on the next open.
  *
  * Requests for one domain are serialised by a striped lock table (a domain always maps to
  * the same stripe), so the registry state read in step 1 cannot change before step 3.
@@ -24,7 +27,9 @@
 #include "bundled/bundle.h"
 #include "bundled/dag.h"
 
-#define STRIPES 64u
+/* Enough that unrelated domains rarely share a stripe (a stripe is held across the log's
+ * durable commit); a mutex each. */
+#define STRIPES 1024u
 
 struct bd_publisher {
 	tl_log *log;
@@ -119,6 +124,18 @@ static int parse_kind(bd_entry *e, const uint8_t *text, size_t len, bd_entry_kin
 	return 0;
 }
 
+/* The start of a signed request: its entry parsed (of this kind) and room for the domain's
+ * state, both on the heap (a few KiB each); the caller frees both, also on failure. */
+static int request_begin(bd_entry **e, bd_domain_state **d, const uint8_t *text, size_t len, bd_entry_kind kind,
+	const char *what)
+{
+	*e = calloc(1, sizeof(**e));
+	*d = malloc(sizeof(**d));
+	if (*e == NULL || *d == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	return parse_kind(*e, text, len, kind, what);
+}
+
 /* 1 if the log holds exactly `text` at `index`, 0 if it holds other bytes. */
 static int logged_as(bd_publisher *p, uint64_t index, const uint8_t *text, size_t len)
 {
@@ -143,45 +160,31 @@ static void version_free(struct version *v)
 	bd_dag_free(v->dag);
 }
 
-static int hex_mismatch(const char *what, const tl_hash *got)
-{
-	char hex[2 * TL_HASH_SIZE + 1];
-
-	tl_hex_encode(hex, got->b, TL_HASH_SIZE);
-	return tl_error_set(TL_E_INPUT, "the canonical bytes' %s is %s, not what the entry signs", what, hex);
-}
-
-/* Sets sequence and refresh hint from the entry, writes the canonical bytes and checks
- * them (size, SHA-256, CID) against what the entry signs. */
+/* Re-derives the version from the submitted bundle (bd_entry_set_version, with the entry's
+ * sequence and refresh hint) and checks it is what the entry signs. */
 static int derive_version(struct version *out, bd_publisher *p, bd_bundle *b, const bd_entry *e)
 {
-	char cid[BD_CID_TEXT_MAX];
-	tl_hash sha;
+	bd_entry *got = calloc(1, sizeof(*got));
+	char hex[2 * TL_HASH_SIZE + 1];
 	int err;
 
 	out->canon = tl_buf_make(BD_MAX_BUNDLE_SIZE);
 	out->dag = NULL;
-	if (bd_bundle_count(b) == 0)
-		return tl_error_set(TL_E_INPUT, "the bundle has no authorities");
-	bd_bundle_set_sequence(b, e->sequence);
-	if (e->refresh_hint == 0)
-		bd_bundle_clear_refresh_hint(b);
-	else if ((err = bd_bundle_set_refresh_hint(b, e->refresh_hint)) != 0)
-		return err;
-	if ((err = bd_bundle_write_canonical(&out->canon, b)) != 0)
-		return err;
-	if (out->canon.len != e->size)
-		return tl_error_set(TL_E_INPUT, "the canonical bytes are %zu bytes, the entry signs %llu", out->canon.len,
-			(unsigned long long)e->size);
-	tl_sha256(&sha, out->canon.data, out->canon.len);
-	if (!tl_hash_equal(&sha, &e->sha256))
-		return hex_mismatch("SHA-256", &sha);
-	if ((err = bd_dag_build(&out->dag, out->canon.data, out->canon.len, &p->chunker)) != 0 ||
-		(err = bd_cid_format(cid, sizeof(cid), bd_dag_root(out->dag))) != 0)
-		return err;
-	if (strcmp(cid, e->cid) != 0)
-		return tl_error_set(TL_E_INPUT, "the canonical bytes' CID is %s, the entry signs %s", cid, e->cid);
-	return 0;
+	if (got == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	if ((err = bd_entry_set_version(got, &out->canon, &out->dag, b, e->sequence, e->refresh_hint, &p->chunker)) != 0)
+		goto out;
+	tl_hex_encode(hex, got->sha256.b, TL_HASH_SIZE);
+	if (got->size != e->size)
+		err = tl_error_set(TL_E_INPUT, "the canonical bytes are %llu bytes, the entry signs %llu",
+			(unsigned long long)got->size, (unsigned long long)e->size);
+	else if (!tl_hash_equal(&got->sha256, &e->sha256))
+		err = tl_error_set(TL_E_INPUT, "the canonical bytes' SHA-256 is %s, not what the entry signs", hex);
+	else if (strcmp(got->cid, e->cid) != 0)
+		err = tl_error_set(TL_E_INPUT, "the canonical bytes' CID is %s, the entry signs %s", got->cid, e->cid);
+out:
+	free(got);
+	return err;
 }
 
 /* A version's sequence against the domain: the very same entry again (1), a new version
@@ -246,8 +249,17 @@ static int enqueue_pin(bd_publisher *p, const char *cid_text)
 	if (p->pins == NULL)
 		return 0;
 	if ((err = bd_cid_parse(&cid, cid_text, strlen(cid_text))) != 0 || (err = bd_pinq_enqueue(p->pins, &cid)) != 0)
-		return tl_error_wrap(err, "version logged, but its pin could not be queued");
+		return tl_error_wrap(err, "the version's pin could not be queued");
 	return 0;
+}
+
+/* A version's blocks, then its pin: both durable before its entry is appended, so a
+ * logged version always has its bytes and its pin (see the top). */
+static int store_version(bd_publisher *p, const struct version *v, const bd_entry *e)
+{
+	int err = bd_blockstore_put_dag(p->blocks, v->dag);
+
+	return err != 0 ? err : enqueue_pin(p, e->cid);
 }
 
 /* Under the domain's stripe: the registry must reflect every committed entry (a previous
@@ -333,17 +345,13 @@ out:
 int bd_publish_key_change(bd_publish_result *res, bd_publisher *p, const uint8_t *entry, size_t entry_len,
 	uint64_t now)
 {
-	bd_entry *e = calloc(1, sizeof(*e));
-	bd_domain_state *d = malloc(sizeof(*d));
+	bd_entry *e = NULL;
+	bd_domain_state *d = NULL;
 	pthread_mutex_t *lock = NULL;
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	if (e == NULL || d == NULL) {
-		err = tl_error_set(TL_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((err = parse_kind(e, entry, entry_len, BD_ENTRY_DOMAIN, "key change")) != 0)
+	if ((err = request_begin(&e, &d, entry, entry_len, BD_ENTRY_DOMAIN, "key change")) != 0)
 		goto out;
 	if (e->by_operator) {
 		err = tl_error_set(TL_E_INPUT, "key change: a registration is the operator's (POST /v1/domains)");
@@ -401,8 +409,8 @@ out:
 int bd_publish_bundle(bd_publish_result *res, bd_publisher *p, const uint8_t *entry, size_t entry_len,
 	const uint8_t *bundle, size_t bundle_len, uint64_t now)
 {
-	bd_entry *e = calloc(1, sizeof(*e));
-	bd_domain_state *d = malloc(sizeof(*d));
+	bd_entry *e = NULL;
+	bd_domain_state *d = NULL;
 	struct version v = { { 0 }, NULL };
 	bd_bundle *b = NULL;
 	pthread_mutex_t *lock = NULL;
@@ -410,11 +418,7 @@ int bd_publish_bundle(bd_publish_result *res, bd_publisher *p, const uint8_t *en
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	if (e == NULL || d == NULL) {
-		err = tl_error_set(TL_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((err = parse_kind(e, entry, entry_len, BD_ENTRY_BUNDLE, "bundle entry")) != 0)
+	if ((err = request_begin(&e, &d, entry, entry_len, BD_ENTRY_BUNDLE, "bundle entry")) != 0)
 		goto out;
 	lock = stripe(p, e->domain);
 	pthread_mutex_lock(lock);
@@ -436,10 +440,9 @@ int bd_publish_bundle(bd_publish_result *res, bd_publisher *p, const uint8_t *en
 			(unsigned long long)claimed, (unsigned long long)e->sequence);
 		goto unlock;
 	}
-	if ((err = derive_version(&v, p, b, e)) != 0 || (err = bd_blockstore_put_dag(p->blocks, v.dag)) != 0)
+	if ((err = derive_version(&v, p, b, e)) != 0 || (err = store_version(p, &v, e)) != 0)
 		goto unlock;
-	if ((err = commit(res, p, (const void *const[]){ entry }, (const size_t[]){ entry_len }, 1)) == 0)
-		err = enqueue_pin(p, e->cid);
+	err = commit(res, p, (const void *const[]){ entry }, (const size_t[]){ entry_len }, 1);
 unlock:
 	pthread_mutex_unlock(lock);
 out:
@@ -509,20 +512,21 @@ static int revoke_from(bd_bundle *b, const bd_entry *rev)
 int bd_publish_revocation(bd_publish_result *res, bd_publisher *p, const uint8_t *revocation, size_t revocation_len,
 	const uint8_t *bundle_entry, size_t bundle_entry_len, uint64_t now)
 {
-	bd_entry *rev = calloc(1, sizeof(*rev)), *e = calloc(1, sizeof(*e));
-	bd_domain_state *d = malloc(sizeof(*d));
+	bd_entry *rev = calloc(1, sizeof(*rev)), *e = NULL;
+	bd_domain_state *d = NULL;
 	struct version v = { { 0 }, NULL };
 	bd_bundle *b = NULL;
 	pthread_mutex_t *lock = NULL;
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	if (rev == NULL || e == NULL || d == NULL) {
+	if ((err = request_begin(&e, &d, bundle_entry, bundle_entry_len, BD_ENTRY_BUNDLE, "bundle entry")) != 0)
+		goto out;
+	if (rev == NULL) {
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = parse_kind(rev, revocation, revocation_len, BD_ENTRY_REVOCATION, "revocation entry")) != 0 ||
-		(err = parse_kind(e, bundle_entry, bundle_entry_len, BD_ENTRY_BUNDLE, "bundle entry")) != 0)
+	if ((err = parse_kind(rev, revocation, revocation_len, BD_ENTRY_REVOCATION, "revocation entry")) != 0)
 		goto out;
 	if (strcmp(rev->domain, e->domain) != 0 || rev->sequence != e->sequence || !tl_hash_equal(&rev->sha256, &e->sha256) ||
 		strcmp(rev->cid, e->cid) != 0) {
@@ -542,11 +546,10 @@ int bd_publish_revocation(bd_publish_result *res, bd_publisher *p, const uint8_t
 		(err = check_time(rev, now)) != 0 || (err = check_time(e, now)) != 0)
 		goto unlock;
 	if ((err = load_newest(&b, p, d)) != 0 || (err = revoke_from(b, rev)) != 0 ||
-		(err = derive_version(&v, p, b, e)) != 0 || (err = bd_blockstore_put_dag(p->blocks, v.dag)) != 0)
+		(err = derive_version(&v, p, b, e)) != 0 || (err = store_version(p, &v, e)) != 0)
 		goto unlock;
-	if ((err = commit(res, p, (const void *const[]){ revocation, bundle_entry },
-		     (const size_t[]){ revocation_len, bundle_entry_len }, 2)) == 0)
-		err = enqueue_pin(p, e->cid);
+	err = commit(res, p, (const void *const[]){ revocation, bundle_entry },
+		(const size_t[]){ revocation_len, bundle_entry_len }, 2);
 unlock:
 	pthread_mutex_unlock(lock);
 out:

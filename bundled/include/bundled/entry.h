@@ -42,6 +42,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bundled/bundle.h"
+#include "bundled/chunker.h"
+#include "bundled/dag.h"
 #include "translog/bytes.h"
 #include "translog/error.h"
 #include "translog/hash.h"
@@ -119,11 +122,22 @@ int bd_entry_sign(bd_entry *e, const char *origin, const tl_signer *key) TL_MUST
  * over the signed message): 0, or TL_E_UNAUTHORIZED naming what failed. */
 int bd_entry_verify(const bd_entry *e, const char *origin, const tl_verifier *key) TL_MUST_USE;
 
+/* The version fields of a bundle entry for bundle `b`: sets b's sequence and refresh hint
+ * (0: none) as given, writes its canonical bytes and derives size, SHA-256 and root CID
+ * (chunker NULL: "lines"), storing them with the sequence and refresh hint in `e` (nothing
+ * else of `e` is touched). The canonical bytes are appended to `canon` and the DAG handed
+ * to *dag when those are not NULL (the caller frees it). TL_E_INPUT for a bundle without
+ * authorities. What a publisher computes before signing, and what the server re-derives
+ * from a submitted bundle to compare with what was signed. */
+int bd_entry_set_version(bd_entry *e, tl_buf *canon, bd_dag **dag, bd_bundle *b, uint64_t sequence,
+	uint64_t refresh_hint, const bd_chunker *chunker) TL_MUST_USE;
+
 /* SHA-256 of a publisher key's 32-byte Ed25519 public key: how entries name keys. */
 void bd_key_fingerprint(tl_hash *out, const tl_verifier *key);
 
 /* A trust domain name as SPIFFE says (lower-case letters, digits, '.', '-', '_'; 1..255
- * bytes; no scheme, port, path or user-info): 0 or TL_E_INPUT naming the rule. */
+ * bytes; no scheme, port, path or user-info), except "." and "..", which are refused as
+ * path segments: 0 or TL_E_INPUT naming the rule. */
 int bd_domain_name_check(const char *td, size_t len) TL_MUST_USE;
 
 #endif

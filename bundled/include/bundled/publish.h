@@ -1,9 +1,15 @@
 /*
  * Publishing: the one place that turns a publisher's signed request into log entries. It
  * checks the request against the registry, re-derives the canonical bytes, SHA-256 and CID of
- * a submitted bundle, appends the entries (waiting until a durable checkpoint covers them),
- * stores the version's blocks, queues its pin, and updates the registry. A request that fails
- * any check changes nothing: not the log, the blocks, the registry nor the pin queue.
+ * a submitted bundle (bd_entry_set_version), stores the version's blocks and queues its pin,
+ * appends the entries (waiting until a durable checkpoint covers them), and brings the
+ * registry up to them (bd_registry_sync). A request that fails any check changes nothing:
+ * not the log, the blocks, the registry nor the pin queue. A logged version always has its
+ * blocks stored and its pin queued (they are written first); a failed append may leave
+ * orphan blocks and a pin of them, which is harmless.
+ *
+ * The caller (the daemon's route) checks that the entry's domain is the one in the URL; the
+ * entry itself says which domain it is for, and that is what is checked and logged.
  *
  * Thread-safe: requests for one domain are serialised (sequence checks and appends happen
  * under the domain's turn), requests for different domains run concurrently and share the
@@ -51,21 +57,31 @@ typedef struct bd_publish_result {
 int bd_publish_register(bd_publish_result *res, bd_publisher *p, const char *domain, const char *const *vkeys,
 	size_t n_keys, uint64_t now) TL_MUST_USE;
 
-/* A signed key change (entry text of kind domain, action add-key or remove-key). */
+/* A signed key change (entry text of kind domain, action add-key or remove-key), signed by a
+ * current key of the domain, with a time after the domain's last key change (keys_time) and
+ * within the skew. TL_E_CONFLICT: adding a held key or a 17th, removing a key not held or
+ * the last one, a time not after the last change. The very same entry as the domain's
+ * newest: 0 with existing. */
 int bd_publish_key_change(bd_publish_result *res, bd_publisher *p, const uint8_t *entry, size_t entry_len,
 	uint64_t now) TL_MUST_USE;
 
 /* A signed bundle version: the entry text and the bundle the publisher submitted (any format
- * bd_bundle_parse reads; the sequence and refresh hint are the entry's). Refused: TL_E_INPUT
- * (malformed, invalid bundle, canonical bytes that differ from what was signed, an empty
- * bundle), TL_E_UNAUTHORIZED (unknown, removed or other domain's key, bad signature),
- * TL_E_CONFLICT (sequence not above the newest; a different version with a used sequence),
- * TL_E_NOTFOUND (no such domain). The very same signed version again: 0 with existing. */
+ * bd_bundle_parse reads; the sequence and refresh hint are the entry's, and a spiffe_sequence
+ * in the document must equal the entry's). Refused: TL_E_INPUT (malformed, not a bundle
+ * entry, invalid bundle, canonical bytes that differ from what was signed, an empty bundle,
+ * a time more than BD_PUBLISH_MAX_SKEW_SECONDS from `now`), TL_E_UNAUTHORIZED (unknown,
+ * removed or other domain's key, bad signature), TL_E_CONFLICT (sequence not above the
+ * newest; a different version with a used sequence), TL_E_NOTFOUND (no such domain). The
+ * very same signed version again: 0 with existing (and its pin queued again if it is not
+ * queued), whatever bundle comes with it. */
 int bd_publish_bundle(bd_publish_result *res, bd_publisher *p, const uint8_t *entry, size_t entry_len,
 	const uint8_t *bundle, size_t bundle_len, uint64_t now) TL_MUST_USE;
 
 /* A signed revocation and the signed bundle entry of the version that results (the newest
- * version without that authority), logged in one batch. */
+ * version without that authority), logged in one batch (revocation first). Refused as
+ * bd_publish_bundle, and TL_E_INPUT if the two entries name different versions or a kid
+ * names several authorities, TL_E_CONFLICT if the newest version lacks the authority (or
+ * there is none). The very same pair again: 0 with existing. */
 int bd_publish_revocation(bd_publish_result *res, bd_publisher *p, const uint8_t *revocation, size_t revocation_len,
 	const uint8_t *bundle_entry, size_t bundle_entry_len, uint64_t now) TL_MUST_USE;
 

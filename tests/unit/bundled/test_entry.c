@@ -6,38 +6,12 @@
 #include "bundled/bundle.h"
 #include "bundled/cid.h"
 #include "bundled/entry.h"
+#include "testbundle.h"
+#include "testentry.h"
+#include "testutil.h"
 #include "translog/key.h"
 
-static const char *const ORIGIN = "example.org/log";
-
-static tl_signer *signer(uint8_t seed_byte, const char *name)
-{
-	uint8_t seed[TL_ED25519_SEED_SIZE];
-	tl_signer *s = NULL;
-
-	memset(seed, seed_byte, sizeof(seed));
-	ck_assert_int_eq(tl_signer_from_seed(&s, name, TL_KEY_TYPE_ED25519, seed), 0);
-	return s;
-}
-
-static void vkey_of(char *out, const tl_signer *s)
-{
-	tl_buf b = tl_buf_make(TL_MAX_KEY_TEXT);
-
-	ck_assert_int_eq(tl_signer_vkey(&b, s), 0);
-	ck_assert_uint_le(b.len, BD_MAX_VKEY);
-	memcpy(out, b.data, b.len + 1);
-	tl_buf_free(&b);
-}
-
-static void fp_of(tl_hash *out, const tl_signer *s)
-{
-	tl_verifier *v = NULL;
-
-	ck_assert_int_eq(tl_verifier_from_signer(&v, s), 0);
-	bd_key_fingerprint(out, v);
-	tl_verifier_free(v);
-}
+static const char *const ORIGIN = TU_LOG_ORIGIN;
 
 static void some_cid(char *out, const char *content)
 {
@@ -83,49 +57,6 @@ static bd_entry *revocation_entry(const tl_signer *key, bool by_kid)
 	return e;
 }
 
-/* A registration of the keys of these signers (sorted by fingerprint as the grammar wants). */
-static bd_entry *register_entry(tl_signer *const *keys, size_t n)
-{
-	bd_entry *e = calloc(1, sizeof(*e));
-	tl_hash fps[BD_ENTRY_MAX_KEYS];
-
-	e->kind = BD_ENTRY_DOMAIN;
-	e->action = BD_DOMAIN_REGISTER;
-	strcpy(e->domain, "example.org");
-	e->by_operator = true;
-	e->time = 1700000000;
-	for (size_t i = 0; i < n; i++) {
-		size_t j = e->n_keys++;
-		tl_hash fp;
-		char v[BD_MAX_VKEY + 1];
-
-		fp_of(&fp, keys[i]);
-		vkey_of(v, keys[i]);
-		while (j > 0 && memcmp(fps[j - 1].b, fp.b, TL_HASH_SIZE) > 0) {
-			fps[j] = fps[j - 1];
-			memcpy(e->keys[j], e->keys[j - 1], sizeof(e->keys[0]));
-			j--;
-		}
-		fps[j] = fp;
-		memcpy(e->keys[j], v, sizeof(v));
-	}
-	return e;
-}
-
-static bd_entry *key_change_entry(bd_domain_action action, const tl_signer *subject, const tl_signer *by)
-{
-	bd_entry *e = calloc(1, sizeof(*e));
-
-	e->kind = BD_ENTRY_DOMAIN;
-	e->action = action;
-	strcpy(e->domain, "example.org");
-	e->n_keys = 1;
-	vkey_of(e->keys[0], subject);
-	e->time = 1700000001;
-	ck_assert_int_eq(bd_entry_sign(e, ORIGIN, by), 0);
-	return e;
-}
-
 static char *write_text(const bd_entry *e)
 {
 	tl_buf b = tl_buf_make(BD_ENTRY_MAX_SIZE);
@@ -163,7 +94,7 @@ static void assert_round_trip(const bd_entry *e)
 
 START_TEST(every_kind_round_trips)
 {
-	tl_signer *k1 = signer(1, "pub1"), *k2 = signer(2, "pub2"), *k3 = signer(3, "pub3");
+	tl_signer *k1 = tu_signer(1, "pub1"), *k2 = tu_signer(2, "pub2"), *k3 = tu_signer(3, "pub3");
 	tl_signer *all[] = { k1, k2, k3 };
 	bd_entry *e;
 
@@ -177,13 +108,13 @@ START_TEST(every_kind_round_trips)
 	free(e);
 	assert_round_trip(e = revocation_entry(k1, true));
 	free(e);
-	assert_round_trip(e = register_entry(all, 3));
+	assert_round_trip(e = tu_register("example.org", all, 3, 1700000000));
 	free(e);
-	assert_round_trip(e = register_entry(all, 1));
+	assert_round_trip(e = tu_register("example.org", all, 1, 1700000000));
 	free(e);
-	assert_round_trip(e = key_change_entry(BD_DOMAIN_ADD_KEY, k2, k1));
+	assert_round_trip(e = tu_key_change("example.org", BD_DOMAIN_ADD_KEY, k2, k1, 1700000001));
 	free(e);
-	assert_round_trip(e = key_change_entry(BD_DOMAIN_REMOVE_KEY, k1, k2));
+	assert_round_trip(e = tu_key_change("example.org", BD_DOMAIN_REMOVE_KEY, k1, k2, 1700000001));
 	free(e);
 	tl_signer_free(k1);
 	tl_signer_free(k2);
@@ -193,7 +124,7 @@ END_TEST
 
 START_TEST(bundle_entry_has_the_documented_text)
 {
-	tl_signer *k = signer(1, "pub1");
+	tl_signer *k = tu_signer(1, "pub1");
 	bd_entry *e = bundle_entry(k);
 	char *text = write_text(e), want[2048], hex[65], cid[BD_MAX_CID_TEXT + 1];
 	tl_buf sig = tl_buf_make(256);
@@ -247,7 +178,7 @@ static void refuse_text(const char *text)
 
 START_TEST(bundle_entry_refusals)
 {
-	tl_signer *k = signer(1, "pub1");
+	tl_signer *k = tu_signer(1, "pub1");
 	bd_entry *e = bundle_entry(k);
 	char *t = write_text(e);
 	const char *sig = strstr(t, "signature ");
@@ -337,7 +268,7 @@ END_TEST
 
 START_TEST(revocation_refusals)
 {
-	tl_signer *k = signer(1, "pub1");
+	tl_signer *k = tu_signer(1, "pub1");
 	bd_entry *e = revocation_entry(k, false);
 	char *t = write_text(e), *tk;
 	char *sig;
@@ -379,9 +310,10 @@ END_TEST
 
 START_TEST(domain_entry_refusals)
 {
-	tl_signer *k1 = signer(1, "pub1"), *k2 = signer(2, "pub2"), *k3 = signer(3, "pub3");
+	tl_signer *k1 = tu_signer(1, "pub1"), *k2 = tu_signer(2, "pub2"), *k3 = tu_signer(3, "pub3");
 	tl_signer *all[] = { k1, k2, k3 };
-	bd_entry *reg = register_entry(all, 3), *add = key_change_entry(BD_DOMAIN_ADD_KEY, k3, k1);
+	bd_entry *reg = tu_register("example.org", all, 3, 1700000000);
+	bd_entry *add = tu_key_change("example.org", BD_DOMAIN_ADD_KEY, k3, k1, 1700000001);
 	char *t = write_text(reg), *ta = write_text(add);
 	char *first = strstr(t, "publisher-key "), *second = strstr(first + 1, "publisher-key ");
 	char *third = strstr(second + 1, "publisher-key ");
@@ -461,9 +393,9 @@ START_TEST(more_than_max_keys_is_refused)
 		char name[16];
 
 		snprintf(name, sizeof(name), "p%zu", i);
-		keys[i] = signer((uint8_t)(10 + i), name);
+		keys[i] = tu_signer((uint8_t)(10 + i), name);
 	}
-	e = register_entry(keys, BD_ENTRY_MAX_KEYS);
+	e = tu_register("example.org", keys, BD_ENTRY_MAX_KEYS, 1700000000);
 	t = write_text(e);
 	ck_assert_int_eq(bd_entry_parse(&parsed, (const uint8_t *)t, strlen(t)), 0);
 	ck_assert_uint_eq(parsed.n_keys, BD_ENTRY_MAX_KEYS);
@@ -486,7 +418,7 @@ END_TEST
 
 START_TEST(writer_refuses_what_the_reader_refuses)
 {
-	tl_signer *k = signer(1, "pub1");
+	tl_signer *k = tu_signer(1, "pub1");
 	bd_entry *e = bundle_entry(k);
 	tl_buf b = tl_buf_make(BD_ENTRY_MAX_SIZE);
 
@@ -516,7 +448,7 @@ START_TEST(writer_refuses_what_the_reader_refuses)
 	{
 		tl_signer *ks[] = { k };
 
-		e = register_entry(ks, 1);
+		e = tu_register("example.org", ks, 1, 1700000000);
 		e->has_signature = true;
 		tl_buf_reset(&b);
 		ck_assert_int_eq(bd_entry_write(&b, e), TL_E_INPUT);
@@ -538,7 +470,7 @@ static tl_verifier *verifier_of(const tl_signer *s)
 
 START_TEST(signatures_verify_and_are_domain_separated)
 {
-	tl_signer *k = signer(1, "pub1"), *other = signer(2, "pub2");
+	tl_signer *k = tu_signer(1, "pub1"), *other = tu_signer(2, "pub2");
 	tl_verifier *v = verifier_of(k), *vo = verifier_of(other);
 	bd_entry *b = bundle_entry(k), *r = revocation_entry(k, false);
 	bd_entry *copy = malloc(sizeof(*copy));
@@ -585,7 +517,7 @@ END_TEST
 
 START_TEST(signed_message_is_context_origin_then_body)
 {
-	tl_signer *k = signer(1, "pub1");
+	tl_signer *k = tu_signer(1, "pub1");
 	tl_verifier *v = verifier_of(k);
 	bd_entry *b = bundle_entry(k);
 	tl_buf msg = tl_buf_make(BD_ENTRY_MAX_SIZE * 2);
@@ -608,9 +540,10 @@ END_TEST
 
 START_TEST(domain_names_follow_spiffe)
 {
-	static const char *const good[] = { "example.org", "a", "td_1-2.example", "0", "xn--bcher-kva.example" };
+	static const char *const good[] = { "example.org", "a", "td_1-2.example", "0", "xn--bcher-kva.example", "...",
+		".a", "a.." };
 	static const char *const bad[] = { "", "Example.org", "example.org:8443", "spiffe://example.org", "a/b",
-		"user@host", "a b", "caf\xc3\xa9.org", "a\n", "%2e" };
+		"user@host", "a b", "caf\xc3\xa9.org", "a\n", "%2e", ".", ".." };
 	char max[BD_MAX_DOMAIN + 2];
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -625,7 +558,7 @@ END_TEST
 
 START_TEST(fingerprint_is_sha256_of_the_public_key)
 {
-	tl_signer *k = signer(1, "pub1");
+	tl_signer *k = tu_signer(1, "pub1");
 	tl_verifier *v = verifier_of(k);
 	tl_hash fp, want;
 
@@ -634,6 +567,97 @@ START_TEST(fingerprint_is_sha256_of_the_public_key)
 	ck_assert(tl_hash_equal(&fp, &want));
 	tl_verifier_free(v);
 	tl_signer_free(k);
+}
+END_TEST
+
+START_TEST(version_fields_are_derived_from_the_bundle)
+{
+	size_t len;
+	uint8_t *pem = tu_bundle_vector("bundle.pem", &len);
+	bd_bundle *b = NULL, *empty = NULL;
+	bd_entry *e = calloc(1, sizeof(*e));
+	tl_buf canon = tl_buf_make(BD_MAX_BUNDLE_SIZE);
+	bd_dag *dag = NULL, *ref;
+	uint64_t seq = 0, hint = 0;
+	char cid[BD_CID_TEXT_MAX];
+	tl_hash sha;
+
+	ck_assert_int_eq(bd_bundle_parse(&b, pem, len, NULL), 0);
+	ck_assert_int_eq(tl_buf_append_str(&canon, "prefix"), 0);
+	ck_assert_msg(bd_entry_set_version(e, &canon, &dag, b, 9, 600, NULL) == 0, "%s", tl_error_message());
+	ck_assert(bd_bundle_sequence(&seq, b) && seq == 9);
+	ck_assert(bd_bundle_refresh_hint(&hint, b) && hint == 600);
+	ck_assert_uint_eq(e->sequence, 9);
+	ck_assert_uint_eq(e->refresh_hint, 600);
+	ck_assert_uint_eq(e->size, canon.len - 6);
+	ck_assert_ptr_nonnull(strstr((const char *)canon.data, "\"spiffe_sequence\":9"));
+	tl_sha256(&sha, canon.data + 6, canon.len - 6);
+	ck_assert(tl_hash_equal(&sha, &e->sha256));
+	ref = tu_dag_build(canon.data + 6, canon.len - 6, "lines");
+	ck_assert_int_eq(bd_cid_format(cid, sizeof(cid), bd_dag_root(ref)), 0);
+	ck_assert_str_eq(e->cid, cid);
+	ck_assert(bd_cid_equal(bd_dag_root(dag), bd_dag_root(ref)));
+	ck_assert_int_eq(e->kind, 0); /* nothing else touched */
+	/* refresh hint 0: none in the canonical bytes; no buffers wanted */
+	ck_assert_int_eq(bd_entry_set_version(e, NULL, NULL, b, 10, 0, NULL), 0);
+	ck_assert(!bd_bundle_refresh_hint(&hint, b));
+	ck_assert_uint_eq(e->refresh_hint, 0);
+	/* an empty bundle has no version */
+	ck_assert_int_eq(bd_bundle_new(&empty), 0);
+	ck_assert_int_eq(bd_entry_set_version(e, &canon, NULL, empty, 1, 0, NULL), TL_E_INPUT);
+	bd_bundle_free(empty);
+	bd_dag_free(dag);
+	bd_dag_free(ref);
+	bd_bundle_free(b);
+	tl_buf_free(&canon);
+	free(e);
+	free(pem);
+}
+END_TEST
+
+/* The examples of docs/formats.md ("Log entries") parse, write back byte for byte and verify
+ * with the keys the page names (seeds 01.. and 02.., log example.org/log). */
+START_TEST(documented_examples_verify)
+{
+	size_t len, checked = 0;
+	char *doc = (char *)tu_read_file(tu_source_path("docs/formats.md"), &len);
+	char *at, *end;
+	tl_signer *k1 = tu_signer(1, "pub1"), *k2 = tu_signer(2, "pub2");
+	tl_verifier *v1 = NULL, *v2 = NULL;
+	bd_entry *e = malloc(sizeof(*e));
+
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_int_eq(tl_verifier_from_signer(&v1, k1), 0);
+	ck_assert_int_eq(tl_verifier_from_signer(&v2, k2), 0);
+	ck_assert_ptr_nonnull(at = strstr(doc, "\n## Log entries"));
+	while ((at = strstr(at, "```\nbundled-entry v1\n")) != NULL) {
+		char *text, *again;
+
+		at += 4;
+		ck_assert_ptr_nonnull(end = strstr(at, "```"));
+		text = strndup(at, (size_t)(end - at));
+		ck_assert_msg(bd_entry_parse(e, (const uint8_t *)text, strlen(text)) == 0, "%s\n%s", tl_error_message(),
+			text);
+		again = write_text(e);
+		ck_assert_str_eq(again, text);
+		if (e->has_signature) {
+			tl_hash fp1;
+
+			bd_key_fingerprint(&fp1, v1);
+			ck_assert_int_eq(bd_entry_verify(e, "example.org/log", tl_hash_equal(&fp1, &e->key) ? v1 : v2), 0);
+		}
+		checked++;
+		free(text);
+		free(again);
+		at = end + 3;
+	}
+	ck_assert_uint_ge(checked, 4);
+	free(e);
+	free(doc);
+	tl_verifier_free(v1);
+	tl_verifier_free(v2);
+	tl_signer_free(k1);
+	tl_signer_free(k2);
 }
 END_TEST
 
@@ -653,6 +677,8 @@ Suite *suite_entry(void)
 	tcase_add_test(tc, signed_message_is_context_origin_then_body);
 	tcase_add_test(tc, domain_names_follow_spiffe);
 	tcase_add_test(tc, fingerprint_is_sha256_of_the_public_key);
+	tcase_add_test(tc, version_fields_are_derived_from_the_bundle);
+	tcase_add_test(tc, documented_examples_verify);
 	suite_add_tcase(s, tc);
 	return s;
 }

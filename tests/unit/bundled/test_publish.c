@@ -294,9 +294,10 @@ START_TEST(bundle_refusals_change_nothing)
 }
 END_TEST
 
-/* The revocation of `fp` from `src`, with the bundle entry of the resulting version. */
-static void revocation_for(char **rev, size_t *rev_len, char **be, size_t *be_len, const uint8_t *src, size_t src_len,
-	const tl_hash *fp, uint64_t seq, const tl_signer *key)
+/* The revocation of `fp` (named by `kid` if not NULL) from `src`, with the bundle entry of the
+ * resulting version. */
+static void revocation_by(char **rev, size_t *rev_len, char **be, size_t *be_len, const uint8_t *src, size_t src_len,
+	const tl_hash *fp, const char *kid, uint64_t seq, const tl_signer *key)
 {
 	bd_bundle *b = NULL;
 	tl_buf c = tl_buf_make(BD_MAX_BUNDLE_SIZE);
@@ -311,6 +312,11 @@ static void revocation_for(char **rev, size_t *rev_len, char **be, size_t *be_le
 	r->kind = BD_ENTRY_REVOCATION;
 	strcpy(r->domain, "example.org");
 	r->authority_sha256 = *fp;
+	if (kid != NULL) {
+		r->authority_is_kid = true;
+		memset(&r->authority_sha256, 0, sizeof(r->authority_sha256));
+		strcpy(r->authority_kid, kid);
+	}
 	strcpy(r->reason, "key compromise");
 	r->sequence = seq;
 	r->sha256 = e->sha256;
@@ -323,6 +329,12 @@ static void revocation_for(char **rev, size_t *rev_len, char **be, size_t *be_le
 	free(r);
 	tl_buf_free(&c);
 	bd_bundle_free(b);
+}
+
+static void revocation_for(char **rev, size_t *rev_len, char **be, size_t *be_len, const uint8_t *src, size_t src_len,
+	const tl_hash *fp, uint64_t seq, const tl_signer *key)
+{
+	revocation_by(rev, rev_len, be, be_len, src, src_len, fp, NULL, seq, key);
 }
 
 static tl_hash authority_fp(const uint8_t *src, size_t len, size_t i)
@@ -558,6 +570,53 @@ START_TEST(domains_publish_concurrently)
 }
 END_TEST
 
+START_TEST(revocation_by_kid)
+{
+	struct fx fx, *f = &fx;
+	bd_publish_result r;
+	size_t len, json_len, rev_len, be_len;
+	uint8_t *json;
+	char *entry, *rev, *be;
+	bd_bundle *b = NULL;
+	tl_hash fp;
+	bool found = false;
+
+	fx_init(f);
+	json = tu_bundle_vector("valid.json", &json_len);
+	ck_assert_int_eq(bd_bundle_parse(&b, json, json_len, NULL), 0);
+	for (size_t i = 0; i < bd_bundle_count(b); i++) {
+		const char *kid = bd_authority_kid(bd_bundle_at(b, i));
+
+		if (kid != NULL && strcmp(kid, "jwt-p256") == 0) {
+			fp = *bd_authority_fingerprint(bd_bundle_at(b, i));
+			found = true;
+		}
+	}
+	ck_assert(found);
+	bd_bundle_free(b);
+	/* the document says spiffe_sequence 42: the entry must say so too */
+	entry = entry_for(&len, "example.org", json, json_len, 43, f->a);
+	REFUSED(TL_E_INPUT, publish(&r, f, entry, len, json, json_len), "sequence other than the document's");
+	free(entry);
+	entry = entry_for(&len, "example.org", json, json_len, 42, f->a);
+	ck_assert_msg(publish(&r, f, entry, len, json, json_len) == 0, "%s", tl_error_message());
+	free(entry);
+	revocation_by(&rev, &rev_len, &be, &be_len, json, json_len, &fp, "jwt-unknown", 43, f->a);
+	REFUSED(TL_E_CONFLICT, bd_publish_revocation(&r, f->p, (uint8_t *)rev, rev_len, (uint8_t *)be, be_len, NOW),
+		"unknown kid");
+	free(rev);
+	free(be);
+	revocation_by(&rev, &rev_len, &be, &be_len, json, json_len, &fp, "jwt-p256", 43, f->a);
+	ck_assert_msg(bd_publish_revocation(&r, f->p, (uint8_t *)rev, rev_len, (uint8_t *)be, be_len, NOW) == 0, "%s",
+		tl_error_message());
+	ck_assert_uint_eq(r.n_entries, 2);
+	free(rev);
+	free(be);
+	free(json);
+	fx_free(f);
+}
+END_TEST
+
 Suite *suite_publish(void)
 {
 	Suite *s = suite_create("publish");
@@ -567,6 +626,7 @@ Suite *suite_publish(void)
 	tcase_add_test(tc, publish_writes_log_blocks_registry_and_pin);
 	tcase_add_test(tc, bundle_refusals_change_nothing);
 	tcase_add_test(tc, revocation_logs_both_entries_in_one_batch);
+	tcase_add_test(tc, revocation_by_kid);
 	tcase_add_test(tc, key_changes);
 	tcase_add_test(tc, domains_publish_concurrently);
 	suite_add_tcase(s, tc);
