@@ -36,7 +36,6 @@
 #include "bundled/pinq.h"
 #include "bundled/registry.h"
 #include "bundled/request.h"
-#include "bundled/version.h"
 #include "translog/db.h"
 #include "translog/log.h"
 #include "util/clock.h"
@@ -241,8 +240,11 @@ static int make_request(struct request *r, const struct daemon *d, bd_bundle *b,
 	bd_entry e;
 	int err;
 
-	bd_bundle_set_sequence(b, seq);
-	if ((err = bd_version_entry(&e, &canon, b, td, NULL, (uint64_t)time(NULL))) == 0 &&
+	memset(&e, 0, sizeof(e));
+	e.kind = BD_ENTRY_BUNDLE;
+	snprintf(e.domain, sizeof(e.domain), "%s", td);
+	e.time = (uint64_t)time(NULL);
+	if ((err = bd_entry_set_version(&e, &canon, NULL, b, seq, 0, NULL)) == 0 &&
 	    (err = bd_entry_sign(&e, d->origin, key)) == 0 && (err = bd_entry_write(&text, &e)) == 0 &&
 	    (err = bd_bundle_request_write(&body, text.data, text.len, canon.data, canon.len)) == 0) {
 		snprintf(r->path, sizeof(r->path), "/v1/domains/%s/bundles", td);

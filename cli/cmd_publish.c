@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "bundled/request.h"
-#include "bundled/version.h"
 #include "cli.h"
 #include "opt.h"
 #include "publisher.h"
@@ -49,7 +48,7 @@ static int publish(json_t **reply, struct pub_session *s, const char *domain, co
 	bd_entry *e = calloc(1, sizeof(*e));
 	bd_bundle *b = NULL;
 	tl_signer *key = NULL;
-	uint64_t sequence, newest, hint;
+	uint64_t sequence, newest, hint = 0;
 	bool has_newest;
 	int err;
 
@@ -64,16 +63,14 @@ static int publish(json_t **reply, struct pub_session *s, const char *domain, co
 			err = tl_error_set(TL_E_INPUT, "--refresh-hint is not a number of seconds");
 			goto out;
 		}
-		if ((err = bd_bundle_set_refresh_hint(b, hint)) != 0)
-			goto out;
+	} else if (!bd_bundle_refresh_hint(&hint, b)) {
+		hint = 0;
 	}
-	if (!bd_bundle_sequence(&sequence, b)) {
-		if ((err = pub_domain_sequences(&sequence, &has_newest, &newest, s, domain)) != 0)
-			goto out;
-		bd_bundle_set_sequence(b, sequence);
-	}
+	if (!bd_bundle_sequence(&sequence, b) &&
+	    (err = pub_domain_sequences(&sequence, &has_newest, &newest, s, domain)) != 0)
+		goto out;
 	snprintf(path, sizeof(path), "/v1/domains/%s/bundles", domain);
-	if ((err = bd_version_entry(e, &canonical, b, domain, NULL, (uint64_t)time(NULL))) != 0 || (err = pub_sign(&text, e, s, key)) != 0 ||
+	if ((err = pub_version_entry(e, &canonical, b, domain, sequence, hint)) != 0 || (err = pub_sign(&text, e, s, key)) != 0 ||
 	    (err = bd_bundle_request_write(&body, text.data, text.len, canonical.data, canonical.len)) != 0)
 		goto out;
 	err = pub_submit(reply, s, path, &body, &text, proof_out);

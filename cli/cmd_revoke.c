@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "bundled/request.h"
-#include "bundled/version.h"
 #include "cli.h"
 #include "opt.h"
 #include "publisher.h"
@@ -74,7 +73,7 @@ static int revoke(json_t **reply, struct pub_session *s, const char *domain, con
 	bd_entry *rev = calloc(1, sizeof(*rev)), *e = calloc(1, sizeof(*e));
 	bd_bundle *b = NULL;
 	tl_signer *key = NULL;
-	uint64_t next, seq;
+	uint64_t next, seq, hint;
 	bool has_newest;
 	int err;
 
@@ -93,8 +92,9 @@ static int revoke(json_t **reply, struct pub_session *s, const char *domain, con
 	    (err = bd_bundle_parse(&b, newest.data, newest.len, NULL)) != 0 ||
 	    (err = remove_authority(rev, b, authority)) != 0)
 		goto out;
-	bd_bundle_set_sequence(b, next);
-	if ((err = bd_version_entry(e, &canonical, b, domain, NULL, (uint64_t)time(NULL))) != 0)
+	if (!bd_bundle_refresh_hint(&hint, b))
+		hint = 0;
+	if ((err = pub_version_entry(e, &canonical, b, domain, next, hint)) != 0)
 		goto out;
 	rev->kind = BD_ENTRY_REVOCATION;
 	memcpy(rev->domain, domain, strlen(domain) + 1);

@@ -91,6 +91,18 @@ out:
 	return err;
 }
 
+int pub_version_entry(bd_entry *e, tl_buf *canonical, bd_bundle *b, const char *domain, uint64_t sequence,
+	uint64_t refresh_hint)
+{
+	memset(e, 0, sizeof(*e));
+	if (strlen(domain) > BD_MAX_DOMAIN)
+		return tl_error_set(TL_E_INPUT, "the domain name is longer than %u bytes", BD_MAX_DOMAIN);
+	e->kind = BD_ENTRY_BUNDLE;
+	memcpy(e->domain, domain, strlen(domain) + 1);
+	e->time = (uint64_t)time(NULL);
+	return bd_entry_set_version(e, canonical, NULL, b, sequence, refresh_hint, NULL);
+}
+
 int pub_sign(tl_buf *text, bd_entry *e, const struct pub_session *s, const tl_signer *key)
 {
 	int err;

@@ -38,6 +38,11 @@ int pub_get_json(json_t **out, struct pub_session *s, const char *path) TL_MUST_
 int pub_domain_sequences(uint64_t *next, bool *has_newest, uint64_t *newest, struct pub_session *s,
 	const char *domain) TL_MUST_USE;
 
+/* An unsigned bundle entry of `domain` for b as version `sequence` with `refresh_hint`
+ * (0: none), claimed now; b's canonical bytes (carrying both) are appended to `canonical`. */
+int pub_version_entry(bd_entry *e, tl_buf *canonical, bd_bundle *b, const char *domain, uint64_t sequence,
+	uint64_t refresh_hint) TL_MUST_USE;
+
 /* Signs e with `key` in the session's log and appends its text. */
 int pub_sign(tl_buf *text, bd_entry *e, const struct pub_session *s, const tl_signer *key) TL_MUST_USE;
 
