@@ -92,6 +92,7 @@ static int run_key_change(struct pub_session *s, const char *domain, bd_domain_a
 	tl_buf text = tl_buf_make(BD_ENTRY_MAX_SIZE + 1), body = tl_buf_make(1u << 20);
 	tl_signer *key = NULL;
 	bd_entry *e = calloc(1, sizeof(*e));
+	json_t *state = NULL;
 	int err;
 
 	if (e == NULL) {
@@ -107,13 +108,21 @@ static int run_key_change(struct pub_session *s, const char *domain, bd_domain_a
 	memcpy(e->domain, domain, strlen(domain) + 1);
 	e->n_keys = 1;
 	memcpy(e->keys[0], vkey, strlen(vkey) + 1);
+	/* A key change must claim a time after the domain's last one: two in one second are
+	 * fine, within the daemon's allowed skew. */
+	snprintf(path, sizeof(path), "/v1/domains/%s", domain);
+	if ((err = pub_get_json(&state, s, path)) != 0)
+		goto out;
 	e->time = (uint64_t)time(NULL);
+	if (json_integer_value(json_object_get(state, "keys_time")) >= (json_int_t)e->time)
+		e->time = (uint64_t)json_integer_value(json_object_get(state, "keys_time")) + 1;
 	snprintf(path, sizeof(path), "/v1/domains/%s/keys", domain);
 	if ((err = tl_signer_load(&key, key_path)) != 0 || (err = pub_sign(&text, e, s, key)) != 0 ||
 	    (err = bd_key_request_write(&body, text.data, text.len)) != 0)
 		goto out;
 	err = pub_submit(reply, s, path, &body, &text, NULL);
 out:
+	json_decref(state);
 	tl_signer_free(key);
 	free(e);
 	tl_buf_free(&text);

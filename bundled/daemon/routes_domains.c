@@ -60,10 +60,10 @@ int route_log_info(struct http_response *res, const struct http_request *req, vo
 /* schema/domain.schema.json */
 static json_t *domain_json(const bd_domain_state *s)
 {
-	json_t *doc = json_pack("{s:s,s:[],s:[],s:I,s:I,s:I,s:I}", "domain", s->domain, "publisher_keys",
+	json_t *doc = json_pack("{s:s,s:[],s:[],s:I,s:I,s:I,s:I,s:I}", "domain", s->domain, "publisher_keys",
 		"key_fingerprints", "registered_index", (json_int_t)s->registered_index, "newest_index",
 		(json_int_t)s->newest_index, "versions", (json_int_t)s->versions, "next_sequence",
-		(json_int_t)(s->has_version ? s->sequence + 1 : 1));
+		(json_int_t)(s->has_version ? s->sequence + 1 : 1), "keys_time", (json_int_t)s->keys_time);
 	json_t *keys = json_object_get(doc, "publisher_keys"), *fps = json_object_get(doc, "key_fingerprints");
 	char hex[2 * TL_HASH_SIZE + 1];
 

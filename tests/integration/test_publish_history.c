@@ -146,7 +146,7 @@ START_TEST(history_is_published_read_back_and_survives)
 {
 	const char *api = getenv("BUNDLED_TEST_IPFS_API");
 	const char *args[] = { "--ipfs-api", api, NULL };
-	char *dir = tu_mkdtemp(), data[4200], key[4200], vkey[512], fp[2 * TL_HASH_SIZE + 1], *before, *body;
+	char *dir = tu_mkdtemp(), data[4200], key[4200], vkey[512], key2[4200], vkey2[512], fp[2 * TL_HASH_SIZE + 1], *before, *body;
 	static struct version v[MAX_VERSIONS];
 	static struct tu_history h;
 	char **canonical = calloc(MAX_VERSIONS, sizeof(char *));
@@ -170,6 +170,20 @@ START_TEST(history_is_published_read_back_and_survives)
 				 d.base_url, data, vkey),
 		0);
 	ck_assert_ptr_nonnull(strstr(o.out, "registered " TD));
+
+	/* A second key comes and goes (two key changes in one second included); the last key
+	 * cannot go, and a removed key signs nothing more. */
+	snprintf(key2, sizeof(key2), "%s/second.key", dir);
+	ck_assert_int_eq(tu_run(&o, dir, "bundlectl", "keygen --name second.history.test --out '%s'", key2), 0);
+	snprintf(vkey2, sizeof(vkey2), "%.*s", (int)o.out_len - 1, o.out);
+	ck_assert_msg(tu_run(&o, dir, "bundlectl", "domain add-key --server %s --key '%s' --domain " TD " '%s'",
+			      d.base_url, key, vkey2) == 0, "add-key: %s", o.err);
+	ck_assert_msg(tu_run(&o, dir, "bundlectl", "domain remove-key --server %s --key '%s' --domain " TD " '%s'",
+			      d.base_url, key2, vkey2) == 0, "remove-key: %s", o.err);
+	tu_assert_invalid(&o, tu_run(&o, dir, "bundlectl", "domain remove-key --server %s --key '%s' --domain " TD " '%s'",
+				      d.base_url, key, vkey), "without a publisher key");
+	tu_assert_invalid(&o, tu_run(&o, dir, "bundlectl", "domain add-key --server %s --key '%s' --domain " TD " '%s'",
+				      d.base_url, key2, vkey2), "not a current publisher key");
 
 	/* Every version in order, each proof written beside it. */
 	tu_history_load(&h, MAX_VERSIONS - 1);
