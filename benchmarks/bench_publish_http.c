@@ -168,8 +168,11 @@ static void daemon_stop(struct daemon *d)
 {
 	int status;
 
+	if (d->pid <= 0)
+		return;
 	kill(d->pid, SIGTERM);
 	waitpid(d->pid, &status, 0);
+	d->pid = 0;
 	d->url[0] = '\0';
 }
 
@@ -510,9 +513,11 @@ int main(int argc, char **argv)
 	snprintf(d.dir, sizeof(d.dir), "%s/throughput", tmpl);
 	mkdir(d.dir, 0700);
 	rc = throughput(&d);
+	daemon_stop(&d); /* when a phase failed with the daemon still up */
 	snprintf(d.dir, sizeof(d.dir), "%s/history", tmpl);
 	mkdir(d.dir, 0700);
 	rc |= disk_per_version(&d, history);
+	daemon_stop(&d);
 	nftw(tmpl, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	curl_global_cleanup();
 	return rc;
