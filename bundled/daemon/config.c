@@ -18,6 +18,25 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->log_name, sizeof(cfg->log_name), "bundled.local/log");
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
 	config_http_defaults(&cfg->http);
+	cfg->write_rate = 100;
+	cfg->write_burst = 200;
+}
+
+int config_set_rate(double *out, const char *text, const char *name)
+{
+	uint64_t whole, frac = 0;
+	const char *dot = strchr(text, '.');
+	size_t int_len = dot ? (size_t)(dot - text) : strlen(text);
+	size_t frac_len = dot ? strlen(dot + 1) : 0;
+
+	/* Decimal digits only ("1e3", "inf" and signs are refused), at most three decimals. */
+	if (tl_parse_u64(&whole, text, int_len) != 0 || whole > 1000000 || (dot != NULL && (frac_len == 0 ||
+	    frac_len > 3 || strspn(dot + 1, "0123456789") != frac_len)))
+		return tl_error_set(TL_E_INPUT, "%s must be a decimal number from 0 to 1000000", name);
+	for (size_t i = 0; i < frac_len; i++)
+		frac = frac * 10 + (uint64_t)(dot[1 + i] - '0');
+	*out = (double)whole + (double)frac / (frac_len == 3 ? 1000.0 : frac_len == 2 ? 100.0 : 10.0);
+	return 0;
 }
 
 static int copy_string(char *dst, size_t cap, json_t *value, const char *key)
@@ -66,6 +85,13 @@ int config_load_file(struct config *cfg, const char *path)
 			err = copy_string(cfg->ipfs_api_auth_file, sizeof(cfg->ipfs_api_auth_file), value, key);
 		} else if (strcmp(key, "log_level") == 0) {
 			err = copy_string(cfg->log_level, sizeof(cfg->log_level), value, key);
+		} else if (strcmp(key, "write_rate") == 0 || strcmp(key, "write_burst") == 0) {
+			double *dst = key[6] == 'r' ? &cfg->write_rate : &cfg->write_burst;
+
+			if (!json_is_number(value) || json_number_value(value) < 0 || json_number_value(value) > 1e6)
+				err = tl_error_set(TL_E_INPUT, "config: \"%s\" must be a number from 0 to 1000000", key);
+			else
+				*dst = json_number_value(value);
 		} else if ((err = config_http_key(&cfg->http, key, value)) == 1) {
 			err = tl_error_set(TL_E_INPUT, "config %s: unknown key \"%s\"", path, key);
 		}

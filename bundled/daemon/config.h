@@ -25,6 +25,8 @@ struct config {
 	char ipfs_api_auth_file[CONFIG_MAX_STRING]; /* "" = none; else the API's credentials */
 	char log_level[16];
 	struct config_http http;   /* the HTTP server's limits (config_http.c) */
+	double write_rate;  /* writes a second per client address (0: unlimited) */
+	double write_burst; /* writes a client may make at once */
 };
 
 /* Fills in the embedded defaults: 127.0.0.1:8440, ./data, key data/log.key, no IPFS. */
@@ -32,6 +34,9 @@ void config_defaults(struct config *cfg);
 
 /* Applies a JSON config file over what cfg holds. */
 int config_load_file(struct config *cfg, const char *path) TL_MUST_USE;
+
+/* Parses a rate or burst ("50", "0.5"): a finite number from 0 to 1e6. */
+int config_set_rate(double *out, const char *text, const char *name) TL_MUST_USE;
 
 /* Parses "host:port" or "[v6]:port" into listen_host and listen_port. */
 int config_set_listen(struct config *cfg, const char *addr) TL_MUST_USE;

@@ -7,6 +7,7 @@
 
 #include <time.h>
 
+#include "auth.h"
 #include "config.h"
 #include "http.h"
 #include "translog/db.h"
@@ -15,6 +16,9 @@
 #include "bundled/blockstore.h"
 #include "bundled/ipfs.h"
 #include "bundled/pinq.h"
+#include "bundled/publish.h"
+#include "bundled/registry.h"
+#include "ratelimit.h"
 
 struct daemon {
 	struct config cfg;
@@ -26,6 +30,10 @@ struct daemon {
 	char ipfs_api_shown[CONFIG_MAX_STRING]; /* the API URL with any user-info redacted */
 	bd_pinq *pins;   /* the durable pin queue; NULL when no IPFS API is configured */
 	time_t started;
+	bd_registry *registry;     /* derived from the log (bundled --rebuild-index) */
+	bd_publisher *publisher;
+	struct auth auth;          /* the operator's token */
+	struct ratelimit *writes;  /* per-client limits on POST requests */
 };
 
 /* The route table of the daemon, in routes.c. */

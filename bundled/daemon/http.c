@@ -191,3 +191,21 @@ void http_stop(struct http_server *srv)
 	bd_httpd_stop(srv->httpd);
 	free(srv);
 }
+
+const char *http_header(const struct http_request *req, const char *name)
+{
+	const bd_httpd_field *f = bd_httpd_field_get(req->raw, name);
+	static _Thread_local char value[1024];
+
+	if (f == NULL || f->value_len >= sizeof(value))
+		return NULL;
+	memcpy(value, f->value, f->value_len);
+	value[f->value_len] = '\0';
+	return value;
+}
+
+const char *http_client_addr(char *out, size_t cap, const struct http_request *req)
+{
+	snprintf(out, cap, "%s", req->raw->peer[0] != '\0' ? req->raw->peer : "unknown");
+	return out;
+}

@@ -9,6 +9,7 @@
 #ifndef BUNDLED_DAEMON_HTTP_H
 #define BUNDLED_DAEMON_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +69,13 @@ void http_stop(struct http_server *srv);
  * invalid UTF-8, or a value over HTTP_MAX_PARAM_VALUE bytes is TL_E_INPUT. */
 int http_query_parse(struct http_request *req, const char *query, size_t len, const char *const *allowed)
 	TL_MUST_USE;
+
+/* A request header (name matched without regard to case), or NULL. */
+const char *http_header(const struct http_request *req, const char *name);
+
+/* The client's address as text ("127.0.0.1", "::1"), into out (cap bytes); "unknown" if the
+ * connection has none. Returns out. */
+const char *http_client_addr(char *out, size_t cap, const struct http_request *req);
 
 /* A query argument of the request (decoded), or NULL. */
 const char *http_query(const struct http_request *req, const char *name);

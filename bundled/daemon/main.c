@@ -26,8 +26,8 @@ static void usage(FILE *out)
 		"\n"
 		"options (they override the config file, which overrides the defaults):\n"
 		"  --config FILE      JSON config file (keys: listen, data_dir, log_key, pkcs11_pin_file,\n"
-		"                     log_name, ipfs_api, ipfs_api_auth_file, log_level, and the HTTP\n"
-		"                     limits below)\n"
+		"                     log_name, ipfs_api, ipfs_api_auth_file, log_level, write_rate,\n"
+		"                     write_burst, and the HTTP limits below)\n"
 		"  --listen ADDR      host:port to listen on (default 127.0.0.1:8440)\n"
 		"  --data DIR         data directory (default ./data)\n"
 		"  --log-key FILE     the log's private key (default DIR/log.key, created if absent), or\n"
@@ -40,13 +40,18 @@ static void usage(FILE *out)
 		"                     the API's credentials, mode 0600: one line \"user:password\",\n"
 		"                     \"Basic <base64>\" or \"Bearer <token>\" (never put them in the URL)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
+		"  --write-rate N     writes a second per client address (default 100; 0: no limit)\n"
+		"  --write-burst N    writes a client may make at once (default 200)\n"
+		"  --rebuild-index    rebuild the domain registry from the log, then exit\n"
 		"  -h, --help         this text\n"
 		"\n%s",
 		config_http_usage);
 }
 
 /* The daemon's own flags, then the HTTP server's (config_http.c), in one getopt table. */
-enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DATA, OPT_KEY, OPT_NAME, OPT_IPFS, OPT_IPFS_AUTH, OPT_LEVEL, OPT_PIN };
+enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DATA, OPT_KEY, OPT_NAME, OPT_IPFS, OPT_IPFS_AUTH, OPT_LEVEL, OPT_PIN, OPT_RATE,
+	OPT_BURST };
+static int rebuild_index;
 static const struct option base_opts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -57,6 +62,9 @@ static const struct option base_opts[] = {
 	{ "ipfs-api-auth-file", required_argument, NULL, OPT_IPFS_AUTH },
 	{ "log-level", required_argument, NULL, OPT_LEVEL },
 	{ "pkcs11-pin-file", required_argument, NULL, OPT_PIN },
+	{ "write-rate", required_argument, NULL, OPT_RATE },
+	{ "write-burst", required_argument, NULL, OPT_BURST },
+	{ "rebuild-index", no_argument, &rebuild_index, 1 },
 	{ "help", no_argument, NULL, 'h' },
 };
 #define NBASE (sizeof(base_opts) / sizeof(base_opts[0]))
@@ -90,6 +98,13 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 		}
 		switch (c) {
 		case OPT_CONFIG:
+		case 0: /* a flag getopt set */
+			continue;
+		case OPT_RATE:
+		case OPT_BURST:
+			if ((err = config_set_rate(c == OPT_RATE ? &cfg->write_rate : &cfg->write_burst, optarg,
+				     c == OPT_RATE ? "--write-rate" : "--write-burst")) != 0)
+				return err;
 			continue;
 		case OPT_LISTEN:
 			if ((err = config_set_listen(cfg, optarg)) != 0)
@@ -201,9 +216,36 @@ static int open_pinning(struct daemon *d)
 	return bd_pinq_start(d->pins);
 }
 
+/* The publisher over the log, registry, blocks and pins; the operator's token; the limits
+ * on writes. */
+static int open_publishing(struct daemon *d)
+{
+	bd_publish_options po = { .log = d->log, .registry = d->registry, .blocks = d->blocks, .pins = d->pins };
+	int err;
+
+	if ((err = bd_publisher_new(&d->publisher, &po)) != 0 || (err = auth_open(&d->auth, d->cfg.data_dir)) != 0)
+		return err;
+	return ratelimit_new(&d->writes, d->cfg.write_rate, d->cfg.write_burst);
+}
+
+/* bundled --rebuild-index: the registry again from the log alone. */
+static int rebuild(struct daemon *d)
+{
+	tl_hash digest;
+	char hex[2 * TL_HASH_SIZE + 1];
+	int err;
+
+	if ((err = bd_registry_rebuild(d->registry, d->log)) != 0 || (err = bd_registry_digest(&digest, d->registry)) != 0)
+		return err;
+	tl_hex_encode(hex, digest.b, TL_HASH_SIZE);
+	log_at(LOG_INFO, "registry rebuilt from the log", "size=%llu digest=%s",
+		(unsigned long long)tl_log_size(d->log), hex);
+	return 0;
+}
+
 static int open_state(struct daemon *d)
 {
-	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 2];
+	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 3];
 	char db_path[CONFIG_MAX_STRING + 8];
 	size_t ncf = 0;
 	tl_buf vkey = tl_buf_make(1024);
@@ -217,11 +259,21 @@ static int open_state(struct daemon *d)
 		cfs[ncf++] = tl_log_column_families[i];
 	cfs[ncf++] = bd_blockstore_column_family;
 	cfs[ncf++] = bd_pinq_column_family;
+	cfs[ncf++] = BD_REGISTRY_COLUMN_FAMILY;
 	snprintf(db_path, sizeof(db_path), "%s/db", d->cfg.data_dir);
 	if ((err = tl_db_open(&d->db, db_path, cfs, ncf)) != 0 || (err = tl_log_open(&d->log, d->db, d->key, NULL)) != 0 ||
 	    (err = bd_blockstore_open(&d->blocks, d->db)) != 0)
 		return err;
+	if ((err = bd_registry_open(&d->registry, d->db, d->log)) != 0)
+		return err;
+	if (bd_registry_skipped(d->registry) > 0)
+		log_at(LOG_ERROR, "the log holds entries the registry cannot apply: a damaged or forged store; audit it",
+			"entries=%llu", (unsigned long long)bd_registry_skipped(d->registry));
+	if (rebuild_index)
+		return 0;
 	if (d->cfg.ipfs_api[0] != '\0' && (err = open_pinning(d)) != 0)
+		return err;
+	if ((err = open_publishing(d)) != 0)
 		return err;
 	if ((err = tl_signer_vkey(&vkey, d->key)) == 0)
 		log_at(LOG_INFO, "log open", "origin=\"%s\" size=%llu vkey=%s", tl_signer_name(d->key),
@@ -232,11 +284,14 @@ static int open_state(struct daemon *d)
 
 static void close_state(struct daemon *d)
 {
+	ratelimit_free(d->writes);
+	bd_publisher_free(d->publisher);
 	if (d->pins != NULL) {
 		bd_pinq_stop(d->pins);
 		bd_pinq_close(d->pins);
 	}
 	bd_ipfs_close(d->ipfs);
+	bd_registry_close(d->registry);
 	bd_blockstore_close(d->blocks);
 	tl_log_close(d->log);
 	tl_db_close(d->db);
@@ -279,6 +334,12 @@ int main(int argc, char **argv)
 		.nroutes = daemon_nroutes,
 		.app = &d,
 	};
+	if (rebuild_index) {
+		if ((err = open_state(&d)) != 0 || (err = rebuild(&d)) != 0)
+			log_at(LOG_ERROR, "cannot rebuild the registry", "error=\"%s\"", tl_error_message());
+		close_state(&d);
+		return err ? 1 : 0;
+	}
 	if ((err = open_state(&d)) != 0 || (err = http_start(&srv, &hopts)) != 0) {
 		log_at(LOG_ERROR, "cannot start", "error=\"%s\"", tl_error_message());
 		goto out;

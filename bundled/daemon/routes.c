@@ -17,6 +17,11 @@ const struct http_route daemon_routes[] = {
 	{ "GET", "/v1/log/proof/consistency", route_consistency_proof, proof_consistency, 1 },
 	{ "GET", "/v1/pins", route_pins, NULL, 1 },
 	{ "GET", "/ipfs/", route_ipfs_block, gateway, 1 },
+	{ "GET", "/v1/log", route_log_info, NULL, 1 },
+	{ "GET", "/v1/domains", route_domains_list, NULL, 1 },
+	{ "GET", "/v1/domains/", route_domain_get, NULL, 1 },
+	{ "POST", "/v1/domains", route_domain_register, NULL, 1 },
+	{ "POST", "/v1/domains/", route_domain_post, NULL, 1 },
 };
 
 const size_t daemon_nroutes = sizeof(daemon_routes) / sizeof(daemon_routes[0]);

@@ -2,6 +2,10 @@
 #ifndef BUNDLED_DAEMON_ROUTES_H
 #define BUNDLED_DAEMON_ROUTES_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bundled/entry.h"
 #include "http.h"
 
 /* routes_ops.c */
@@ -20,5 +24,25 @@ int route_pins(bd_httpd_response *res, const struct http_request *req, void *app
 
 /* routes_ipfs.c: the trustless gateway */
 int route_ipfs_block(bd_httpd_response *res, const struct http_request *req, void *app);
+
+/* routes_domains.c: the log's identity, the registry, and every published version */
+int route_log_info(bd_httpd_response *res, const struct http_request *req, void *app);
+int route_domains_list(bd_httpd_response *res, const struct http_request *req, void *app);
+int route_domain_get(bd_httpd_response *res, const struct http_request *req, void *app);
+
+/* routes_publish.c: registrations, key changes, versions and revocations */
+int route_domain_register(bd_httpd_response *res, const struct http_request *req, void *app);
+int route_domain_post(bd_httpd_response *res, const struct http_request *req, void *app);
+
+/* A path under /v1/domains/: the trust domain (checked as SPIFFE says) and what follows it
+ * ("" or "/bundle", "/bundles/7/proof", ...). */
+struct domain_path {
+	char td[BD_MAX_DOMAIN + 1];
+	const char *rest;
+};
+int domain_path_parse(struct domain_path *out, const char *path) TL_MUST_USE;
+
+/* An error answer that no tl_err category names (415, 429): {"error":{"code","message"}}. */
+int route_reply_error(bd_httpd_response *res, unsigned status, const char *code, const char *message) TL_MUST_USE;
 
 #endif

@@ -66,9 +66,11 @@ static int status_failure(const char *what, const bd_http_reply *r)
 	return tl_error_set(bd_http_status_err(r->status), "bundled %s: %ld: %s", what, r->status, msg);
 }
 
-/* GET <path>: appends the body of a 200 reply to out, reading at most `max` bytes and no
- * more than out has room for. */
-static int get(tl_buf *out, bd_client *c, const char *path, size_t max, const char *const *headers)
+/* GET <path>, or POST <path> with a JSON body when `body` is not NULL: appends the body of a
+ * 200 (or, for a POST, 201) reply to out, reading at most `max` bytes and no more than out
+ * has room for. */
+static int call(tl_buf *out, bd_client *c, const char *path, size_t max, const char *const *headers, const void *body,
+	size_t body_len)
 {
 	char what[BD_HTTP_PATH_MAX + 8];
 	size_t room = tl_buf_room(out);
@@ -76,18 +78,21 @@ static int get(tl_buf *out, bd_client *c, const char *path, size_t max, const ch
 	bd_http_reply r;
 	int err;
 
-	snprintf(what, sizeof(what), "GET %s", path);
+	snprintf(what, sizeof(what), "%s %s", body ? "POST" : "GET", path);
 	if (room == 0)
 		return tl_error_set(TL_E_INPUT, "bundled %s: the buffer is full", what);
 	r = bd_http_reply_make(room < max ? room : max);
 	memset(&req, 0, sizeof(req));
-	req.method = "GET";
+	req.method = body ? "POST" : "GET";
 	req.what = what;
 	req.path = path;
-	req.headers = headers;
+	req.headers = body ? NULL : headers;
+	req.body = body;
+	req.body_len = body_len;
+	req.body_type = "application/json";
 	if ((err = bd_http_request_send(&r, c->http, &req)) != 0)
 		goto out;
-	if (r.status != 200) {
+	if (r.status != 200 && !(body != NULL && r.status == 201)) {
 		err = status_failure(what, &r);
 		goto out;
 	}
@@ -95,6 +100,21 @@ static int get(tl_buf *out, bd_client *c, const char *path, size_t max, const ch
 out:
 	tl_buf_free(&r.body);
 	return err;
+}
+
+static int get(tl_buf *out, bd_client *c, const char *path, size_t max, const char *const *headers)
+{
+	return call(out, c, path, max, headers, NULL, 0);
+}
+
+int bd_client_get(tl_buf *out, bd_client *c, const char *path, size_t max)
+{
+	return get(out, c, path, max, NULL);
+}
+
+int bd_client_post_json(tl_buf *out, bd_client *c, const char *path, const void *body, size_t len)
+{
+	return call(out, c, path, BD_CLIENT_MAX_REPLY, NULL, len ? body : "", len);
 }
 
 int bd_client_checkpoint(tl_buf *out, bd_client *c)

@@ -34,6 +34,7 @@ struct bd_registry {
 	rocksdb_writeoptions_t *write;
 	pthread_mutex_t lock; /* serialises applies; reads go to RocksDB directly */
 	uint64_t applied;
+	uint64_t skipped;     /* entries passed over since open (see bd_registry_skipped) */
 };
 
 /* ---- keys and records ---- */
@@ -518,11 +519,35 @@ int bd_registry_apply(bd_registry *r, uint64_t first, const bd_entry *entries, s
 	return err;
 }
 
-/* With r->lock held: applies log entries [r->applied, upto). */
+/* With r->lock held: records that entry r->applied changes nothing and moves past it. */
+static int skip_locked(bd_registry *r)
+{
+	rocksdb_writebatch_t *batch = rocksdb_writebatch_create();
+	uint8_t applied[8];
+	int err;
+
+	if (batch == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	tl_store_u64be(applied, r->applied + 1);
+	rocksdb_writebatch_put_cf(batch, r->cf, KEY_APPLIED, 1, (const char *)applied, sizeof(applied));
+	if ((err = write_batch(r, batch)) == 0) {
+		__atomic_store_n(&r->applied, r->applied + 1, __ATOMIC_RELEASE);
+		r->skipped++;
+	}
+	rocksdb_writebatch_destroy(batch);
+	return err;
+}
+
+/* With r->lock held: applies log entries [r->applied, upto), a batch at a time. An entry
+ * that is not a bundled entry or not a valid step (only a damaged or forged store, or a
+ * bug, puts one in the log: the publisher checks every entry before it appends) is passed
+ * over and counted, so the log stays servable and its auditors find it; the batch it was in
+ * is then applied entry by entry. Storage failures stop the sync. */
 static int sync_locked(bd_registry *r, tl_log *log, uint64_t upto)
 {
 	bd_entry *entries = malloc(SYNC_BATCH * sizeof(*entries));
 	tl_buf text = tl_buf_make(TL_LOG_MAX_ENTRY + 1);
+	bool one_by_one = false;
 	int err = 0;
 
 	if (entries == NULL)
@@ -530,21 +555,38 @@ static int sync_locked(bd_registry *r, tl_log *log, uint64_t upto)
 	while (err == 0 && r->applied < upto) {
 		uint64_t first = r->applied;
 		size_t n = upto - first < SYNC_BATCH ? (size_t)(upto - first) : SYNC_BATCH;
+		bool bad = false;
 
-		for (size_t i = 0; i < n && err == 0; i++) {
+		if (one_by_one)
+			n = 1;
+		for (size_t i = 0; i < n && err == 0 && !bad; i++) {
 			tl_buf_reset(&text);
 			if ((err = tl_log_entry(&text, log, first + i)) != 0)
 				break;
-			if ((err = bd_entry_parse(&entries[i], text.data, text.len)) != 0)
-				err = tl_error_wrap(TL_E_INTERNAL, "registry: log entry %llu is not a bundled entry",
-					(unsigned long long)(first + i));
+			bad = bd_entry_parse(&entries[i], text.data, text.len) != 0;
 		}
-		if (err == 0)
-			err = apply_locked(r, first, entries, n);
+		if (err != 0)
+			break;
+		if (!bad && (err = apply_locked(r, first, entries, n)) == 0) {
+			one_by_one = false;
+			continue;
+		}
+		if (!bad && err != TL_E_CONFLICT && err != TL_E_INPUT && err != TL_E_UNAUTHORIZED)
+			break;
+		err = 0;
+		if (n > 1)
+			one_by_one = true; /* find the entry that failed */
+		else
+			err = skip_locked(r);
 	}
 	tl_buf_free(&text);
 	free(entries);
 	return err;
+}
+
+uint64_t bd_registry_skipped(const bd_registry *r)
+{
+	return __atomic_load_n(&r->skipped, __ATOMIC_RELAXED);
 }
 
 int bd_registry_sync(bd_registry *r, tl_log *log, uint64_t upto)

@@ -17,6 +17,7 @@
 #include "bundled/client.h"
 #include "bundled/dag.h"
 #include "testdaemon.h"
+#include "testpublish.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/db.h"
@@ -33,14 +34,14 @@ static bd_cid file_leaf;
 
 static void entry_text(char *out, size_t cap, size_t i)
 {
-	snprintf(out, cap, "entry %zu read through the client\n", i);
+	tu_filler_entry(out, cap, "client", i);
 }
 
 /* DIR/log.key and DIR/db, as the daemon lays them out. */
 static void prepare_data(void)
 {
 	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 1];
-	char path[4200], texts[ENTRIES][64];
+	char path[4200], texts[ENTRIES][TU_FILLER_ENTRY_MAX];
 	const void *entries[ENTRIES];
 	size_t lens[ENTRIES];
 	uint8_t file[FILE_BYTES];
@@ -135,7 +136,7 @@ START_TEST(reads_what_a_follower_needs)
 	tl_buf tile = tl_buf_make(BD_CLIENT_MAX_TILE), bundle = { 0 }, entry = { 0 };
 	tl_hash hashes[TL_MAX_PROOF_HASHES], leaf, root_10;
 	tl_tile t = { false, 0, 0, ENTRIES };
-	char want[64];
+	char want[TU_FILLER_ENTRY_MAX];
 	size_t n;
 
 	ck_assert_uint_eq(cp.size, ENTRIES);

@@ -20,6 +20,7 @@
 #include "bundled/httpd.h"
 #include "testdaemon.h"
 #include "testhttp.h"
+#include "testpublish.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/db.h"
@@ -38,7 +39,7 @@ static bd_cid file_root, first_leaf;
 
 static void entry_text(char *out, size_t cap, size_t i)
 {
-	snprintf(out, cap, "entry %zu of the daemon suite\n", i);
+	tu_filler_entry(out, cap, "daemon", i);
 }
 
 /* Fills a data directory the way the daemon lays it out: DIR/log.key and DIR/db. */
@@ -47,7 +48,7 @@ static void prepare_data(void)
 	char path[4200];
 	const void *entries[ENTRIES];
 	size_t lens[ENTRIES];
-	char *texts = malloc((size_t)ENTRIES * 64);
+	char *texts = malloc((size_t)ENTRIES * TU_FILLER_ENTRY_MAX);
 	tl_signer *key;
 	tl_db *db;
 	tl_log *log;
@@ -64,9 +65,9 @@ static void prepare_data(void)
 	db = tu_daemon_db_open(data_dir);
 	ck_assert_int_eq(tl_log_open(&log, db, key, NULL), 0);
 	for (size_t i = 0; i < ENTRIES; i++) {
-		entry_text(texts + i * 64, 64, i);
-		entries[i] = texts + i * 64;
-		lens[i] = strlen(texts + i * 64);
+		entry_text(texts + i * TU_FILLER_ENTRY_MAX, TU_FILLER_ENTRY_MAX, i);
+		entries[i] = texts + i * TU_FILLER_ENTRY_MAX;
+		lens[i] = strlen(texts + i * TU_FILLER_ENTRY_MAX);
 		tl_hash_leaf(&leaves[i], entries[i], lens[i]);
 	}
 	ck_assert_int_eq(tl_log_append_batch(&first, log, entries, lens, ENTRIES), 0);
@@ -193,7 +194,7 @@ START_TEST(tiles_and_entry_bundles_hold_the_leaves)
 	partial = get("/tile/entries/001.p/44", 200, &len);
 	{
 		size_t pos = 0, i = 256;
-		char want[64];
+		char want[TU_FILLER_ENTRY_MAX];
 
 		while (pos < len) {
 			size_t n = (size_t)((uint8_t)partial[pos] << 8 | (uint8_t)partial[pos + 1]);
@@ -216,7 +217,7 @@ START_TEST(entries_by_index)
 {
 	size_t len;
 	char *entry = get("/v1/log/entries/5", 200, &len);
-	char want[64];
+	char want[TU_FILLER_ENTRY_MAX];
 
 	entry_text(want, sizeof(want), 5);
 	ck_assert_uint_eq(len, strlen(want));

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "testdaemon.h"
+#include "testpublish.h"
 #include "testpeers.h"
 #include "testrun.h"
 #include "testutil.h"
@@ -35,7 +36,7 @@ static char old_checkpoint[4200];
 
 static void entry_text(char *out, size_t cap, size_t i)
 {
-	snprintf(out, cap, "entry %zu of the peer suite\n", i);
+	tu_filler_entry(out, cap, "peer", i);
 }
 
 /* Runs fn on the data directory's log (the daemon must not be running: it holds the database). */
@@ -53,7 +54,7 @@ static void with_log(tl_signer *key, void (*fn)(tl_log *log, void *ctx), void *c
 static void append_to(tl_log *log, void *ctx)
 {
 	size_t to = *(const size_t *)ctx, from = (size_t)tl_log_size(log);
-	char text[64];
+	char text[TU_FILLER_ENTRY_MAX];
 	uint64_t index;
 
 	for (size_t i = from; i < to; i++) {
@@ -79,7 +80,7 @@ static void write_proofs(tl_log *log, void *ctx)
 	for (size_t k = 0; k < p->count; k++) {
 		tl_hash hashes[TL_MAX_PROOF_HASHES];
 		tl_buf file = tl_buf_make(1 << 20);
-		char path[4200], entry[4200], text[64];
+		char path[4200], entry[4200], text[TU_FILLER_ENTRY_MAX];
 		size_t n;
 
 		ck_assert_int_eq(tl_log_prove_inclusion(hashes, &n, log, p->indices[k], p->size), 0);

@@ -39,6 +39,7 @@
 #define BD_CLIENT_MAX_ENTRY TL_TILE_MAX_ENTRY
 #define BD_CLIENT_MAX_JSON (64u * 1024u)
 #define BD_CLIENT_MAX_BLOCK (1u << 20)
+#define BD_CLIENT_MAX_REPLY (1u << 20) /* a write's answer: entry facts, checkpoint, proof */
 
 typedef struct bd_client bd_client;
 
@@ -84,6 +85,15 @@ int bd_client_consistency_proof(tl_hash *hashes, size_t *n, bd_client *c, uint64
 /* GET /ipfs/<cid>?format=raw: appends one raw block from the daemon's block store and
  * checks that it hashes to the CID (TL_E_CONFLICT if not). */
 int bd_client_block(tl_buf *out, bd_client *c, const bd_cid *cid) TL_MUST_USE;
+
+/* GET <path> of the JSON API ("/v1/log", "/v1/domains/example.org"): appends a 200
+ * reply's body, at most `max` bytes (and no more than out has room for). */
+int bd_client_get(tl_buf *out, bd_client *c, const char *path, size_t max) TL_MUST_USE;
+
+/* POST <path> with `body` as application/json (the bodies of bundled/request.h): appends the
+ * body of a 2xx reply (at most BD_CLIENT_MAX_REPLY bytes, or out's room); a refusal is the
+ * daemon's error message under the categories above (HTTP 429 is TL_E_UNAVAILABLE). */
+int bd_client_post_json(tl_buf *out, bd_client *c, const char *path, const void *body, size_t len) TL_MUST_USE;
 
 /*
  * The transport of a tlog-tiles log follower: `ctx` is a bd_client *, `path` a path as

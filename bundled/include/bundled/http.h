@@ -71,7 +71,8 @@ typedef struct bd_http_request {
 	/* Extra header lines ("Accept: ..."), NULL-ended; may be NULL. */
 	const char *const *headers;
 	/* POST only, instead of `upload`: body_len bytes sent as they are (a tlog-witness
-	 * request), with Content-Type `body_type` (NULL: text/plain). */
+	 * request, a JSON body of bundled's API), with Content-Type `body_type` (NULL:
+	 * text/plain). */
 	const void *body;
 	size_t body_len;
 	const char *body_type;

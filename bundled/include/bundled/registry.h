@@ -65,6 +65,11 @@ int bd_registry_sync(bd_registry *r, tl_log *log, uint64_t upto) TL_MUST_USE;
 /* The next leaf index the registry has not applied. */
 uint64_t bd_registry_applied(const bd_registry *r);
 
+/* How many log entries the registry passed over since it was opened because they are not
+ * bundled entries or not valid steps (a forged or damaged store: the publisher never
+ * appends one). They change nothing; the daemon reports them, and auditors find them. */
+uint64_t bd_registry_skipped(const bd_registry *r);
+
 int bd_registry_get(bd_domain_state *out, bd_registry *r, const char *domain) TL_MUST_USE; /* TL_E_NOTFOUND */
 /* The leaf index of a domain's version with this sequence; TL_E_NOTFOUND if none. */
 int bd_registry_version(uint64_t *index, bd_registry *r, const char *domain, uint64_t sequence) TL_MUST_USE;
