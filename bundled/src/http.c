@@ -21,6 +21,7 @@ struct bd_http {
 	char userinfo[BD_HTTP_URL_MAX]; /* "" or the user-info, kept out of every message */
 	char authorization[BD_HTTP_AUTH_MAX + 32];
 	char proxy[BD_HTTP_URL_MAX];
+	char ca_file[BD_HTTP_PATH_MAX]; /* "" or the CA file that replaces the system's */
 	long connect_timeout_ms;
 	long timeout_ms;
 };
@@ -88,6 +89,9 @@ int bd_http_open(bd_http **out, const bd_http_options *opts)
 	}
 	if (opts->proxy != NULL && strlen(opts->proxy) >= BD_HTTP_URL_MAX)
 		return tl_error_set(TL_E_INPUT, "%s: proxy URL longer than %d bytes", opts->name, BD_HTTP_URL_MAX - 1);
+	if (opts->ca_file != NULL && (opts->ca_file[0] == '\0' || strlen(opts->ca_file) >= BD_HTTP_PATH_MAX))
+		return tl_error_set(TL_E_INPUT, "%s: CA file name empty or longer than %d bytes", opts->name,
+			BD_HTTP_PATH_MAX - 1);
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_result != CURLE_OK)
 		return tl_error_set(TL_E_INTERNAL, "%s: libcurl did not initialise: %s", opts->name,
@@ -101,6 +105,8 @@ int bd_http_open(bd_http **out, const bd_http_options *opts)
 		snprintf(h->authorization, sizeof(h->authorization), "Authorization: %s", opts->authorization);
 	if (opts->proxy != NULL)
 		snprintf(h->proxy, sizeof(h->proxy), "%s", opts->proxy);
+	if (opts->ca_file != NULL)
+		snprintf(h->ca_file, sizeof(h->ca_file), "%s", opts->ca_file);
 	h->connect_timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms : BD_HTTP_CONNECT_TIMEOUT_MS;
 	h->timeout_ms = opts->timeout_ms ? opts->timeout_ms : BD_HTTP_TIMEOUT_MS;
 	if ((h->curl = curl_easy_init()) == NULL) {
@@ -271,6 +277,11 @@ int bd_http_request_send(bd_http_reply *r, bd_http *h, const bd_http_request *re
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "bundled");
 	curl_easy_setopt(h->curl, CURLOPT_PROXY, h->proxy);
+	if (h->ca_file[0] != '\0') {
+		/* The file alone: no system directory of CAs beside it. */
+		curl_easy_setopt(h->curl, CURLOPT_CAINFO, h->ca_file);
+		curl_easy_setopt(h->curl, CURLOPT_CAPATH, NULL);
+	}
 	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);

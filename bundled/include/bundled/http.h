@@ -49,6 +49,11 @@ typedef struct bd_http_options {
 	/* NULL: connect directly, ignoring http_proxy and friends in the environment.
 	 * Otherwise a libcurl proxy URL. */
 	const char *proxy;
+	/* NULL: https peers are checked against the system's trust store. Otherwise the PEM
+	 * file of the only CAs trusted for them (a private PKI, a test CA), at most
+	 * BD_HTTP_PATH_MAX - 1 bytes: a SPIFFE https_web bundle endpoint served with a
+	 * certificate from such a CA. */
+	const char *ca_file;
 } bd_http_options;
 
 /* Makes a handle; nothing is sent until the first request. TL_E_INPUT if an option is
