@@ -32,7 +32,8 @@
 #                        bundle's spiffe_refresh_hint, at least every 15 s)
 #   BUNDLED_TEST_PEERS_BIN  the built peers (else tests/peers/build.sh builds or finds them)
 #   BUNDLED_TEST_SPIRE_WAIT seconds to wait for the server (default 60)
-# State in DIR: server.conf, data/ (datastore.sqlite3), server.pid, server.log, ca.*, serving.*.
+# State in DIR: server.conf, data/ (datastore.sqlite3), server.pid, server.log, bundle_url (the
+# endpoint's URL, for programs that do not eval), bin, ca.*, serving.*.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -192,6 +193,7 @@ start() {
 		pid=$!
 		printf '%s\n' "$pid" >"$dir/server.pid"
 		if wait_ready "$dir" "$bundle_port" "$pid"; then
+			printf '%s\n' "https://127.0.0.1:$bundle_port" >"$dir/bundle_url"
 			printf 'export BUNDLED_TEST_SPIRE_PATH=%q\n' "$dir"
 			printf 'export BUNDLED_TEST_SPIRE_SOCKET=%q\n' "$dir/api.sock"
 			printf 'export BUNDLED_TEST_SPIRE_BUNDLE_URL=%q\n' "https://127.0.0.1:$bundle_port"
