@@ -9,14 +9,34 @@ packages=(
   librocksdb-dev libgit2-dev libcurl4-openssl-dev libssl-dev libsodium-dev
   check libsubunit-dev libjansson-dev libzstd-dev
   libfuse3-dev fuse3 libp11-kit-dev softhsm2
-  openssl curl ca-certificates python3
+  openssl curl ca-certificates python3 jq
   # The packaging checks of `make unit`: systemd-analyze verify on packaging/systemd/, and
   # Compose v1's `config` on docker/compose.yaml (no container engine needed for either).
   systemd docker-compose
 )
-# The IPFS node of the tests (js-ipfs) runs on Node.js; the base image ships Node 20 with its
-# own npm, which conflicts with Debian's npm package, so Debian's is only a fallback.
+# The JSON Schema check of the tests (tests/schema/, ajv) runs on Node.js; the base image ships
+# Node 20 with its own npm, which conflicts with Debian's npm package, so Debian's is only a
+# fallback.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+# The real peers of the tests (Kubo, IPFS Cluster, the Go checkers in tests/peers) are built
+# from pinned Go modules by tests/peers/build.sh, which needs Go 1.26: the base image has it in
+# /usr/local/go. Debian 12's golang package (1.19) is too old to build them, so it is no
+# fallback; say so instead of installing it.
+go=$(command -v go || true)
+[ -n "$go" ] || go=/usr/local/go/bin/go
+if ! [ -x "$go" ]; then
+  echo "install-deps: Go 1.26 is needed (expected in /usr/local/go/bin or on PATH) to build the" >&2
+  echo "install-deps: test peers; Debian's golang package is too old for them" >&2
+  exit 1
+fi
+case "$("$go" env GOVERSION)" in
+go1.2[6-9]* | go1.[3-9][0-9]*) ;;
+*)
+  echo "install-deps: $("$go" env GOVERSION) at $go is too old: the test peers need Go 1.26" >&2
+  exit 1
+  ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

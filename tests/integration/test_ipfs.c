@@ -1,9 +1,9 @@
 /*
  * The IPFS client and the pin queue against the real IPFS node that scripts/test.sh starts
  * (tests/ipfs/ipfs-node.sh; BUNDLED_TEST_IPFS_API names it): bundle-like files put and
- * pinned block by block, read back with cat and block/get, the node's own importer giving
- * the same root CID as ours, and the node taken down in the middle of a queue and brought
- * back on the same address.
+ * pinned block by block, read back with cat and block/get, Kubo's own importer giving the
+ * same root CID as ours (also for the sizes around every chunk and 174-link boundary), and the
+ * node taken down in the middle of a queue and brought back on the same address.
  */
 #include <check.h>
 #include <stdio.h>
@@ -76,7 +76,7 @@ START_TEST(the_node_speaks_the_api)
 
 	ck_assert_msg(bd_ipfs_version(&v, c) == 0, "%s", tl_error_message());
 	ck_assert_str_ne(v.version, "");
-	ck_assert(strcmp(v.implementation, "js-ipfs") == 0 || strcmp(v.implementation, "kubo") == 0);
+	ck_assert_str_eq(v.implementation, "kubo");
 	bd_ipfs_close(c);
 }
 END_TEST
@@ -166,6 +166,67 @@ START_TEST(one_leaf_files_and_the_empty_file)
 		ck_assert(bd_cid_equal(&theirs, bd_dag_root(dag)));
 		bd_dag_free(dag);
 	}
+	bd_ipfs_close(c);
+}
+END_TEST
+
+/* Bytes different for every run (so the node has never seen them), from a xorshift stream. */
+static uint8_t *noise(size_t len, unsigned seed)
+{
+	uint8_t *p = malloc(len ? len : 1);
+	uint64_t x = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ ((uint64_t)seed << 40) ^ 0x9e3779b97f4a7c15ull;
+
+	ck_assert_ptr_nonnull(p);
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t)(x >> 24);
+	}
+	return p;
+}
+
+/* Kubo's importer (`ipfs add --cid-version=1 --raw-leaves --chunker=size-N`, through the RPC
+ * call with exactly those parameters) and ours agree on the root of `len` bytes. */
+static void assert_same_root_as_kubo(bd_ipfs *c, const char *spec, size_t len, unsigned seed)
+{
+	uint8_t *data = noise(len, seed);
+	bd_dag *dag = tu_dag_build(data, len, spec);
+	bd_chunker ch;
+	bd_cid theirs;
+	char a[BD_CID_TEXT_MAX], b[BD_CID_TEXT_MAX];
+
+	ck_assert_int_eq(bd_chunker_parse(&ch, spec), 0);
+	ck_assert_msg(bd_ipfs_add(&theirs, c, data, len, &ch) == 0, "%s %zu bytes: %s", spec, len, tl_error_message());
+	ck_assert_int_eq(bd_cid_format(a, sizeof(a), &theirs), 0);
+	ck_assert_int_eq(bd_cid_format(b, sizeof(b), bd_dag_root(dag)), 0);
+	ck_assert_msg(strcmp(a, b) == 0, "%s, %zu bytes: Kubo says %s, bundled %s", spec, len, a, b);
+	bd_dag_free(dag);
+	free(data);
+}
+
+/* Around every boundary of the balanced layout: an empty file, one short and one full chunk,
+ * two chunks, 174 leaves (the most one node links), 175 (a second level), 174 * 2 + 1, and
+ * 174 * 174 leaves and one more (a third level). */
+START_TEST(kubo_finds_our_roots_around_every_boundary)
+{
+	static const size_t chunks[] = { 256, 1000 };
+	bd_ipfs *c = client(2000, 60000);
+	unsigned seed = 0;
+
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		const size_t n = chunks[i];
+		const size_t lens[] = { 0, 1, n - 1, n, n + 1, 2 * n, 173 * n + 1, 174 * n - 1, 174 * n, 174 * n + 1,
+			175 * n, 2 * 174 * n + 1 };
+		char spec[32];
+
+		snprintf(spec, sizeof(spec), "size-%zu", n);
+		for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++)
+			assert_same_root_as_kubo(c, spec, lens[j], seed++);
+	}
+	/* Small chunks keep the third level to half a megabyte. */
+	assert_same_root_as_kubo(c, "size-16", 174 * 174 * 16, seed++);
+	assert_same_root_as_kubo(c, "size-16", 174 * 174 * 16 + 1, seed++);
 	bd_ipfs_close(c);
 }
 END_TEST
@@ -322,6 +383,7 @@ Suite *suite_it_ipfs(void)
 {
 	Suite *s = suite_create("it_ipfs");
 	TCase *tc = tcase_create("client");
+	TCase *boundaries = tcase_create("boundaries");
 	TCase *outage = tcase_create("outage");
 
 	tcase_set_timeout(tc, 60);
@@ -332,6 +394,9 @@ Suite *suite_it_ipfs(void)
 	tcase_add_test(tc, one_leaf_files_and_the_empty_file);
 	tcase_add_test(tc, a_block_the_node_lacks_times_out);
 	suite_add_tcase(s, tc);
+	tcase_set_timeout(boundaries, 180);
+	tcase_add_test(boundaries, kubo_finds_our_roots_around_every_boundary);
+	suite_add_tcase(s, boundaries);
 	tcase_set_timeout(outage, 90);
 	tcase_add_unchecked_fixture(outage, NULL, node_back_up);
 	tcase_add_test(outage, the_queue_survives_a_node_outage_and_a_restart);

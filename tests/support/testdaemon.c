@@ -200,12 +200,11 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
-long tu_http_request(const struct tu_daemon *d, const char *method, const char *path, const void *data,
-	size_t data_len, char **body, size_t *len)
+long tu_http_fetch(const char *method, const char *url, const void *data, size_t data_len, char **body,
+	size_t *len)
 {
 	CURL *curl = curl_easy_init();
 	struct body b = { calloc(1, 1), 0 };
-	char url[4096];
 	long status = -1;
 
 	if (curl == NULL || b.data == NULL) {
@@ -213,7 +212,6 @@ long tu_http_request(const struct tu_daemon *d, const char *method, const char *
 		curl_easy_cleanup(curl);
 		return -1;
 	}
-	snprintf(url, sizeof(url), "%s%s", d->base_url, path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	if (data != NULL) {
@@ -233,6 +231,15 @@ long tu_http_request(const struct tu_daemon *d, const char *method, const char *
 	if (len != NULL)
 		*len = b.len;
 	return status;
+}
+
+long tu_http_request(const struct tu_daemon *d, const char *method, const char *path, const void *data,
+	size_t data_len, char **body, size_t *len)
+{
+	char url[4096];
+
+	snprintf(url, sizeof(url), "%s%s", d->base_url, path);
+	return tu_http_fetch(method, url, data, data_len, body, len);
 }
 
 long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_t *len)

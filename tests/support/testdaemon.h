@@ -49,4 +49,8 @@ long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_
 long tu_http_request(const struct tu_daemon *d, const char *method, const char *path, const void *data,
 	size_t data_len, char **body, size_t *len);
 
+/* The same for any URL (another peer's HTTP API on loopback). */
+long tu_http_fetch(const char *method, const char *url, const void *data, size_t data_len, char **body,
+	size_t *len);
+
 #endif
