@@ -129,6 +129,25 @@ static ssize_t outcome(bd_httpd_tls_conn *c, int rc)
 	}
 }
 
+int bd_httpd__tls_handshake(bd_httpd_tls_conn *c)
+{
+	int rc = SSL_do_handshake(c->ssl);
+
+	return rc == 1 ? 1 : (int)outcome(c, rc);
+}
+
+size_t bd_httpd__tls_pending(const bd_httpd_tls_conn *c)
+{
+	return (size_t)SSL_pending(c->ssl);
+}
+
+void bd_httpd__tls_close_notify(bd_httpd_tls_conn *c)
+{
+	/* One attempt: a peer that does not take the alert now does not get it. */
+	if (SSL_is_init_finished(c->ssl) && SSL_shutdown(c->ssl) < 0)
+		ERR_clear_error();
+}
+
 ssize_t bd_httpd__tls_read(bd_httpd_tls_conn *c, void *buf, size_t n)
 {
 	size_t got = 0;

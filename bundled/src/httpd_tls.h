@@ -34,6 +34,16 @@ void bd_httpd__tls_free(bd_httpd_tls *t);
 int bd_httpd__tls_conn_new(bd_httpd_tls_conn **out, bd_httpd_tls *t, int fd) TL_MUST_USE;
 void bd_httpd__tls_conn_free(bd_httpd_tls_conn *c);
 
+/* Drives the handshake: 1 once it is complete, or a BD_TLS_* code (CLOSED and FAILED both
+ * mean the peer will not get through: close). */
+int bd_httpd__tls_handshake(bd_httpd_tls_conn *c);
+/* Decrypted bytes OpenSSL holds that a read would return without touching the socket (epoll
+ * cannot see them). */
+size_t bd_httpd__tls_pending(const bd_httpd_tls_conn *c);
+/* Sends close_notify if the socket takes it now (never waits): a client reading a body that
+ * ends with the connection can then tell the end from a cut. */
+void bd_httpd__tls_close_notify(bd_httpd_tls_conn *c);
+
 /* Reads up to n bytes: a count, or one of the BD_TLS_* codes above. */
 ssize_t bd_httpd__tls_read(bd_httpd_tls_conn *c, void *buf, size_t n);
 /* Writes up to n bytes (a partial write is normal): a count, or a BD_TLS_* code. After a

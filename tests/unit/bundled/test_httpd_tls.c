@@ -13,31 +13,14 @@
 #include <openssl/ssl.h>
 
 #include "../../../bundled/src/httpd_tls.h"
+#include "testpki.h"
 #include "testutil.h"
 
 static char *dir;
 
-/* A CA, a server certificate for 127.0.0.1 and a client certificate, all from that CA; and a
- * second, unrelated key. */
 static void make_pki(void)
 {
-	dir = tu_mkdtemp();
-	ck_assert_ptr_nonnull(dir);
-	ck_assert_int_eq(tu_system("cd '%s' && "
-				   "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
-				   "-subj /CN=test-ca -keyout ca.key -out ca.pem 2>/dev/null && "
-				   "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 "
-				   "-keyout server.key -out server.csr 2>/dev/null && "
-				   "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
-				   "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-				   "-extfile san.ext -out server.pem 2>/dev/null && "
-				   "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=operator "
-				   "-keyout client.key -out client.csr 2>/dev/null && "
-				   "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-				   "-out client.pem 2>/dev/null && "
-				   "openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out other.key 2>/dev/null",
-			     dir),
-		0);
+	dir = tp_make_pki();
 }
 
 static void drop_pki(void)
@@ -48,12 +31,7 @@ static void drop_pki(void)
 
 static const char *at(const char *name)
 {
-	static char paths[4][512];
-	static int turn;
-	char *p = paths[turn++ % 4];
-
-	snprintf(p, 512, "%s/%s", dir, name);
-	return p;
+	return tp_path(dir, name);
 }
 
 struct client {
