@@ -23,7 +23,8 @@ typedef struct bd_httpd_tls bd_httpd_tls;
 typedef struct bd_httpd_tls_conn bd_httpd_tls_conn;
 
 /* A server context: TLS 1.2 and 1.3 only, no renegotiation, no compression, no session
- * tickets kept across restarts. `client_ca` (may be NULL) makes the server ask every client
+ * tickets kept across restarts. The key file must be one that neither group nor others can
+ * access (like the log key). `client_ca` (may be NULL) makes the server ask every client
  * for a certificate and verify it against that CA; a client without one is still served (reads
  * are anonymous), and bd_httpd__tls_client tells whether one was verified. TL_E_INPUT naming
  * the file when a file cannot be read or the key does not match the certificate. */

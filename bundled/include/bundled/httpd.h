@@ -109,7 +109,7 @@ typedef struct bd_httpd_options {
 	 * same deadline. tls_client_ca asks clients for a certificate from that CA (not required:
 	 * see bd_httpd_request.tls_client_verified). */
 	const char *tls_cert;        /* certificate chain, the server's first */
-	const char *tls_key;
+	const char *tls_key;         /* refused if group or others can access it, like the log key */
 	const char *tls_client_ca;
 	bd_httpd_handler handler;
 	/* Whether a request's handler may block (and so runs in the worker pool rather than

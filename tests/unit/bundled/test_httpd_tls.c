@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
@@ -164,6 +165,11 @@ START_TEST(context_refuses_bad_files)
 	/* OpenSSL 3 already refuses the key itself; either way the message names it. */
 	ck_assert_ptr_nonnull(strstr(tl_error_message(), "other.key"));
 	ck_assert_int_eq(bd_httpd__tls_new(&t, at("server.pem"), at("server.key"), at("missing-ca.pem")), TL_E_INPUT);
+	/* A key that others may read is refused, like the log key. */
+	ck_assert_int_eq(chmod(at("server.key"), 0640), 0);
+	ck_assert_int_eq(bd_httpd__tls_new(&t, at("server.pem"), at("server.key"), NULL), TL_E_INPUT);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "chmod 600"));
+	ck_assert_int_eq(chmod(at("server.key"), 0600), 0);
 	ck_assert_ptr_null(t);
 }
 END_TEST
