@@ -36,32 +36,9 @@
 # endpoint's URL, for programs that do not eval), bin, ca.*, serving.*.
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-
-say() { printf 'spire: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
-
-peers_bin() {
-	if [ -n "${BUNDLED_TEST_PEERS_BIN:-}" ]; then
-		printf '%s\n' "$BUNDLED_TEST_PEERS_BIN"
-	else
-		"$here/build.sh"
-	fi
-}
-
-# Two free loopback ports (the kernel picks them; they are released before SPIRE binds them,
-# so start retries on a clash).
-free_ports() {
-	local bin=$1
-	if [ -x "$bin/freeports" ]; then
-		"$bin/freeports" 2 | tr '\n' ' '
-	else
-		python3 -c 'import socket
-ss=[socket.socket() for _ in range(2)]
-[s.bind(("127.0.0.1",0)) for s in ss]
-print(" ".join(str(s.getsockname()[1]) for s in ss))'
-	fi
-}
+who=spire
+# shellcheck source=lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 make_ca() {
 	local dir=$1
@@ -146,8 +123,6 @@ EOF
 	} >"$dir/server.conf"
 }
 
-alive() { kill -0 "$1" 2>/dev/null; }
-
 # wait_ready DIR PORT PID: until the bundle endpoint answers over https_web.
 wait_ready() {
 	local dir=$1 port=$2 pid=$3 deadline
@@ -160,20 +135,6 @@ wait_ready() {
 	done
 }
 
-stop() {
-	local dir=$1 pid i
-	pid=$(cat "$dir/server.pid" 2>/dev/null || true)
-	rm -f "$dir/server.pid"
-	[ -n "$pid" ] && alive "$pid" || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 100); do
-		alive "$pid" || return 0
-		sleep 0.1
-	done
-	say "spire-server $pid ignored SIGTERM for 10 s; killing it"
-	kill -KILL "$pid" 2>/dev/null || true
-}
-
 start() {
 	local dir=$1 bin attempt port bundle_port pid
 	bin=$(peers_bin)
@@ -184,14 +145,12 @@ start() {
 	make_ca "$dir"
 	[ -f "$dir/serving.pem" ] || make_cert "$dir" serving
 	for attempt in 1 2 3; do
-		read -r port bundle_port <<<"$(free_ports "$bin")"
+		read -r port bundle_port <<<"$(free_ports "$bin" 2)"
 		write_conf "$dir" "$port" "$bundle_port"
-		# Its own session (a test framework killing its process group leaves it to stop), the
-		# test CA as its only trust store for the federated domain's https_web endpoint.
-		(exec setsid env SSL_CERT_FILE="$dir/ca.pem" SSL_CERT_DIR=/nonexistent \
-			"$bin/spire-server" run -config "$dir/server.conf") >>"$dir/server.log" 2>&1 </dev/null &
-		pid=$!
-		printf '%s\n' "$pid" >"$dir/server.pid"
+		# The test CA as its only trust store for the federated domain's https_web endpoint.
+		spawn "$dir/server.log" "$dir/server.pid" env SSL_CERT_FILE="$dir/ca.pem" SSL_CERT_DIR=/nonexistent \
+			"$bin/spire-server" run -config "$dir/server.conf"
+		pid=$(cat "$dir/server.pid")
 		if wait_ready "$dir" "$bundle_port" "$pid"; then
 			printf '%s\n' "https://127.0.0.1:$bundle_port" >"$dir/bundle_url"
 			printf 'export BUNDLED_TEST_SPIRE_PATH=%q\n' "$dir"
@@ -200,12 +159,12 @@ start() {
 			printf 'export BUNDLED_TEST_SPIRE_CA=%q\n' "$dir/ca.pem"
 			return 0
 		fi
-		stop "$dir"
+		stop_pidfile "$dir/server.pid"
 		grep -q 'address already in use' "$dir/server.log" || break
 		say "a port was taken before spire-server bound it; retrying ($attempt)"
 	done
-	say "spire-server did not start; last lines of $dir/server.log:"
-	tail -n 30 "$dir/server.log" >&2
+	say "spire-server did not start"
+	log_tail "$dir/server.log"
 	return 1
 }
 
@@ -224,6 +183,6 @@ ca) make_ca "$1" ;;
 cert) [ $# -eq 2 ] || die "usage: spire.sh cert DIR NAME"; make_cert "$1" "$2" ;;
 start) start "$1" ;;
 server) server "$@" ;;
-stop) stop "$1" ;;
+stop) stop_pidfile "$1/server.pid" ;;
 *) die "unknown command $cmd (ca, cert, start, server, stop)" ;;
 esac
