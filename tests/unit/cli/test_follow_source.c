@@ -1,8 +1,7 @@
 /*
  * The source half of `bundlectl follow` (cli/follow_source.c) against a real local https
  * server: OpenSSL's own `s_server -WWW`, serving files from a temporary directory with a
- * certificate from a test CA made for the run (tests/peers/spire.sh cert, the CA the SPIRE
- * suites use). The source is trusted only through that CA; a bundle endpoint's answer must be
+ * certificate from a throw-away test CA (tests/support/testpki). The source is trusted only through that CA; a bundle endpoint's answer must be
  * a SPIFFE bundle with a spiffe_sequence.
  */
 #include <check.h>
@@ -16,10 +15,11 @@
 
 #include "../../../cli/follow_source.h"
 #include "testbundle.h"
+#include "testpki.h"
 #include "testrun.h"
 #include "testutil.h"
 
-static char *dir;
+static char *dir, *pki;
 static pid_t server = -1;
 static char url[128];
 
@@ -46,9 +46,9 @@ static void setup(void)
 	unsigned port;
 
 	ck_assert_ptr_nonnull(dir = tu_mkdtemp());
-	ck_assert_int_eq(tu_system("%s cert '%s' serving", tu_source_path("tests/peers/spire.sh"), dir), 0);
-	snprintf(cert, sizeof(cert), "%s/serving.pem", dir);
-	snprintf(key, sizeof(key), "%s/serving.key", dir);
+	pki = tp_make_pki();
+	snprintf(cert, sizeof(cert), "%s", tp_path(pki, "server.pem"));
+	snprintf(key, sizeof(key), "%s", tp_path(pki, "server.key"));
 	snprintf(out_path, sizeof(out_path), "%s/s_server.out", dir);
 	server = fork();
 	ck_assert_int_ge(server, 0);
@@ -72,7 +72,9 @@ static void teardown(void)
 		waitpid(server, NULL, 0);
 		server = -1;
 	}
+	tu_rm_rf(pki);
 	tu_rm_rf(dir);
+	free(pki);
 	free(dir);
 }
 
@@ -81,7 +83,7 @@ static void serve(const char *name, const void *data, size_t len)
 	ck_assert_int_eq(tu_write_file(tu_path_in(dir, name), data, len), 0);
 }
 
-/* Reads `path` from the server trusting `ca` ("ca.pem" in dir, or NULL: the system's). */
+/* Reads `path` from the server trusting `ca` (a file of the test PKI, or NULL: the system's). */
 static int read_source(bd_bundle **b, uint64_t *sequence, const char *path, const char *ca)
 {
 	char source[256], ca_path[4096];
@@ -89,7 +91,7 @@ static int read_source(bd_bundle **b, uint64_t *sequence, const char *path, cons
 	int err;
 
 	snprintf(source, sizeof(source), "%s%s", url, path);
-	snprintf(ca_path, sizeof(ca_path), "%s/%s", dir, ca != NULL ? ca : "");
+	snprintf(ca_path, sizeof(ca_path), "%s", ca != NULL ? tp_path(pki, ca) : "");
 	ck_assert_int_eq(follow_source_open(&s, source, ca != NULL ? ca_path : NULL), 0);
 	err = follow_source_read(b, sequence, &s);
 	follow_source_close(&s);
@@ -125,16 +127,13 @@ START_TEST(trusts_only_the_ca_it_is_given)
 	uint8_t *data = tu_bundle_vector("valid.json", &len);
 	bd_bundle *b = NULL;
 	uint64_t sequence = 0;
-	char other[4096];
 
 	serve("bundle", data, len);
 	/* The system's store does not hold the test CA. */
 	ck_assert_int_eq(read_source(&b, &sequence, "/bundle", NULL), TL_E_UNAVAILABLE);
 	ck_assert_ptr_null(b);
 	/* Nor does another test CA. */
-	snprintf(other, sizeof(other), "%s/other", dir);
-	ck_assert_int_eq(tu_system("%s ca '%s'", tu_source_path("tests/peers/spire.sh"), other), 0);
-	ck_assert_int_eq(read_source(&b, &sequence, "/bundle", "other/ca.pem"), TL_E_UNAVAILABLE);
+	ck_assert_int_eq(read_source(&b, &sequence, "/bundle", "other-ca.pem"), TL_E_UNAVAILABLE);
 	ck_assert_ptr_null(b);
 	free(data);
 }
