@@ -26,7 +26,8 @@
 #   SPIRE_CA_TTL         its CA's lifetime (default 24h); SPIRE prepares the next CA at half of
 #                        it and activates it at 5/6, checking every 10 s, so "1m" makes it add
 #                        an authority to its bundle (a new spiffe_sequence) about every 30 s
-#   SPIRE_REFRESH_HINT   the spiffe_refresh_hint its bundle endpoint announces (default 5s)
+#   SPIRE_REFRESH_HINT   the spiffe_refresh_hint its bundle endpoint announces (default 1m, the
+#                        least SPIRE accepts without a warning)
 #   SPIRE_FEDERATES_WITH "TD URL": federate with trust domain TD whose bundle is at URL, over
 #                        the https_web profile (SPIRE refreshes it at a quarter of the
 #                        bundle's spiffe_refresh_hint, at least every 15 s)
@@ -84,11 +85,12 @@ server {
 		bundle_endpoint {
 			address = "127.0.0.1"
 			port = $bundle_port
-			refresh_hint = "${SPIRE_REFRESH_HINT:-5s}"
+			refresh_hint = "${SPIRE_REFRESH_HINT:-1m}"
 			profile "https_web" {
 				serving_cert_file {
 					cert_file_path = "$dir/serving.pem"
 					key_file_path = "$dir/serving.key"
+					file_sync_interval = "1h"
 				}
 			}
 		}
