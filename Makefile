@@ -158,9 +158,9 @@ FUSE_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags fuse3 2>/de
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
 $(BUILD)/obj/tests/support/powerfs.o: CFLAGS += $(FUSE_CFLAGS)
 
-# The CLI's option parser (and the error printer it uses) has a unit suite of its own
-# (tests/unit/cli/test_cli_opt.c).
-$(TESTS): $(call obj,tests/run_tests.c $(SUPPORT_SRC) $(SUITE_SRC) cli/opt.c cli/util.c) $(LIBS)
+# The CLI's option parser (and the error printer it uses) and follow's source reader have unit
+# suites of their own (tests/unit/cli/test_cli_opt.c, test_follow_source.c).
+$(TESTS): $(call obj,tests/run_tests.c $(SUPPORT_SRC) $(SUITE_SRC) cli/opt.c cli/util.c cli/follow_source.c) $(LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS) $(FUSE_LIBS)

@@ -10,29 +10,32 @@
 #include "bundled/http.h"
 #include "cli.h"
 #include "opt.h"
+#include "server.h"
 
 #define CMD "admin health"
 #define HEALTH_TIMEOUT_MS 5000
 
-#define USAGE "usage: bundlectl " CMD " [--server URL]\n"
+#define USAGE "usage: bundlectl " CMD " " CLI_SERVER_USAGE "\n"
 
 static const char help_text[] = USAGE
 	"\n"
-	"Asks the daemon at URL (default $BUNDLED_SERVER, else http://127.0.0.1:8440) for\n"
-	"/healthz, within 5 seconds. Prints \"ok\" when it answers 200 \"ok\".\n"
+	"Asks the daemon for /healthz, within 5 seconds. Prints \"ok\" when it answers 200 \"ok\".\n"
+	"\n"
+	CLI_SERVER_HELP
 	"\n"
 	"exit status: 0 healthy, 1 not healthy or not reachable (the reason on stderr),\n"
 	"2 usage error\n";
 
-static int run_health(const char *server)
+static int run_health(const struct cli_server *server)
 {
-	bd_http_options o = { .name = "bundled", .url = server, .timeout_ms = HEALTH_TIMEOUT_MS };
+	bd_http_options o = { .name = "bundled", .timeout_ms = HEALTH_TIMEOUT_MS };
 	bd_http_request req = { .method = "GET", .what = "GET /healthz", .path = "/healthz" };
 	bd_http_reply r = bd_http_reply_make(256);
 	bd_http *h = NULL;
 	char text[BD_HTTP_TEXT_MAX + 8];
 	int rc = CLI_INVALID;
 
+	cli_server_http_options(&o, server);
 	if (bd_http_open(&h, &o) != 0) {
 		cli_error(CMD, "%s", tl_error_message());
 		rc = CLI_USAGE;
@@ -57,13 +60,15 @@ out:
 
 int cli_admin_health(int argc, char **argv)
 {
-	const char *server = "http://127.0.0.1:8440";
-	const struct cli_opt opts[] = { CLI_OPT_VALUE_ENV("server", "BUNDLED_SERVER", &server) };
+	struct cli_server server = CLI_SERVER_INIT;
+	const struct cli_opt opts[] = { CLI_SERVER_OPTS(&server) };
 	const struct cli_cmd_spec spec = CLI_SPEC(CMD, USAGE, help_text, opts, 0, 0, "");
 	size_t n_args;
 	int rc;
 
 	if ((rc = cli_opt_parse(NULL, &n_args, &spec, argc, argv)) != CLI_OK)
 		return cli_opt_exit(rc);
-	return run_health(server);
+	if ((rc = cli_server_check(&spec, &server)) != CLI_OK)
+		return cli_opt_exit(rc);
+	return run_health(&server);
 }

@@ -10,6 +10,17 @@
 
 enum { F_LOOPS, F_WORKERS, F_MAX_CONNECTIONS, F_MAX_PER_ADDRESS, F_REQUEST_TIMEOUT, F_IDLE_TIMEOUT,
 	F_WRITE_TIMEOUT, F_MAX_BODY, F_COUNT };
+/* The TLS files: flags and keys of their own, after the numbers. */
+enum { F_TLS_CERT = F_COUNT, F_TLS_KEY, F_TLS_CLIENT_CA, F_ALL };
+
+static const struct {
+	const char *key, *flag;
+	size_t offset;
+} tls_settings[F_ALL - F_COUNT] = {
+	{ "tls_cert", "tls-cert", offsetof(struct config_http, tls_cert) },
+	{ "tls_key", "tls-key", offsetof(struct config_http, tls_key) },
+	{ "tls_client_ca", "tls-client-ca", offsetof(struct config_http, tls_client_ca) },
+};
 
 /* Key and flag names, in the order of the enum. */
 static const struct {
@@ -36,6 +47,9 @@ const struct option config_http_flags[] = {
 	{ "idle-timeout", required_argument, NULL, CONFIG_HTTP_FLAG + F_IDLE_TIMEOUT },
 	{ "write-timeout", required_argument, NULL, CONFIG_HTTP_FLAG + F_WRITE_TIMEOUT },
 	{ "max-body", required_argument, NULL, CONFIG_HTTP_FLAG + F_MAX_BODY },
+	{ "tls-cert", required_argument, NULL, CONFIG_HTTP_FLAG + F_TLS_CERT },
+	{ "tls-key", required_argument, NULL, CONFIG_HTTP_FLAG + F_TLS_KEY },
+	{ "tls-client-ca", required_argument, NULL, CONFIG_HTTP_FLAG + F_TLS_CLIENT_CA },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -49,7 +63,14 @@ const char config_http_usage[] =
 	"  --request-timeout S    a whole request must arrive within S seconds of its first byte, or 408 (default 10)\n"
 	"  --idle-timeout S       a keep-alive connection waits S seconds for its next request (default 60)\n"
 	"  --write-timeout S      a client that takes no response byte for S seconds is dropped (default 30)\n"
-	"  --max-body BYTES       larger request bodies are answered 413 (default 1048576)\n";
+	"  --max-body BYTES       larger request bodies are answered 413 (default 1048576)\n"
+	"\n"
+	"TLS (config keys: tls_cert, tls_key, tls_client_ca; default: plain HTTP):\n"
+	"  --tls-cert FILE        serve HTTPS with this PEM certificate chain (the server's first), as\n"
+	"                         SPIFFE's https_web bundle endpoint profile expects\n"
+	"  --tls-key FILE         its PEM private key (mode 0600)\n"
+	"  --tls-client-ca FILE   ask clients for a certificate from this PEM CA (mTLS, optional for\n"
+	"                         clients); one that verifies proves the operator role\n";
 
 void config_http_defaults(struct config_http *h)
 {
@@ -96,10 +117,31 @@ static int check(unsigned long long *out, int which, double v, const char *how)
 	return 0;
 }
 
+/* Stores a TLS file name; TL_E_INPUT if it is empty or too long. */
+static int store_path(struct config_http *h, int which, const char *path, const char *how)
+{
+	char *dst = (char *)h + tls_settings[which - F_COUNT].offset;
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= CONFIG_HTTP_MAX_PATH)
+		return tl_error_set(TL_E_INPUT, "%s %s must be a file name of 1 to %d bytes", how,
+			tls_settings[which - F_COUNT].key, CONFIG_HTTP_MAX_PATH - 1);
+	memcpy(dst, path, n + 1);
+	return 0;
+}
+
 int config_http_key(struct config_http *h, const char *key, json_t *value)
 {
 	unsigned long long v;
 	int err;
+
+	for (int i = F_COUNT; i < F_ALL; i++) {
+		if (strcmp(key, tls_settings[i - F_COUNT].key) != 0)
+			continue;
+		if (!json_is_string(value))
+			return tl_error_set(TL_E_INPUT, "config: \"%s\" must be a string", key);
+		return store_path(h, i, json_string_value(value), "config:");
+	}
 
 	/* The idle timeout's name in earlier versions, so their config files still load. */
 	if (strcmp(key, "connection_timeout") == 0)
@@ -147,6 +189,8 @@ int config_http_flag(struct config_http *h, int val, const char *arg)
 	double d;
 	int err;
 
+	if (which >= F_COUNT && which < F_ALL)
+		return store_path(h, which, arg, "flag");
 	if (which < 0 || which >= F_COUNT)
 		return tl_error_set(TL_E_INTERNAL, "no such HTTP flag");
 	if (parse_number(&d, arg, settings[which].seconds) != 0)
@@ -162,6 +206,10 @@ int config_http_finish(const struct config_http *h)
 {
 	if (h->max_body < 1024)
 		return tl_error_set(TL_E_INPUT, "max_body must be at least 1024 bytes");
+	if ((h->tls_cert[0] != '\0') != (h->tls_key[0] != '\0'))
+		return tl_error_set(TL_E_INPUT, "tls_cert and tls_key go together: give both or neither");
+	if (h->tls_client_ca[0] != '\0' && h->tls_cert[0] == '\0')
+		return tl_error_set(TL_E_INPUT, "tls_client_ca needs tls_cert and tls_key (mTLS is TLS)");
 	if (h->max_per_address > h->max_connections)
 		return tl_error_set(TL_E_INPUT, "max_per_address (%u) is more than max_connections (%u)",
 			h->max_per_address, h->max_connections);

@@ -11,6 +11,8 @@
 
 #include "translog/error.h"
 
+#define CONFIG_HTTP_MAX_PATH 1024
+
 struct json_t;
 
 struct config_http {
@@ -22,6 +24,11 @@ struct config_http {
 	unsigned idle_timeout_ms;    /* a keep-alive connection between requests */
 	unsigned write_timeout_ms;   /* a response the client takes nothing of */
 	size_t max_body;             /* request bodies over this are refused (413) */
+	/* TLS: PEM files, "" = none (plain HTTP). A verified client certificate from the client
+	 * CA proves the operator role. */
+	char tls_cert[CONFIG_HTTP_MAX_PATH];
+	char tls_key[CONFIG_HTTP_MAX_PATH];
+	char tls_client_ca[CONFIG_HTTP_MAX_PATH];
 };
 
 void config_http_defaults(struct config_http *h);

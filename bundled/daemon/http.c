@@ -70,7 +70,7 @@ static const struct http_route *find_route(const struct http_options *o, const c
 static int on_request(bd_httpd_response *res, const bd_httpd_request *raw, void *ctx)
 {
 	struct http_server *srv = ctx;
-	struct http_request req = { .method = raw->method, .raw = raw };
+	struct http_request req = { .method = raw->method, .raw = raw, .operator_cert = raw->tls_client_verified };
 	char path[BD_HTTPD_MAX_TARGET + 1], allow[64];
 	const struct http_route *route;
 	int err;
@@ -87,6 +87,13 @@ static int on_request(bd_httpd_response *res, const bd_httpd_request *raw, void 
 	}
 	if (route == NULL)
 		return tl_error_set(TL_E_NOTFOUND, "no such endpoint: %s", path);
+	if (req.operator_cert && log_enabled(LOG_DEBUG)) {
+		char subject[sizeof(raw->tls_client_subject) + 1];
+
+		tl_text_printable(subject, sizeof(subject), raw->tls_client_subject, strlen(raw->tls_client_subject));
+		log_at(LOG_DEBUG, "operator client certificate", "peer=%s subject=\"%s\" target=\"%s\"", raw->peer,
+			subject, path);
+	}
 	if (raw->path_len < raw->target_len) {
 		err = http_query_parse(&req, raw->target + raw->path_len + 1, raw->target_len - raw->path_len - 1,
 			route->params);
@@ -166,6 +173,9 @@ int http_start(struct http_server **out, const struct http_options *opts)
 		.idle_timeout_ms = opts->idle_timeout_ms,
 		.write_timeout_ms = opts->write_timeout_ms,
 		.max_body = opts->max_body,
+		.tls_cert = opts->tls_cert,
+		.tls_key = opts->tls_key,
+		.tls_client_ca = opts->tls_client_ca,
 		.handler = on_request,
 		.blocking = is_blocking,
 		.observe = on_answer,

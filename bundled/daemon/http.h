@@ -30,6 +30,7 @@ struct http_request {
 	const char *method;              /* "GET" (also for HEAD), "POST", ... */
 	const char *path;                /* the raw path, without the query, NUL-terminated */
 	const bd_httpd_request *raw;     /* headers, peer, body */
+	bool operator_cert;              /* a TLS client certificate verified against tls_client_ca: proves the operator role (subject in raw->tls_client_subject) */
 	size_t nparams;
 	struct http_param params[HTTP_MAX_PARAMS];
 };
@@ -52,6 +53,7 @@ struct http_options {
 	size_t max_body;
 	unsigned loops, workers, max_connections, max_per_address;
 	unsigned request_timeout_ms, idle_timeout_ms, write_timeout_ms;
+	const char *tls_cert, *tls_key, *tls_client_ca; /* NULL: plain HTTP / no client certificates */
 	const struct http_route *routes;
 	size_t nroutes;
 	void *app;

@@ -330,6 +330,9 @@ int main(int argc, char **argv)
 		.request_timeout_ms = d.cfg.http.request_timeout_ms,
 		.idle_timeout_ms = d.cfg.http.idle_timeout_ms,
 		.write_timeout_ms = d.cfg.http.write_timeout_ms,
+		.tls_cert = d.cfg.http.tls_cert[0] ? d.cfg.http.tls_cert : NULL,
+		.tls_key = d.cfg.http.tls_key[0] ? d.cfg.http.tls_key : NULL,
+		.tls_client_ca = d.cfg.http.tls_client_ca[0] ? d.cfg.http.tls_client_ca : NULL,
 		.routes = daemon_routes,
 		.nroutes = daemon_nroutes,
 		.app = &d,
@@ -344,7 +347,8 @@ int main(int argc, char **argv)
 		log_at(LOG_ERROR, "cannot start", "error=\"%s\"", tl_error_message());
 		goto out;
 	}
-	log_at(LOG_INFO, "listening", "addr=%s:%u data=\"%s\"", d.cfg.listen_host, http_port(srv), d.cfg.data_dir);
+	log_at(LOG_INFO, "listening", "addr=%s:%u tls=%s data=\"%s\"", d.cfg.listen_host, http_port(srv),
+		!d.cfg.http.tls_cert[0] ? "off" : d.cfg.http.tls_client_ca[0] ? "mtls" : "on", d.cfg.data_dir);
 	sigwait(&stop, &sig);
 	log_at(LOG_INFO, "stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = 0;

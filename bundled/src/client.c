@@ -26,6 +26,9 @@ int bd_client_open(bd_client **out, const bd_client_options *opts)
 	ho.timeout_ms = opts->timeout_ms;
 	ho.authorization = opts->authorization;
 	ho.proxy = opts->proxy;
+	ho.ca_file = opts->ca_file;
+	ho.client_cert = opts->client_cert;
+	ho.client_key = opts->client_key;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	if ((err = bd_http_open(&c->http, &ho)) != 0)

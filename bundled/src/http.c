@@ -21,6 +21,9 @@ struct bd_http {
 	char userinfo[BD_HTTP_URL_MAX]; /* "" or the user-info, kept out of every message */
 	char authorization[BD_HTTP_AUTH_MAX + 32];
 	char proxy[BD_HTTP_URL_MAX];
+	char ca_file[BD_HTTP_FILE_MAX];     /* "" = the system's CA store */
+	char client_cert[BD_HTTP_FILE_MAX]; /* "" = none */
+	char client_key[BD_HTTP_FILE_MAX];
 	long connect_timeout_ms;
 	long timeout_ms;
 };
@@ -71,6 +74,20 @@ static int set_url(bd_http *h, const char *url)
 	return 0;
 }
 
+/* Copies an optional file name; TL_E_INPUT naming the option if it is empty or too long. */
+static int copy_file(char *dst, const char *path, const char *name, const char *what)
+{
+	size_t n;
+
+	if (path == NULL)
+		return 0;
+	if ((n = strlen(path)) == 0 || n >= BD_HTTP_FILE_MAX)
+		return tl_error_set(TL_E_INPUT, "%s: the %s file name must have 1..%d bytes", name, what,
+			BD_HTTP_FILE_MAX - 1);
+	memcpy(dst, path, n + 1);
+	return 0;
+}
+
 int bd_http_open(bd_http **out, const bd_http_options *opts)
 {
 	bd_http *h = NULL;
@@ -88,6 +105,9 @@ int bd_http_open(bd_http **out, const bd_http_options *opts)
 	}
 	if (opts->proxy != NULL && strlen(opts->proxy) >= BD_HTTP_URL_MAX)
 		return tl_error_set(TL_E_INPUT, "%s: proxy URL longer than %d bytes", opts->name, BD_HTTP_URL_MAX - 1);
+	if ((opts->client_cert == NULL) != (opts->client_key == NULL))
+		return tl_error_set(TL_E_INPUT, "%s: a client certificate needs its key, and a key its certificate",
+			opts->name);
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_result != CURLE_OK)
 		return tl_error_set(TL_E_INTERNAL, "%s: libcurl did not initialise: %s", opts->name,
@@ -95,7 +115,9 @@ int bd_http_open(bd_http **out, const bd_http_options *opts)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	snprintf(h->name, sizeof(h->name), "%s", opts->name);
-	if ((err = set_url(h, opts->url)) != 0)
+	if ((err = set_url(h, opts->url)) != 0 || (err = copy_file(h->ca_file, opts->ca_file, h->name, "CA")) != 0 ||
+	    (err = copy_file(h->client_cert, opts->client_cert, h->name, "client certificate")) != 0 ||
+	    (err = copy_file(h->client_key, opts->client_key, h->name, "client key")) != 0)
 		goto out;
 	if (opts->authorization != NULL)
 		snprintf(h->authorization, sizeof(h->authorization), "Authorization: %s", opts->authorization);
@@ -281,6 +303,15 @@ int bd_http_request_send(bd_http_reply *r, bd_http *h, const bd_http_request *re
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "bundled");
 	curl_easy_setopt(h->curl, CURLOPT_PROXY, h->proxy);
+	if (h->ca_file[0] != '\0') {
+		/* Only this CA: a directory of system CAs beside it would widen the trust. */
+		curl_easy_setopt(h->curl, CURLOPT_CAINFO, h->ca_file);
+		curl_easy_setopt(h->curl, CURLOPT_CAPATH, NULL);
+	}
+	if (h->client_cert[0] != '\0') {
+		curl_easy_setopt(h->curl, CURLOPT_SSLCERT, h->client_cert);
+		curl_easy_setopt(h->curl, CURLOPT_SSLKEY, h->client_key);
+	}
 	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);

@@ -14,9 +14,15 @@
  * A connection answered with "Connection: close" lingers a moment after its answer, reading
  * and dropping what the client still sends, so that unread request bytes do not turn the
  * close into a reset that destroys the answer before the client read it.
+ *
+ * With TLS (httpd_tls.c) every read and write goes through OpenSSL, whose WANT_READ and
+ * WANT_WRITE set the epoll interest; the handshake is driven first, in the same loop, against
+ * the request deadline. A client that speaks plain HTTP to the TLS port gets a plain 400 that
+ * says so, rather than a reset it cannot explain.
  */
 #define _GNU_SOURCE
 #include "httpd_internal.h"
+#include "httpd_tls.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -70,6 +76,14 @@ struct conn {
 	bool stream_end;            /* a streamed body's last piece is in out_head */
 	bool stream_chunked;        /* framed in chunks (else: HTTP/1.0, until close) */
 	bool paused;                /* a stream waits for bd_httpd_stream_wake */
+	bd_httpd_tls_conn *tls;     /* NULL: plain HTTP */
+	bool handshaken;            /* the TLS handshake is complete */
+	bool tls_want_read;         /* a TLS write waits for the socket to be readable */
+	bool read_wants_write;      /* a TLS read waits for the socket to be writable */
+	bool refusing;              /* over a limit: answer res once the handshake is done */
+	bool served;                /* a response was sent on it */
+	bool tls_verified;          /* the client's certificate verified against the client CA */
+	char tls_subject[256];
 };
 
 struct loop {
@@ -100,6 +114,8 @@ struct bd_httpd {
 	unsigned open;              /* connections open now (atomic) */
 	int spare_fd;               /* given up to accept and refuse when out of descriptors */
 	bd_httpd_addrs *addrs;
+	bd_httpd_tls *tls;          /* NULL: plain HTTP */
+	uint64_t tls_failures;      /* atomic */
 };
 
 /* Addresses that tell the listening socket and the eventfd from connections in epoll data. */
@@ -159,6 +175,7 @@ static bool conn_close(struct conn *c)
 		__atomic_sub_fetch(&l->srv->open, 1, __ATOMIC_RELAXED);
 	}
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	bd_httpd__tls_conn_free(c->tls);
 	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -237,6 +254,8 @@ static bool answer_status(struct conn *c, unsigned status)
  * are read and dropped until it closes too or LINGER_MS pass. */
 static bool conn_linger(struct conn *c)
 {
+	if (c->tls != NULL)
+		bd_httpd__tls_close_notify(c->tls);
 	shutdown(c->fd, SHUT_WR);
 	c->state = C_LINGER;
 	c->deadline_ms = now_ms() + LINGER_MS;
@@ -279,6 +298,7 @@ static bool conn_finish_response(struct conn *c)
 	c->res.status = 0;
 	c->res.content_type = NULL;
 	c->res.nheaders = 0;
+	c->served = true;
 	if (!c->keep_alive)
 		return conn_linger(c);
 	/* Pipelined bytes after this request start the next one. */
@@ -376,16 +396,24 @@ static bool conn_write(struct conn *c)
 
 			iov[n++] = (struct iovec){ (uint8_t *)(uintptr_t)body_of(&c->res) + skip, body - skip };
 		}
-		w = writev(c->fd, iov, n);
-		if (w < 0) {
-			if (errno == EINTR)
+		/* OpenSSL has no writev: one piece at a time. A retry after WANT_* passes the same
+		 * bytes again, as it requires, since out_off only moves on progress. */
+		if (c->tls != NULL) {
+			w = bd_httpd__tls_write(c->tls, iov[0].iov_base, iov[0].iov_len);
+		} else {
+			w = writev(c->fd, iov, n);
+			if (w < 0 && errno == EINTR)
 				continue;
-			if (errno == EAGAIN) {
-				set_interest(c, EPOLLOUT);
-				return true;
-			}
-			return conn_close(c);
+			if (w < 0)
+				w = errno == EAGAIN ? BD_TLS_WANT_WRITE : BD_TLS_FAILED;
 		}
+		if (w == BD_TLS_WANT_WRITE || w == BD_TLS_WANT_READ) {
+			c->tls_want_read = w == BD_TLS_WANT_READ;
+			set_interest(c, c->tls_want_read ? EPOLLIN : EPOLLOUT);
+			return true;
+		}
+		if (w <= 0)
+			return conn_close(c);
 		/* The write deadline counts from the last progress. */
 		c->deadline_ms = now_ms() + c->loop->srv->opts.write_timeout_ms;
 		c->out_off += (size_t)w;
@@ -409,6 +437,9 @@ static bool dispatch(struct conn *c)
 	bd_httpd *srv = c->loop->srv;
 
 	snprintf(c->req.peer, sizeof(c->req.peer), "%s", c->peer);
+	c->req.tls = c->tls != NULL;
+	c->req.tls_client_verified = c->tls_verified;
+	memcpy(c->req.tls_client_subject, c->tls_subject, sizeof(c->req.tls_client_subject));
 	c->parsed = true;
 	if (srv->opts.blocking != NULL && srv->opts.blocking(&c->req, srv->opts.ctx)) {
 		c->state = C_WORK;
@@ -433,6 +464,11 @@ static bool dispatch(struct conn *c)
 static bool send_continue(struct conn *c)
 {
 	static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	/* Over TLS a write that does not complete binds the next one to the same bytes: on a
+	 * fresh request it always completes, and when it does not the connection closes. */
+	if (c->tls != NULL)
+		return bd_httpd__tls_write(c->tls, msg, sizeof(msg) - 1) == (ssize_t)(sizeof(msg) - 1);
 
 	/* A 25-byte write to a fresh socket buffer; if even that does not go out, the client
 	 * simply sends its body after its own wait, as curl does. */
@@ -502,12 +538,84 @@ static void conn_serve(struct conn *c)
 	}
 }
 
+/* Reads up to n bytes, plain or through TLS: a count, or one of the BD_TLS_* codes. */
+static ssize_t conn_recv(struct conn *c, void *buf, size_t n)
+{
+	if (c->tls != NULL)
+		return bd_httpd__tls_read(c->tls, buf, n);
+	for (;;) {
+		ssize_t r = read(c->fd, buf, n);
+
+		if (r >= 0)
+			return r;
+		if (errno != EINTR)
+			return errno == EAGAIN ? BD_TLS_WANT_READ : BD_TLS_FAILED;
+	}
+}
+
+/* A TLS connection that will not get through: closed without a word, and counted. */
+static bool tls_fail(struct conn *c)
+{
+	__atomic_add_fetch(&c->loop->srv->tls_failures, 1, __ATOMIC_RELAXED);
+	return conn_close(c);
+}
+
+/* A TLS ClientHello starts with the handshake record type (22); a plain HTTP request with the
+ * upper-case letters of its method. That client gets a plain 400 it can read. */
+static bool tls_refuse_plain(struct conn *c)
+{
+	uint8_t first;
+	ssize_t n = recv(c->fd, &first, 1, MSG_PEEK);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return true;
+	if (n <= 0)
+		return tls_fail(c);
+	if (first < 'A' || first > 'Z')
+		return true;
+	__atomic_add_fetch(&c->loop->srv->tls_failures, 1, __ATOMIC_RELAXED);
+	bd_httpd__tls_conn_free(c->tls);
+	c->tls = NULL;
+	if (c->refusing)
+		return conn_respond(c, false);
+	tl_error_set(TL_E_INPUT, "this port speaks HTTPS: plain HTTP was sent to it; use an https:// URL");
+	answer_status(c, 400);
+	return false;
+}
+
+/* Moves the handshake on; true once it is complete and requests may be read. */
+static bool conn_handshake(struct conn *c)
+{
+	int rc;
+
+	if (!tls_refuse_plain(c) || c->tls == NULL)
+		return false;
+	rc = bd_httpd__tls_handshake(c->tls);
+	if (rc == BD_TLS_WANT_READ || rc == BD_TLS_WANT_WRITE) {
+		set_interest(c, rc == BD_TLS_WANT_READ ? EPOLLIN | EPOLLRDHUP : EPOLLOUT);
+		return false;
+	}
+	if (rc != 1)
+		return tls_fail(c);
+	c->handshaken = true;
+	c->tls_verified = bd_httpd__tls_client(c->tls, c->tls_subject, sizeof(c->tls_subject));
+	set_interest(c, EPOLLIN | EPOLLRDHUP);
+	if (c->refusing) {
+		conn_respond(c, false);
+		return false;
+	}
+	return true;
+}
+
 static void conn_read(struct conn *c)
 {
 	bd_httpd *srv = c->loop->srv;
 
+	if (c->tls != NULL && !c->handshaken && !conn_handshake(c))
+		return;
 	/* One read per wake-up: a client with much to say waits for the next round (the
-	 * socket stays readable), and pipelined requests never pile up past the cap. */
+	 * socket stays readable), and pipelined requests never pile up past the cap. Over TLS,
+	 * the rest of a record OpenSSL already decrypted is taken too: epoll cannot see it. */
 	for (;;) {
 		ssize_t n;
 
@@ -519,23 +627,28 @@ static void conn_read(struct conn *c)
 			answer_status(c, c->head_done ? 413 : 431);
 			return;
 		}
-		n = read(c->fd, c->in.data + c->in.len, READ_CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
+		n = conn_recv(c, c->in.data + c->in.len, READ_CHUNK);
+		if (n == BD_TLS_WANT_READ || n == BD_TLS_WANT_WRITE) {
+			/* Only TLS wants to write while reading (a key update, a ticket). */
+			if (n == BD_TLS_WANT_WRITE || c->read_wants_write)
+				set_interest(c, n == BD_TLS_WANT_WRITE ? EPOLLOUT : EPOLLIN | EPOLLRDHUP);
+			c->read_wants_write = n == BD_TLS_WANT_WRITE;
 			break;
+		}
 		if (n <= 0) {
 			conn_close(c);
 			return;
 		}
-		if (c->in.len == 0) {
-			/* The request's first byte: its deadline starts now. */
+		/* The request's first byte: its deadline starts now; over TLS the first request's
+		 * started at the accept, so the handshake counts against it. */
+		if (c->in.len == 0 && (c->tls == NULL || c->served)) {
 			c->started_us = now_us();
 			c->deadline_ms = now_ms() + srv->opts.request_timeout_ms;
 		}
 		c->in.len += (size_t)n;
 		c->in.data[c->in.len] = '\0';
-		break;
+		if (c->tls == NULL || bd_httpd__tls_pending(c->tls) == 0)
+			break;
 	}
 	c->again = c->in.len > 0;
 	conn_serve(c);
@@ -560,13 +673,15 @@ static struct conn *conn_new(struct loop *l, int fd, const struct sockaddr_stora
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, c->peer, sizeof(c->peer));
 	c->state = C_READ;
 	c->started_us = now_us();
-	c->deadline_ms = now_ms() + l->srv->opts.idle_timeout_ms;
+	/* A TLS client starts its handshake at once: it has the request deadline for it. */
+	c->deadline_ms = now_ms() + (l->srv->tls != NULL ? l->srv->opts.request_timeout_ms : l->srv->opts.idle_timeout_ms);
 	c->next = l->conns;
 	if (l->conns)
 		l->conns->prev = c;
 	l->conns = c;
 	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
-	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 ||
+	    (l->srv->tls != NULL && bd_httpd__tls_conn_new(&c->tls, l->srv->tls, fd) != 0)) {
 		conn_close(c);
 		return NULL;
 	}
@@ -587,6 +702,11 @@ static void refuse(struct loop *l, int fd, const struct sockaddr_storage *addr, 
 	bd_httpd__reply_status_error(&c->res, status);
 	if (bd_httpd_add_header(&c->res, "Retry-After", "1") != 0) {
 		conn_close(c);
+		return;
+	}
+	/* Over TLS the answer waits for the handshake, within the request deadline. */
+	if (c->tls != NULL) {
+		c->refusing = true;
 		return;
 	}
 	conn_respond(c, false);
@@ -656,6 +776,8 @@ static void sweep(struct loop *l)
 			tl_error_set(TL_E_INPUT, "the request was not received within %u ms",
 				l->srv->opts.request_timeout_ms);
 			answer_status(c, 408);
+		} else if (c->tls != NULL && !c->handshaken) {
+			tls_fail(c);
 		} else {
 			conn_close(c);
 		}
@@ -709,7 +831,7 @@ static void on_event(struct conn *c, uint32_t events)
 			conn_close(c);
 			return;
 		}
-		if ((events & EPOLLOUT) && conn_write(c))
+		if (((events & EPOLLOUT) || (c->tls_want_read && (events & EPOLLIN))) && conn_write(c))
 			conn_serve(c);
 		return;
 	case C_LINGER:
@@ -888,6 +1010,13 @@ int bd_httpd_start(bd_httpd **out, const bd_httpd_options *opts)
 	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pthread_mutex_init(&srv->work_mu, NULL);
 	pthread_cond_init(&srv->work_cv, NULL);
+	if ((opts->tls_cert != NULL) != (opts->tls_key != NULL) || (opts->tls_client_ca && !opts->tls_cert)) {
+		err = tl_error_set(TL_E_INPUT, "TLS needs both a certificate and its key");
+		goto out;
+	}
+	if (opts->tls_cert != NULL &&
+	    (err = bd_httpd__tls_new(&srv->tls, opts->tls_cert, opts->tls_key, opts->tls_client_ca)) != 0)
+		goto out;
 	if ((err = bd_httpd__addrs_new(&srv->addrs)) != 0 || (err = open_listener(srv)) != 0)
 		goto out;
 	srv->loops = calloc(srv->opts.loops, sizeof(*srv->loops));
@@ -929,6 +1058,11 @@ unsigned bd_httpd_connections(const bd_httpd *srv)
 	return __atomic_load_n(&srv->open, __ATOMIC_RELAXED);
 }
 
+uint64_t bd_httpd_tls_failures(const bd_httpd *srv)
+{
+	return __atomic_load_n(&srv->tls_failures, __ATOMIC_RELAXED);
+}
+
 void bd_httpd_stop(bd_httpd *srv)
 {
 	if (srv == NULL)
@@ -968,6 +1102,7 @@ void bd_httpd_stop(bd_httpd *srv)
 	if (srv->spare_fd >= 0)
 		close(srv->spare_fd);
 	bd_httpd__addrs_free(srv->addrs);
+	bd_httpd__tls_free(srv->tls);
 	pthread_mutex_destroy(&srv->work_mu);
 	pthread_cond_destroy(&srv->work_cv);
 	free(srv->loops);

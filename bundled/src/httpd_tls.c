@@ -1,7 +1,9 @@
 #include "httpd_tls.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -29,6 +31,19 @@ static const char *ssl_reason(char *buf, size_t size)
 	return tl_text_printable(buf, size, raw, strlen(raw));
 }
 
+/* The key file's mode: like the log key, a TLS key that group or others can read is refused. */
+static int check_key_mode(const char *key_file)
+{
+	struct stat st;
+
+	if (stat(key_file, &st) != 0)
+		return tl_error_set(TL_E_INPUT, "TLS key %s: %s", key_file, strerror(errno));
+	if (st.st_mode & 077)
+		return tl_error_set(TL_E_INPUT, "TLS key %s is accessible by group or others (mode %04o); chmod 600 it",
+			key_file, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 int bd_httpd__tls_new(bd_httpd_tls **out, const char *cert_file, const char *key_file, const char *client_ca)
 {
 	bd_httpd_tls *t = calloc(1, sizeof(*t));
@@ -51,6 +66,8 @@ int bd_httpd__tls_new(bd_httpd_tls **out, const char *cert_file, const char *key
 		err = tl_error_set(TL_E_INPUT, "TLS certificate %s: %s", cert_file, ssl_reason(why, sizeof(why)));
 		goto out;
 	}
+	if ((err = check_key_mode(key_file)) != 0)
+		goto out;
 	if (SSL_CTX_use_PrivateKey_file(t->ctx, key_file, SSL_FILETYPE_PEM) != 1) {
 		err = tl_error_set(TL_E_INPUT, "TLS key %s: %s", key_file, ssl_reason(why, sizeof(why)));
 		goto out;
@@ -127,6 +144,25 @@ static ssize_t outcome(bd_httpd_tls_conn *c, int rc)
 		ERR_clear_error();
 		return BD_TLS_FAILED;
 	}
+}
+
+int bd_httpd__tls_handshake(bd_httpd_tls_conn *c)
+{
+	int rc = SSL_do_handshake(c->ssl);
+
+	return rc == 1 ? 1 : (int)outcome(c, rc);
+}
+
+size_t bd_httpd__tls_pending(const bd_httpd_tls_conn *c)
+{
+	return (size_t)SSL_pending(c->ssl);
+}
+
+void bd_httpd__tls_close_notify(bd_httpd_tls_conn *c)
+{
+	/* One attempt: a peer that does not take the alert now does not get it. */
+	if (SSL_is_init_finished(c->ssl) && SSL_shutdown(c->ssl) < 0)
+		ERR_clear_error();
 }
 
 ssize_t bd_httpd__tls_read(bd_httpd_tls_conn *c, void *buf, size_t n)

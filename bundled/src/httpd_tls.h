@@ -23,7 +23,8 @@ typedef struct bd_httpd_tls bd_httpd_tls;
 typedef struct bd_httpd_tls_conn bd_httpd_tls_conn;
 
 /* A server context: TLS 1.2 and 1.3 only, no renegotiation, no compression, no session
- * tickets kept across restarts. `client_ca` (may be NULL) makes the server ask every client
+ * tickets kept across restarts. The key file must be one that neither group nor others can
+ * access (like the log key). `client_ca` (may be NULL) makes the server ask every client
  * for a certificate and verify it against that CA; a client without one is still served (reads
  * are anonymous), and bd_httpd__tls_client tells whether one was verified. TL_E_INPUT naming
  * the file when a file cannot be read or the key does not match the certificate. */
@@ -33,6 +34,16 @@ void bd_httpd__tls_free(bd_httpd_tls *t);
 
 int bd_httpd__tls_conn_new(bd_httpd_tls_conn **out, bd_httpd_tls *t, int fd) TL_MUST_USE;
 void bd_httpd__tls_conn_free(bd_httpd_tls_conn *c);
+
+/* Drives the handshake: 1 once it is complete, or a BD_TLS_* code (CLOSED and FAILED both
+ * mean the peer will not get through: close). */
+int bd_httpd__tls_handshake(bd_httpd_tls_conn *c);
+/* Decrypted bytes OpenSSL holds that a read would return without touching the socket (epoll
+ * cannot see them). */
+size_t bd_httpd__tls_pending(const bd_httpd_tls_conn *c);
+/* Sends close_notify if the socket takes it now (never waits): a client reading a body that
+ * ends with the connection can then tell the end from a cut. */
+void bd_httpd__tls_close_notify(bd_httpd_tls_conn *c);
 
 /* Reads up to n bytes: a count, or one of the BD_TLS_* codes above. */
 ssize_t bd_httpd__tls_read(bd_httpd_tls_conn *c, void *buf, size_t n);

@@ -54,6 +54,11 @@ typedef struct bd_client_options {
 	const char *authorization;
 	/* NULL: connect directly (ignoring http_proxy in the environment); else a proxy URL. */
 	const char *proxy;
+	/* NULL: the system's CA store for https; else the PEM CA file trusted instead. */
+	const char *ca_file;
+	/* NULL, or a PEM client certificate and key (both), for a daemon that asks (mTLS). */
+	const char *client_cert;
+	const char *client_key;
 } bd_client_options;
 
 /* Makes a client; nothing is sent until the first call. TL_E_INPUT for a bad option. */

@@ -32,6 +32,8 @@
 #define BD_HTTP_AUTH_MAX 1024
 /* Room for the path and query a request appends to the base URL. */
 #define BD_HTTP_PATH_MAX 512
+/* Room for a file name (CA, client certificate, client key). */
+#define BD_HTTP_FILE_MAX 1024
 
 typedef struct bd_http bd_http;
 
@@ -49,6 +51,14 @@ typedef struct bd_http_options {
 	/* NULL: connect directly, ignoring http_proxy and friends in the environment.
 	 * Otherwise a libcurl proxy URL. */
 	const char *proxy;
+	/* NULL: trust the system's CA store for https. Otherwise a PEM file of the only CA
+	 * certificates trusted (the system store is then not used): a private CA, as for a
+	 * bundled daemon started with --tls-cert. */
+	const char *ca_file;
+	/* NULL, or a PEM client certificate and its PEM key (both or neither), presented when
+	 * the server asks (mTLS). */
+	const char *client_cert;
+	const char *client_key;
 } bd_http_options;
 
 /* Makes a handle; nothing is sent until the first request. TL_E_INPUT if an option is

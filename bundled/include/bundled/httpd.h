@@ -47,6 +47,11 @@ typedef struct bd_httpd_request {
 	const uint8_t *body; /* the whole body, de-chunked; len 0 when there is none */
 	size_t body_len;
 	char peer[64];       /* the client's address, printable ("127.0.0.1", "::1") */
+	bool tls;            /* the request came over TLS */
+	/* The client presented a certificate that verified against opts.tls_client_ca; its
+	 * subject (OpenSSL's one-line form, e.g. "/CN=operator", printable) follows. */
+	bool tls_client_verified;
+	char tls_client_subject[256];
 } bd_httpd_request;
 
 /* A streamed body's producer: appends what it has to `out` (which refuses to grow past its
@@ -99,6 +104,13 @@ typedef struct bd_httpd_options {
 	unsigned idle_timeout_ms;    /* keep-alive wait for the next request (default 60 s) */
 	unsigned write_timeout_ms;   /* a response not accepted by the client by then (default 30 s) */
 	size_t max_body;             /* request bodies, Content-Length or chunked (default 1 MiB) */
+	/* TLS (PEM files; NULL: plain HTTP). Every connection then starts with a handshake, which
+	 * must finish within request_timeout_ms of the accept, and the first request within the
+	 * same deadline. tls_client_ca asks clients for a certificate from that CA (not required:
+	 * see bd_httpd_request.tls_client_verified). */
+	const char *tls_cert;        /* certificate chain, the server's first */
+	const char *tls_key;         /* refused if group or others can access it, like the log key */
+	const char *tls_client_ca;
 	bd_httpd_handler handler;
 	/* Whether a request's handler may block (and so runs in the worker pool rather than
 	 * on an event loop). NULL: every handler runs on the loops. */
@@ -109,7 +121,8 @@ typedef struct bd_httpd_options {
 
 typedef struct bd_httpd bd_httpd;
 
-/* Binds, listens and starts the threads. TL_E_IO if the address cannot be bound. */
+/* Binds, listens and starts the threads. TL_E_IO if the address cannot be bound, TL_E_INPUT
+ * naming the file if a TLS file cannot be used. */
 int bd_httpd_start(bd_httpd **out, const bd_httpd_options *opts) TL_MUST_USE;
 /* The port bound (useful when opts->port was 0). */
 unsigned bd_httpd_port(const bd_httpd *srv);
@@ -119,6 +132,9 @@ void bd_httpd_stop(bd_httpd *srv);
 
 /* How many connections are open now. */
 unsigned bd_httpd_connections(const bd_httpd *srv);
+/* How many TLS handshakes failed (bad or no TLS, a refused certificate, a client that did not
+ * finish in time); plain HTTP sent to the TLS port is among them. */
+uint64_t bd_httpd_tls_failures(const bd_httpd *srv);
 
 /* Response helpers for handlers. reply copies the bytes; reply_borrowed hands them over
  * without a copy: release(release_ctx) is called exactly once (normally on an event loop),

@@ -8,36 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
 
 #include "../../../bundled/src/httpd_tls.h"
+#include "testpki.h"
 #include "testutil.h"
 
 static char *dir;
 
-/* A CA, a server certificate for 127.0.0.1 and a client certificate, all from that CA; and a
- * second, unrelated key. */
 static void make_pki(void)
 {
-	dir = tu_mkdtemp();
-	ck_assert_ptr_nonnull(dir);
-	ck_assert_int_eq(tu_system("cd '%s' && "
-				   "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
-				   "-subj /CN=test-ca -keyout ca.key -out ca.pem 2>/dev/null && "
-				   "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 "
-				   "-keyout server.key -out server.csr 2>/dev/null && "
-				   "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
-				   "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-				   "-extfile san.ext -out server.pem 2>/dev/null && "
-				   "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=operator "
-				   "-keyout client.key -out client.csr 2>/dev/null && "
-				   "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-				   "-out client.pem 2>/dev/null && "
-				   "openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out other.key 2>/dev/null",
-			     dir),
-		0);
+	dir = tp_make_pki();
 }
 
 static void drop_pki(void)
@@ -48,12 +32,7 @@ static void drop_pki(void)
 
 static const char *at(const char *name)
 {
-	static char paths[4][512];
-	static int turn;
-	char *p = paths[turn++ % 4];
-
-	snprintf(p, 512, "%s/%s", dir, name);
-	return p;
+	return tp_path(dir, name);
 }
 
 struct client {
@@ -186,6 +165,11 @@ START_TEST(context_refuses_bad_files)
 	/* OpenSSL 3 already refuses the key itself; either way the message names it. */
 	ck_assert_ptr_nonnull(strstr(tl_error_message(), "other.key"));
 	ck_assert_int_eq(bd_httpd__tls_new(&t, at("server.pem"), at("server.key"), at("missing-ca.pem")), TL_E_INPUT);
+	/* A key that others may read is refused, like the log key. */
+	ck_assert_int_eq(chmod(at("server.key"), 0640), 0);
+	ck_assert_int_eq(bd_httpd__tls_new(&t, at("server.pem"), at("server.key"), NULL), TL_E_INPUT);
+	ck_assert_ptr_nonnull(strstr(tl_error_message(), "chmod 600"));
+	ck_assert_int_eq(chmod(at("server.key"), 0600), 0);
 	ck_assert_ptr_null(t);
 }
 END_TEST

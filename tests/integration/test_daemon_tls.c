@@ -1,0 +1,188 @@
+/*
+ * The real daemon serving HTTPS (--tls-cert, --tls-key, --tls-client-ca), with certificates
+ * made by the openssl CLI for the test: bundlectl and curl reach it with --cacert (by IP and
+ * by DNS name, as SAN entries allow), a client that trusts another CA or only the system store
+ * is refused, plain HTTP to the port gets a 400 that says why, a client certificate from the
+ * client CA is recognised as the operator's (the daemon's debug line), one from another CA is
+ * refused in the handshake, and unusable TLS settings stop the daemon at start.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testdaemon.h"
+#include "testpki.h"
+#include "testrun.h"
+#include "testutil.h"
+
+static char *dir;
+static char *pki;
+static struct tu_daemon d;
+static struct tu_output ran;
+static char https[64];
+
+#define pem(name) tp_path(pki, name)
+#define bundlectl(...) tu_run(&ran, dir, "bundlectl", __VA_ARGS__)
+#define curl(...) tu_run(&ran, dir, "/usr/bin/curl", __VA_ARGS__)
+
+static void start_tls(void)
+{
+	const char *args[] = { "--tls-cert", pem("server.pem"), "--tls-key", pem("server.key"), "--tls-client-ca",
+		pem("ca.pem"), "--log-level", "debug", NULL };
+
+	ck_assert_int_eq(tu_daemon_start(&d, tu_path_in(dir, "data"), args), 0);
+	snprintf(https, sizeof(https), "https://127.0.0.1:%u", d.port);
+}
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(dir = tu_mkdtemp());
+	pki = tp_make_pki();
+	start_tls();
+}
+
+static void teardown(void)
+{
+	if (d.pid > 0)
+		ck_assert_int_eq(tu_daemon_stop(&d), 0);
+	tu_output_free(&ran);
+	tu_rm_rf(pki);
+	tu_rm_rf(dir);
+	free(pki);
+	free(dir);
+}
+
+/* How many times the daemon's log has said `what` so far. */
+static unsigned log_count(const char *what)
+{
+	size_t len;
+	char *text = (char *)tu_read_file(d.log_path, &len);
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(text);
+	for (const char *p = text; (p = strstr(p, what)) != NULL; p += strlen(what))
+		n++;
+	free(text);
+	return n;
+}
+
+START_TEST(checkpoint_over_https_with_cacert)
+{
+	char origin[64];
+
+	ck_assert_int_eq(bundlectl("admin health --server %s --cacert '%s'", https, pem("ca.pem")), 0);
+	ck_assert_str_eq(ran.out, "ok\n");
+	/* From the environment, as the other --server commands take it. */
+	ck_assert_int_eq(bundlectl("admin health --server %s --cacert ''", https), 2);
+	ck_assert_int_eq(tu_run(&ran, dir, "/usr/bin/env",
+				 "BUNDLED_SERVER=%s BUNDLED_CACERT='%s' '%s' admin health", https, pem("ca.pem"),
+				 tu_bin_path("bundlectl")),
+		0);
+	ck_assert_int_eq(curl("-sS --fail --cacert '%s' %s/checkpoint", pem("ca.pem"), https), 0);
+	/* A signed checkpoint: origin, size 0, the empty tree's hash, a blank line, a signature. */
+	ck_assert_int_eq(sscanf(ran.out, "%63s", origin), 1);
+	ck_assert_str_eq(origin, "bundled.local/log");
+	ck_assert_ptr_nonnull(strstr(ran.out, "\n0\n"));
+	ck_assert_ptr_nonnull(strstr(ran.out, "\n\n\xe2\x80\x94 bundled.local/log "));
+	/* By DNS name too: the certificate names localhost. */
+	ck_assert_int_eq(curl("-sS --fail --cacert '%s' --resolve localhost:%u:127.0.0.1 https://localhost:%u/checkpoint",
+				 pem("ca.pem"), d.port, d.port),
+		0);
+	ck_assert_int_eq(sscanf(ran.out, "%63s", origin), 1);
+	ck_assert_str_eq(origin, "bundled.local/log");
+}
+END_TEST
+
+START_TEST(a_client_that_trusts_another_ca_is_refused)
+{
+	ck_assert_int_eq(bundlectl("admin health --server %s --cacert '%s'", https, pem("other-ca.pem")), 1);
+	ck_assert_str_eq(ran.out, "");
+	ck_assert_ptr_nonnull(strstr(ran.err, "certificate"));
+	/* The system's store knows nothing of the test CA either. */
+	ck_assert_int_eq(bundlectl("admin health --server %s", https), 1);
+	ck_assert_ptr_nonnull(strstr(ran.err, "certificate"));
+	/* curl: 60 is "peer certificate cannot be authenticated with given CA certificates". */
+	ck_assert_int_eq(curl("-sS --cacert '%s' %s/checkpoint", pem("other-ca.pem"), https), 60);
+	ck_assert_str_eq(ran.out, "");
+}
+END_TEST
+
+START_TEST(plain_http_to_the_https_port)
+{
+	ck_assert_int_eq(curl("-sS http://127.0.0.1:%u/checkpoint -w '\\n%%{http_code}'", d.port), 0);
+	ck_assert_ptr_nonnull(strstr(ran.out, "use an https:// URL"));
+	ck_assert_ptr_nonnull(strstr(ran.out, "\n400"));
+	/* The daemon still serves https afterwards. */
+	ck_assert_int_eq(bundlectl("admin health --server %s --cacert '%s'", https, pem("ca.pem")), 0);
+}
+END_TEST
+
+START_TEST(operator_client_certificate_is_recognised)
+{
+	static const char line[] = "msg=\"operator client certificate\" peer=127.0.0.1 subject=\"/CN=operator\"";
+
+	/* Without a certificate: served (reads are anonymous), not the operator. */
+	ck_assert_int_eq(curl("-sS --fail --cacert '%s' %s/checkpoint", pem("ca.pem"), https), 0);
+	ck_assert_uint_eq(log_count(line), 0);
+	ck_assert_int_eq(curl("-sS --fail --cacert '%s' --cert '%s' --key '%s' %s/checkpoint", pem("ca.pem"),
+				 pem("client.pem"), pem("client.key"), https),
+		0);
+	ck_assert_uint_eq(log_count(line), 1);
+	ck_assert_uint_eq(log_count("subject=\"/CN=operator\" target=\"/checkpoint\""), 1);
+	ck_assert_int_eq(bundlectl("admin health --server %s --cacert '%s' --client-cert '%s' --client-key '%s'", https,
+				 pem("ca.pem"), pem("client.pem"), pem("client.key")),
+		0);
+	ck_assert_uint_eq(log_count(line), 2);
+	ck_assert_uint_eq(log_count("subject=\"/CN=operator\" target=\"/healthz\""), 1);
+	/* The same subject from another CA does not get through the handshake. */
+	ck_assert_int_ne(curl("-sS --cacert '%s' --cert '%s' --key '%s' %s/checkpoint", pem("ca.pem"),
+				 pem("other-client.pem"), pem("other-client.key"), https),
+		0);
+	ck_assert_uint_eq(log_count(line), 2);
+	/* A certificate without its key is a usage error before anything is sent. */
+	ck_assert_int_eq(bundlectl("admin health --server %s --client-cert '%s'", https, pem("client.pem")), 2);
+}
+END_TEST
+
+START_TEST(unusable_tls_settings_stop_the_start)
+{
+	const char *no_key[] = { "--tls-cert", pem("server.pem"), NULL };
+	const char *wrong_key[] = { "--tls-cert", pem("server.pem"), "--tls-key", pem("other.key"), NULL };
+	const char *ca_alone[] = { "--tls-client-ca", pem("ca.pem"), NULL };
+	const char *missing[] = { "--tls-cert", pem("missing.pem"), "--tls-key", pem("server.key"), NULL };
+	const char *const *bad[] = { no_key, wrong_key, ca_alone, missing };
+	struct tu_daemon other;
+
+	ck_assert_int_eq(tu_daemon_stop(&d), 0);
+	d.pid = 0;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(tu_daemon_start(&other, tu_path_in(dir, "data"), bad[i]) != 0, "started with %s %s",
+			bad[i][0], bad[i][1]);
+	/* The last one's log names the file. */
+	{
+		size_t len;
+		char *text = (char *)tu_read_file(other.log_path, &len);
+
+		ck_assert_ptr_nonnull(text);
+		ck_assert_ptr_nonnull(strstr(text, "missing.pem"));
+		free(text);
+	}
+}
+END_TEST
+
+Suite *suite_daemon_tls(void)
+{
+	Suite *s = suite_create("daemon_tls");
+	TCase *tc = tcase_create("tls");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, checkpoint_over_https_with_cacert);
+	tcase_add_test(tc, a_client_that_trusts_another_ca_is_refused);
+	tcase_add_test(tc, plain_http_to_the_https_port);
+	tcase_add_test(tc, operator_client_certificate_is_recognised);
+	tcase_add_test(tc, unusable_tls_settings_stop_the_start);
+	suite_add_tcase(s, tc);
+	return s;
+}
