@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "metrics.h"
 #include "translog/db.h"
 #include "translog/key.h"
 #include "translog/log.h"
@@ -26,6 +27,7 @@ struct daemon {
 	char ipfs_api_shown[CONFIG_MAX_STRING]; /* the API URL with any user-info redacted */
 	bd_pinq *pins;   /* the durable pin queue; NULL when no IPFS API is configured */
 	time_t started;
+	struct metrics *metrics; /* every series /metrics shows; features register theirs here */
 };
 
 /* The route table of the daemon, in routes.c. */
