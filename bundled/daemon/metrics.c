@@ -203,7 +203,7 @@ static int add_series(struct metric **out, struct metrics *m, enum metric_type t
 		goto out;
 	}
 	s->type = type;
-	strcpy(s->labels, labels);
+	memcpy(s->labels, labels, strlen(labels) + 1); /* valid_labels checked the length */
 	s->nbounds = nbounds;
 	if (nbounds > 0)
 		memcpy(s->bounds, bounds, nbounds * sizeof(*bounds));
