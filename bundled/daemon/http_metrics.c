@@ -6,8 +6,10 @@
  */
 #include "http_metrics.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Status classes counted per route: 2xx..5xx (1xx is never a final answer). */
 #define CLASSES 4
@@ -33,8 +35,18 @@ static const struct {
 };
 #define NREFUSALS (sizeof(refusals) / sizeof(refusals[0]))
 
+#define REFUSED_HELP "HTTP connections refused at accept, by the limit they hit."
+#define NCONN_FIELDS 4 /* conn_fields below */
+
+struct http_metrics;
+struct conn_field {
+	struct http_metrics *hm;
+	size_t i;
+};
+
 struct http_metrics {
 	const bd_httpd *httpd;
+	struct conn_field conn[NCONN_FIELDS];
 	size_t nroutes;
 	struct route_series *routes; /* nroutes + 1: the last for requests no route took */
 	struct metric *by_class[CLASSES];
@@ -54,34 +66,33 @@ static double read_open(void *ctx)
 	return h != NULL ? bd_httpd_connections(h) : 0;
 }
 
-static bd_httpd_stats stats_of(void *ctx)
+/* Connection counters of bd_httpd_stats, each one series. */
+static const struct {
+	const char *name, *help, *labels;
+	size_t offset; /* of a uint64_t in bd_httpd_stats */
+} conn_fields[] = {
+	{ "bundled_http_connections_accepted_total", "HTTP connections accepted.", NULL,
+		offsetof(bd_httpd_stats, accepted) },
+	{ "bundled_http_connections_refused_total", REFUSED_HELP, "reason=\"max_connections\"",
+		offsetof(bd_httpd_stats, refused_max_connections) },
+	{ "bundled_http_connections_refused_total", REFUSED_HELP, "reason=\"max_per_address\"",
+		offsetof(bd_httpd_stats, refused_max_per_address) },
+	{ "bundled_http_connections_refused_total", REFUSED_HELP, "reason=\"out_of_descriptors\"",
+		offsetof(bd_httpd_stats, shed_no_descriptors) },
+};
+_Static_assert(sizeof(conn_fields) / sizeof(conn_fields[0]) == NCONN_FIELDS, "one context per field");
+
+static double read_conn_field(void *ctx)
 {
-	const bd_httpd *h = server_of(ctx);
+	const struct conn_field *f = ctx;
+	const bd_httpd *h = server_of(f->hm);
 	bd_httpd_stats st = { 0 };
+	uint64_t v;
 
 	if (h != NULL)
 		bd_httpd_stats_get(&st, h);
-	return st;
-}
-
-static double read_accepted(void *ctx)
-{
-	return (double)stats_of(ctx).accepted;
-}
-
-static double read_refused_max(void *ctx)
-{
-	return (double)stats_of(ctx).refused_max_connections;
-}
-
-static double read_refused_per_address(void *ctx)
-{
-	return (double)stats_of(ctx).refused_max_per_address;
-}
-
-static double read_shed(void *ctx)
-{
-	return (double)stats_of(ctx).shed_no_descriptors;
+	memcpy(&v, (const char *)&st + conn_fields[f->i].offset, sizeof(v));
+	return (double)v;
 }
 
 static int register_route(struct route_series *rs, struct metrics *m, const char *method, const char *pattern)
@@ -103,14 +114,6 @@ static int register_route(struct route_series *rs, struct metrics *m, const char
 
 static int register_server(struct http_metrics *hm, struct metrics *m)
 {
-	static const struct {
-		const char *reason;
-		double (*read)(void *ctx);
-	} conns[] = {
-		{ "max_connections", read_refused_max },
-		{ "max_per_address", read_refused_per_address },
-		{ "out_of_descriptors", read_shed },
-	};
 	char labels[METRICS_MAX_LABELS];
 	int err;
 
@@ -127,14 +130,12 @@ static int register_server(struct http_metrics *hm, struct metrics *m)
 			return err;
 	}
 	if ((err = metrics_sampled(m, METRIC_GAUGE, "bundled_http_connections_open", "HTTP connections open now.", NULL,
-		     read_open, hm)) != 0 ||
-	    (err = metrics_sampled(m, METRIC_COUNTER, "bundled_http_connections_accepted_total",
-		     "HTTP connections accepted.", NULL, read_accepted, hm)) != 0)
+		     read_open, hm)) != 0)
 		return err;
-	for (size_t i = 0; i < sizeof(conns) / sizeof(conns[0]); i++) {
-		snprintf(labels, sizeof(labels), "reason=\"%s\"", conns[i].reason);
-		if ((err = metrics_sampled(m, METRIC_COUNTER, "bundled_http_connections_refused_total",
-			     "HTTP connections refused at accept, by the limit they hit.", labels, conns[i].read, hm)) != 0)
+	for (size_t i = 0; i < NCONN_FIELDS; i++) {
+		hm->conn[i] = (struct conn_field){ hm, i };
+		if ((err = metrics_sampled(m, METRIC_COUNTER, conn_fields[i].name, conn_fields[i].help,
+			     conn_fields[i].labels, read_conn_field, &hm->conn[i])) != 0)
 			return err;
 	}
 	return 0;

@@ -5,6 +5,8 @@
  */
 #include "metrics_daemon.h"
 
+#include <stddef.h>
+#include <string.h>
 #include <time.h>
 
 #include "logging.h"
@@ -22,34 +24,41 @@ static struct tl_log_stats log_stats(void *ctx)
 	return ls;
 }
 
-static double read_log_size(void *ctx)
-{
-	return (double)log_stats(ctx).size;
-}
+/* The plain fields of tl_log_stats, each one series. */
+static const struct {
+	const char *name, *help;
+	enum metric_type type;
+	size_t offset; /* of a uint64_t in struct tl_log_stats */
+	double scale;
+} log_fields[] = {
+	{ "bundled_log_size", "Entries in the transparency log.", METRIC_GAUGE, offsetof(struct tl_log_stats, size), 1 },
+	{ "bundled_log_appends_total", "Entries appended since start.", METRIC_COUNTER,
+		offsetof(struct tl_log_stats, appends), 1 },
+	{ "bundled_log_commits_total", "Group commits since start.", METRIC_COUNTER,
+		offsetof(struct tl_log_stats, commits), 1 },
+	{ "bundled_log_failed_commits", "1 once a commit failed: the log refuses appends until restarted.",
+		METRIC_GAUGE, offsetof(struct tl_log_stats, failed_commits), 1 },
+	{ "bundled_log_last_batch_entries", "Entries in the last group commit.", METRIC_GAUGE,
+		offsetof(struct tl_log_stats, last_batch), 1 },
+	{ "bundled_log_last_commit_timestamp_seconds", "Unix time the last group commit ended; 0 if none since start.",
+		METRIC_GAUGE, offsetof(struct tl_log_stats, last_commit_unix_ms), 1e-3 },
+};
+#define NLOG_FIELDS (sizeof(log_fields) / sizeof(log_fields[0]))
 
-static double read_log_appends(void *ctx)
-{
-	return (double)log_stats(ctx).appends;
-}
+/* A reader's context per field: the process runs one daemon, so one set suffices. */
+static struct log_field {
+	struct daemon *d;
+	size_t i;
+} log_field_ctx[NLOG_FIELDS];
 
-static double read_log_commits(void *ctx)
+static double read_log_field(void *ctx)
 {
-	return (double)log_stats(ctx).commits;
-}
+	const struct log_field *f = ctx;
+	struct tl_log_stats ls = log_stats(f->d);
+	uint64_t v;
 
-static double read_log_failed(void *ctx)
-{
-	return (double)log_stats(ctx).failed_commits;
-}
-
-static double read_log_last_batch(void *ctx)
-{
-	return (double)log_stats(ctx).last_batch;
-}
-
-static double read_log_last_commit(void *ctx)
-{
-	return (double)log_stats(ctx).last_commit_unix_ms / 1e3;
+	memcpy(&v, (const char *)&ls + log_fields[f->i].offset, sizeof(v));
+	return (double)v * log_fields[f->i].scale;
 }
 
 /* A histogram of tl_log_stats in the registry's shape. */
@@ -137,19 +146,12 @@ static int register_log(struct metrics *m, struct daemon *d)
 		commit_bounds[i] = (double)tl_log_commit_bounds_us[i] / 1e6;
 	for (size_t i = 0; i < TL_LOG_BATCH_BUCKETS; i++)
 		batch_bounds[i] = (double)tl_log_batch_bounds[i];
-	if ((err = metrics_sampled(m, METRIC_GAUGE, "bundled_log_size", "Entries in the transparency log.", NULL,
-		     read_log_size, d)) != 0 ||
-	    (err = metrics_sampled(m, METRIC_COUNTER, "bundled_log_appends_total", "Entries appended since start.",
-		     NULL, read_log_appends, d)) != 0 ||
-	    (err = metrics_sampled(m, METRIC_COUNTER, "bundled_log_commits_total", "Group commits since start.", NULL,
-		     read_log_commits, d)) != 0 ||
-	    (err = metrics_sampled(m, METRIC_GAUGE, "bundled_log_failed_commits",
-		     "1 once a commit failed: the log refuses appends until restarted.", NULL, read_log_failed, d)) != 0 ||
-	    (err = metrics_sampled(m, METRIC_GAUGE, "bundled_log_last_batch_entries", "Entries in the last group commit.",
-		     NULL, read_log_last_batch, d)) != 0 ||
-	    (err = metrics_sampled(m, METRIC_GAUGE, "bundled_log_last_commit_timestamp_seconds",
-		     "Unix time the last group commit ended; 0 if none since start.", NULL, read_log_last_commit, d)) != 0)
-		return err;
+	for (size_t i = 0; i < NLOG_FIELDS; i++) {
+		log_field_ctx[i] = (struct log_field){ d, i };
+		if ((err = metrics_sampled(m, log_fields[i].type, log_fields[i].name, log_fields[i].help, NULL,
+			     read_log_field, &log_field_ctx[i])) != 0)
+			return err;
+	}
 	if ((err = metrics_sampled_histogram(m, "bundled_log_commit_duration_seconds",
 		     "Group commits by duration: sequencing, hashing, signing, write and sync.", NULL, commit_bounds,
 		     TL_LOG_COMMIT_BUCKETS, read_commit_hist, d)) != 0)
