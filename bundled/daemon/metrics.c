@@ -170,8 +170,19 @@ static int family_get(struct family **out, struct metrics *m, const char *name, 
 	return 0;
 }
 
-static int add_series(struct metric **out, struct metrics *m, enum metric_type type, const char *name,
-	const char *help, const char *labels, const double *bounds, size_t nbounds)
+/* What a registration asks for: the type, a histogram's buckets, and for a sampled series
+ * its reader. */
+struct spec {
+	enum metric_type type;
+	const double *bounds;
+	size_t nbounds;
+	double (*read)(void *ctx);
+	void (*read_hist)(struct metric_hist_sample *out, void *ctx);
+	void *ctx;
+};
+
+static int add_series(struct metric **out, struct metrics *m, const char *name, const char *help, const char *labels,
+	const struct spec *sp)
 {
 	struct family *f = NULL;
 	struct metric *s = NULL;
@@ -181,17 +192,17 @@ static int add_series(struct metric **out, struct metrics *m, enum metric_type t
 		labels = "";
 	if (!valid_name(name, true) || !valid_labels(labels) || !valid_help(help))
 		return tl_error_set(TL_E_INPUT, "metric %s{%s}: bad name, labels or help", name, labels);
-	if (type == METRIC_HISTOGRAM) {
-		if (nbounds == 0 || nbounds > METRICS_MAX_BUCKETS)
+	if (sp->type == METRIC_HISTOGRAM) {
+		if (sp->nbounds == 0 || sp->nbounds > METRICS_MAX_BUCKETS)
 			return tl_error_set(TL_E_INPUT, "metric %s: 1 to %d buckets", name, METRICS_MAX_BUCKETS);
-		for (size_t i = 0; i < nbounds; i++)
-			if (!isfinite(bounds[i]) || (i > 0 && bounds[i] <= bounds[i - 1]))
+		for (size_t i = 0; i < sp->nbounds; i++)
+			if (!isfinite(sp->bounds[i]) || (i > 0 && sp->bounds[i] <= sp->bounds[i - 1]))
 				return tl_error_set(TL_E_INPUT, "metric %s: bucket bounds must increase", name);
 		if (strstr(labels, "le=\"") == labels || strstr(labels, ",le=\"") != NULL)
 			return tl_error_set(TL_E_INPUT, "metric %s: the label le is the histogram's", name);
 	}
 	pthread_mutex_lock(&m->lock);
-	if ((err = family_get(&f, m, name, help, type, bounds, nbounds)) != 0)
+	if ((err = family_get(&f, m, name, help, sp->type, sp->bounds, sp->nbounds)) != 0)
 		goto out;
 	for (struct metric *o = f->first; o != NULL; o = o->next)
 		if (strcmp(o->labels, labels) == 0) {
@@ -202,17 +213,21 @@ static int add_series(struct metric **out, struct metrics *m, enum metric_type t
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
-	s->type = type;
+	s->type = sp->type;
 	memcpy(s->labels, labels, strlen(labels) + 1); /* valid_labels checked the length */
-	s->nbounds = nbounds;
-	if (nbounds > 0)
-		memcpy(s->bounds, bounds, nbounds * sizeof(*bounds));
+	s->nbounds = sp->nbounds;
+	if (sp->nbounds > 0)
+		memcpy(s->bounds, sp->bounds, sp->nbounds * sizeof(*sp->bounds));
+	s->read = sp->read;
+	s->read_hist = sp->read_hist;
+	s->ctx = sp->ctx;
 	if (f->last != NULL)
 		f->last->next = s;
 	else
 		f->first = s;
 	f->last = s;
-	*out = s;
+	if (out != NULL)
+		*out = s;
 	s = NULL;
 out:
 	pthread_mutex_unlock(&m->lock);
@@ -222,50 +237,35 @@ out:
 
 int metrics_counter(struct metric **out, struct metrics *m, const char *name, const char *help, const char *labels)
 {
-	return add_series(out, m, METRIC_COUNTER, name, help, labels, NULL, 0);
+	return add_series(out, m, name, help, labels, &(struct spec){ .type = METRIC_COUNTER });
 }
 
 int metrics_gauge(struct metric **out, struct metrics *m, const char *name, const char *help, const char *labels)
 {
-	return add_series(out, m, METRIC_GAUGE, name, help, labels, NULL, 0);
+	return add_series(out, m, name, help, labels, &(struct spec){ .type = METRIC_GAUGE });
 }
 
 int metrics_histogram(struct metric **out, struct metrics *m, const char *name, const char *help, const char *labels,
 	const double *bounds, size_t nbounds)
 {
-	return add_series(out, m, METRIC_HISTOGRAM, name, help, labels, bounds, nbounds);
+	return add_series(out, m, name, help, labels,
+		&(struct spec){ .type = METRIC_HISTOGRAM, .bounds = bounds, .nbounds = nbounds });
 }
 
 int metrics_sampled(struct metrics *m, enum metric_type type, const char *name, const char *help, const char *labels,
 	double (*read)(void *ctx), void *ctx)
 {
-	struct metric *s;
-	int err;
-
 	if (type == METRIC_HISTOGRAM)
 		return tl_error_set(TL_E_INPUT, "metric %s: use metrics_sampled_histogram", name);
-	if ((err = add_series(&s, m, type, name, help, labels, NULL, 0)) != 0)
-		return err;
-	pthread_mutex_lock(&m->lock);
-	s->read = read;
-	s->ctx = ctx;
-	pthread_mutex_unlock(&m->lock);
-	return 0;
+	return add_series(NULL, m, name, help, labels, &(struct spec){ .type = type, .read = read, .ctx = ctx });
 }
 
 int metrics_sampled_histogram(struct metrics *m, const char *name, const char *help, const char *labels,
 	const double *bounds, size_t nbounds, void (*read)(struct metric_hist_sample *out, void *ctx), void *ctx)
 {
-	struct metric *s;
-	int err;
-
-	if ((err = add_series(&s, m, METRIC_HISTOGRAM, name, help, labels, bounds, nbounds)) != 0)
-		return err;
-	pthread_mutex_lock(&m->lock);
-	s->read_hist = read;
-	s->ctx = ctx;
-	pthread_mutex_unlock(&m->lock);
-	return 0;
+	return add_series(NULL, m, name, help, labels,
+		&(struct spec){ .type = METRIC_HISTOGRAM, .bounds = bounds, .nbounds = nbounds, .read_hist = read,
+			.ctx = ctx });
 }
 
 static double bits_double(uint64_t bits)
