@@ -12,16 +12,17 @@
  *
  * or, for a value another module already keeps, registers a function the scrape calls:
  *
- *     metrics_sampled(d->metrics, METRIC_GAUGE, "bundled_watchers", "Open watch streams.",
- *             NULL, watchers_count, hub);
+ *     err = metrics_sampled(d->metrics, METRIC_GAUGE, "bundled_watchers", "Open watch streams.",
+ *             NULL, watchers_count, hub);       (double watchers_count(void *hub))
  *
  * Series of one name form a family (one HELP and TYPE): register them with the same type,
  * help and, for histograms, buckets. `labels` is the inside of the braces, already escaped
  * ("route=\"/checkpoint\",method=\"GET\""), or NULL; its label set must be bounded (route
  * patterns, reasons, never raw paths or peer addresses), since every series lives until the
- * registry is freed. Names follow Prometheus conventions: base units (_seconds, _bytes),
- * counters end in _total. Registration checks names and labels (TL_E_INPUT) and is safe from
- * any thread; updates never block and never fail.
+ * registry is freed. `help` is one line without backslashes. Names follow Prometheus
+ * conventions: base units (_seconds, _bytes), counters end in _total (and only they).
+ * Registration checks all this (TL_E_INPUT) and is safe from any thread; updates never block
+ * and never fail. docs/operations.md lists every series: add yours there.
  */
 #ifndef BUNDLED_DAEMON_METRICS_H
 #define BUNDLED_DAEMON_METRICS_H
