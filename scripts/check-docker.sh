@@ -6,6 +6,9 @@
 #     owns a library `ldd` lists for build/bin/* must be among the runtime stage's packages or
 #     their dependencies (apt-cache depends --recurse), or be in debian:12-slim already
 #     (skipped for a SANITIZE build: the image is built without sanitizers).
+#  3. docker/grafana/: the alert rules pass `promtool check rules` and their unit tests
+#     (`promtool test rules`); the dashboard is valid JSON whose panels use the provisioned
+#     data source and whose every query is valid PromQL (promtool checks them as rules).
 # A tool that is missing is reported and its check skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +31,51 @@ if [ "${#compose[@]}" -gt 0 ]; then
     echo "check-docker: docker/compose.yaml is invalid" >&2
     status=1
   fi
+fi
+
+grafana=docker/grafana
+if command -v promtool >/dev/null 2>&1; then
+  queries="$(mktemp)"
+  trap 'rm -f "$queries"' EXIT
+  # Every panel and variable query of the dashboard, as recording rules promtool can parse
+  # ($__rate_interval is Grafana's; any range stands in for it).
+  if ! python3 - "$grafana" >"$queries" <<'PY'
+import json, re, sys
+root = sys.argv[1]
+dash = json.load(open(root + "/dashboards/bundled.json"))
+uid = re.search(r"^\s*uid:\s*(\S+)", open(root + "/datasources/prometheus.yaml").read(), re.M).group(1)
+bad, exprs = [], []
+def walk(panels):
+    for p in panels:
+        walk(p.get("panels", []))
+        if p.get("type") == "row":
+            continue
+        if p.get("datasource", {}).get("uid") != uid:
+            bad.append("panel %r does not use data source %s" % (p.get("title"), uid))
+        for t in p.get("targets", []):
+            exprs.append(t["expr"])
+walk(dash["panels"])
+if not exprs:
+    bad.append("no queries")
+for m in bad:
+    print("check-docker: dashboard: " + m, file=sys.stderr)
+print("groups:\n  - name: dashboard\n    rules:")
+for i, e in enumerate(exprs):
+    e = e.replace("$__rate_interval", "5m").replace("$instance", ".*")
+    print("      - record: dashboard_query_%d\n        expr: %s" % (i, json.dumps(e)))
+sys.exit(1 if bad else 0)
+PY
+  then
+    status=1
+  elif promtool check rules "$queries" >/dev/null && promtool check rules "$grafana"/*.rules.yml >/dev/null &&
+      promtool test rules "$grafana"/*.rules.test.yml >/dev/null; then
+    echo "check-docker: $grafana: alert rules valid and their tests pass, dashboard queries valid PromQL"
+  else
+    echo "check-docker: $grafana: promtool found errors (run promtool check rules / test rules on it)" >&2
+    status=1
+  fi
+else
+  echo "check-docker: promtool not installed, $grafana not checked (scripts/install-deps.sh installs prometheus)"
 fi
 
 if [ -n "${SANITIZE:-}" ]; then

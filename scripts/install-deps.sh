@@ -13,6 +13,9 @@ packages=(
   # The packaging checks of `make unit`: systemd-analyze verify on packaging/systemd/, and
   # Compose v1's `config` on docker/compose.yaml (no container engine needed for either).
   systemd docker-compose
+  # The monitoring checks: a real Prometheus scrapes the daemon in suite_it_prometheus, and
+  # promtool checks the exposition and docker/grafana/bundled.rules.yml.
+  prometheus
 )
 # The JSON Schema check of the tests (tests/schema/, ajv) runs on Node.js; the base image ships
 # Node 20 with its own npm, which conflicts with Debian's npm package, so Debian's is only a

@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "config.h"
 #include "http.h"
+#include "metrics.h"
 #include "translog/db.h"
 #include "translog/key.h"
 #include "translog/log.h"
@@ -34,6 +35,7 @@ struct daemon {
 	bd_publisher *publisher;
 	struct auth auth;          /* the operator's token */
 	struct ratelimit *writes;  /* per-client limits on POST requests */
+	struct metrics *metrics; /* every series /metrics shows; features register theirs here */
 };
 
 /* The route table of the daemon, in routes.c. */

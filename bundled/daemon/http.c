@@ -6,21 +6,15 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "http_metrics.h"
 #include "logging.h"
 #include "translog/text.h"
 
 struct http_server {
 	bd_httpd *httpd;
 	struct http_options opts;
+	struct http_metrics *metrics; /* NULL when opts.metrics is */
 };
-
-static uint64_t answered[6];
-
-void http_counts(uint64_t by_class[6])
-{
-	for (int i = 0; i < 6; i++)
-		by_class[i] = __atomic_load_n(&answered[i], __ATOMIC_RELAXED);
-}
 
 int http_reply_json(bd_httpd_response *res, unsigned status, json_t *doc)
 {
@@ -124,10 +118,17 @@ static bool is_blocking(const bd_httpd_request *raw, void *ctx)
  * bytes made printable. */
 static void on_answer(const bd_httpd_request *req, const bd_httpd_response *res, uint64_t micros, void *ctx)
 {
+	struct http_server *srv = ctx;
 	char target[256];
 
-	if (res->status >= 100 && res->status < 600)
-		__atomic_add_fetch(&answered[res->status / 100], 1, __ATOMIC_RELAXED);
+	if (srv->metrics != NULL) {
+		char allow[64];
+		const struct http_route *r = req == NULL ? NULL :
+			find_route(&srv->opts, req->method, req->target, req->path_len, allow, sizeof(allow));
+
+		http_metrics_count(srv->metrics, req != NULL, r != NULL ? (size_t)(r - srv->opts.routes) : srv->opts.nroutes,
+			res->status, micros);
+	}
 	if (!log_enabled(LOG_DEBUG))
 		return;
 	if (req != NULL)
@@ -181,10 +182,15 @@ int http_start(struct http_server **out, const struct http_options *opts)
 		.observe = on_answer,
 		.ctx = srv,
 	};
-	if ((err = bd_httpd_start(&srv->httpd, &o)) != 0) {
+	if ((opts->metrics != NULL &&
+		    (err = http_metrics_new(&srv->metrics, opts->metrics, opts->routes, opts->nroutes)) != 0) ||
+	    (err = bd_httpd_start(&srv->httpd, &o)) != 0) {
+		http_metrics_free(srv->metrics);
 		free(srv);
 		return err;
 	}
+	if (srv->metrics != NULL)
+		http_metrics_attach(srv->metrics, srv->httpd);
 	*out = srv;
 	return 0;
 }
@@ -199,6 +205,7 @@ void http_stop(struct http_server *srv)
 	if (srv == NULL)
 		return;
 	bd_httpd_stop(srv->httpd);
+	http_metrics_free(srv->metrics);
 	free(srv);
 }
 

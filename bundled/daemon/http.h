@@ -17,6 +17,7 @@
 #include "translog/bytes.h"
 
 struct json_t;
+struct metrics;
 
 #define HTTP_MAX_PARAMS 4        /* query parameters a route may name */
 #define HTTP_MAX_PARAM_VALUE 256 /* bytes of one decoded query value */
@@ -57,6 +58,7 @@ struct http_options {
 	const struct http_route *routes;
 	size_t nroutes;
 	void *app;
+	struct metrics *metrics;         /* where to register the HTTP series; NULL: none */
 };
 
 int http_start(struct http_server **out, const struct http_options *opts) TL_MUST_USE;
@@ -90,9 +92,5 @@ int http_query_u64(uint64_t *out, const struct http_request *req, const char *na
  * json_pack is an out-of-memory error) as application/json: compact, keys in the order they
  * were set, one '\n' after it. */
 int http_reply_json(bd_httpd_response *res, unsigned status, struct json_t *doc) TL_MUST_USE;
-
-/* Counters for /metrics: responses by status class (index 1..5 for 1xx..5xx), the server's
- * own answers included. */
-void http_counts(uint64_t by_class[6]);
 
 #endif

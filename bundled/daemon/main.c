@@ -13,6 +13,7 @@
 
 #include "daemon.h"
 #include "logging.h"
+#include "metrics_daemon.h"
 #include "secrets.h"
 #include "translog/pkcs11.h"
 
@@ -319,6 +320,10 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d.started = time(NULL);
+	if ((err = metrics_new(&d.metrics)) != 0) {
+		log_at(LOG_ERROR, "cannot start", "error=\"%s\"", tl_error_message());
+		return 1;
+	}
 	hopts = (struct http_options){
 		.host = d.cfg.listen_host,
 		.port = d.cfg.listen_port,
@@ -336,6 +341,7 @@ int main(int argc, char **argv)
 		.routes = daemon_routes,
 		.nroutes = daemon_nroutes,
 		.app = &d,
+		.metrics = d.metrics,
 	};
 	if (rebuild_index) {
 		if ((err = open_state(&d)) != 0 || (err = rebuild(&d)) != 0)
@@ -343,7 +349,8 @@ int main(int argc, char **argv)
 		close_state(&d);
 		return err ? 1 : 0;
 	}
-	if ((err = open_state(&d)) != 0 || (err = http_start(&srv, &hopts)) != 0) {
+	if ((err = open_state(&d)) != 0 || (err = daemon_metrics_register(&d)) != 0 ||
+	    (err = http_start(&srv, &hopts)) != 0) {
 		log_at(LOG_ERROR, "cannot start", "error=\"%s\"", tl_error_message());
 		goto out;
 	}
@@ -355,6 +362,7 @@ int main(int argc, char **argv)
 out:
 	http_stop(srv);
 	close_state(&d);
+	metrics_free(d.metrics);
 	if (rc == 0)
 		log_at(LOG_INFO, "stopped", "data=\"%s\"", d.cfg.data_dir);
 	return rc;

@@ -112,6 +112,7 @@ struct bd_httpd {
 	struct conn *work_head, *work_tail;
 	bool stopping;
 	unsigned open;              /* connections open now (atomic) */
+	bd_httpd_stats stats;       /* atomic counters */
 	int spare_fd;               /* given up to accept and refuse when out of descriptors */
 	bd_httpd_addrs *addrs;
 	bd_httpd_tls *tls;          /* NULL: plain HTTP */
@@ -722,8 +723,10 @@ static void shed_one(bd_httpd *srv)
 	if (spare < 0)
 		return;
 	close(spare);
-	if ((fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+	if ((fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
 		close(fd);
+		__atomic_add_fetch(&srv->stats.shed_no_descriptors, 1, __ATOMIC_RELAXED);
+	}
 	spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	__atomic_store_n(&srv->spare_fd, spare, __ATOMIC_RELEASE);
 }
@@ -745,14 +748,17 @@ static void accept_all(struct loop *l)
 		}
 		if (__atomic_add_fetch(&srv->open, 1, __ATOMIC_RELAXED) > srv->opts.max_connections) {
 			__atomic_sub_fetch(&srv->open, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&srv->stats.refused_max_connections, 1, __ATOMIC_RELAXED);
 			refuse(l, fd, &addr, 503, "the server has too many connections; try again later");
 			continue;
 		}
 		if (!bd_httpd__addrs_take(srv->addrs, &addr, srv->opts.max_per_address)) {
 			__atomic_sub_fetch(&srv->open, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&srv->stats.refused_max_per_address, 1, __ATOMIC_RELAXED);
 			refuse(l, fd, &addr, 429, "too many connections from this address; close some and try again");
 			continue;
 		}
+		__atomic_add_fetch(&srv->stats.accepted, 1, __ATOMIC_RELAXED);
 		if (conn_new(l, fd, &addr, true) == NULL) {
 			bd_httpd__addrs_give(srv->addrs, &addr);
 			__atomic_sub_fetch(&srv->open, 1, __ATOMIC_RELAXED);
@@ -1061,6 +1067,14 @@ unsigned bd_httpd_connections(const bd_httpd *srv)
 uint64_t bd_httpd_tls_failures(const bd_httpd *srv)
 {
 	return __atomic_load_n(&srv->tls_failures, __ATOMIC_RELAXED);
+}
+
+void bd_httpd_stats_get(bd_httpd_stats *out, const bd_httpd *srv)
+{
+	out->accepted = __atomic_load_n(&srv->stats.accepted, __ATOMIC_RELAXED);
+	out->refused_max_connections = __atomic_load_n(&srv->stats.refused_max_connections, __ATOMIC_RELAXED);
+	out->refused_max_per_address = __atomic_load_n(&srv->stats.refused_max_per_address, __ATOMIC_RELAXED);
+	out->shed_no_descriptors = __atomic_load_n(&srv->stats.shed_no_descriptors, __ATOMIC_RELAXED);
 }
 
 void bd_httpd_stop(bd_httpd *srv)

@@ -468,6 +468,43 @@ int bd_pinq_next_due(uint64_t *when_ms, bd_pinq *q)
 	return rc;
 }
 
+struct oldest {
+	bd_pinq *q;
+	uint64_t enqueued_ms;
+	int found;
+};
+
+static int oldest_one(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	struct oldest *o = ctx;
+	bd_pinq_item it;
+	bd_cid root;
+	uint64_t when;
+	int err;
+
+	(void)v;
+	(void)vl;
+	if ((err = bd_pinq__due_key_read(&when, &root, k, kl)) != 0 || (err = load_item(&it, o->q, &root)) != 0)
+		return err;
+	if (!o->found || it.enqueued_ms < o->enqueued_ms)
+		o->enqueued_ms = it.enqueued_ms;
+	o->found = 1;
+	return 0;
+}
+
+int bd_pinq_oldest_pending(uint64_t *enqueued_ms, bd_pinq *q)
+{
+	struct oldest o = { q, 0, 0 };
+	int err;
+
+	if ((err = scan(q, 'd', oldest_one, &o)) != 0)
+		return err;
+	if (!o.found)
+		return tl_error_set(TL_E_NOTFOUND, "pin queue: nothing pending");
+	*enqueued_ms = o.enqueued_ms;
+	return 0;
+}
+
 static void *worker_main(void *arg)
 {
 	bd_pinq *q = arg;

@@ -79,7 +79,7 @@ START_TEST(queued_root_is_pinned_by_the_daemon)
 	ck_assert_msg(pinned, "not pinned after 30 s: %s", body);
 	free(body);
 	ck_assert_int_eq(tu_http_get(&d, "/metrics", &body, NULL), 200);
-	ck_assert_ptr_nonnull(strstr(body, "bundled_pins{state=\"pinned\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(body, "bundled_pin_queue_items{state=\"pinned\"} 1\n"));
 	free(body);
 	ck_assert_int_eq(tu_daemon_stop(&d), 0);
 

@@ -177,6 +177,28 @@ static int put_head(tl_log *log, tl_hash *root)
 }
 
 /* Makes the committer's state the one readers see. */
+const uint64_t tl_log_commit_bounds_us[TL_LOG_COMMIT_BUCKETS] = { 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
+	250000, 500000, 1000000, 2500000 };
+const uint64_t tl_log_batch_bounds[TL_LOG_BATCH_BUCKETS] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024 };
+
+static uint64_t unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The histogram bucket of v: the first bound v does not exceed, or n (above every bound). */
+static size_t bucket_of(const uint64_t *bounds, size_t n, uint64_t v)
+{
+	size_t i = 0;
+
+	while (i < n && v > bounds[i])
+		i++;
+	return i;
+}
+
 static void publish(tl_log *log, const tl_hash *root, size_t entries, uint64_t started)
 {
 	uint64_t took = now_us() - started;
@@ -199,6 +221,9 @@ static void publish(tl_log *log, const tl_hash *root, size_t entries, uint64_t s
 	log->stats.last_batch = entries;
 	log->stats.last_commit_us = took;
 	log->stats.commit_us_total += took;
+	log->stats.last_commit_unix_ms = unix_ms();
+	log->stats.commit_us_hist[bucket_of(tl_log_commit_bounds_us, TL_LOG_COMMIT_BUCKETS, took)]++;
+	log->stats.batch_hist[bucket_of(tl_log_batch_bounds, TL_LOG_BATCH_BUCKETS, entries)]++;
 	pthread_rwlock_unlock(&log->lock);
 }
 
@@ -222,6 +247,8 @@ int tl_log__commit_empty(tl_log *log)
 		return err;
 	publish(log, &root, 0, now_us());
 	log->stats.commits = 0;
+	memset(log->stats.commit_us_hist, 0, sizeof(log->stats.commit_us_hist));
+	memset(log->stats.batch_hist, 0, sizeof(log->stats.batch_hist));
 	return 0;
 }
 

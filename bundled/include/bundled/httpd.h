@@ -136,6 +136,16 @@ unsigned bd_httpd_connections(const bd_httpd *srv);
  * finish in time); plain HTTP sent to the TLS port is among them. */
 uint64_t bd_httpd_tls_failures(const bd_httpd *srv);
 
+/* Connection counts since start, for metrics. A refused connection gets its answer (503 or
+ * 429, through the observer with a NULL request) and is not counted as accepted. */
+typedef struct bd_httpd_stats {
+	uint64_t accepted;              /* connections taken */
+	uint64_t refused_max_connections; /* over max_connections */
+	uint64_t refused_max_per_address; /* over max_per_address */
+	uint64_t shed_no_descriptors;   /* closed unanswered: the process was out of descriptors */
+} bd_httpd_stats;
+void bd_httpd_stats_get(bd_httpd_stats *out, const bd_httpd *srv);
+
 /* Response helpers for handlers. reply copies the bytes; reply_borrowed hands them over
  * without a copy: release(release_ctx) is called exactly once (normally on an event loop),
  * after the last byte was written, when the connection failed, or at once for HEAD and for

@@ -148,6 +148,11 @@ void bd_pinq_counts_get(bd_pinq_counts *out, bd_pinq *q);
  * item is pending. */
 int bd_pinq_next_due(uint64_t *when_ms, bd_pinq *q) TL_MUST_USE;
 
+/* When the longest-waiting pending item was (last) enqueued, in ms since the epoch, for the
+ * oldest-pending-pin metric. Reads every pending item: O(pending). TL_E_NOTFOUND if no item
+ * is pending. */
+int bd_pinq_oldest_pending(uint64_t *enqueued_ms, bd_pinq *q) TL_MUST_USE;
+
 /* Milliseconds since the Unix epoch from the system clock. */
 uint64_t bd_pinq_clock_system(void *ctx);
 

@@ -320,6 +320,34 @@ START_TEST(transient_failures_back_off_and_never_give_up)
 }
 END_TEST
 
+START_TEST(oldest_pending_is_the_longest_waiting)
+{
+	bd_dag *a = stored_dag(10, 7, "size-512"), *b = stored_dag(10, 8, "size-512");
+	uint64_t t0 = now_ms, when;
+
+	ck_assert_int_eq(bd_pinq_oldest_pending(&when, q), TL_E_NOTFOUND);
+	ck_assert_int_eq(bd_pinq_enqueue(q, bd_dag_root(a)), 0);
+	/* a fails and is due again after b: the due order is not the enqueue order. */
+	fake.fail_code = TL_E_UNAVAILABLE;
+	fake.fail_puts = 1;
+	ck_assert_uint_eq(step(), 1);
+	now_ms += 50;
+	ck_assert_int_eq(bd_pinq_enqueue(q, bd_dag_root(b)), 0);
+	ck_assert_int_eq(bd_pinq_oldest_pending(&when, q), 0);
+	ck_assert_uint_eq(when, t0);
+	/* b is pinned; a stays pending and the oldest. */
+	ck_assert_uint_eq(step(), 1);
+	ck_assert_int_eq(item_of(bd_dag_root(b)).state, BD_PIN_PINNED);
+	ck_assert_int_eq(bd_pinq_oldest_pending(&when, q), 0);
+	ck_assert_uint_eq(when, t0);
+	now_ms += 100;
+	ck_assert_uint_eq(step(), 1);
+	ck_assert_int_eq(bd_pinq_oldest_pending(&when, q), TL_E_NOTFOUND);
+	bd_dag_free(a);
+	bd_dag_free(b);
+}
+END_TEST
+
 START_TEST(permanent_failures_end_in_failed_until_rearmed)
 {
 	bd_dag *dag = stored_dag(40, 3, "lines");
@@ -556,6 +584,7 @@ Suite *suite_pinq(void)
 	tcase_add_test(tc, enqueue_needs_the_root_in_the_store);
 	tcase_add_test(tc, transient_failures_back_off_and_never_give_up);
 	tcase_add_test(tc, permanent_failures_end_in_failed_until_rearmed);
+	tcase_add_test(tc, oldest_pending_is_the_longest_waiting);
 	tcase_add_test(tc, a_missing_local_block_is_a_permanent_failure);
 	tcase_add_test(tc, state_survives_reopening);
 	tcase_add_test(tc, the_worker_drains_the_queue);

@@ -295,6 +295,18 @@ START_TEST(appends_from_threads_are_dense_and_verify)
 	ck_assert_uint_le(st.commits, m.n);
 	ck_assert_uint_ge(st.last_batch, 1);
 	ck_assert_uint_eq(st.failed_commits, 0);
+	ck_assert_uint_gt(st.last_commit_unix_ms, 0);
+	/* The histograms count every commit once, each batch in the bucket its size falls in. */
+	{
+		uint64_t commits = 0, batches = 0;
+
+		for (size_t i = 0; i <= TL_LOG_COMMIT_BUCKETS; i++)
+			commits += st.commit_us_hist[i];
+		for (size_t i = 0; i <= TL_LOG_BATCH_BUCKETS; i++)
+			batches += st.batch_hist[i];
+		ck_assert_uint_eq(commits, st.commits);
+		ck_assert_uint_eq(batches, st.commits);
+	}
 
 	/* Reopen: the same head, and appends continue where they stopped. */
 	fx_close_log(&fx);

@@ -138,6 +138,13 @@ int tl_log_node(tl_hash *out, tl_log *log, unsigned level, uint64_t index) TL_MU
  * daemon uses tl_log_open's O(log n) checks. */
 int tl_log_verify_stored(tl_checkpoint *out, tl_buf *note, tl_db *db, const tl_verifier *v) TL_MUST_USE;
 
+/* The fixed buckets of the histograms in tl_log_stats: upper bounds, inclusive, of commit
+ * durations in microseconds and of entries per commit. */
+#define TL_LOG_COMMIT_BUCKETS 12
+#define TL_LOG_BATCH_BUCKETS 11
+extern const uint64_t tl_log_commit_bounds_us[TL_LOG_COMMIT_BUCKETS];
+extern const uint64_t tl_log_batch_bounds[TL_LOG_BATCH_BUCKETS];
+
 /* Counters for the daemon's /metrics, since open. */
 struct tl_log_stats {
 	uint64_t size;            /* entries in the log */
@@ -147,6 +154,10 @@ struct tl_log_stats {
 	uint64_t last_commit_us;  /* the last commit: sequencing, hashing, signing, write and sync */
 	uint64_t commit_us_total; /* sum over all commits, for an average */
 	uint64_t failed_commits;  /* 0, or 1 once a commit has failed (the log then stops) */
+	uint64_t last_commit_unix_ms; /* wall clock at the end of the last commit; 0: none since open */
+	/* Commits per bucket (not cumulative); the last counts those above every bound. */
+	uint64_t commit_us_hist[TL_LOG_COMMIT_BUCKETS + 1];
+	uint64_t batch_hist[TL_LOG_BATCH_BUCKETS + 1];
 };
 void tl_log_stats(struct tl_log_stats *out, tl_log *log);
 
