@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config clang llvm libclang-rt-14-dev
   librocksdb-dev libgit2-dev libcurl4-openssl-dev libssl-dev libsodium-dev
-  check libsubunit-dev libjansson-dev libzstd-dev
+  check libsubunit-dev libjansson-dev libzstd-dev zlib1g-dev
   libfuse3-dev fuse3 libp11-kit-dev softhsm2
   openssl curl ca-certificates python3 jq
   # The packaging checks of `make unit`: systemd-analyze verify on packaging/systemd/, and

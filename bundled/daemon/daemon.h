@@ -11,6 +11,7 @@
 #include "config.h"
 #include "http.h"
 #include "metrics.h"
+#include "http_cache.h"
 #include "translog/db.h"
 #include "translog/key.h"
 #include "translog/log.h"
@@ -27,6 +28,7 @@ struct daemon {
 	tl_signer *key;
 	tl_log *log;
 	bd_blockstore *blocks;
+	struct http_gzip_cache *gzip; /* entry bundles compressed once, for Accept-Encoding: gzip */
 	bd_ipfs *ipfs;   /* NULL when no IPFS API is configured */
 	char ipfs_api_shown[CONFIG_MAX_STRING]; /* the API URL with any user-info redacted */
 	bd_pinq *pins;   /* the durable pin queue; NULL when no IPFS API is configured */

@@ -43,7 +43,7 @@ struct http_route {
 	const char *path;                /* exact raw path, or a prefix when it ends with '/' */
 	http_handler handler;
 	const char *const *params;       /* query parameter names it takes (NULL-ended; NULL: none) */
-	int blocking;                    /* reads storage: runs in the worker pool, off the loops */
+	int blocking;                    /* may wait on something slow: runs in the worker pool, off the loops */
 };
 
 struct http_server;

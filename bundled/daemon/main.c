@@ -247,6 +247,11 @@ static int rebuild(struct daemon *d)
 static int open_state(struct daemon *d)
 {
 	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 3];
+	/* Decoded full tiles for proofs (16 KiB each, filled as they are read): with the
+	 * default 1,024, random inclusion proofs on a 1M-entry log re-read and re-hashed a tile
+	 * for most proofs (benchmarks/README.md, "HTTP"); 16,384 slots hold every tile of a
+	 * 1M-entry log (64 MB) with few collisions, and at most 256 MB. */
+	const struct tl_log_options log_opts = { .cache_tiles = 16384 };
 	char db_path[CONFIG_MAX_STRING + 8];
 	size_t ncf = 0;
 	tl_buf vkey = tl_buf_make(1024);
@@ -262,8 +267,8 @@ static int open_state(struct daemon *d)
 	cfs[ncf++] = bd_pinq_column_family;
 	cfs[ncf++] = BD_REGISTRY_COLUMN_FAMILY;
 	snprintf(db_path, sizeof(db_path), "%s/db", d->cfg.data_dir);
-	if ((err = tl_db_open(&d->db, db_path, cfs, ncf)) != 0 || (err = tl_log_open(&d->log, d->db, d->key, NULL)) != 0 ||
-	    (err = bd_blockstore_open(&d->blocks, d->db)) != 0)
+	if ((err = tl_db_open(&d->db, db_path, cfs, ncf)) != 0 || (err = tl_log_open(&d->log, d->db, d->key, &log_opts)) != 0 ||
+	    (err = bd_blockstore_open(&d->blocks, d->db)) != 0 || (err = http_gzip_cache_new(&d->gzip)) != 0)
 		return err;
 	if ((err = bd_registry_open(&d->registry, d->db, d->log)) != 0)
 		return err;
@@ -293,6 +298,7 @@ static void close_state(struct daemon *d)
 	}
 	bd_ipfs_close(d->ipfs);
 	bd_registry_close(d->registry);
+	http_gzip_cache_free(d->gzip);
 	bd_blockstore_close(d->blocks);
 	tl_log_close(d->log);
 	tl_db_close(d->db);

@@ -1,5 +1,5 @@
 /* The log as C2SP tlog-tiles (checkpoint, hash tiles, entry bundles) and as JSON proofs. */
-#include <jansson.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -7,9 +7,26 @@
 #include "routes.h"
 #include "translog/proof.h"
 
-/* Tiles and entry bundles never change once served (a partial tile is a prefix of every
- * later version of it), so caches and CDNs may keep them for good. */
-#define IMMUTABLE "public, max-age=31536000, immutable"
+/* Strong ETags name the log (its key id) and the immutable object: a tile or entry bundle at
+ * a given width, or an entry, never changes once served; its gzip form is another
+ * representation with its own tag. */
+static int log_etag(char etag[HTTP_MAX_ETAG], const struct daemon *d, const char *what, const char *suffix)
+{
+	int n = snprintf(etag, HTTP_MAX_ETAG, "\"%08x.%s%s\"", (unsigned)tl_signer_key_id(d->key), what, suffix);
+
+	if (n < 0 || n >= HTTP_MAX_ETAG)
+		return tl_error_set(TL_E_INTERNAL, "entity tag for %s too long", what);
+	return 0;
+}
+
+/* Whether the log of `size` entries has tile t (tl_log_tile's rule: at least `width` hashes
+ * of the tile's level), decided before a conditional request is answered 304. */
+static bool tile_exists(const tl_tile *t, uint64_t size)
+{
+	uint64_t hashes = t->level * 8u >= 64 ? 0 : size >> (t->level * 8u);
+
+	return t->index <= (UINT64_MAX - t->width) / 256 && hashes >= t->index * 256 + t->width;
+}
 
 int route_checkpoint(bd_httpd_response *res, const struct http_request *req, void *app)
 {
@@ -23,72 +40,107 @@ int route_checkpoint(bd_httpd_response *res, const struct http_request *req, voi
 	return bd_httpd_add_header(res, "Cache-Control", "no-cache");
 }
 
+/* A full entry bundle compressed once (and kept in d->gzip), lent to the response. */
+static int reply_gzip_bundle(bd_httpd_response *res, struct daemon *d, const tl_tile *t)
+{
+	struct http_gzip *gz = http_gzip_cache_get(d->gzip, t->index);
+	int err;
+
+	if (gz == NULL) {
+		const uint8_t *raw;
+		size_t len;
+		void *pin;
+
+		if ((err = tl_log_tile_pinned(&raw, &len, &pin, d->log, t)) != 0)
+			return err;
+		err = http_gzip_cache_put(&gz, d->gzip, t->index, raw, len);
+		tl_db_release(pin);
+		if (err != 0)
+			return err;
+	}
+	bd_httpd_reply_borrowed(res, 200, "application/octet-stream", gz->data, gz->len, http_gzip_release, gz);
+	return bd_httpd_add_header(res, "Content-Encoding", "gzip");
+}
+
 int route_tile(bd_httpd_response *res, const struct http_request *req, void *app)
 {
 	struct daemon *d = app;
 	const char *path = req->path + 1; /* the tile path has no leading slash */
+	char etag[HTTP_MAX_ETAG];
+	bool gzip, done;
 	tl_tile t;
 	int err;
 
 	if ((err = tl_tile_path_parse(&t, path, strlen(path))) != 0)
 		return err;
+	if (!tile_exists(&t, tl_log_size(d->log)))
+		return tl_error_set(TL_E_NOTFOUND, "%s is beyond the log's size", path);
+	/* Only full entry bundles are compressed: partial ones are read once or twice. */
+	gzip = t.entries && t.width == 256 && http_accepts_gzip(req);
+	if ((err = log_etag(etag, d, path, gzip ? ".gz" : "")) != 0 ||
+	    (err = http_immutable(&done, res, req, etag, t.entries && t.width == 256)) != 0 || done)
+		return err;
+	if (gzip)
+		return reply_gzip_bundle(res, d, &t);
+	/* A full tile or bundle is lent from RocksDB's block cache, not copied. */
+	if (t.width == 256) {
+		const uint8_t *data;
+		size_t len;
+		void *pin;
+
+		if ((err = tl_log_tile_pinned(&data, &len, &pin, d->log, &t)) != 0)
+			return err;
+		bd_httpd_reply_borrowed(res, 200, "application/octet-stream", data, len, tl_db_release, pin);
+		return 0;
+	}
 	res->status = 200;
 	res->content_type = "application/octet-stream";
-	if ((err = tl_log_tile(&res->body, d->log, &t)) != 0)
-		return err;
-	return bd_httpd_add_header(res, "Cache-Control", IMMUTABLE);
+	return tl_log_tile(&res->body, d->log, &t);
 }
 
 int route_log_entry(bd_httpd_response *res, const struct http_request *req, void *app)
 {
 	struct daemon *d = app;
 	const char *text = req->path + strlen("/v1/log/entries/");
+	char etag[HTTP_MAX_ETAG];
 	uint64_t index;
+	bool done;
 	int err;
 
 	if (tl_parse_u64(&index, text, strlen(text)) != 0)
 		return tl_error_set(TL_E_INPUT, "entry index \"%s\" is not an unsigned decimal", text);
+	if (index >= tl_log_size(d->log))
+		return tl_error_set(TL_E_NOTFOUND, "entry %llu is beyond the log's size", (unsigned long long)index);
+	if ((err = log_etag(etag, d, "entry.", text)) != 0 ||
+	    (err = http_immutable(&done, res, req, etag, false)) != 0 || done)
+		return err;
 	res->status = 200;
 	res->content_type = "application/octet-stream";
-	if ((err = tl_log_entry(&res->body, d->log, index)) != 0)
-		return err;
-	return bd_httpd_add_header(res, "Cache-Control", IMMUTABLE);
+	return tl_log_entry(&res->body, d->log, index);
 }
 
-/* {"<first>":F,"<second>":S,"hashes":["base64",...]} (schema/inclusion-proof.schema.json,
- * schema/consistency-proof.schema.json) */
+/* {"<first>":F,"<second>":S,"hashes":["base64",...]} and a newline, as http_reply_json would
+ * write it (schema/inclusion-proof.schema.json, schema/consistency-proof.schema.json), but
+ * written straight into the reply: base64 needs no JSON escaping, and building a jansson
+ * document cost a fifth of a proof's CPU (benchmarks/README.md, "HTTP"). */
 static int proof_json(bd_httpd_response *res, const char *first, uint64_t a, const char *second, uint64_t b,
 	const tl_hash *hashes, size_t n)
 {
-	tl_buf b64 = tl_buf_make(64);
-	json_t *list = json_array();
-	int err = 0;
+	tl_buf *out = &res->body;
+	int err;
 
-	/* Both numbers are at most the log's size (the proof was just made), so this is no
-	 * limit in practice; JSON integers are signed 64-bit in jansson. */
-	if (a > INT64_MAX || b > INT64_MAX) {
-		err = tl_error_set(TL_E_INTERNAL, "proof bounds beyond 2^63");
-		goto out;
-	}
-	if (list == NULL) {
-		err = tl_error_set(TL_E_NOMEM, "out of memory writing a proof");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		tl_buf_reset(&b64);
-		if ((err = tl_base64_encode(&b64, hashes[i].b, TL_HASH_SIZE)) != 0)
-			goto out;
-		if (json_array_append_new(list, json_stringn((const char *)b64.data, b64.len)) != 0) {
-			err = tl_error_set(TL_E_NOMEM, "out of memory writing a proof");
-			goto out;
-		}
-	}
-	err = http_reply_json(res, 200, json_pack("{s:I,s:I,s:O}", first, (json_int_t)a, second, (json_int_t)b,
-		"hashes", list));
-out:
-	json_decref(list);
-	tl_buf_free(&b64);
-	return err;
+	res->status = 200;
+	res->content_type = "application/json";
+	if ((err = tl_buf_reserve(out, 64 + n * (TL_HASH_SIZE * 4 / 3 + 8))) != 0 ||
+	    (err = tl_buf_printf(out, "{\"%s\":%llu,\"%s\":%llu,\"hashes\":[", first, (unsigned long long)a, second,
+		     (unsigned long long)b)) != 0)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		if ((err = tl_buf_append_str(out, i ? ",\"" : "\"")) != 0 ||
+		    (err = tl_base64_encode(out, hashes[i].b, TL_HASH_SIZE)) != 0 ||
+		    (err = tl_buf_append_str(out, "\"")) != 0)
+			return err;
+	return tl_buf_append_str(out, "]}\n");
 }
 
 int route_inclusion_proof(bd_httpd_response *res, const struct http_request *req, void *app)

@@ -55,6 +55,7 @@ struct conn {
 	struct conn *prev, *next;   /* the loop's list of connections */
 	struct conn *queue_next;    /* worker queue, or the loop's list of finished work */
 	enum conn_state state;
+	uint32_t interest;          /* the events epoll watches for now */
 	struct sockaddr_storage addr;
 	char peer[64];
 	uint64_t deadline_ms;
@@ -147,10 +148,15 @@ static const char *loop_date(struct loop *l)
 	return l->date;
 }
 
+/* A keep-alive connection goes back to the same level-triggered interest after every
+ * answer: that costs no system call (an edge-triggered interest is always re-armed). */
 static void set_interest(struct conn *c, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 
+	if (events == c->interest && !(events & EPOLLET))
+		return;
+	c->interest = events;
 	epoll_ctl(c->loop->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -608,6 +614,23 @@ static bool conn_handshake(struct conn *c)
 	return true;
 }
 
+/* The parsed head points into c->in. When a body arriving in later reads makes the buffer
+ * grow and move, the pointers move with it (as offsets: the old block is gone). */
+static void rebase_request(struct conn *c, uintptr_t old)
+{
+	uintptr_t now = (uintptr_t)c->in.data;
+
+#define REBASE(p) ((p) = (const char *)(now + ((uintptr_t)(p) - old)))
+	if (!c->req.head) /* HEAD's method is the string "GET", not in the buffer */
+		REBASE(c->req.method);
+	REBASE(c->req.target);
+	for (size_t i = 0; i < c->req.nfields; i++) {
+		REBASE(c->req.fields[i].name);
+		REBASE(c->req.fields[i].value);
+	}
+#undef REBASE
+}
+
 static void conn_read(struct conn *c)
 {
 	bd_httpd *srv = c->loop->srv;
@@ -620,6 +643,8 @@ static void conn_read(struct conn *c)
 	for (;;) {
 		ssize_t n;
 
+		uintptr_t before = (uintptr_t)c->in.data;
+
 		/* The raw request may hold the head, the body and chunk framing still to strip. */
 		c->in.cap = BD_HTTPD_MAX_HEAD + srv->opts.max_body + READ_CHUNK;
 		if (tl_buf_reserve(&c->in, READ_CHUNK) != 0) {
@@ -628,6 +653,8 @@ static void conn_read(struct conn *c)
 			answer_status(c, c->head_done ? 413 : 431);
 			return;
 		}
+		if (c->head_done && before != 0 && before != (uintptr_t)c->in.data)
+			rebase_request(c, before);
 		n = conn_recv(c, c->in.data + c->in.len, READ_CHUNK);
 		if (n == BD_TLS_WANT_READ || n == BD_TLS_WANT_WRITE) {
 			/* Only TLS wants to write while reading (a key update, a ticket). */
@@ -680,7 +707,8 @@ static struct conn *conn_new(struct loop *l, int fd, const struct sockaddr_stora
 	if (l->conns)
 		l->conns->prev = c;
 	l->conns = c;
-	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+	c->interest = EPOLLIN | EPOLLRDHUP;
+	ev = (struct epoll_event){ .events = c->interest, .data.ptr = c };
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 ||
 	    (l->srv->tls != NULL && bd_httpd__tls_conn_new(&c->tls, l->srv->tls, fd) != 0)) {
 		conn_close(c);

@@ -97,6 +97,14 @@ static int handle(bd_httpd_response *res, const bd_httpd_request *req, void *ctx
 		pthread_mutex_unlock(&app.mu);
 		return err;
 	}
+	if (path_is(req, "/probe")) {
+		const bd_httpd_field *f = bd_httpd_field_get(req, "X-Probe");
+		char out[128];
+		int n = snprintf(out, sizeof(out), "%s %.*s %zu", req->method, f ? (int)f->value_len : 0,
+			f ? f->value : "", req->body_len);
+
+		return bd_httpd_reply(res, 200, "text/plain", out, (size_t)n);
+	}
 	if (path_is(req, "/fail"))
 		return tl_error_set(TL_E_CONFLICT, "a conflict with \"quotes\" and \xc3\xa9");
 	return tl_error_set(TL_E_NOTFOUND, "no such thing");
@@ -339,6 +347,35 @@ START_TEST(chunked_uploads)
 	}
 	expect_refusal("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4097\r\n\r\n", 413);
 	expect_refusal("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;x\r\nhello\r\n0\r\n\r\n", 400);
+}
+END_TEST
+
+/* A body that arrives over many reads makes the input buffer grow and move after the head
+ * was parsed: the parsed method, target and headers must move with it (ASan finds it if not). */
+START_TEST(a_long_body_keeps_the_head_valid)
+{
+	bd_httpd_options o = { .max_body = 1u << 20 };
+	static char piece[20000];
+	size_t len;
+	char *r;
+	int fd;
+
+	bd_httpd_stop(srv);
+	start(&o);
+	fd = dial();
+	th_send(fd, "POST /probe HTTP/1.1\r\nHost: a\r\nX-Probe: still-here\r\nContent-Length: 200000\r\n"
+		    "Connection: close\r\n\r\n", 97);
+	memset(piece, 'b', sizeof(piece));
+	for (int i = 0; i < 10; i++) {
+		struct timespec ts = { 0, 5 * 1000000L };
+
+		th_send(fd, piece, sizeof(piece));
+		nanosleep(&ts, NULL); /* separate reads */
+	}
+	r = th_read_all(fd, &len);
+	ck_assert_msg(strstr(r, "\r\n\r\nPOST still-here 200000") != NULL, "%s", r);
+	free(r);
+	close(fd);
 }
 END_TEST
 
@@ -714,6 +751,7 @@ Suite *suite_httpd(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, keep_alive_and_pipelining);
+	tcase_add_test(tc, a_long_body_keeps_the_head_valid);
 	tcase_add_test(tc, http_1_0_keep_alive_is_answered_in_kind);
 	tcase_add_test(tc, deep_pipelining_does_not_recurse);
 	tcase_add_test(tc, head_gets_the_headers_of_get);

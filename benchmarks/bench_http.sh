@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# The daemon's read path against nginx serving the same bytes (issue 7, §3).
+#
+#   benchmarks/bench_http.sh [--quick] [--entries N] [--seconds S]
+#
+# Fills a data directory with a log of N entries (default 1,000,000, ~400 bytes each) and two
+# raw blocks (6 KB, 33 KB) through the libraries (benchmarks/http/fill.c), starts the daemon on
+# it, saves the daemon's own answers as static files and starts nginx on them (an unprivileged
+# process on loopback: 2 workers, sendfile, keep-alive, open_file_cache), then runs wrk
+# (-t2 -c64, --latency) A/B/A/B on each endpoint: daemon, nginx, daemon, nginx. Three rounds:
+#   plain      nothing else running (but the machine's other users)
+#   contended  a CPU hog pinned (taskset) to CPU 0, beside both servers
+#   idle       10,000 idle keep-alive connections held to the server under test
+#              (benchmarks/http/hold_idle.py), with the server's RSS before and during
+# Prints one table per round: requests/s, p50 and p99 for both, and daemon/nginx ratios.
+#
+# Not run by `make bench` (it needs nginx and wrk and takes ~10 minutes): it installs them
+# itself (Debian packages nginx, wrk) when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+entries=1000000
+seconds=5
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) entries=100000; seconds=2 ;;
+	--entries) entries=$2; shift ;;
+	--seconds) seconds=$2; shift ;;
+	*) echo "usage: $0 [--quick] [--entries N] [--seconds S]" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+need=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+if [ "${#need[@]}" -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	echo "bench_http: installing ${need[*]}"
+	$sudo apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+make --no-print-directory -j2 all >/dev/null
+work=$(mktemp -d /tmp/bench_http.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# shellcheck disable=SC2046
+cc -std=c11 -O2 -D_DEFAULT_SOURCE -Itranslog/include -Ibundled/include -o "$work/fill" benchmarks/http/fill.c \
+	build/lib/libbundled.a build/lib/libtranslog-storage.a build/lib/libtranslog.a \
+	$(pkg-config --libs openssl libsodium rocksdb jansson libcurl libzstd zlib) -lpthread -lm -ldl
+echo "filling a log of $entries entries ..."
+t0=$(date +%s)
+"$work/fill" "$work/data" "$entries" 400 >"$work/cids"
+echo "filled in $(($(date +%s) - t0)) s ($(du -sh "$work/data" | cut -f1) on disk)"
+cid6=$(sed -n 1p "$work/cids")
+cid33=$(sed -n 2p "$work/cids")
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+dport=$(free_port)
+nport=$(free_port)
+
+build/bin/bundled --data "$work/data" --listen "127.0.0.1:$dport" --log-level warn --idle-timeout 300 \
+	--max-per-address 1024 >"$work/daemon.log" 2>&1 &
+dpid=$!
+pids+=("$dpid")
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$dport/healthz" >/dev/null && break; sleep 0.2; done
+
+# The endpoints: name, path (the same on both servers; nginx ignores the query).
+size=$entries
+n=$((entries / 256))
+tile=$(python3 -c "
+import sys
+def p(n):
+    s = '%03d' % (n % 1000); n //= 1000
+    while n: s = 'x%03d/' % (n % 1000) + s; n //= 1000
+    return s
+print(p($n // 2))")
+names=(checkpoint hash-tile entry-bundle entry-bundle-gzip entry proof block-6k block-33k)
+declare -A path=(
+	[checkpoint]=/checkpoint
+	[hash-tile]=/tile/0/$tile
+	[entry-bundle]=/tile/entries/$tile
+	[entry-bundle-gzip]=/tile/entries/$tile
+	[entry]=/v1/log/entries/$((entries / 2 + 17))
+	[proof]=/v1/log/proof/inclusion
+	[block-6k]="/ipfs/$cid6?format=raw"
+	[block-33k]="/ipfs/$cid33?format=raw"
+)
+
+# The daemon's answers, saved as nginx's files.
+www=$work/www
+for name in checkpoint hash-tile entry-bundle entry block-6k block-33k; do
+	p=${path[$name]%%\?*}
+	mkdir -p "$www$(dirname "$p")"
+	curl -fs -o "$www$p" "http://127.0.0.1:$dport${path[$name]}"
+done
+curl -fs -H 'Accept-Encoding: gzip' -o "$www${path[entry-bundle]}.gz" "http://127.0.0.1:$dport${path[entry-bundle]}"
+# 1,000 proofs of random indices, under random names, and the script that asks for them.
+mkdir -p "$www/proofs"
+python3 - "$dport" "$size" "$www/proofs" <<'EOF'
+import random, sys, urllib.request
+port, size, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rng = random.Random(7)
+for k in range(1000):
+    i = rng.randrange(size)
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/log/proof/inclusion?index={i}&size={size}").read()
+    open(f"{out}/{k:04d}-{rng.getrandbits(32):08x}.json", "wb").write(body)
+EOF
+{
+	echo 'local names = {'
+	for f in "$www"/proofs/*.json; do printf '"/proofs/%s",\n' "$(basename "$f")"; done
+	echo '}'
+	echo 'math.randomseed(os.time())'
+	echo 'request = function() return wrk.format("GET", names[math.random(#names)]) end'
+} >"$work/proof_nginx.lua"
+cat >"$work/proof_daemon.lua" <<EOF
+math.randomseed(os.time())
+request = function()
+	return wrk.format("GET", "/v1/log/proof/inclusion?index=" .. math.random(0, $size - 1) .. "&size=$size")
+end
+EOF
+
+mkdir -p "$work/nginx/tmp"
+cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 2;
+worker_rlimit_nofile 30000;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 20000; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	tcp_nodelay on;
+	keepalive_timeout 300s;
+	keepalive_requests 1000000;
+	open_file_cache max=10000 inactive=60s;
+	open_file_cache_valid 300s;
+	client_body_temp_path $work/nginx/tmp/body;
+	proxy_temp_path $work/nginx/tmp/proxy;
+	fastcgi_temp_path $work/nginx/tmp/fastcgi;
+	uwsgi_temp_path $work/nginx/tmp/uwsgi;
+	scgi_temp_path $work/nginx/tmp/scgi;
+	default_type application/octet-stream;
+	server {
+		listen 127.0.0.1:$nport;
+		root $www;
+		location = /checkpoint { default_type "text/plain; charset=utf-8"; }
+		location /tile/entries/ { gzip_static on; gzip_vary on; }
+		location /proofs/ { default_type application/json; }
+		location /ipfs/ { default_type application/vnd.ipld.raw; }
+	}
+}
+EOF
+chown -R nobody:nogroup "$work/nginx"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$NGINX" -e "$work/nginx/error.log" -p "$work/nginx" \
+	-c "$work/nginx/nginx.conf" &
+npid=$!
+pids+=("$npid")
+for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$nport/checkpoint" && break; sleep 0.2; done
+
+# Both serve the same bytes.
+for name in checkpoint hash-tile entry-bundle entry block-6k block-33k; do
+	cmp -s <(curl -fs "http://127.0.0.1:$dport${path[$name]}") <(curl -fs "http://127.0.0.1:$nport${path[$name]}") ||
+		{ echo "bench_http: $name differs between the servers" >&2; exit 1; }
+done
+
+# One wrk run: prints "rps p50_ms p99_ms".
+run_wrk() { # port name
+	local port=$1 name=$2 args=(-t2 -c64 -d"${seconds}s" --latency) out
+	case $name in
+	proof) [ "$port" = "$dport" ] && args+=(-s "$work/proof_daemon.lua") || args+=(-s "$work/proof_nginx.lua") ;;
+	entry-bundle-gzip) args+=(-H 'Accept-Encoding: gzip') ;;
+	esac
+	out=$(wrk "${args[@]}" "http://127.0.0.1:$port${path[$name]}")
+	if echo "$out" | grep -q 'Non-2xx'; then echo "bench_http: $name on $port: non-2xx answers" >&2; echo "$out" >&2; exit 1; fi
+	echo "$out" | awk '
+		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+		/^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec:/ { rps = $2 }
+		END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }'
+}
+
+# A/B/A/B per endpoint; the figures are the means of the two runs of each server.
+round() { # title
+	echo
+	echo "== $1 (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+	printf '%-18s %10s %10s %6s | %8s %8s | %8s %8s | %6s\n' endpoint daemon-rps nginx-rps ratio \
+		d-p50ms n-p50ms d-p99ms n-p99ms p99-r
+	for name in "${names[@]}"; do
+		local a1 b1 a2 b2
+		a1=$(run_wrk "$dport" "$name"); b1=$(run_wrk "$nport" "$name")
+		a2=$(run_wrk "$dport" "$name"); b2=$(run_wrk "$nport" "$name")
+		echo "$name $a1 $b1 $a2 $b2" | awk '{
+			dr = ($2 + $8) / 2; nr = ($5 + $11) / 2; d50 = ($3 + $9) / 2; n50 = ($6 + $12) / 2
+			d99 = ($4 + $10) / 2; n99 = ($7 + $13) / 2
+			printf "%-18s %10.0f %10.0f %5.2fx | %8.3f %8.3f | %8.3f %8.3f | %5.2fx   (runs: %s/%s %s/%s)\n",
+				$1, dr, nr, dr / nr, d50, n50, d99, n99, d99 / n99, $2, $5, $8, $11 }'
+	done
+	echo "(load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
+}
+
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+nginx_rss_kb() { # the master and its workers
+	local total=0 p
+	for p in $(pgrep -P "$npid") "$npid"; do total=$((total + $(rss_kb "$p"))); done
+	echo "$total"
+}
+
+echo
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
+echo "daemon: $(git rev-parse --short HEAD), default loops/workers; nginx $("$NGINX" -v 2>&1 | cut -d/ -f2), 2 workers; wrk -t2 -c64 -d${seconds}s"
+echo "log: $entries entries of ~400 bytes; tile $tile; proofs against size $size"
+
+round "plain"
+
+taskset -c 0 sh -c 'while :; do :; done' &
+hog=$!
+pids+=("$hog")
+round "contended: a CPU hog pinned to CPU 0"
+kill "$hog"
+
+# 10,000 idle connections to each server in turn, then the same wrk load on the daemon and
+# nginx while they are held (each holder talks only to its own server).
+echo
+echo "== idle: 10,000 idle keep-alive connections (40 loopback addresses x 250) to the server under test"
+d_rss0=$(rss_kb "$dpid"); n_rss0=$(nginx_rss_kb)
+benchmarks/http/hold_idle.py "$dport" 10000 250 /checkpoint >"$work/hold_d.log" &
+hd=$!
+pids+=("$hd")
+benchmarks/http/hold_idle.py "$nport" 10000 250 /checkpoint >"$work/hold_n.log" &
+hn=$!
+pids+=("$hn")
+for _ in $(seq 240); do
+	grep -q held "$work/hold_d.log" && grep -q held "$work/hold_n.log" && break
+	sleep 0.5
+done
+echo "daemon holder: $(grep held "$work/hold_d.log")"
+echo "nginx holder:  $(grep held "$work/hold_n.log")"
+echo "RSS before: daemon $((d_rss0 / 1024)) MB, nginx $((n_rss0 / 1024)) MB;" \
+	"holding: daemon $(($(rss_kb "$dpid") / 1024)) MB, nginx $(($(nginx_rss_kb) / 1024)) MB"
+round "idle: 10,000 idle connections held on each server"
+echo "RSS at the end: daemon $(($(rss_kb "$dpid") / 1024)) MB, nginx $(($(nginx_rss_kb) / 1024)) MB"
+echo "still open: daemon $(tail -1 "$work/hold_d.log"), nginx $(tail -1 "$work/hold_n.log")"
+kill "$hd" "$hn" 2>/dev/null || true

@@ -1,0 +1,53 @@
+/*
+ * Conditional requests and compressed variants for the daemon's immutable answers (full and
+ * partial tiles, entry bundles, entries, raw blocks): one strong ETag per representation,
+ * If-None-Match answered with 304 before anything is read, and gzip for entry bundles made
+ * once per bundle and kept in a bounded cache the handlers borrow from.
+ */
+#ifndef BUNDLED_DAEMON_HTTP_CACHE_H
+#define BUNDLED_DAEMON_HTTP_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+
+#define HTTP_CACHE_CONTROL_IMMUTABLE "public, max-age=31536000, immutable"
+#define HTTP_MAX_ETAG 200            /* bytes of an entity tag, quotes included */
+#define HTTP_GZIP_SLOTS 1024         /* compressed bundles kept (direct-mapped by key) */
+#define HTTP_GZIP_MAX_BYTES ((size_t)64 << 20) /* and their compressed bytes, at most */
+
+/* Adds ETag (`etag`, quoted already) and the immutable Cache-Control to `res`, and `Vary:
+ * Accept-Encoding` when `vary`. When the request's If-None-Match names `etag` (or is "*"),
+ * answers 304 without a body and sets *done: the handler returns at once. */
+int http_immutable(bool *done, bd_httpd_response *res, const struct http_request *req, const char *etag,
+	bool vary) TL_MUST_USE;
+
+/* Whether the client's Accept-Encoding takes gzip (listed, or "*", with a non-zero q). */
+bool http_accepts_gzip(const struct http_request *req);
+
+/* A gzip'ed representation kept by the cache; reference-counted, so a response can borrow
+ * its bytes while the cache replaces it. */
+struct http_gzip {
+	uint8_t *data;
+	size_t len;
+	uint64_t key;
+	unsigned refs;
+};
+
+struct http_gzip_cache;
+
+int http_gzip_cache_new(struct http_gzip_cache **out) TL_MUST_USE;
+void http_gzip_cache_free(struct http_gzip_cache *c);
+
+/* The compressed bytes kept under `key`, referenced (NULL when absent). */
+struct http_gzip *http_gzip_cache_get(struct http_gzip_cache *c, uint64_t key);
+/* Compresses raw[0..len) once, keeps it under `key` (unless over the byte bound) and returns
+ * it referenced. */
+int http_gzip_cache_put(struct http_gzip **out, struct http_gzip_cache *c, uint64_t key, const void *raw,
+	size_t len) TL_MUST_USE;
+/* Drops a reference (a bd_httpd_reply_borrowed release function). */
+void http_gzip_release(void *gz);
+
+#endif
