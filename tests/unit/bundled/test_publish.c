@@ -537,7 +537,7 @@ START_TEST(domains_publish_concurrently)
 	tu_vkey(va, f->a);
 	for (int i = 0; i < THREADS; i++)
 		for (int d = 0; d < DOMAINS_PER_THREAD; d++) {
-			char domain[32];
+			char domain[48];
 
 			snprintf(domain, sizeof(domain), "d%d-%d.example", i, d);
 			ck_assert_int_eq(bd_publish_register(&r, f->p, domain, (const char *const[]){ va }, 1, NOW), 0);
@@ -554,7 +554,7 @@ START_TEST(domains_publish_concurrently)
 	ck_assert_uint_eq(bd_registry_applied(f->s.registry), tl_log_size(f->s.log));
 	for (int i = 0; i < THREADS; i++)
 		for (int d = 0; d < DOMAINS_PER_THREAD; d++) {
-			char domain[32];
+			char domain[48];
 			bd_domain_state st;
 
 			snprintf(domain, sizeof(domain), "d%d-%d.example", i, d);
