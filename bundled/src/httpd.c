@@ -79,6 +79,7 @@ struct conn {
 	bool paused;                /* a stream waits for bd_httpd_stream_wake */
 	bd_httpd_tls_conn *tls;     /* NULL: plain HTTP */
 	bool handshaken;            /* the TLS handshake is complete */
+	bool tls_sniffed;           /* the first byte said TLS, not plain HTTP */
 	bool tls_want_read;         /* a TLS write waits for the socket to be readable */
 	bool read_wants_write;      /* a TLS read waits for the socket to be writable */
 	bool refusing;              /* over a limit: answer res once the handshake is done */
@@ -572,14 +573,19 @@ static bool tls_fail(struct conn *c)
 static bool tls_refuse_plain(struct conn *c)
 {
 	uint8_t first;
-	ssize_t n = recv(c->fd, &first, 1, MSG_PEEK);
+	ssize_t n;
 
+	if (c->tls_sniffed)
+		return true;
+	n = recv(c->fd, &first, 1, MSG_PEEK);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return true;
 	if (n <= 0)
 		return tls_fail(c);
-	if (first < 'A' || first > 'Z')
+	if (first < 'A' || first > 'Z') {
+		c->tls_sniffed = true;
 		return true;
+	}
 	__atomic_add_fetch(&c->loop->srv->tls_failures, 1, __ATOMIC_RELAXED);
 	bd_httpd__tls_conn_free(c->tls);
 	c->tls = NULL;
