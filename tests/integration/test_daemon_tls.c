@@ -145,6 +145,33 @@ START_TEST(operator_client_certificate_is_recognised)
 }
 END_TEST
 
+/* The operator role by certificate: a registration without a token is refused, and
+ * accepted over a connection that presented the operator's client certificate. */
+START_TEST(operator_client_certificate_registers_a_domain)
+{
+	char body[1024], vkey[512], file[1024], answer[1024];
+	size_t n;
+
+	/* Copies: tu_path_in's buffers are reused by the calls below. */
+	snprintf(file, sizeof(file), "%s", tu_path_in(dir, "register.json"));
+	snprintf(answer, sizeof(answer), "%s", tu_path_in(dir, "answer.json"));
+	ck_assert_int_eq(bundlectl("keygen --name pub.tls.example --out '%s'", tu_path_in(dir, "pub.key")), 0);
+	n = strcspn(ran.out, "\n");
+	ck_assert_uint_lt(n, sizeof(vkey));
+	memcpy(vkey, ran.out, n);
+	vkey[n] = '\0';
+	n = (size_t)snprintf(body, sizeof(body), "{\"domain\":\"tls.example\",\"publisher_keys\":[\"%s\"]}", vkey);
+	ck_assert_int_eq(tu_write_file(file, body, n), 0);
+	ck_assert_int_eq(curl("-s -o /dev/null -w '%%{http_code}' --cacert '%s' -H 'Content-Type: application/json' "
+			      "--data-binary @'%s' %s/v1/domains", pem("ca.pem"), file, https), 0);
+	ck_assert_str_eq(ran.out, "401");
+	ck_assert_int_eq(curl("-s -o '%s' -w '%%{http_code}' --cacert '%s' --cert '%s' --key '%s' "
+			      "-H 'Content-Type: application/json' --data-binary @'%s' %s/v1/domains",
+				 answer, pem("ca.pem"), pem("client.pem"), pem("client.key"), file, https), 0);
+	ck_assert_msg(strcmp(ran.out, "201") == 0, "%s: %s", ran.out, (char *)tu_read_file(answer, &n));
+}
+END_TEST
+
 START_TEST(unusable_tls_settings_stop_the_start)
 {
 	const char *no_key[] = { "--tls-cert", pem("server.pem"), NULL };
@@ -182,6 +209,7 @@ Suite *suite_daemon_tls(void)
 	tcase_add_test(tc, a_client_that_trusts_another_ca_is_refused);
 	tcase_add_test(tc, plain_http_to_the_https_port);
 	tcase_add_test(tc, operator_client_certificate_is_recognised);
+	tcase_add_test(tc, operator_client_certificate_registers_a_domain);
 	tcase_add_test(tc, unusable_tls_settings_stop_the_start);
 	suite_add_tcase(s, tc);
 	return s;
