@@ -353,6 +353,7 @@ int main(int argc, char **argv)
 		if ((err = open_state(&d)) != 0 || (err = rebuild(&d)) != 0)
 			log_at(LOG_ERROR, "cannot rebuild the registry", "error=\"%s\"", tl_error_message());
 		close_state(&d);
+		metrics_free(d.metrics);
 		return err ? 1 : 0;
 	}
 	if ((err = open_state(&d)) != 0 || (err = daemon_metrics_register(&d)) != 0 ||
