@@ -16,11 +16,3 @@ void cli_server_http_options(bd_http_options *o, const struct cli_server *s)
 	o->client_cert = s->client_cert;
 	o->client_key = s->client_key;
 }
-
-void cli_server_client_options(bd_client_options *o, const struct cli_server *s)
-{
-	o->url = s->url;
-	o->ca_file = s->cacert;
-	o->client_cert = s->client_cert;
-	o->client_key = s->client_key;
-}

@@ -10,7 +10,7 @@
  *     ...
  *     if ((rc = cli_server_check(&spec, &server)) != CLI_OK)
  *         return cli_opt_exit(rc);
- *     cli_server_client_options(&co, &server);   (or cli_server_http_options)
+ *     cli_server_http_options(&co, &server);   (bd_client_options is the same type)
  */
 #ifndef BUNDLECTL_SERVER_H
 #define BUNDLECTL_SERVER_H
@@ -49,8 +49,8 @@ struct cli_server {
 /* CLI_OK, or a usage error (printed) for a certificate without its key or the reverse. */
 int cli_server_check(const struct cli_cmd_spec *spec, const struct cli_server *s);
 
-/* Fills the URL and TLS fields of the transport's or the client's options. */
+/* Fills the URL and TLS fields of the transport's options (which are also the client's:
+ * bd_client_options is bd_http_options). */
 void cli_server_http_options(bd_http_options *o, const struct cli_server *s);
-void cli_server_client_options(bd_client_options *o, const struct cli_server *s);
 
 #endif

@@ -8,17 +8,6 @@
 #include "http.h"
 #include "translog/text.h"
 
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..n) into out (cap bytes with the NUL). */
 static int decode_value(char *out, size_t cap, const char *s, size_t n, const char *name)
 {
@@ -28,9 +17,9 @@ static int decode_value(char *out, size_t cap, const char *s, size_t n, const ch
 		int c = (unsigned char)s[i];
 
 		if (c == '%') {
-			if (i + 2 >= n || hex(s[i + 1]) < 0 || hex(s[i + 2]) < 0)
+			if (i + 2 >= n || tl_hex_digit((unsigned char)s[i + 1]) < 0 || tl_hex_digit((unsigned char)s[i + 2]) < 0)
 				return tl_error_set(TL_E_INPUT, "query parameter \"%s\": bad percent escape", name);
-			c = hex(s[i + 1]) << 4 | hex(s[i + 2]);
+			c = tl_hex_digit((unsigned char)s[i + 1]) << 4 | tl_hex_digit((unsigned char)s[i + 2]);
 			i += 2;
 		}
 		if (c == 0)

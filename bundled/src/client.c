@@ -15,20 +15,11 @@ struct bd_client {
 
 int bd_client_open(bd_client **out, const bd_client_options *opts)
 {
-	bd_http_options ho;
+	bd_http_options ho = *opts;
 	bd_client *c;
 	int err;
 
-	memset(&ho, 0, sizeof(ho));
 	ho.name = "bundled";
-	ho.url = opts->url;
-	ho.connect_timeout_ms = opts->connect_timeout_ms;
-	ho.timeout_ms = opts->timeout_ms;
-	ho.authorization = opts->authorization;
-	ho.proxy = opts->proxy;
-	ho.ca_file = opts->ca_file;
-	ho.client_cert = opts->client_cert;
-	ho.client_key = opts->client_key;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	if ((err = bd_http_open(&c->http, &ho)) != 0)

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "translog/text.h"
+
 #define MAX_METHOD 16
 
 static int fail(unsigned *status, unsigned code, const char *msg)
@@ -25,11 +27,6 @@ static bool is_tchar(unsigned char c)
 	       (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-static bool is_hex(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* RFC 3986 pchar, '/' and '?', with '%' only as the start of a two-digit escape. */
 static bool target_ok(const char *t, size_t len)
 {
@@ -37,7 +34,7 @@ static bool target_ok(const char *t, size_t len)
 		unsigned char c = (unsigned char)t[i];
 
 		if (c == '%') {
-			if (i + 2 >= len || !is_hex((unsigned char)t[i + 1]) || !is_hex((unsigned char)t[i + 2]))
+			if (i + 2 >= len || tl_hex_digit((unsigned char)t[i + 1]) < 0 || tl_hex_digit((unsigned char)t[i + 2]) < 0)
 				return false;
 			i += 2;
 			continue;
@@ -320,7 +317,7 @@ int bd_httpd_parse_chunked(bd_httpd_chunked *st, unsigned *status, uint8_t *buf,
 
 			/* Each byte is judged as it arrives, so input fed in pieces fails where it
 			 * fails whole. */
-			while (i < avail && i <= 16 && is_hex(p[i]))
+			while (i < avail && i <= 16 && tl_hex_digit(p[i]) >= 0)
 				i++;
 			if (i > 16)
 				return fail(status, 400, "malformed chunk size line (more than 16 hex digits)");
@@ -335,7 +332,7 @@ int bd_httpd_parse_chunked(bd_httpd_chunked *st, unsigned *status, uint8_t *buf,
 			if (p[i + 1] != '\n')
 				return fail(status, 400, "a bare CR in a chunk size line");
 			for (size_t k = 0; k < i; k++)
-				size = size << 4 | (unsigned)(p[k] <= '9' ? p[k] - '0' : (p[k] | 0x20) - 'a' + 10);
+				size = size << 4 | (unsigned)tl_hex_digit(p[k]);
 			if (size > max_body || st->out + size > max_body) {
 				*status = 413;
 				return tl_error_set(TL_E_INPUT, "request body larger than %zu bytes", max_body);

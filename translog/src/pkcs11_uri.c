@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "translog/bytes.h"
+#include "translog/text.h"
 
 #define SCHEME "pkcs11:"
 
@@ -85,19 +86,6 @@ static int allowed(uint8_t c, enum part part)
 	return part == IN_PATH ? c == '&' : (c == '/' || c == '?' || c == '|');
 }
 
-/* Percent-encoding's hex digits are of either case (RFC 3986 section 2.1), unlike the
- * lowercase-only tl_hex_decode. */
-static int hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes the value in raw (len bytes) into out (at most cap bytes). */
 static int decode(uint8_t *out, size_t *out_len, const uint8_t *raw, size_t len, size_t cap, const struct attr *a)
 {
@@ -111,9 +99,9 @@ static int decode(uint8_t *out, size_t *out_len, const uint8_t *raw, size_t len,
 		if (tl_cursor_u8(&b, &c) != 0)
 			return tl_error_set(TL_E_INTERNAL, "pkcs11 URI: cursor out of step");
 		if (b == '%') {
-			if (tl_cursor_take(&p, &c, 2) != 0 || hex_value(p[0]) < 0 || hex_value(p[1]) < 0)
+			if (tl_cursor_take(&p, &c, 2) != 0 || tl_hex_digit(p[0]) < 0 || tl_hex_digit(p[1]) < 0)
 				return tl_error_set(TL_E_INPUT, "pkcs11 URI: %s: '%%' must be followed by two hex digits", a->name);
-			b = (uint8_t)(hex_value(p[0]) << 4 | hex_value(p[1]));
+			b = (uint8_t)(tl_hex_digit(p[0]) << 4 | tl_hex_digit(p[1]));
 		} else if (!allowed(b, a->part)) {
 			return tl_error_set(TL_E_INPUT, "pkcs11 URI: %s: character 0x%02x must be percent-encoded", a->name, b);
 		}

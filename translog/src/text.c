@@ -37,6 +37,17 @@ size_t tl_utf8_next(uint32_t *rune, const uint8_t *s, size_t len)
 	return n;
 }
 
+int tl_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static int is_plain(uint8_t ch, int quoted)
 {
 	return ch >= 0x20 && ch < 0x7f && (!quoted || (ch != '"' && ch != '\\'));

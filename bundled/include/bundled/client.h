@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "bundled/cid.h"
+#include "bundled/http.h"
 #include "translog/bytes.h"
 #include "translog/error.h"
 #include "translog/hash.h"
@@ -43,23 +44,10 @@
 
 typedef struct bd_client bd_client;
 
-typedef struct bd_client_options {
-	/* Base URL of the daemon, "http://127.0.0.1:8080" (http or https; a trailing "/" is
-	 * dropped). It may carry user-info for basic auth; messages never show it. Required. */
-	const char *url;
-	/* Milliseconds; 0 takes BD_HTTP_CONNECT_TIMEOUT_MS / BD_HTTP_TIMEOUT_MS. */
-	long connect_timeout_ms;
-	long timeout_ms;
-	/* NULL, or the value of an Authorization header sent with every call. */
-	const char *authorization;
-	/* NULL: connect directly (ignoring http_proxy in the environment); else a proxy URL. */
-	const char *proxy;
-	/* NULL: the system's CA store for https; else the PEM CA file trusted instead. */
-	const char *ca_file;
-	/* NULL, or a PEM client certificate and key (both), for a daemon that asks (mTLS). */
-	const char *client_cert;
-	const char *client_key;
-} bd_client_options;
+/* The transport's options (bundled/http.h): base URL of the daemon ("http://127.0.0.1:8440",
+ * http or https; user-info allowed, never shown), timeouts, Authorization, proxy, the CA file
+ * and client certificate for TLS. `name` is ignored: the client names itself "bundled". */
+typedef bd_http_options bd_client_options;
 
 /* Makes a client; nothing is sent until the first call. TL_E_INPUT for a bad option. */
 int bd_client_open(bd_client **out, const bd_client_options *opts) TL_MUST_USE;

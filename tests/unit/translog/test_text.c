@@ -54,6 +54,19 @@ START_TEST(printable_cuts_between_whole_escapes)
 }
 END_TEST
 
+START_TEST(hex_digits_of_either_case)
+{
+	ck_assert_int_eq(tl_hex_digit('0'), 0);
+	ck_assert_int_eq(tl_hex_digit('9'), 9);
+	ck_assert_int_eq(tl_hex_digit('a'), 10);
+	ck_assert_int_eq(tl_hex_digit('F'), 15);
+	ck_assert_int_eq(tl_hex_digit('g'), -1);
+	ck_assert_int_eq(tl_hex_digit('/'), -1);
+	ck_assert_int_eq(tl_hex_digit(0), -1);
+	ck_assert_int_eq(tl_hex_digit(0xc3), -1);
+}
+END_TEST
+
 START_TEST(array_grows_within_its_bound)
 {
 	int *items = NULL;
@@ -92,6 +105,7 @@ Suite *suite_text(void)
 	tcase_add_test(tc, printable_keeps_plain_ascii);
 	tcase_add_test(tc, printable_escapes_controls_quotes_and_high_bytes);
 	tcase_add_test(tc, printable_cuts_between_whole_escapes);
+	tcase_add_test(tc, hex_digits_of_either_case);
 	tcase_add_test(tc, array_grows_within_its_bound);
 	tcase_add_test(tc, array_refuses_a_byte_size_overflow);
 	suite_add_tcase(s, tc);

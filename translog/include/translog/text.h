@@ -13,6 +13,10 @@
  * points above U+10FFFF are invalid). */
 size_t tl_utf8_next(uint32_t *rune, const uint8_t *s, size_t len);
 
+/* The value of a hex digit of either case, as percent-encoding (RFC 3986 2.1) and HTTP
+ * chunk sizes write them, or -1. (tl_hex_decode, for canonical forms, takes lower case only.) */
+int tl_hex_digit(int c);
+
 /* Writes a printable one-line form of the n bytes at s into out (out_size >= 1; always
  * NUL-terminated) and returns out. Printable ASCII stays as it is, except '"' and '\\';
  * every other byte becomes "\xNN". The result is plain ASCII that can stand inside double
