@@ -20,6 +20,7 @@
 #include "bundled/pinq.h"
 #include "bundled/publish.h"
 #include "bundled/registry.h"
+#include "bundled/replica.h"
 #include "ratelimit.h"
 
 struct daemon {
@@ -38,6 +39,12 @@ struct daemon {
 	struct auth auth;          /* the operator's token */
 	struct ratelimit *writes;  /* per-client limits on POST requests */
 	struct metrics *metrics; /* every series /metrics shows; features register theirs here */
+
+	/* Mirrors (mirrors.c). */
+	tl_verifier *log_vkey;     /* the log's verifier key: the signer's, or a replica's primary's */
+	bd_replica *replica;       /* NULL unless --replica-of */
+	char replica_evidence[CONFIG_MAX_STRING + 32];
+	int replica_last_err;      /* the follower's last round, for logging changes only */
 };
 
 /* The route table of the daemon, in routes.c. */

@@ -1,0 +1,178 @@
+#include "mirrors.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "logging.h"
+#include "routes.h"
+
+bool mirrors_is_replica(const struct daemon *d)
+{
+	return d->cfg.mirror.replica_of[0] != '\0';
+}
+
+int mirrors_open_log_key(struct daemon *d)
+{
+	const char *vkey = d->cfg.mirror.replica_log_key;
+
+	if (!mirrors_is_replica(d))
+		return tl_verifier_from_signer(&d->log_vkey, d->key);
+	if (tl_verifier_parse(&d->log_vkey, vkey, strlen(vkey)) != 0)
+		return tl_error_wrap(TL_E_INPUT, "replica_log_key");
+	return 0;
+}
+
+/* Logs what changed: a fork once, a failure when it differs from the last, a recovery. */
+static void on_round(void *ctx, int err, const bd_replica_status *st)
+{
+	struct daemon *d = ctx;
+
+	if (err == 0 && d->replica_last_err != 0)
+		log_at(LOG_INFO, "replica caught up", "primary=\"%s\" size=%llu", bd_replica_primary(d->replica),
+			(unsigned long long)st->size);
+	else if (err == TL_E_CONFLICT && d->replica_last_err != TL_E_CONFLICT)
+		log_at(LOG_ERROR, "the primary forked: the replica serves its last verified state and follows no more",
+			"primary=\"%s\" size=%llu error=\"%s\"", bd_replica_primary(d->replica), (unsigned long long)st->size,
+			st->error);
+	else if (err != 0 && err != TL_E_CONFLICT && err != d->replica_last_err)
+		log_at(LOG_WARN, "replica round failed; retrying", "primary=\"%s\" size=%llu error=\"%s\"",
+			bd_replica_primary(d->replica), (unsigned long long)st->size, st->error);
+	d->replica_last_err = err;
+}
+
+int mirrors_open(struct daemon *d)
+{
+	bd_replica_options o;
+	int err;
+
+	if (!mirrors_is_replica(d))
+		return 0;
+	if (snprintf(d->replica_evidence, sizeof(d->replica_evidence), "%s/" BD_REPLICA_EVIDENCE_DIR, d->cfg.data_dir) >=
+	    (int)sizeof(d->replica_evidence))
+		return tl_error_set(TL_E_INPUT, "data_dir is too long");
+	memset(&o, 0, sizeof(o));
+	o.log = d->log;
+	o.registry = d->registry;
+	o.blocks = d->blocks;
+	o.log_key = d->log_vkey;
+	o.primary.url = d->cfg.mirror.replica_of;
+	o.primary.ca_file = d->cfg.mirror.replica_ca_file[0] ? d->cfg.mirror.replica_ca_file : NULL;
+	o.evidence_dir = d->replica_evidence;
+	o.interval_ms = d->cfg.mirror.replica_interval_ms;
+	o.on_round = on_round;
+	o.ctx = d;
+	if ((err = bd_replica_new(&d->replica, &o)) != 0)
+		return err;
+	log_at(LOG_INFO, "read replica", "primary=\"%s\" origin=\"%s\" size=%llu", bd_replica_primary(d->replica),
+		tl_log_origin(d->log), (unsigned long long)tl_log_size(d->log));
+	return 0;
+}
+
+int mirrors_start(struct daemon *d)
+{
+	return d->replica != NULL ? bd_replica_start(d->replica) : 0;
+}
+
+void mirrors_close(struct daemon *d)
+{
+	bd_replica_free(d->replica);
+	d->replica = NULL;
+}
+
+int mirrors_refuse_write(bd_httpd_response *res, const struct daemon *d)
+{
+	char msg[CONFIG_MIRROR_MAX_STRING + 64];
+
+	snprintf(msg, sizeof(msg), "read-only replica of %s: send writes to the primary", bd_replica_primary(d->replica));
+	return route_reply_error(res, 503, "read_only_replica", msg);
+}
+
+void mirrors_health(bool *ok, char *text, size_t cap, struct daemon *d)
+{
+	bd_replica_status st;
+
+	bd_replica_get_status(&st, d->replica);
+	*ok = !st.halted;
+	if (st.halted)
+		snprintf(text, cap, "halted: %s\n", st.error);
+	else
+		snprintf(text, cap, "ok: replica of %s at size %llu of %llu\n", bd_replica_primary(d->replica),
+			(unsigned long long)st.size, (unsigned long long)st.primary_size);
+}
+
+/* ---- metrics ---- */
+
+static bd_replica_status status_of(void *ctx)
+{
+	bd_replica_status st;
+
+	bd_replica_get_status(&st, ((struct daemon *)ctx)->replica);
+	return st;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double read_lag_entries(void *ctx)
+{
+	bd_replica_status st = status_of(ctx);
+
+	return st.primary_size > st.size ? (double)(st.primary_size - st.size) : 0;
+}
+
+static double read_lag_seconds(void *ctx)
+{
+	bd_replica_status st = status_of(ctx);
+
+	return st.behind_since_unix_ms ? now_s() - (double)st.behind_since_unix_ms * 1e-3 : 0;
+}
+
+static double read_last_sync(void *ctx)
+{
+	return (double)status_of(ctx).last_sync_unix_ms * 1e-3;
+}
+
+static double read_halted(void *ctx)
+{
+	return status_of(ctx).halted ? 1 : 0;
+}
+
+static double read_failures(void *ctx)
+{
+	return (double)status_of(ctx).failures;
+}
+
+int mirrors_metrics_register(struct daemon *d)
+{
+	static const struct {
+		const char *name, *help;
+		enum metric_type type;
+		double (*read)(void *ctx);
+	} series[] = {
+		{ "bundled_replica_lag_entries", "Entries the primary's verified checkpoint has that the replica does not serve yet.",
+			METRIC_GAUGE, read_lag_entries },
+		{ "bundled_replica_lag_seconds", "Seconds since the replica first saw the primary ahead of it; 0 when level.",
+			METRIC_GAUGE, read_lag_seconds },
+		{ "bundled_replica_last_sync_timestamp_seconds", "Unix time the replica last reached the primary's size.",
+			METRIC_GAUGE, read_last_sync },
+		{ "bundled_replica_halted", "1 once the primary forked: the replica follows it no more.", METRIC_GAUGE,
+			read_halted },
+		{ "bundled_replica_failed_rounds_total", "Rounds of the follower that failed (retried).", METRIC_COUNTER,
+			read_failures },
+	};
+	int err;
+
+	if (d->replica == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++)
+		if ((err = metrics_sampled(d->metrics, series[i].type, series[i].name, series[i].help, NULL, series[i].read,
+			     d)) != 0)
+			return err;
+	return 0;
+}
