@@ -16,6 +16,7 @@
 #include "translog/key.h"
 #include "translog/log.h"
 #include "bundled/blockstore.h"
+#include "bundled/gitmirror.h"
 #include "bundled/ipfs.h"
 #include "bundled/pinq.h"
 #include "bundled/publish.h"
@@ -45,6 +46,7 @@ struct daemon {
 	bd_replica *replica;       /* NULL unless --replica-of */
 	char replica_evidence[CONFIG_MAX_STRING + 32];
 	int replica_last_err;      /* the follower's last round, for logging changes only */
+	bd_gitmirror *git;         /* NULL unless --git-mirror */
 };
 
 /* The route table of the daemon, in routes.c. */

@@ -290,7 +290,7 @@ static int open_state(struct daemon *d)
 		return 0;
 	if (d->cfg.ipfs_api[0] != '\0' && (err = open_pinning(d)) != 0)
 		return err;
-	if ((err = mirrors_is_replica(d) ? mirrors_open(d) : open_publishing(d)) != 0)
+	if ((!mirrors_is_replica(d) && (err = open_publishing(d)) != 0) || (err = mirrors_open(d)) != 0)
 		return err;
 	if ((err = tl_verifier_format(&vkey, d->log_vkey)) == 0)
 		log_at(LOG_INFO, "log open", "origin=\"%s\" size=%llu vkey=%s", tl_log_origin(d->log),

@@ -41,7 +41,25 @@ static void on_round(void *ctx, int err, const bd_replica_status *st)
 	d->replica_last_err = err;
 }
 
-int mirrors_open(struct daemon *d)
+/* The git mirror: where the repository is and how far it got. */
+static int open_git(struct daemon *d)
+{
+	bd_gitmirror_options o = { .dir = d->cfg.mirror.git_mirror, .log = d->log, .blocks = d->blocks };
+	bd_gitmirror_status st;
+	int err;
+
+	if (d->cfg.mirror.git_mirror[0] == '\0')
+		return 0;
+	if ((err = bd_gitmirror_open(&d->git, &o)) != 0)
+		return err;
+	bd_gitmirror_get_status(&st, d->git);
+	log_at(LOG_INFO, "git mirror", "dir=\"%s\" position=%llu size=%llu", o.dir, (unsigned long long)st.position,
+		(unsigned long long)tl_log_size(d->log));
+	return 0;
+}
+
+/* The replica's follower. */
+static int open_replica(struct daemon *d)
 {
 	bd_replica_options o;
 	int err;
@@ -69,15 +87,30 @@ int mirrors_open(struct daemon *d)
 	return 0;
 }
 
+int mirrors_open(struct daemon *d)
+{
+	int err;
+
+	if ((err = open_replica(d)) != 0)
+		return err;
+	return open_git(d);
+}
+
 int mirrors_start(struct daemon *d)
 {
-	return d->replica != NULL ? bd_replica_start(d->replica) : 0;
+	int err;
+
+	if (d->replica != NULL && (err = bd_replica_start(d->replica)) != 0)
+		return err;
+	return d->git != NULL ? bd_gitmirror_start(d->git) : 0;
 }
 
 void mirrors_close(struct daemon *d)
 {
 	bd_replica_free(d->replica);
 	d->replica = NULL;
+	bd_gitmirror_close(d->git);
+	d->git = NULL;
 }
 
 int mirrors_refuse_write(bd_httpd_response *res, const struct daemon *d)
@@ -148,13 +181,58 @@ static double read_failures(void *ctx)
 	return (double)status_of(ctx).failures;
 }
 
+static bd_gitmirror_status git_status_of(void *ctx)
+{
+	bd_gitmirror_status st;
+
+	bd_gitmirror_get_status(&st, ((struct daemon *)ctx)->git);
+	return st;
+}
+
+static double read_git_position(void *ctx)
+{
+	return (double)git_status_of(ctx).position;
+}
+
+static double read_git_lag(void *ctx)
+{
+	uint64_t size = tl_log_size(((struct daemon *)ctx)->log), at = git_status_of(ctx).position;
+
+	return size > at ? (double)(size - at) : 0;
+}
+
+static double read_git_failures(void *ctx)
+{
+	return (double)git_status_of(ctx).failures;
+}
+
+/* One sampled series of the mirrors. */
+struct series {
+	const char *name, *help;
+	enum metric_type type;
+	double (*read)(void *ctx);
+};
+
+static int register_series(struct daemon *d, const struct series *series, size_t n)
+{
+	int err;
+
+	for (size_t i = 0; i < n; i++)
+		if ((err = metrics_sampled(d->metrics, series[i].type, series[i].name, series[i].help, NULL, series[i].read,
+			     d)) != 0)
+			return err;
+	return 0;
+}
+
 int mirrors_metrics_register(struct daemon *d)
 {
-	static const struct {
-		const char *name, *help;
-		enum metric_type type;
-		double (*read)(void *ctx);
-	} series[] = {
+	static const struct series git[] = {
+		{ "bundled_git_mirror_position", "Log entries committed to the git mirror.", METRIC_GAUGE, read_git_position },
+		{ "bundled_git_mirror_lag_entries", "Log entries not yet in the git mirror.", METRIC_GAUGE, read_git_lag },
+		{ "bundled_git_mirror_failed_batches_total", "Git mirror batches that failed (retried).", METRIC_COUNTER,
+			read_git_failures },
+	};
+	static const struct series replica[] = {
 		{ "bundled_replica_lag_entries", "Entries the primary's verified checkpoint has that the replica does not serve yet.",
 			METRIC_GAUGE, read_lag_entries },
 		{ "bundled_replica_lag_seconds", "Seconds since the replica first saw the primary ahead of it; 0 when level.",
@@ -168,11 +246,7 @@ int mirrors_metrics_register(struct daemon *d)
 	};
 	int err;
 
-	if (d->replica == NULL)
-		return 0;
-	for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++)
-		if ((err = metrics_sampled(d->metrics, series[i].type, series[i].name, series[i].help, NULL, series[i].read,
-			     d)) != 0)
-			return err;
-	return 0;
+	if (d->git != NULL && (err = register_series(d, git, sizeof(git) / sizeof(git[0]))) != 0)
+		return err;
+	return d->replica != NULL ? register_series(d, replica, sizeof(replica) / sizeof(replica[0])) : 0;
 }
