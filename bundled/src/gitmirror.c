@@ -4,7 +4,6 @@
  */
 #include "bundled/gitmirror.h"
 
-#include <errno.h>
 #include <git2.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -17,6 +16,7 @@
 #include "bundled/bundle.h"
 #include "bundled/cid.h"
 #include "bundled/entry.h"
+#include "ticker.h"
 #include "translog/text.h"
 
 #define BRANCH "refs/heads/main"
@@ -30,11 +30,9 @@ struct bd_gitmirror {
 	git_repository *repo;
 	uint64_t position; /* the writer's own; `status` is what others read */
 
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	pthread_mutex_t lock; /* status */
 	bd_gitmirror_status status;
-	bool stopping, running;
-	pthread_t thread;
+	struct bd__ticker ticker;
 };
 
 /* A libgit2 failure as a tl_err, with libgit2's own message. */
@@ -154,7 +152,6 @@ int bd_gitmirror_open(bd_gitmirror **out, const bd_gitmirror_options *opts)
 	git_libgit2_init();
 	g->opts = *opts;
 	pthread_mutex_init(&g->lock, NULL);
-	pthread_cond_init(&g->wake, NULL);
 	if (git_repository_open_bare(&g->repo, opts->dir) != 0) {
 		if (git_repository_init(&g->repo, opts->dir, 1) != 0 ||
 		    git_reference_symbolic_create(&ref, g->repo, "HEAD", BRANCH, 1, "bundled git mirror") != 0) {
@@ -322,49 +319,23 @@ int bd_gitmirror_sync(bd_gitmirror *g)
 	return err;
 }
 
-static void *run(void *arg)
+static void round_(void *arg)
 {
 	bd_gitmirror *g = arg;
-	unsigned interval = g->opts.interval_ms ? g->opts.interval_ms : DEFAULT_INTERVAL_MS;
+	int err = tl_log_size(g->opts.log) > g->position ? bd_gitmirror_sync(g) : 0;
 
-	pthread_mutex_lock(&g->lock);
-	while (!g->stopping) {
-		struct timespec until;
-		int err;
-
-		pthread_mutex_unlock(&g->lock);
-		err = tl_log_size(g->opts.log) > g->position ? bd_gitmirror_sync(g) : 0;
-		(void)err; /* kept in the status; retried on the next poll */
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += (long)interval * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
-		pthread_mutex_lock(&g->lock);
-		while (!g->stopping && pthread_cond_timedwait(&g->wake, &g->lock, &until) != ETIMEDOUT)
-			;
-	}
-	pthread_mutex_unlock(&g->lock);
-	return NULL;
+	(void)err; /* kept in the status; retried on the next round */
 }
 
 int bd_gitmirror_start(bd_gitmirror *g)
 {
-	if (pthread_create(&g->thread, NULL, run, g) != 0)
-		return tl_error_set(TL_E_INTERNAL, "cannot start the git mirror's thread");
-	g->running = true;
-	return 0;
+	return bd__ticker_start(&g->ticker, g->opts.interval_ms ? g->opts.interval_ms : DEFAULT_INTERVAL_MS, round_, g);
 }
 
 void bd_gitmirror_stop(bd_gitmirror *g)
 {
-	if (g == NULL || !g->running)
-		return;
-	pthread_mutex_lock(&g->lock);
-	g->stopping = true;
-	pthread_cond_signal(&g->wake);
-	pthread_mutex_unlock(&g->lock);
-	pthread_join(g->thread, NULL);
-	g->running = false;
+	if (g != NULL)
+		bd__ticker_stop(&g->ticker);
 }
 
 void bd_gitmirror_get_status(bd_gitmirror_status *out, bd_gitmirror *g)
@@ -381,7 +352,6 @@ void bd_gitmirror_close(bd_gitmirror *g)
 	bd_gitmirror_stop(g);
 	git_repository_free(g->repo);
 	pthread_mutex_destroy(&g->lock);
-	pthread_cond_destroy(&g->wake);
 	free(g);
 	git_libgit2_shutdown();
 }

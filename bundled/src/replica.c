@@ -15,6 +15,7 @@
 #include "bundled/entry.h"
 #include "bundled/evidence.h"
 #include "translog/follow.h"
+#include "ticker.h"
 #include "unixfs.h"
 
 #define DEFAULT_INTERVAL_MS 1000u
@@ -28,11 +29,9 @@ struct bd_replica {
 	tl_follow_config follow;
 	char marker[BD_EVIDENCE_PATH_MAX]; /* the evidence file whose presence means halted */
 
-	pthread_mutex_t lock; /* status, and the stop flag with `wake` */
-	pthread_cond_t wake;
+	pthread_mutex_t lock; /* status */
 	bd_replica_status status;
-	bool stopping, running;
-	pthread_t thread;
+	struct bd__ticker ticker;
 };
 
 /* The entries a round takes, length-prefixed as in an entry bundle, with their offsets. */
@@ -69,7 +68,6 @@ int bd_replica_new(bd_replica **out, const bd_replica_options *opts)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	r->opts = *opts;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->wake, NULL);
 	if ((err = bd_client_open(&r->client, &opts->primary)) != 0) {
 		bd_replica_free(r);
 		return err;
@@ -318,57 +316,28 @@ out:
 	return err;
 }
 
-static void *run(void *arg)
+static void round_(void *arg)
 {
 	bd_replica *r = arg;
-	unsigned interval = r->opts.interval_ms ? r->opts.interval_ms : DEFAULT_INTERVAL_MS;
+	int err = bd_replica_step(r); /* the status keeps what went wrong; the next round retries */
 
-	pthread_mutex_lock(&r->lock);
-	while (!r->stopping) {
-		struct timespec until;
-		int err;
+	if (r->opts.on_round != NULL) {
+		bd_replica_status st;
 
-		pthread_mutex_unlock(&r->lock);
-		err = bd_replica_step(r); /* the status keeps what went wrong; the next round retries */
-		if (r->opts.on_round != NULL) {
-			bd_replica_status st;
-
-			bd_replica_get_status(&st, r);
-			r->opts.on_round(r->opts.ctx, err, &st);
-		}
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += interval / 1000u;
-		until.tv_nsec += (long)(interval % 1000u) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_mutex_lock(&r->lock);
-		while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT)
-			;
+		bd_replica_get_status(&st, r);
+		r->opts.on_round(r->opts.ctx, err, &st);
 	}
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
 }
 
 int bd_replica_start(bd_replica *r)
 {
-	if (pthread_create(&r->thread, NULL, run, r) != 0)
-		return tl_error_set(TL_E_INTERNAL, "cannot start the replica's follower thread");
-	r->running = true;
-	return 0;
+	return bd__ticker_start(&r->ticker, r->opts.interval_ms ? r->opts.interval_ms : DEFAULT_INTERVAL_MS, round_, r);
 }
 
 void bd_replica_stop(bd_replica *r)
 {
-	if (r == NULL || !r->running)
-		return;
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	pthread_cond_signal(&r->wake);
-	pthread_mutex_unlock(&r->lock);
-	pthread_join(r->thread, NULL);
-	r->running = false;
+	if (r != NULL)
+		bd__ticker_stop(&r->ticker);
 }
 
 void bd_replica_get_status(bd_replica_status *out, bd_replica *r)
@@ -385,6 +354,5 @@ void bd_replica_free(bd_replica *r)
 	bd_replica_stop(r);
 	bd_client_close(r->client);
 	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->wake);
 	free(r);
 }
