@@ -22,6 +22,7 @@
 #include "bundled/publish.h"
 #include "bundled/registry.h"
 #include "bundled/replica.h"
+#include "bundled/tiledir.h"
 #include "ratelimit.h"
 
 struct daemon {
@@ -47,6 +48,8 @@ struct daemon {
 	char replica_evidence[CONFIG_MAX_STRING + 32];
 	int replica_last_err;      /* the follower's last round, for logging changes only */
 	bd_gitmirror *git;         /* NULL unless --git-mirror */
+	bd_tiledir *tiles;         /* the log's full tiles on IPFS; NULL without --ipfs-api */
+	char tiles_state[CONFIG_MAX_STRING + 32];
 };
 
 /* The route table of the daemon, in routes.c. */

@@ -58,6 +58,28 @@ static int open_git(struct daemon *d)
 	return 0;
 }
 
+/* The log's full tiles on IPFS, beside the versions the pin queue pins. */
+static int open_tiles(struct daemon *d)
+{
+	bd_tiledir_options o = { .log = d->log, .blocks = d->blocks, .pins = d->pins, .state_file = d->tiles_state };
+	bd_tiledir_status st;
+	char root[BD_CID_TEXT_MAX] = "none";
+	int err;
+
+	if (d->pins == NULL)
+		return 0;
+	if (snprintf(d->tiles_state, sizeof(d->tiles_state), "%s/ipfs-tiles.state", d->cfg.data_dir) >=
+	    (int)sizeof(d->tiles_state))
+		return tl_error_set(TL_E_INPUT, "data_dir is too long");
+	if ((err = bd_tiledir_open(&d->tiles, &o)) != 0)
+		return err;
+	bd_tiledir_get_status(&st, d->tiles);
+	if (st.has_root && bd_cid_format(root, sizeof(root), &st.root) != 0)
+		snprintf(root, sizeof(root), "?");
+	log_at(LOG_INFO, "log tiles on ipfs", "root=%s size=%llu", root, (unsigned long long)st.size);
+	return 0;
+}
+
 /* The replica's follower. */
 static int open_replica(struct daemon *d)
 {
@@ -91,7 +113,7 @@ int mirrors_open(struct daemon *d)
 {
 	int err;
 
-	if ((err = open_replica(d)) != 0)
+	if ((err = open_replica(d)) != 0 || (err = open_tiles(d)) != 0)
 		return err;
 	return open_git(d);
 }
@@ -100,7 +122,8 @@ int mirrors_start(struct daemon *d)
 {
 	int err;
 
-	if (d->replica != NULL && (err = bd_replica_start(d->replica)) != 0)
+	if ((d->replica != NULL && (err = bd_replica_start(d->replica)) != 0) ||
+	    (d->tiles != NULL && (err = bd_tiledir_start(d->tiles)) != 0))
 		return err;
 	return d->git != NULL ? bd_gitmirror_start(d->git) : 0;
 }
@@ -111,6 +134,8 @@ void mirrors_close(struct daemon *d)
 	d->replica = NULL;
 	bd_gitmirror_close(d->git);
 	d->git = NULL;
+	bd_tiledir_close(d->tiles);
+	d->tiles = NULL;
 }
 
 int mirrors_refuse_write(bd_httpd_response *res, const struct daemon *d)
@@ -206,6 +231,24 @@ static double read_git_failures(void *ctx)
 	return (double)git_status_of(ctx).failures;
 }
 
+static bd_tiledir_status tiles_status_of(void *ctx)
+{
+	bd_tiledir_status st;
+
+	bd_tiledir_get_status(&st, ((struct daemon *)ctx)->tiles);
+	return st;
+}
+
+static double read_tiles_size(void *ctx)
+{
+	return (double)tiles_status_of(ctx).size;
+}
+
+static double read_tiles_failures(void *ctx)
+{
+	return (double)tiles_status_of(ctx).failures;
+}
+
 /* One sampled series of the mirrors. */
 struct series {
 	const char *name, *help;
@@ -232,6 +275,12 @@ int mirrors_metrics_register(struct daemon *d)
 		{ "bundled_git_mirror_failed_batches_total", "Git mirror batches that failed (retried).", METRIC_COUNTER,
 			read_git_failures },
 	};
+	static const struct series tiles[] = {
+		{ "bundled_ipfs_tiles_size", "The tree size whose full tiles and entry bundles are in the IPFS tiles directory.",
+			METRIC_GAUGE, read_tiles_size },
+		{ "bundled_ipfs_tiles_failed_rounds_total", "Rounds of the IPFS tiles directory that failed (retried).",
+			METRIC_COUNTER, read_tiles_failures },
+	};
 	static const struct series replica[] = {
 		{ "bundled_replica_lag_entries", "Entries the primary's verified checkpoint has that the replica does not serve yet.",
 			METRIC_GAUGE, read_lag_entries },
@@ -246,7 +295,8 @@ int mirrors_metrics_register(struct daemon *d)
 	};
 	int err;
 
-	if (d->git != NULL && (err = register_series(d, git, sizeof(git) / sizeof(git[0]))) != 0)
+	if ((d->git != NULL && (err = register_series(d, git, sizeof(git) / sizeof(git[0]))) != 0) ||
+	    (d->tiles != NULL && (err = register_series(d, tiles, sizeof(tiles) / sizeof(tiles[0]))) != 0))
 		return err;
 	return d->replica != NULL ? register_series(d, replica, sizeof(replica) / sizeof(replica[0])) : 0;
 }
