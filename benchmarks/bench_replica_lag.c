@@ -10,13 +10,16 @@
  *   - the replica's lag in entries (max), and how long it took to be level after the storm;
  *   - the replica's failed rounds (bundled_replica_failed_rounds_total).
  *
- *   build/bench/bench_replica_lag [INTERVAL_MS ...]     (default: 50 250 1000)
+ *   build/bench/bench_replica_lag [INTERVAL_MS|none ...]    (default: none 50 250 1000)
+ *
+ * "none" is the baseline of the same run: the storm on a primary without a replica.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <curl/curl.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +178,7 @@ static int run(const char *base, const char *interval)
 	unsigned long long final = 0, max_entries = 0;
 	double t0, wall, level_at = -1;
 	bd_bundle *b = NULL;
+	bool with_replica = strcmp(interval, "none") != 0;
 	int rc = 1;
 
 	snprintf(primary.dir, sizeof(primary.dir), "%s/primary-%s", base, interval);
@@ -182,7 +186,7 @@ static int run(const char *base, const char *interval)
 	mkdir(primary.dir, 0700);
 	mkdir(replica.dir, 0700);
 	if (bench_daemon_start(&primary, NULL) != 0 || (auth = bench_read_token(&primary)) == NULL ||
-	    log_vkey(vkey, sizeof(vkey), &primary) != 0 || bench_daemon_start(&replica, args) != 0) {
+	    log_vkey(vkey, sizeof(vkey), &primary) != 0 || (with_replica && bench_daemon_start(&replica, args) != 0)) {
 		fail("starting the daemons");
 		goto out;
 	}
@@ -216,7 +220,8 @@ static int run(const char *base, const char *interval)
 				pubs[i].reqs[n++] = reqs[k][v];
 		pubs[i].n = n;
 	}
-	pthread_create(&sampler, NULL, sample, &sm);
+	if (with_replica)
+		pthread_create(&sampler, NULL, sample, &sm);
 	t0 = bench_now_s();
 	for (int i = 0; i < PUBLISHERS; i++)
 		pthread_create(&threads[i], NULL, publish, &pubs[i]);
@@ -227,6 +232,11 @@ static int run(const char *base, const char *interval)
 		free(pubs[i].reqs);
 	}
 	wall = bench_now_s() - t0;
+	if (!with_replica) {
+		printf("no replica: %zu publishes in %.1f s (%.0f/s, %zu failed)\n", total, wall, (double)total / wall, failed);
+		rc = failed > 0;
+		goto out;
+	}
 	/* Until the replica is level, at most 60 s. */
 	while (bench_now_s() - t0 < wall + 60) {
 		size_t n = sm.n;
@@ -280,7 +290,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	static const char *const defaults[] = { "50", "250", "1000" };
+	static const char *const defaults[] = { "none", "50", "250", "1000" };
 	char tmpl[] = "/tmp/bench-replica-XXXXXX";
 	int rc = 0;
 
@@ -291,7 +301,7 @@ int main(int argc, char **argv)
 		for (int i = 1; i < argc; i++)
 			rc |= run(tmpl, argv[i]);
 	else
-		for (size_t i = 0; i < 3; i++)
+		for (size_t i = 0; i < 4; i++)
 			rc |= run(tmpl, defaults[i]);
 	nftw(tmpl, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	curl_global_cleanup();

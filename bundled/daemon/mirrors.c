@@ -244,14 +244,26 @@ static double read_tiles_size(void *ctx)
 	return (double)tiles_status_of(ctx).size;
 }
 
+/* Entries in whole bundles of the log that the directory does not hold yet. */
+static double read_tiles_lag(void *ctx)
+{
+	uint64_t size = tl_log_size(((struct daemon *)ctx)->log), at = tiles_status_of(ctx).size;
+
+	size -= size % TL_TILE_WIDTH;
+	return size > at ? (double)(size - at) : 0;
+}
+
 static double read_tiles_failures(void *ctx)
 {
 	return (double)tiles_status_of(ctx).failures;
 }
 
+/* The one family every mirror reports its lag in (docker/grafana: BundledMirrorLagging). */
+#define LAG_HELP "Entries a mirror is behind: the local log for git and ipfs (whole bundles), the primary for a replica."
+
 /* One sampled series of the mirrors. */
 struct series {
-	const char *name, *help;
+	const char *name, *help, *labels;
 	enum metric_type type;
 	double (*read)(void *ctx);
 };
@@ -261,8 +273,8 @@ static int register_series(struct daemon *d, const struct series *series, size_t
 	int err;
 
 	for (size_t i = 0; i < n; i++)
-		if ((err = metrics_sampled(d->metrics, series[i].type, series[i].name, series[i].help, NULL, series[i].read,
-			     d)) != 0)
+		if ((err = metrics_sampled(d->metrics, series[i].type, series[i].name, series[i].help, series[i].labels,
+			     series[i].read, d)) != 0)
 			return err;
 	return 0;
 }
@@ -270,27 +282,28 @@ static int register_series(struct daemon *d, const struct series *series, size_t
 int mirrors_metrics_register(struct daemon *d)
 {
 	static const struct series git[] = {
-		{ "bundled_git_mirror_position", "Log entries committed to the git mirror.", METRIC_GAUGE, read_git_position },
-		{ "bundled_git_mirror_lag_entries", "Log entries not yet in the git mirror.", METRIC_GAUGE, read_git_lag },
-		{ "bundled_git_mirror_failed_batches_total", "Git mirror batches that failed (retried).", METRIC_COUNTER,
+		{ "bundled_git_mirror_position", "Log entries committed to the git mirror.", NULL, METRIC_GAUGE,
+			read_git_position },
+		{ "bundled_mirror_lag_entries", LAG_HELP, "mirror=\"git\"", METRIC_GAUGE, read_git_lag },
+		{ "bundled_git_mirror_failed_batches_total", "Git mirror batches that failed (retried).", NULL, METRIC_COUNTER,
 			read_git_failures },
 	};
 	static const struct series tiles[] = {
 		{ "bundled_ipfs_tiles_size", "The tree size whose full tiles and entry bundles are in the IPFS tiles directory.",
-			METRIC_GAUGE, read_tiles_size },
-		{ "bundled_ipfs_tiles_failed_rounds_total", "Rounds of the IPFS tiles directory that failed (retried).",
+			NULL, METRIC_GAUGE, read_tiles_size },
+		{ "bundled_mirror_lag_entries", LAG_HELP, "mirror=\"ipfs\"", METRIC_GAUGE, read_tiles_lag },
+		{ "bundled_ipfs_tiles_failed_rounds_total", "Rounds of the IPFS tiles directory that failed (retried).", NULL,
 			METRIC_COUNTER, read_tiles_failures },
 	};
 	static const struct series replica[] = {
-		{ "bundled_replica_lag_entries", "Entries the primary's verified checkpoint has that the replica does not serve yet.",
-			METRIC_GAUGE, read_lag_entries },
+		{ "bundled_mirror_lag_entries", LAG_HELP, "mirror=\"replica\"", METRIC_GAUGE, read_lag_entries },
 		{ "bundled_replica_lag_seconds", "Seconds since the replica first saw the primary ahead of it; 0 when level.",
-			METRIC_GAUGE, read_lag_seconds },
-		{ "bundled_replica_last_sync_timestamp_seconds", "Unix time the replica last reached the primary's size.",
+			NULL, METRIC_GAUGE, read_lag_seconds },
+		{ "bundled_replica_last_sync_timestamp_seconds", "Unix time the replica last reached the primary's size.", NULL,
 			METRIC_GAUGE, read_last_sync },
-		{ "bundled_replica_halted", "1 once the primary forked: the replica follows it no more.", METRIC_GAUGE,
+		{ "bundled_replica_halted", "1 once the primary forked: the replica follows it no more.", NULL, METRIC_GAUGE,
 			read_halted },
-		{ "bundled_replica_failed_rounds_total", "Rounds of the follower that failed (retried).", METRIC_COUNTER,
+		{ "bundled_replica_failed_rounds_total", "Rounds of the follower that failed (retried).", NULL, METRIC_COUNTER,
 			read_failures },
 	};
 	int err;

@@ -57,9 +57,9 @@ static void wait_mirrored(struct world *w)
 {
 	struct timespec ts = { 0, 50000000L };
 
-	for (int i = 0; i < 400 && metric(w, "bundled_git_mirror_lag_entries") != 0; i++)
+	for (int i = 0; i < 400 && metric(w, "bundled_mirror_lag_entries{mirror=\"git\"}") != 0; i++)
 		nanosleep(&ts, NULL);
-	ck_assert_int_eq(metric(w, "bundled_git_mirror_lag_entries"), 0);
+	ck_assert_int_eq(metric(w, "bundled_mirror_lag_entries{mirror=\"git\"}"), 0);
 }
 
 static unsigned long long log_size(struct world *w)

@@ -203,7 +203,7 @@ START_TEST(a_replica_serves_the_primarys_bytes_and_refuses_writes)
 	start_replica(&w);
 	wait_level(&w);
 	expect_same_everything(&w, domains, 2);
-	ck_assert_int_eq(replica_metric(&w, "bundled_replica_lag_entries"), 0);
+	ck_assert_int_eq(replica_metric(&w, "bundled_mirror_lag_entries{mirror=\"replica\"}"), 0);
 	ck_assert_int_eq(replica_metric(&w, "bundled_replica_halted"), 0);
 	ck_assert_int_eq(tu_http_get(&w.replica, "/healthz", &body, NULL), 200);
 	ck_assert_ptr_nonnull(strstr(body, "replica of"));
