@@ -45,15 +45,6 @@
 
 enum { PUBLISHERS = 32, DOMAINS = 64, VERSIONS = 40, HISTORY_MAX = 64, SYNTH_VERSIONS = 20 };
 
-struct publisher {
-	struct bench_daemon *d;
-	int id;
-	struct bench_request *reqs; /* this publisher's, in order */
-	size_t n;
-	double *latency; /* seconds, one per request */
-	size_t failed;
-};
-
 static int fail(const char *what)
 {
 	fprintf(stderr, "bench_publish_http: %s: %s\n", what, tl_error_message());
@@ -99,30 +90,6 @@ static uint64_t du(const char *dir)
 	return disk_bytes;
 }
 
-static void *publish(void *arg)
-{
-	struct publisher *p = arg;
-	CURL *curl = curl_easy_init();
-	char iface[64];
-	tl_buf out = tl_buf_make(1u << 20);
-
-	snprintf(iface, sizeof(iface), "host!127.0.0.%d", p->id + 1);
-	curl_easy_setopt(curl, CURLOPT_INTERFACE, iface);
-	for (size_t i = 0; i < p->n; i++) {
-		double t0 = bench_now_s();
-
-		tl_buf_reset(&out);
-		if (bench_request(curl, p->d, p->reqs[i].path, NULL, p->reqs[i].body, p->reqs[i].len, &out) != 201) {
-			if (p->failed++ == 0 && p->id == 0)
-				fprintf(stderr, "bench_publish_http: a publish failed: %.*s", (int)out.len, (const char *)out.data);
-		}
-		p->latency[i] = bench_now_s() - t0;
-	}
-	tl_buf_free(&out);
-	curl_easy_cleanup(curl);
-	return NULL;
-}
-
 static int by_value(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -132,7 +99,7 @@ static int by_value(const void *a, const void *b)
 
 static int throughput(struct bench_daemon *d)
 {
-	static struct publisher pubs[PUBLISHERS];
+	static struct bench_publisher pubs[PUBLISHERS];
 	static struct bench_request reqs[DOMAINS][VERSIONS];
 	tl_signer *keys[DOMAINS];
 	pthread_t threads[PUBLISHERS];
@@ -162,7 +129,7 @@ static int throughput(struct bench_daemon *d)
 	for (int i = 0; i < PUBLISHERS; i++) {
 		size_t per = (DOMAINS / PUBLISHERS) * VERSIONS, n = 0;
 
-		pubs[i] = (struct publisher){ d, i, calloc(per, sizeof(struct bench_request)), 0, calloc(per, sizeof(double)), 0 };
+		pubs[i] = (struct bench_publisher){ d, i, calloc(per, sizeof(struct bench_request)), 0, calloc(per, sizeof(double)), 0 };
 		for (int v = 0; v < VERSIONS; v++)
 			for (int k = i; k < DOMAINS; k += PUBLISHERS)
 				pubs[i].reqs[n++] = reqs[k][v];
@@ -170,7 +137,7 @@ static int throughput(struct bench_daemon *d)
 	}
 	t0 = bench_now_s();
 	for (int i = 0; i < PUBLISHERS; i++)
-		pthread_create(&threads[i], NULL, publish, &pubs[i]);
+		pthread_create(&threads[i], NULL, bench_publish, &pubs[i]);
 	for (int i = 0; i < PUBLISHERS; i++)
 		pthread_join(threads[i], NULL);
 	wall = bench_now_s() - t0;

@@ -34,13 +34,6 @@
 
 enum { PUBLISHERS = 16, DOMAINS = 32, VERSIONS = 40, MAX_SAMPLES = 200000 };
 
-struct publisher {
-	const struct bench_daemon *d;
-	int id;
-	struct bench_request *reqs;
-	size_t n, failed;
-};
-
 struct sample {
 	double t;
 	unsigned long long primary, replica;
@@ -57,25 +50,6 @@ static int fail(const char *what)
 {
 	fprintf(stderr, "bench_replica_lag: %s\n", what);
 	return 1;
-}
-
-static void *publish(void *arg)
-{
-	struct publisher *p = arg;
-	CURL *curl = curl_easy_init();
-	char iface[64];
-	tl_buf out = tl_buf_make(1u << 20);
-
-	snprintf(iface, sizeof(iface), "host!127.0.0.%d", p->id + 1);
-	curl_easy_setopt(curl, CURLOPT_INTERFACE, iface);
-	for (size_t i = 0; i < p->n; i++) {
-		tl_buf_reset(&out);
-		if (bench_request(curl, p->d, p->reqs[i].path, NULL, p->reqs[i].body, p->reqs[i].len, &out) != 201)
-			p->failed++;
-	}
-	tl_buf_free(&out);
-	curl_easy_cleanup(curl);
-	return NULL;
 }
 
 /* The size of the checkpoint a daemon serves now (0 if none). */
@@ -163,7 +137,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 static int run(const char *base, const char *interval)
 {
 	static struct bench_request reqs[DOMAINS][VERSIONS];
-	static struct publisher pubs[PUBLISHERS];
+	static struct bench_publisher pubs[PUBLISHERS];
 	static struct sample samples[MAX_SAMPLES];
 	static double lags[MAX_SAMPLES];
 	struct bench_daemon primary = { 0 }, replica = { 0 };
@@ -213,8 +187,9 @@ static int run(const char *base, const char *interval)
 	for (int i = 0; i < PUBLISHERS; i++) {
 		size_t n = 0;
 
-		pubs[i] = (struct publisher){ &primary, i, calloc((DOMAINS / PUBLISHERS) * VERSIONS, sizeof(struct bench_request)),
-			0, 0 };
+		pubs[i] = (struct bench_publisher){ &primary, i,
+			calloc((DOMAINS / PUBLISHERS) * VERSIONS, sizeof(struct bench_request)), 0,
+			calloc((DOMAINS / PUBLISHERS) * VERSIONS, sizeof(double)), 0 };
 		for (int v = 0; v < VERSIONS; v++)
 			for (int k = i; k < DOMAINS; k += PUBLISHERS)
 				pubs[i].reqs[n++] = reqs[k][v];
@@ -224,12 +199,13 @@ static int run(const char *base, const char *interval)
 		pthread_create(&sampler, NULL, sample, &sm);
 	t0 = bench_now_s();
 	for (int i = 0; i < PUBLISHERS; i++)
-		pthread_create(&threads[i], NULL, publish, &pubs[i]);
+		pthread_create(&threads[i], NULL, bench_publish, &pubs[i]);
 	for (int i = 0; i < PUBLISHERS; i++) {
 		pthread_join(threads[i], NULL);
 		total += pubs[i].n;
 		failed += pubs[i].failed;
 		free(pubs[i].reqs);
+		free(pubs[i].latency);
 	}
 	wall = bench_now_s() - t0;
 	if (!with_replica) {

@@ -13,6 +13,7 @@
 
 #include "bundled/entry.h"
 #include "bundled/request.h"
+#include "clock.h"
 #include "file.h"
 
 static const char *bin_path(void)
@@ -185,3 +186,27 @@ char *bench_read_token(const struct bench_daemon *d)
 	return auth;
 }
 
+
+void *bench_publish(void *arg)
+{
+	struct bench_publisher *p = arg;
+	CURL *curl = curl_easy_init();
+	char iface[64];
+	tl_buf out = tl_buf_make(1u << 20);
+
+	snprintf(iface, sizeof(iface), "host!127.0.0.%d", p->id + 1);
+	curl_easy_setopt(curl, CURLOPT_INTERFACE, iface);
+	for (size_t i = 0; i < p->n; i++) {
+		double t0 = bench_now_s();
+
+		tl_buf_reset(&out);
+		if (bench_request(curl, p->d, p->reqs[i].path, NULL, p->reqs[i].body, p->reqs[i].len, &out) != 201) {
+			if (p->failed++ == 0 && p->id == 0)
+				fprintf(stderr, "bench: a publish failed: %.*s", (int)out.len, (const char *)out.data);
+		}
+		p->latency[i] = bench_now_s() - t0;
+	}
+	tl_buf_free(&out);
+	curl_easy_cleanup(curl);
+	return NULL;
+}

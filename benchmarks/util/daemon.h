@@ -45,6 +45,21 @@ int bench_register_domain(CURL *curl, const struct bench_daemon *d, const char *
 int bench_make_request(struct bench_request *r, const struct bench_daemon *d, bd_bundle *b, const char *td,
 	uint64_t seq, const tl_signer *key);
 
+/* One publisher thread of a storm: its own keep-alive connection from its own loopback
+ * address 127.0.0.<id + 1> (so per-client write limits apply to each as to a separate
+ * client), sending its requests in order. */
+struct bench_publisher {
+	const struct bench_daemon *d;
+	int id;
+	struct bench_request *reqs; /* this publisher's, in order */
+	size_t n;
+	double *latency; /* seconds, one per request (filled by bench_publish) */
+	size_t failed;   /* requests not answered 201 */
+};
+
+/* The thread's body (pthread_create(..., bench_publish, publisher)). */
+void *bench_publish(void *publisher);
+
 /* "Authorization: Bearer <the operator token of DIR/data>" (free it), or NULL. */
 char *bench_read_token(const struct bench_daemon *d);
 

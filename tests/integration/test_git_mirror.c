@@ -40,17 +40,9 @@ static void publish(struct world *w)
 	w->published++;
 }
 
-static long metric(struct world *w, const char *name)
+static long metric(struct world *w, const char *series)
 {
-	char *body = NULL, *p, want[128];
-	long v = -1;
-
-	ck_assert_int_eq(tu_http_get(&w->d, "/metrics", &body, NULL), 200);
-	snprintf(want, sizeof(want), "\n%s ", name);
-	if ((p = strstr(body, want)) != NULL)
-		v = strtol(p + strlen(want), NULL, 10);
-	free(body);
-	return v;
+	return tu_metric(&w->d, series);
 }
 
 static void wait_mirrored(struct world *w)

@@ -167,18 +167,9 @@ static void expect_same_everything(struct world *w, const char *const *domains, 
 	}
 }
 
-static long replica_metric(struct world *w, const char *name)
+static long replica_metric(struct world *w, const char *series)
 {
-	char *body = NULL, *p, want[128];
-	long v = -1;
-
-	ck_assert_int_eq(tu_http_get(&w->replica, "/metrics", &body, NULL), 200);
-
-	snprintf(want, sizeof(want), "\n%s ", name);
-	if ((p = strstr(body, want)) != NULL)
-		v = strtol(p + strlen(want), NULL, 10);
-	free(body);
-	return v;
+	return tu_metric(&w->replica, series);
 }
 
 START_TEST(a_replica_serves_the_primarys_bytes_and_refuses_writes)
