@@ -181,6 +181,15 @@ struct batch {
 	bd_entry e;
 };
 
+/* The tag of a version, "refs/tags/<td>/<sequence>": false if git refuses the name. */
+static bool tag_name(char *out, size_t cap, const bd_entry *e)
+{
+	int valid = 0;
+
+	snprintf(out, cap, "refs/tags/%s/%" PRIu64, e->domain, e->sequence);
+	return git_reference_name_is_valid(&valid, out) == 0 && valid;
+}
+
 static const git_commit **parents_of(const git_commit **parents, const git_commit *parent)
 {
 	parents[0] = parent;
@@ -234,8 +243,9 @@ static int commit_entry(bd_gitmirror *g, struct batch *b, uint64_t index)
 		git_reference *tag = NULL;
 		char name[BD_MAX_DOMAIN + 48];
 
-		snprintf(name, sizeof(name), "refs/tags/%s/%" PRIu64, b->e.domain, b->e.sequence);
-		if (git_reference_create(&tag, g->repo, name, &commit_oid, 1, "bundled git mirror") != 0)
+		/* A domain git cannot name in a ref (one ending in ".lock") has no tags. */
+		if (tag_name(name, sizeof(name), &b->e) &&
+		    git_reference_create(&tag, g->repo, name, &commit_oid, 1, "bundled git mirror") != 0)
 			err = git_fail(name);
 		git_reference_free(tag);
 	}
@@ -397,8 +407,8 @@ static int check_version(struct audit *a, git_commit *c, uint64_t index)
 			finding(a, "entry %" PRIu64 ": %s is not the %" PRIu64 " bytes %s version %" PRIu64 " commits to", index,
 				path, a->e.size, a->e.domain, a->e.sequence);
 	}
-	snprintf(path, sizeof(path), "refs/tags/%s/%" PRIu64, a->e.domain, a->e.sequence);
-	if (git_reference_name_to_id(&tagged, a->repo, path) != 0 || !git_oid_equal(&tagged, &a->commits[index]))
+	if (tag_name(path, sizeof(path), &a->e) &&
+	    (git_reference_name_to_id(&tagged, a->repo, path) != 0 || !git_oid_equal(&tagged, &a->commits[index])))
 		finding(a, "entry %" PRIu64 ": the tag %s/%" PRIu64 " is not on its commit", index, a->e.domain,
 			a->e.sequence);
 	a->rep->versions++;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bundled/chunker.h"
+#include "translog/bytes.h"
 #include "bundled/dag.h"
 #include "ticker.h"
 #include "translog/follow.h"
@@ -197,25 +198,40 @@ out:
 
 /* ---- the state file ---- */
 
+/* The value of the line "<key> <value>\n" at *p, which moves past it; NULL if it is not one. */
+static const char *state_line(size_t *len, const char **p, const char *key)
+{
+	const char *v = *p + strlen(key), *nl;
+
+	if (strncmp(*p, key, strlen(key)) != 0 || (nl = strchr(v, '\n')) == NULL)
+		return NULL;
+	*len = (size_t)(nl - v);
+	*p = nl + 1;
+	return v;
+}
+
+/* The state file: STATE_MAGIC, "size N", "root CID"; absent, nothing added yet. */
 static int state_load(bd_tiledir *t)
 {
-	char text[MAX_STATE + 1], cid[BD_CID_TEXT_MAX + 1] = "";
+	char text[MAX_STATE + 1];
+	const char *p = text, *size = NULL, *root = NULL;
 	FILE *f = fopen(t->opts.state_file, "r");
-	size_t len;
-	unsigned long long size;
-	int n;
+	size_t len, size_len = 0, root_len = 0;
 
 	if (f == NULL)
 		return errno == ENOENT ? 0 : tl_error_set(TL_E_IO, "%s: %s", t->opts.state_file, strerror(errno));
 	len = fread(text, 1, MAX_STATE, f);
 	fclose(f);
 	text[len] = '\0';
-	if (strncmp(text, STATE_MAGIC, strlen(STATE_MAGIC)) != 0 ||
-	    (n = sscanf(text + strlen(STATE_MAGIC), "size %llu\nroot %100s\n", &size, cid)) < 1 ||
-	    (n == 2 && bd_cid_parse(&t->root, cid, strlen(cid)) != 0) || (size > 0) != (n == 2))
+	if (strncmp(p, STATE_MAGIC, strlen(STATE_MAGIC)) == 0) {
+		p += strlen(STATE_MAGIC);
+		if ((size = state_line(&size_len, &p, "size ")) != NULL)
+			root = state_line(&root_len, &p, "root ");
+	}
+	if (root == NULL || *p != '\0' || tl_parse_u64(&t->size, size, size_len) != 0 ||
+	    bd_cid_parse(&t->root, root, root_len) != 0)
 		return tl_error_set(TL_E_INPUT, "%s is not a tiles directory state", t->opts.state_file);
-	t->size = size;
-	t->has_root = n == 2;
+	t->has_root = true;
 	return 0;
 }
 
