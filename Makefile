@@ -20,7 +20,7 @@ OPT      ?= -O2 -g
 # What each library needs; each program links only the libraries it uses, with theirs.
 TL_PKGS     := openssl libsodium
 TLS_PKGS    := rocksdb
-BD_PKGS     := openssl jansson libcurl libzstd
+BD_PKGS     := openssl jansson libcurl libzstd libgit2
 DAEMON_PKGS := zlib
 PKGS       := $(sort $(TL_PKGS) $(TLS_PKGS) $(BD_PKGS) $(DAEMON_PKGS))
 pkg_libs    = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm -ldl

@@ -11,6 +11,7 @@
 
 #include "bundled/audit.h"
 #include "bundled/client.h"
+#include "bundled/gitmirror.h"
 #include "cli.h"
 #include "opt.h"
 #include "translog/bytes.h"
@@ -20,7 +21,8 @@
 
 #define USAGE \
 	"usage: bundlectl " CMD " --server URL --log-key VKEY --state DIR [--fetch-bundles] [--ipfs-gateway URL]\n" \
-	"       [--witness VKEY... --witness-quorum N] [--max-entries N] [--tree-only] [--json]\n"
+	"       [--witness VKEY... --witness-quorum N] [--max-entries N] [--tree-only] [--json]\n" \
+	"       bundlectl " CMD " --server URL --log-key VKEY --git DIR [--json]\n"
 
 static const char help_text[] = USAGE
 	"\n"
@@ -36,7 +38,10 @@ static const char help_text[] = USAGE
 	"                      checkpoints need N valid cosignatures (default: all witnesses)\n"
 	"  --max-entries N     stop after about N new entries (the next run goes on from there)\n"
 	"  --tree-only         check the tree and tiles only, not what the entries say\n"
-	"  --json              a summary object on stdout\n\n"
+	"  --json              a summary object on stdout\n"
+	"  --git DIR           instead, check a clone of bundled's git mirror (bundled --git-mirror)\n"
+	"                      against the log: the same entries in the same order, byte for byte,\n"
+	"                      each version's bundle.json as its entry commits to, and its tag\n\n"
 	"--server may also come from BUNDLED_SERVER. A progress bar on a terminal, plain lines\n"
 	"otherwise (stderr).\n"
 	"exit status: 0 clean, 1 findings (or a fork), 2 could not audit\n";
@@ -133,6 +138,36 @@ static void print_human(const bd_audit_report *r)
 	printf("%s\n", r->n_findings == 0 ? "clean" : "FINDINGS");
 }
 
+/* bundlectl audit --git DIR: the clone against the log. */
+static int audit_git(const char *dir, const tl_follow_config *follow, int json)
+{
+	bd_gitmirror_report r;
+	int err;
+
+	if ((err = bd_gitmirror_audit(&r, dir, follow)) != 0) {
+		fprintf(stderr, "bundlectl " CMD ": could not audit %s: %s\n", dir, tl_error_message());
+		return CLI_USAGE;
+	}
+	if (json) {
+		printf("{\"git\":");
+		json_string(dir);
+		printf(",\"commits\":%" PRIu64 ",\"tree_size\":%" PRIu64 ",\"entries_checked\":%" PRIu64
+		       ",\"versions_checked\":%" PRIu64 ",\"findings_total\":%" PRIu64 ",\"first_finding\":",
+			r.commits, r.log_size, r.checked, r.versions, r.mismatches);
+		json_string(r.first);
+		printf("}\n");
+	} else {
+		printf("%s: %" PRIu64 " commits against %" PRIu64 " log entries: %" PRIu64 " entries and %" PRIu64
+		       " versions compared%s\n",
+			dir, r.commits, r.log_size, r.checked, r.versions, r.commits < r.log_size ? " (the clone is behind)" : "");
+		if (r.mismatches != 0)
+			printf("finding: %s\n%s%" PRIu64 " findings\n", r.first, "FINDINGS: ", r.mismatches);
+		else
+			printf("clean\n");
+	}
+	return r.mismatches != 0 ? CLI_INVALID : CLI_OK;
+}
+
 static int parse_count(uint64_t *out, const char *text)
 {
 	if (text == NULL)
@@ -142,7 +177,7 @@ static int parse_count(uint64_t *out, const char *text)
 
 static int run(int argc, char **argv)
 {
-	const char *server = NULL, *state = NULL, *gateway = NULL, *max_text = NULL;
+	const char *server = NULL, *state = NULL, *gateway = NULL, *max_text = NULL, *git = NULL;
 	int fetch_bundles = 0, json = 0, tree_only = 0, rc, err;
 	struct cli_keys keys = { 0 };
 	const struct cli_opt opts[] = {
@@ -156,6 +191,7 @@ static int run(int argc, char **argv)
 		CLI_OPT_VALUE("max-entries", &max_text),
 		CLI_OPT_FLAG("tree-only", &tree_only),
 		CLI_OPT_FLAG("json", &json),
+		CLI_OPT_VALUE("git", &git),
 	};
 	const struct cli_cmd_spec spec = CLI_SPEC(CMD, USAGE, help_text, opts, 0, 0, "");
 	size_t n_args;
@@ -166,8 +202,8 @@ static int run(int argc, char **argv)
 
 	if ((rc = cli_opt_parse(NULL, &n_args, &spec, argc, argv)) != CLI_OK)
 		return cli_opt_exit(rc);
-	if (server == NULL || keys.vkey == NULL || state == NULL)
-		return cli_opt_usage_error(&spec, "--server, --log-key and --state are required");
+	if (server == NULL || keys.vkey == NULL || (state == NULL && git == NULL))
+		return cli_opt_usage_error(&spec, "--server, --log-key and --state (or --git) are required");
 	if (parse_count(&ao.max_entries, max_text) != 0)
 		return cli_opt_usage_error(&spec, "--max-entries takes a number");
 	if (gateway != NULL && !fetch_bundles)
@@ -185,6 +221,10 @@ static int run(int argc, char **argv)
 	ao.follow.witnesses = (const tl_verifier *const *)keys.witnesses;
 	ao.follow.n_witnesses = keys.n_witnesses;
 	ao.follow.quorum = keys.quorum;
+	if (git != NULL) {
+		rc = audit_git(git, &ao.follow, json);
+		goto out;
+	}
 	ao.state_dir = state;
 	ao.blocks = fetch_bundles ? (blocks != NULL ? blocks : client) : NULL;
 	ao.tree_only = tree_only != 0;

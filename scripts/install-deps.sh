@@ -10,6 +10,8 @@ packages=(
   check libsubunit-dev libjansson-dev libzstd-dev zlib1g-dev
   libfuse3-dev fuse3 libp11-kit-dev softhsm2
   openssl curl ca-certificates python3 jq
+  # The git mirror's suite clones and reads it with the git CLI.
+  git
   # The packaging checks of `make unit`: systemd-analyze verify on packaging/systemd/, and
   # Compose v1's `config` on docker/compose.yaml (no container engine needed for either).
   systemd docker-compose

@@ -18,6 +18,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->log_name, sizeof(cfg->log_name), "bundled.local/log");
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
 	config_http_defaults(&cfg->http);
+	config_mirror_defaults(&cfg->mirror);
 	cfg->write_rate = 100;
 	cfg->write_burst = 200;
 }
@@ -92,6 +93,8 @@ int config_load_file(struct config *cfg, const char *path)
 				err = tl_error_set(TL_E_INPUT, "config: \"%s\" must be a number from 0 to 1000000", key);
 			else
 				*dst = json_number_value(value);
+		} else if ((err = config_mirror_key(&cfg->mirror, key, value)) != 1) {
+			/* a mirror's key */
 		} else if ((err = config_http_key(&cfg->http, key, value)) == 1) {
 			err = tl_error_set(TL_E_INPUT, "config %s: unknown key \"%s\"", path, key);
 		}
@@ -131,6 +134,7 @@ int config_set_listen(struct config *cfg, const char *addr)
 int config_finish(struct config *cfg)
 {
 	int level = log_level_parse(cfg->log_level);
+	int err;
 
 	if (level < 0)
 		return tl_error_set(TL_E_INPUT, "log_level \"%s\" is not debug, info, warn or error", cfg->log_level);
@@ -138,5 +142,7 @@ int config_finish(struct config *cfg)
 	if (cfg->log_key[0] == '\0' &&
 	    snprintf(cfg->log_key, sizeof(cfg->log_key), "%s/log.key", cfg->data_dir) >= (int)sizeof(cfg->log_key))
 		return tl_error_set(TL_E_INPUT, "data_dir is too long");
+	if ((err = config_mirror_finish(&cfg->mirror)) != 0)
+		return err;
 	return config_http_finish(&cfg->http);
 }

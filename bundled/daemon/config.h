@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "config_http.h"
+#include "config_mirror.h"
 #include "translog/error.h"
 
 #define CONFIG_MAX_STRING 1024
@@ -27,6 +28,8 @@ struct config {
 	struct config_http http;   /* the HTTP server's limits (config_http.c) */
 	double write_rate;  /* writes a second per client address (0: unlimited) */
 	double write_burst; /* writes a client may make at once */
+
+	struct config_mirror mirror; /* read replica, git mirror (config_mirror.c) */
 };
 
 /* Fills in the embedded defaults: 127.0.0.1:8440, ./data, key data/log.key, no IPFS. */

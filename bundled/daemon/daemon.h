@@ -16,10 +16,13 @@
 #include "translog/key.h"
 #include "translog/log.h"
 #include "bundled/blockstore.h"
+#include "bundled/gitmirror.h"
 #include "bundled/ipfs.h"
 #include "bundled/pinq.h"
 #include "bundled/publish.h"
 #include "bundled/registry.h"
+#include "bundled/replica.h"
+#include "bundled/tiledir.h"
 #include "ratelimit.h"
 
 struct daemon {
@@ -38,6 +41,15 @@ struct daemon {
 	struct auth auth;          /* the operator's token */
 	struct ratelimit *writes;  /* per-client limits on POST requests */
 	struct metrics *metrics; /* every series /metrics shows; features register theirs here */
+
+	/* Mirrors (mirrors.c). */
+	tl_verifier *log_vkey;     /* the log's verifier key: the signer's, or a replica's primary's */
+	bd_replica *replica;       /* NULL unless --replica-of */
+	char replica_evidence[CONFIG_MAX_STRING + 32];
+	int replica_last_err;      /* the follower's last round, for logging changes only */
+	bd_gitmirror *git;         /* NULL unless --git-mirror */
+	bd_tiledir *tiles;         /* the log's full tiles on IPFS; NULL without --ipfs-api */
+	char tiles_state[CONFIG_MAX_STRING + 32];
 };
 
 /* The route table of the daemon, in routes.c. */

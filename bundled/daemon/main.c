@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "logging.h"
 #include "metrics_daemon.h"
+#include "mirrors.h"
 #include "secrets.h"
 #include "translog/pkcs11.h"
 
@@ -45,8 +46,8 @@ static void usage(FILE *out)
 		"  --write-burst N    writes a client may make at once (default 200)\n"
 		"  --rebuild-index    rebuild the domain registry from the log, then exit\n"
 		"  -h, --help         this text\n"
-		"\n%s",
-		config_http_usage);
+		"\n%s\n%s",
+		config_http_usage, config_mirror_usage);
 }
 
 /* The daemon's own flags, then the HTTP server's (config_http.c), in one getopt table. */
@@ -81,6 +82,8 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 	memcpy(opts, base_opts, sizeof(base_opts));
 	for (size_t i = 0; config_http_flags[i].name != NULL && nopts + 1 < MAX_OPTS; i++)
 		opts[nopts++] = config_http_flags[i];
+	for (size_t i = 0; config_mirror_flags[i].name != NULL && nopts + 1 < MAX_OPTS; i++)
+		opts[nopts++] = config_mirror_flags[i];
 
 	/* The config file is applied first, whatever its place on the command line. */
 	for (int i = 1; i + 1 < argc; i++)
@@ -92,6 +95,11 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 		char *dst = NULL;
 		size_t cap = CONFIG_MAX_STRING;
 
+		if (c >= CONFIG_MIRROR_FLAG) {
+			if ((err = config_mirror_flag(&cfg->mirror, c, optarg)) != 0)
+				return err;
+			continue;
+		}
 		if (c >= CONFIG_HTTP_FLAG) {
 			if ((err = config_http_flag(&cfg->http, c, optarg)) != 0)
 				return err;
@@ -259,7 +267,8 @@ static int open_state(struct daemon *d)
 
 	if (mkdir(d->cfg.data_dir, 0700) != 0 && errno != EEXIST)
 		return tl_error_set(TL_E_IO, "creating %s: %s", d->cfg.data_dir, strerror(errno));
-	if ((err = open_key(&d->key, &d->cfg)) != 0)
+	/* A replica has no key of its own: it serves the checkpoints its primary signed. */
+	if ((!mirrors_is_replica(d) && (err = open_key(&d->key, &d->cfg)) != 0) || (err = mirrors_open_log_key(d)) != 0)
 		return err;
 	for (size_t i = 0; i < TL_LOG_COLUMN_FAMILY_COUNT; i++)
 		cfs[ncf++] = tl_log_column_families[i];
@@ -267,7 +276,9 @@ static int open_state(struct daemon *d)
 	cfs[ncf++] = bd_pinq_column_family;
 	cfs[ncf++] = BD_REGISTRY_COLUMN_FAMILY;
 	snprintf(db_path, sizeof(db_path), "%s/db", d->cfg.data_dir);
-	if ((err = tl_db_open(&d->db, db_path, cfs, ncf)) != 0 || (err = tl_log_open(&d->log, d->db, d->key, &log_opts)) != 0 ||
+	if ((err = tl_db_open(&d->db, db_path, cfs, ncf)) != 0 ||
+	    (err = d->key != NULL ? tl_log_open(&d->log, d->db, d->key, &log_opts) :
+				    tl_log_open_replica(&d->log, d->db, d->log_vkey, &log_opts)) != 0 ||
 	    (err = bd_blockstore_open(&d->blocks, d->db)) != 0 || (err = http_gzip_cache_new(&d->gzip)) != 0)
 		return err;
 	if ((err = bd_registry_open(&d->registry, d->db, d->log)) != 0)
@@ -279,10 +290,10 @@ static int open_state(struct daemon *d)
 		return 0;
 	if (d->cfg.ipfs_api[0] != '\0' && (err = open_pinning(d)) != 0)
 		return err;
-	if ((err = open_publishing(d)) != 0)
+	if ((!mirrors_is_replica(d) && (err = open_publishing(d)) != 0) || (err = mirrors_open(d)) != 0)
 		return err;
-	if ((err = tl_signer_vkey(&vkey, d->key)) == 0)
-		log_at(LOG_INFO, "log open", "origin=\"%s\" size=%llu vkey=%s", tl_signer_name(d->key),
+	if ((err = tl_verifier_format(&vkey, d->log_vkey)) == 0)
+		log_at(LOG_INFO, "log open", "origin=\"%s\" size=%llu vkey=%s", tl_log_origin(d->log),
 			(unsigned long long)tl_log_size(d->log), (char *)vkey.data);
 	tl_buf_free(&vkey);
 	return err;
@@ -290,6 +301,7 @@ static int open_state(struct daemon *d)
 
 static void close_state(struct daemon *d)
 {
+	mirrors_close(d);
 	ratelimit_free(d->writes);
 	bd_publisher_free(d->publisher);
 	if (d->pins != NULL) {
@@ -303,6 +315,7 @@ static void close_state(struct daemon *d)
 	tl_log_close(d->log);
 	tl_db_close(d->db);
 	tl_signer_free(d->key);
+	tl_verifier_free(d->log_vkey);
 }
 
 int main(int argc, char **argv)
@@ -357,7 +370,8 @@ int main(int argc, char **argv)
 		return err ? 1 : 0;
 	}
 	if ((err = open_state(&d)) != 0 || (err = daemon_metrics_register(&d)) != 0 ||
-	    (err = http_start(&srv, &hopts)) != 0) {
+	    (err = mirrors_metrics_register(&d)) != 0 || (err = http_start(&srv, &hopts)) != 0 ||
+	    (err = mirrors_start(&d)) != 0) {
 		log_at(LOG_ERROR, "cannot start", "error=\"%s\"", tl_error_message());
 		goto out;
 	}

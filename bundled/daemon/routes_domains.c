@@ -48,7 +48,7 @@ int route_log_info(bd_httpd_response *res, const struct http_request *req, void 
 	tl_buf vkey = tl_buf_make(TL_MAX_KEY_TEXT);
 	int err;
 
-	if ((err = tl_signer_vkey(&vkey, d->key)) == 0)
+	if ((err = tl_verifier_format(&vkey, d->log_vkey)) == 0)
 		err = http_reply_json(res, 200, json_pack("{s:s,s:s%,s:I}", "origin", tl_log_origin(d->log), "vkey",
 			(const char *)vkey.data, vkey.len, "size", (json_int_t)tl_log_size(d->log)));
 	tl_buf_free(&vkey);

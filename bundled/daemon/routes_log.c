@@ -12,7 +12,7 @@
  * representation with its own tag. */
 static int log_etag(char etag[HTTP_MAX_ETAG], const struct daemon *d, const char *what, const char *suffix)
 {
-	int n = snprintf(etag, HTTP_MAX_ETAG, "\"%08x.%s%s\"", (unsigned)tl_signer_key_id(d->key), what, suffix);
+	int n = snprintf(etag, HTTP_MAX_ETAG, "\"%08x.%s%s\"", (unsigned)tl_verifier_key_id(d->log_vkey), what, suffix);
 
 	if (n < 0 || n >= HTTP_MAX_ETAG)
 		return tl_error_set(TL_E_INTERNAL, "entity tag for %s too long", what);

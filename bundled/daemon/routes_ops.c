@@ -1,10 +1,22 @@
 /* Operator endpoints: liveness and Prometheus metrics. */
+#include <string.h>
+
 #include "daemon.h"
+#include "mirrors.h"
 #include "routes.h"
 
 int route_healthz(bd_httpd_response *res, const struct http_request *req, void *app)
 {
-	return bd_httpd_reply(res, 200, "text/plain; charset=utf-8", "ok\n", 3);
+	struct daemon *d = app;
+	char text[512];
+	bool ok;
+
+	if (d->replica == NULL)
+		return bd_httpd_reply(res, 200, "text/plain; charset=utf-8", "ok\n", 3);
+	/* A replica whose primary forked still serves its last verified state, but is not
+	 * healthy: the operator must look at the evidence. */
+	mirrors_health(&ok, text, sizeof(text), d);
+	return bd_httpd_reply(res, ok ? 200 : 503, "text/plain; charset=utf-8", text, strlen(text));
 }
 
 /* Every registered series (metrics.h); the response body is the caller's to free. */

@@ -14,6 +14,7 @@
 #include "bundled/request.h"
 #include "daemon.h"
 #include "logging.h"
+#include "mirrors.h"
 #include "routes.h"
 #include "translog/proof.h"
 #include "translog/text.h"
@@ -113,6 +114,8 @@ static int serve_write(bd_httpd_response *res, const struct http_request *req, s
 	uint64_t wait;
 	int err;
 
+	if (d->replica != NULL)
+		return mirrors_refuse_write(res, d);
 	memset(&w, 0, sizeof(w));
 	http_client_addr(addr, sizeof(addr), req);
 	if ((wait = ratelimit_take(d->writes, addr, ratelimit_now_ms())) != 0) {

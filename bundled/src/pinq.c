@@ -357,6 +357,19 @@ static int is_transient(int err)
 	return err == TL_E_UNAVAILABLE || err == TL_E_NOMEM;
 }
 
+/* 1 if `cid` is the root of an item already pinned. */
+static int is_pinned(void *ctx, const bd_cid *cid)
+{
+	bd_pinq *q = ctx;
+	bd_pinq_item it;
+	int err;
+
+	pthread_mutex_lock(&q->lock);
+	err = load_item(&it, q, cid);
+	pthread_mutex_unlock(&q->lock);
+	return err == 0 && it.state == BD_PIN_PINNED;
+}
+
 /* One attempt at one item; the item's new state is stored. Returns non-zero only if the
  * queue's storage fails. */
 static int attempt(bd_pinq *q, const bd_cid *root, uint64_t now, int *tried)
@@ -373,7 +386,7 @@ static int attempt(bd_pinq *q, const bd_cid *root, uint64_t now, int *tried)
 	if (old.state != BD_PIN_PENDING || old.next_try_ms > now)
 		return 0;
 	*tried = 1;
-	result = bd_pinq__push_dag(q->bs, &q->transport, root);
+	result = bd_pinq__push_dag(q->bs, &q->transport, root, is_pinned, q);
 
 	pthread_mutex_lock(&q->lock);
 	/* The item may have changed while the lock was free (only enqueue and retry_failed

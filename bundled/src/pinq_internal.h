@@ -47,8 +47,12 @@ int bd_pinq__due_key(uint8_t *key, size_t *klen, uint64_t when, const bd_cid *ro
 int bd_pinq__due_key_read(uint64_t *when, bd_cid *root, const uint8_t *k, size_t kl) TL_MUST_USE;
 
 /* Puts every block under `root` from the block store through the transport, children
- * before parents and each distinct block once, then pins the root. The error is the
+ * before parents and each distinct block once, then pins the root. A UnixFS directory's
+ * entries are followed too. Below the root, a block for which pinned(ctx, cid) says 1 is
+ * skipped with everything under it: it is the root of an item the node has pinned already
+ * (so a directory over many pinned files costs only its own new nodes). The error is the
  * transport's or the store's, with its message. */
-int bd_pinq__push_dag(bd_blockstore *bs, const bd_pinq_transport *t, const bd_cid *root) TL_MUST_USE;
+int bd_pinq__push_dag(bd_blockstore *bs, const bd_pinq_transport *t, const bd_cid *root,
+	int (*pinned)(void *ctx, const bd_cid *cid), void *ctx) TL_MUST_USE;
 
 #endif

@@ -74,6 +74,8 @@ static int seen_add(struct seen *s, const tl_hash *h)
 struct push {
 	bd_blockstore *bs;
 	const bd_pinq_transport *t;
+	int (*pinned)(void *ctx, const bd_cid *cid);
+	void *ctx;
 	struct seen seen;
 	size_t visited;
 };
@@ -94,7 +96,7 @@ static int push_block(struct push *p, const bd_cid *cid, int depth)
 	int err;
 
 	memset(&node, 0, sizeof(node));
-	if (seen_has(&p->seen, &cid->digest))
+	if (seen_has(&p->seen, &cid->digest) || (depth > 0 && p->pinned(p->ctx, cid) == 1))
 		return 0;
 	if (depth > BD_CAT_MAX_DEPTH)
 		return tl_error_set(TL_E_INPUT, "DAG deeper than %d levels", BD_CAT_MAX_DEPTH);
@@ -108,7 +110,7 @@ static int push_block(struct push *p, const bd_cid *cid, int depth)
 		goto out;
 	}
 	if (cid->codec == BD_CODEC_DAG_PB) {
-		if ((err = bd_unixfs__read_node(&node, data, len)) != 0) {
+		if ((err = bd_unixfs__read_any_node(&node, data, len)) != 0) {
 			err = tl_error_wrap(err, "block %s", cid_text(text, cid));
 			goto out;
 		}
@@ -128,7 +130,8 @@ out:
 	return err;
 }
 
-int bd_pinq__push_dag(bd_blockstore *bs, const bd_pinq_transport *t, const bd_cid *root)
+int bd_pinq__push_dag(bd_blockstore *bs, const bd_pinq_transport *t, const bd_cid *root,
+	int (*pinned)(void *ctx, const bd_cid *cid), void *ctx)
 {
 	struct push p;
 	int err;
@@ -136,6 +139,8 @@ int bd_pinq__push_dag(bd_blockstore *bs, const bd_pinq_transport *t, const bd_ci
 	memset(&p, 0, sizeof(p));
 	p.bs = bs;
 	p.t = t;
+	p.pinned = pinned;
+	p.ctx = ctx;
 	if ((err = push_block(&p, root, 0)) == 0)
 		err = t->pin(t->ctx, root);
 	free(p.seen.slots);

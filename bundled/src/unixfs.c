@@ -64,6 +64,37 @@ int bd_unixfs__write_file_node(tl_buf *out, const bd_unixfs__child *children, si
 	return 0;
 }
 
+int bd_unixfs__write_dir_node(tl_buf *out, const bd_unixfs__dirent *entries, size_t n)
+{
+	static const uint8_t data[] = { KEY(1, WT_VARINT), BD_UNIXFS_TYPE_DIRECTORY };
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *name = entries[i].name;
+		size_t name_len = strlen(name), cid_len = 0, link_len;
+		uint8_t cid[BD_CID_BYTES_MAX];
+
+		if (name_len == 0 || name_len > BD_UNIXFS_MAX_NAME || memchr(name, '/', name_len) != NULL ||
+		    (i > 0 && strcmp(entries[i - 1].name, name) >= 0))
+			return tl_error_set(TL_E_INTERNAL, "unixfs: directory entry \"%.64s\" is not a name in order", name);
+		if (entries[i].tsize > BD_VARINT_MAX)
+			return tl_error_set(TL_E_INPUT, "unixfs: Tsize overflows");
+		if ((err = bd_cid_to_bytes(cid, sizeof(cid), &cid_len, &entries[i].cid)) != 0)
+			return err;
+		link_len = 1 + bd_varint__len(cid_len) + cid_len + 1 + bd_varint__len(name_len) + name_len + 1 +
+			bd_varint__len(entries[i].tsize);
+		if ((err = tl_buf_append_u8(out, KEY(2, WT_LEN))) != 0 || (err = put_varint(out, link_len)) != 0 ||
+		    (err = tl_buf_append_u8(out, KEY(1, WT_LEN))) != 0 || (err = put_varint(out, cid_len)) != 0 ||
+		    (err = tl_buf_append(out, cid, cid_len)) != 0 || (err = tl_buf_append_u8(out, KEY(2, WT_LEN))) != 0 ||
+		    (err = put_varint(out, name_len)) != 0 || (err = tl_buf_append(out, name, name_len)) != 0 ||
+		    (err = tl_buf_append_u8(out, KEY(3, WT_VARINT))) != 0 || (err = put_varint(out, entries[i].tsize)) != 0)
+			return err;
+	}
+	if ((err = tl_buf_append_u8(out, KEY(1, WT_LEN))) != 0 || (err = put_varint(out, sizeof(data))) != 0)
+		return err;
+	return tl_buf_append(out, data, sizeof(data));
+}
+
 /* ---- reader ---- */
 
 static int read_key(uint64_t *field, unsigned *wt, tl_cursor *c)
@@ -114,7 +145,7 @@ static int skip_field(tl_cursor *c, unsigned wt)
 	}
 }
 
-static int read_link(bd_cid *cid, const uint8_t *bytes, size_t len)
+static int read_link(bd_cid *cid, struct bd_unixfs__link_info *info, const uint8_t *bytes, size_t len)
 {
 	tl_cursor c = tl_cursor_make(bytes, len);
 	int seen = 0; /* the last of Hash (1), Name (2), Tsize (3) read: each once, in order */
@@ -140,6 +171,12 @@ static int read_link(bd_cid *cid, const uint8_t *bytes, size_t len)
 			return err;
 		if (field == 1 && (err = bd_cid_from_bytes(cid, p, n)) != 0)
 			return err;
+		if (field == 2) {
+			info->name = p;
+			info->name_len = n;
+		}
+		if (field == 3)
+			info->tsize = v;
 		seen = (int)field;
 	}
 	if (seen == 0)
@@ -147,7 +184,7 @@ static int read_link(bd_cid *cid, const uint8_t *bytes, size_t len)
 	return 0;
 }
 
-static int read_unixfs(bd_unixfs__node *node, const uint8_t *bytes, size_t len)
+static int read_unixfs(bd_unixfs__node *node, const uint8_t *bytes, size_t len, int allow_dir)
 {
 	tl_cursor c = tl_cursor_make(bytes, len);
 	size_t nsizes = 0;
@@ -202,6 +239,15 @@ static int read_unixfs(bd_unixfs__node *node, const uint8_t *bytes, size_t len)
 	}
 	if (!has_type)
 		return tl_error_set(TL_E_INPUT, "unixfs: no Type");
+	if (allow_dir && node->type == BD_UNIXFS_TYPE_DIRECTORY) {
+		if (nsizes != 0 || node->data_len != 0 || node->has_filesize)
+			return tl_error_set(TL_E_INPUT, "unixfs: a directory with file fields");
+		for (size_t i = 0; i < node->nlinks; i++)
+			if (node->info[i].name_len == 0 || node->info[i].name_len > BD_UNIXFS_MAX_NAME ||
+			    memchr(node->info[i].name, '/', node->info[i].name_len) != NULL)
+				return tl_error_set(TL_E_INPUT, "unixfs: directory entry %zu has no valid name", i);
+		return 0;
+	}
 	if (node->type != BD_UNIXFS_TYPE_FILE && node->type != BD_UNIXFS_TYPE_RAW)
 		return tl_error_set(TL_E_INPUT, "unixfs: type %llu is not a file", (unsigned long long)node->type);
 	if (nsizes != node->nlinks)
@@ -213,12 +259,12 @@ static int read_unixfs(bd_unixfs__node *node, const uint8_t *bytes, size_t len)
 	return 0;
 }
 
-int bd_unixfs__read_node(bd_unixfs__node *out, const uint8_t *block, size_t len)
+static int read_node(bd_unixfs__node *out, const uint8_t *block, size_t len, int allow_dir)
 {
 	bd_unixfs__node node;
 	tl_cursor c = tl_cursor_make(block, len);
 	const uint8_t *data = NULL;
-	size_t data_len = 0, alloc = 0;
+	size_t data_len = 0, alloc = 0, info_alloc = 0;
 	int has_data = 0;
 	int err = 0;
 
@@ -257,9 +303,11 @@ int bd_unixfs__read_node(bd_unixfs__node *out, const uint8_t *block, size_t len)
 			err = tl_error_set(TL_E_INPUT, "dag-pb: more than %d links", BD_UNIXFS_MAX_LINKS);
 			goto out;
 		}
-		if ((err = tl_array_grow(&node.links, &alloc, node.nlinks + 1, sizeof(*node.links), BD_UNIXFS_MAX_LINKS)) != 0)
+		if ((err = tl_array_grow(&node.links, &alloc, node.nlinks + 1, sizeof(*node.links), BD_UNIXFS_MAX_LINKS)) != 0 ||
+		    (err = tl_array_grow(&node.info, &info_alloc, node.nlinks + 1, sizeof(*node.info), BD_UNIXFS_MAX_LINKS)) != 0)
 			goto out;
-		if ((err = read_link(&node.links[node.nlinks], p, n)) != 0) {
+		memset(&node.info[node.nlinks], 0, sizeof(node.info[0]));
+		if ((err = read_link(&node.links[node.nlinks], &node.info[node.nlinks], p, n)) != 0) {
 			err = tl_error_wrap(err, "dag-pb: link %zu", node.nlinks);
 			goto out;
 		}
@@ -273,7 +321,7 @@ int bd_unixfs__read_node(bd_unixfs__node *out, const uint8_t *block, size_t len)
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = read_unixfs(&node, data, data_len)) != 0)
+	if ((err = read_unixfs(&node, data, data_len, allow_dir)) != 0)
 		err = tl_error_wrap(err, "dag-pb");
 out:
 	if (err) {
@@ -284,11 +332,23 @@ out:
 	return 0;
 }
 
+int bd_unixfs__read_node(bd_unixfs__node *out, const uint8_t *block, size_t len)
+{
+	return read_node(out, block, len, 0);
+}
+
+int bd_unixfs__read_any_node(bd_unixfs__node *out, const uint8_t *block, size_t len)
+{
+	return read_node(out, block, len, 1);
+}
+
 void bd_unixfs__node_free(bd_unixfs__node *node)
 {
 	free(node->links);
 	free(node->blocksizes);
+	free(node->info);
 	node->links = NULL;
 	node->blocksizes = NULL;
+	node->info = NULL;
 	node->nlinks = 0;
 }

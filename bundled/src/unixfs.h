@@ -23,7 +23,10 @@
 #define BD_UNIXFS_MAX_BLOCK (1u << 20)
 
 #define BD_UNIXFS_TYPE_RAW 0
+#define BD_UNIXFS_TYPE_DIRECTORY 1
 #define BD_UNIXFS_TYPE_FILE 2
+/* The longest name of a directory entry this code writes or reads. */
+#define BD_UNIXFS_MAX_NAME 255
 
 /* One child of a file node as the writer needs it. */
 typedef struct bd_unixfs__child {
@@ -47,13 +50,33 @@ typedef struct bd_unixfs__node {
 	uint64_t filesize;
 	size_t nlinks;
 	bd_cid *links;             /* nlinks */
-	uint64_t *blocksizes;      /* nlinks: content bytes under each link */
+	uint64_t *blocksizes;      /* nlinks: content bytes under each link (files) */
+	struct bd_unixfs__link_info {
+		const uint8_t *name;   /* into the block; a directory's entry names */
+		size_t name_len;
+		uint64_t tsize;
+	} *info;                   /* nlinks */
 } bd_unixfs__node;
+
+/* One entry of a UnixFS directory as the writer needs it. */
+typedef struct bd_unixfs__dirent {
+	const char *name;  /* 1..BD_UNIXFS_MAX_NAME bytes, no '/' */
+	bd_cid cid;
+	uint64_t tsize;    /* bytes of the entry's block and every block below it */
+} bd_unixfs__dirent;
+
+/* Appends the dag-pb bytes of a UnixFS directory (as Kubo writes a basic, unsharded one):
+ * Links {Hash, Name, Tsize} in the order given, which must be the byte order of the names
+ * (TL_E_INTERNAL otherwise, as for names that are empty, too long or hold '/'), then
+ * Data = UnixFS { Type = Directory }. n may be 0 (the empty directory). */
+int bd_unixfs__write_dir_node(tl_buf *out, const bd_unixfs__dirent *entries, size_t n) TL_MUST_USE;
 
 /* Reads a dag-pb block strictly (field order and wire types as the dag-pb spec requires,
  * no unknown PBNode/PBLink fields) and its UnixFS Data; refuses nodes that are not File or
  * Raw, and blocksizes that do not match the links. TL_E_INPUT with a message otherwise. */
 int bd_unixfs__read_node(bd_unixfs__node *out, const uint8_t *block, size_t len) TL_MUST_USE;
+/* The same, taking a Directory node too (its links' names in `info`, no blocksizes). */
+int bd_unixfs__read_any_node(bd_unixfs__node *out, const uint8_t *block, size_t len) TL_MUST_USE;
 void bd_unixfs__node_free(bd_unixfs__node *node);
 
 #endif

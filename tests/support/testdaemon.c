@@ -258,3 +258,15 @@ long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_
 {
 	return tu_http_request(d, "GET", path, NULL, 0, body, len);
 }
+
+long tu_metric(const struct tu_daemon *d, const char *series)
+{
+	char *body = NULL, *p, want[256];
+	long v = -1;
+
+	snprintf(want, sizeof(want), "\n%s ", series);
+	if (tu_http_get(d, "/metrics", &body, NULL) == 200 && (p = strstr(body, want)) != NULL)
+		v = strtol(p + strlen(want), NULL, 10);
+	free(body);
+	return v;
+}

@@ -50,6 +50,10 @@ int tu_daemon_stop(struct tu_daemon *d);
  * (NUL-terminated, may be NULL if not wanted). */
 long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_t *len);
 
+/* The value of the series `series` (with its labels, as /metrics writes them:
+ * 'name{label="v"}') in the daemon's /metrics, or -1 if it has none. */
+long tu_metric(const struct tu_daemon *d, const char *series);
+
 /* The same with any method and an optional request body (data may be NULL). */
 long tu_http_request(const struct tu_daemon *d, const char *method, const char *path, const void *data,
 	size_t data_len, char **body, size_t *len);

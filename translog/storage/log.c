@@ -3,6 +3,7 @@
  * published state. Storage keys and tile reads are in log_store.c.
  */
 #include "log_internal.h"
+#include "translog/note.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -10,7 +11,10 @@
 
 enum { SMALL_APPEND = 16 };
 
-int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n)
+/* Queues n entries (and for a replica the checkpoint note of the result) and waits for
+ * their commit. */
+static int append(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n,
+	const uint8_t *note, size_t note_len)
 {
 	tl_hash small[SMALL_APPEND], *leaves = small;
 	struct log_request r;
@@ -18,7 +22,7 @@ int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries
 	int err = 0;
 
 	assert(first != NULL && log != NULL);
-	if (n == 0 || n > TL_LOG_MAX_APPEND)
+	if ((n == 0 && note == NULL) || n > TL_LOG_MAX_APPEND)
 		return tl_error_set(TL_E_INPUT, "a batch holds 1..%u entries, not %zu", TL_LOG_MAX_APPEND, n);
 	for (size_t i = 0; i < n; i++) {
 		if (lens[i] > TL_LOG_MAX_ENTRY)
@@ -39,6 +43,8 @@ int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries
 	r.entries = entries;
 	r.lens = lens;
 	r.leaves = leaves;
+	r.note = note;
+	r.note_len = note_len;
 	r.n = n;
 	r.bytes = bytes;
 	pthread_cond_init(&r.cond, NULL);
@@ -66,6 +72,24 @@ out:
 	if (leaves != small)
 		free(leaves);
 	return err;
+}
+
+int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n)
+{
+	if (log->key == NULL)
+		return tl_error_set(TL_E_UNAVAILABLE, "the log is a read-only replica of %s", log->origin);
+	return append(first, log, entries, lens, n, NULL, 0);
+}
+
+int tl_log_append_signed(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n,
+	const uint8_t *note, size_t note_len)
+{
+	assert(note != NULL);
+	if (log->key != NULL)
+		return tl_error_set(TL_E_INPUT, "the log %s signs its own checkpoints", log->origin);
+	if (note_len == 0 || note_len > TL_NOTE_MAX_SIZE)
+		return tl_error_set(TL_E_INPUT, "a checkpoint note of %zu bytes", note_len);
+	return append(first, log, entries, lens, n, note, note_len);
 }
 
 int tl_log_append(uint64_t *index, tl_log *log, const void *entry, size_t len)
@@ -97,7 +121,9 @@ int tl_log_head(uint64_t *size, tl_hash *root, tl_buf *note, tl_log *log)
 		*size = log->size;
 	if (root)
 		*root = log->root;
-	if (note)
+	if (note && log->checkpoint.len == 0)
+		err = tl_error_set(TL_E_UNAVAILABLE, "the replica of %s has no checkpoint yet", log->origin);
+	else if (note)
 		err = tl_buf_append(note, log->checkpoint.data, log->checkpoint.len);
 	pthread_rwlock_unlock(&log->lock);
 	return err;

@@ -157,8 +157,25 @@ static void put_pieces(tl_log *log)
 	}
 }
 
-/* Signs the checkpoint of the committer's frontier and puts it. */
-static int put_head(tl_log *log, tl_hash *root)
+/* A replica's commit: the origin's signed checkpoint must be for exactly the tree the
+ * committer has built. */
+static int check_note(const tl_log *log, const uint8_t *note, size_t len, const tl_hash *root)
+{
+	tl_checkpoint cp;
+	int err;
+
+	if ((err = tl_checkpoint_open(&cp, note, len, log->verifier)) != 0)
+		return tl_error_wrap(err, "the checkpoint of replicated size %llu", (unsigned long long)log->frontier.size);
+	if (cp.size != log->frontier.size || !tl_hash_equal(&cp.root, root))
+		return tl_error_set(TL_E_CONFLICT,
+			"the origin's checkpoint (size %llu) is not the tree of the replicated entries (size %llu)",
+			(unsigned long long)cp.size, (unsigned long long)log->frontier.size);
+	return 0;
+}
+
+/* Puts the checkpoint of the committer's frontier: signed with the log's key, or for a
+ * replica the origin's note (`note`, checked against the tree). */
+static int put_head(tl_log *log, tl_hash *root, const uint8_t *note, size_t note_len)
 {
 	tl_checkpoint cp;
 	int err;
@@ -169,8 +186,13 @@ static int put_head(tl_log *log, tl_hash *root)
 	tl_frontier_root(&log->frontier, root);
 	cp.root = *root;
 	tl_buf_reset(&log->note);
-	if ((err = tl_checkpoint_sign(&log->note, &cp, log->key)) != 0)
+	if (note != NULL) {
+		if ((err = check_note(log, note, note_len, root)) != 0 ||
+		    (err = tl_buf_append(&log->note, note, note_len)) != 0)
+			return err;
+	} else if ((err = tl_checkpoint_sign(&log->note, &cp, log->key)) != 0) {
 		return tl_error_wrap(err, "signing checkpoint %llu", (unsigned long long)cp.size);
+	}
 	rocksdb_writebatch_put_cf(log->wb, log->cf_meta, tl_log__meta_checkpoint, strlen(tl_log__meta_checkpoint),
 		(const char *)log->note.data, log->note.len);
 	return 0;
@@ -243,7 +265,7 @@ int tl_log__commit_empty(tl_log *log)
 	int err;
 
 	begin_batch(log);
-	if ((err = put_head(log, &root)) != 0 || (err = tl_db_write(log->db, log->wb)) != 0)
+	if ((err = put_head(log, &root, NULL, 0)) != 0 || (err = tl_db_write(log->db, log->wb)) != 0)
 		return err;
 	publish(log, &root, 0, now_us());
 	log->stats.commits = 0;
@@ -270,7 +292,7 @@ static int commit(tl_log *log, struct log_request *reqs, size_t *entries)
 		*entries += r->n;
 	}
 	put_pieces(log);
-	if ((err = put_head(log, &root)) != 0 || (err = tl_db_write(log->db, log->wb)) != 0)
+	if ((err = put_head(log, &root, reqs->note, reqs->note_len)) != 0 || (err = tl_db_write(log->db, log->wb)) != 0)
 		return err;
 	publish(log, &root, *entries, started);
 	return 0;
@@ -309,11 +331,13 @@ void *tl_log__committer_main(void *arg)
 			log->qhead = log->qtail = NULL;
 			continue;
 		}
-		/* Whole requests, at least one, up to max_batch entries and a bounded write batch. */
+		/* Whole requests, at least one, up to max_batch entries and a bounded write batch. A
+		 * replica's request comes with the checkpoint of its own result: it goes alone. */
 		batch = last = log->qhead;
 		n = batch->n;
 		bytes = batch->bytes;
-		while (last->next != NULL && n + last->next->n <= log->max_batch &&
+		while (last->next != NULL && batch->note == NULL && last->next->note == NULL &&
+		       n + last->next->n <= log->max_batch &&
 		       bytes + last->next->bytes <= TL_LOG_MAX_APPEND_BYTES) {
 			last = last->next;
 			n += last->n;

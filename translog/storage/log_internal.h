@@ -42,6 +42,8 @@ struct log_request {
 	const void *const *entries;
 	const size_t *lens;
 	const tl_hash *leaves;
+	const uint8_t *note; /* a replica's append: the origin's signed checkpoint for the result */
+	size_t note_len;
 	size_t n;
 	size_t bytes;
 	uint64_t first;
@@ -62,7 +64,9 @@ struct log_cache_slot {
 struct tl_log {
 	tl_db *db;
 	rocksdb_column_family_handle_t *cf_tiles, *cf_entries, *cf_meta;
-	const tl_signer *key;
+	const tl_signer *key;        /* NULL for a replica: it stores the origin's checkpoints */
+	const tl_verifier *verifier; /* the log's key: own_verifier, or a replica's caller's */
+	tl_verifier *own_verifier;
 	char origin[TL_MAX_ORIGIN + 1];
 	size_t max_batch;
 

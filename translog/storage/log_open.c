@@ -171,7 +171,7 @@ static bool cf_empty(tl_log *log, rocksdb_column_family_handle_t *cf)
 }
 
 /* Reads and checks the stored state; a database without one gets an empty log. */
-static int load(tl_log *log, const tl_verifier *v)
+static int load(tl_log *log)
 {
 	char *note = NULL;
 	size_t note_len = 0;
@@ -187,12 +187,16 @@ static int load(tl_log *log, const tl_verifier *v)
 		tl_frontier_init(&log->frontier);
 		if ((err = load_edges(log, 0)) != 0)
 			goto out;
-		err = tl_log__commit_empty(log);
+		/* A replica has no checkpoint of its own to sign: it waits for the origin's. */
+		if (log->key != NULL)
+			err = tl_log__commit_empty(log);
+		else
+			tl_hash_empty(&log->root);
 		goto out;
 	}
 	if (err)
 		goto out;
-	if ((err = tl_checkpoint_open(&cp, (const uint8_t *)note, note_len, v)) != 0) {
+	if ((err = tl_checkpoint_open(&cp, (const uint8_t *)note, note_len, log->verifier)) != 0) {
 		err = tl_error_wrap(TL_E_CONFLICT, "the stored checkpoint does not verify with the key of %s",
 			log->origin);
 		goto out;
@@ -233,17 +237,16 @@ out:
 	return err;
 }
 
-int tl_log_open(tl_log **out, tl_db *db, const tl_signer *key, const struct tl_log_options *opts)
+/* The log of `key` (a sequencer), or with key NULL of `v` (a replica). */
+static int open_log(tl_log **out, tl_db *db, const tl_signer *key, const tl_verifier *v,
+	const struct tl_log_options *opts)
 {
 	tl_log *log = calloc(1, sizeof(*log));
-	tl_buf vkey = tl_buf_make(4096);
-	tl_verifier *v = NULL;
-	const char *origin = tl_signer_name(key);
 	size_t ncache = opts && opts->cache_tiles >= 4 ? opts->cache_tiles : DEFAULT_CACHE_TILES;
+	const char *origin;
 	size_t origin_len;
 	int err = 0;
 
-	assert(out != NULL && db != NULL && key != NULL);
 	if (log == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	pthread_mutex_init(&log->qlock, NULL);
@@ -263,6 +266,10 @@ int tl_log_open(tl_log **out, tl_db *db, const tl_signer *key, const struct tl_l
 		err = tl_error_set(TL_E_INTERNAL, "the database was opened without the log's column families");
 		goto out;
 	}
+	if (key != NULL && (err = tl_verifier_from_signer(&log->own_verifier, key)) != 0)
+		goto out;
+	log->verifier = key != NULL ? log->own_verifier : v;
+	origin = tl_verifier_name(log->verifier);
 	if ((origin_len = strlen(origin)) > TL_MAX_ORIGIN) {
 		err = tl_error_set(TL_E_INPUT, "log origin is longer than %d bytes", TL_MAX_ORIGIN);
 		goto out;
@@ -273,9 +280,7 @@ int tl_log_open(tl_log **out, tl_db *db, const tl_signer *key, const struct tl_l
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = tl_signer_vkey(&vkey, key)) != 0 || (err = tl_verifier_parse(&v, (const char *)vkey.data, vkey.len)) != 0)
-		goto out;
-	if ((err = load(log, v)) != 0)
+	if ((err = load(log)) != 0)
 		goto out;
 	if (pthread_create(&log->committer, NULL, tl_log__committer_main, log) != 0) {
 		err = tl_error_set(TL_E_INTERNAL, "cannot start the log committer thread");
@@ -283,14 +288,27 @@ int tl_log_open(tl_log **out, tl_db *db, const tl_signer *key, const struct tl_l
 	}
 	log->committer_running = true;
 out:
-	tl_verifier_free(v);
-	tl_buf_free(&vkey);
 	if (err) {
 		tl_log_close(log);
 		return err;
 	}
 	*out = log;
 	return 0;
+}
+
+int tl_log_open(tl_log **out, tl_db *db, const tl_signer *key, const struct tl_log_options *opts)
+{
+	assert(out != NULL && db != NULL && key != NULL);
+	return open_log(out, db, key, NULL, opts);
+}
+
+int tl_log_open_replica(tl_log **out, tl_db *db, const tl_verifier *v, const struct tl_log_options *opts)
+{
+	assert(out != NULL && db != NULL && v != NULL);
+	if (tl_verifier_type(v) != 0x01)
+		return tl_error_set(TL_E_INPUT, "a log's verifier key is of type 0x01 (Ed25519), not 0x%02x",
+			tl_verifier_type(v));
+	return open_log(out, db, NULL, v, opts);
 }
 
 void tl_log_close(tl_log *log)
@@ -311,6 +329,7 @@ void tl_log_close(tl_log *log)
 	if (log->wb)
 		rocksdb_writebatch_destroy(log->wb);
 	free(log->cache);
+	tl_verifier_free(log->own_verifier);
 	tl_buf_free(&log->bundle.buf);
 	tl_buf_free(&log->note);
 	tl_buf_free(&log->checkpoint);

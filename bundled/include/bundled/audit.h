@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "bundled/client.h"
+#include "bundled/evidence.h"
 #include "translog/checkpoint.h"
 #include "translog/error.h"
 #include "translog/follow.h"
@@ -93,7 +94,7 @@ typedef struct bd_audit_report {
 	size_t n_findings;         /* all findings so far (this and earlier runs) */
 	size_t n_kept;             /* of which the first n_kept are in `findings` */
 	bd_audit_finding *findings;
-	char evidence[4][4200];    /* fork evidence files written by this run, n_evidence of them */
+	char evidence[BD_EVIDENCE_FILES][BD_EVIDENCE_PATH_MAX]; /* fork evidence files written by this run, n_evidence of them */
 	size_t n_evidence;
 } bd_audit_report;
 

@@ -65,6 +65,14 @@ struct tl_log_options {
  * reads. Starts the committer thread. */
 int tl_log_open(tl_log **out, tl_db *db, const tl_signer *key, const struct tl_log_options *opts) TL_MUST_USE;
 
+/* Opens a read replica of the log whose verifier key is `v` (type 0x01; its name is the
+ * origin; `v` must outlive the log): the same storage, reads and proofs, but the log signs
+ * nothing. It grows only by tl_log_append_signed, with checkpoints the origin signed, and
+ * refuses tl_log_append(_batch) (TL_E_UNAVAILABLE). A new database stays empty, without a
+ * checkpoint (tl_log_head asked for the note: TL_E_UNAVAILABLE), until the first append. The
+ * stored state is checked on open as tl_log_open checks it, with `v`. */
+int tl_log_open_replica(tl_log **out, tl_db *db, const tl_verifier *v, const struct tl_log_options *opts) TL_MUST_USE;
+
 /* Commits what is queued, stops the committer and frees the log. Appends racing with close
  * fail with TL_E_UNAVAILABLE. The db stays open (the caller owns it). NULL is a no-op. */
 void tl_log_close(tl_log *log);
@@ -83,14 +91,26 @@ int tl_log_append(uint64_t *index, tl_log *log, const void *entry, size_t len) T
 int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens,
 	size_t n) TL_MUST_USE;
 
-/* The log's origin (the signer's name). */
+/* A replica's append: n entries (0..TL_LOG_MAX_APPEND, limits as tl_log_append_batch) that
+ * the origin has at the replica's current size, committed alone with `note`, the origin's
+ * signed checkpoint of the tree they make. The caller has proven them against it (as
+ * tl_follow_entries does); the committer checks again that the note verifies with the log's
+ * key and has the size and root of the tree it built, and if not (TL_E_CONFLICT or
+ * TL_E_UNAUTHORIZED), nothing is written and the log stops as after a failed commit. n 0
+ * replaces the checkpoint with another of the same tree (new cosignatures). TL_E_INPUT on a
+ * log that signs its own checkpoints. */
+int tl_log_append_signed(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n,
+	const uint8_t *note, size_t note_len) TL_MUST_USE;
+
+/* The log's origin (the signer's name, or a replica's verifier's). */
 const char *tl_log_origin(const tl_log *log);
 
 /* The size of the last commit. */
 uint64_t tl_log_size(tl_log *log);
 
 /* The last commit: its size, root and signed checkpoint note, taken together. Any of the
- * out-params may be NULL. The note is appended to `note`. */
+ * out-params may be NULL. The note is appended to `note` (a replica that has none yet:
+ * TL_E_UNAVAILABLE). */
 int tl_log_head(uint64_t *size, tl_hash *root, tl_buf *note, tl_log *log) TL_MUST_USE;
 
 /* Appends to `out` the bytes of the tile or entry bundle `t` (as parsed from a tlog-tiles

@@ -1,0 +1,28 @@
+/*
+ * A thread that calls fn(ctx) at once and then every interval_ms until stopped: the
+ * followers of the mirrors (replica, git mirror, IPFS tile directory) run their rounds on
+ * one each. A stop wakes it from its wait; a round in progress finishes first.
+ */
+#ifndef BUNDLED_TICKER_H
+#define BUNDLED_TICKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "translog/error.h"
+
+struct bd__ticker {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping, running;
+	pthread_t thread;
+	unsigned interval_ms;
+	void (*fn)(void *ctx);
+	void *ctx;
+};
+
+int bd__ticker_start(struct bd__ticker *t, unsigned interval_ms, void (*fn)(void *ctx), void *ctx) TL_MUST_USE;
+/* Harmless if never started; the ticker may be started again afterwards. */
+void bd__ticker_stop(struct bd__ticker *t);
+
+#endif
