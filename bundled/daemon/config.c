@@ -18,6 +18,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->log_name, sizeof(cfg->log_name), "bundled.local/log");
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
 	config_http_defaults(&cfg->http);
+	config_witness_defaults(&cfg->witness);
 	cfg->write_rate = 100;
 	cfg->write_burst = 200;
 }
@@ -92,7 +93,8 @@ int config_load_file(struct config *cfg, const char *path)
 				err = tl_error_set(TL_E_INPUT, "config: \"%s\" must be a number from 0 to 1000000", key);
 			else
 				*dst = json_number_value(value);
-		} else if ((err = config_http_key(&cfg->http, key, value)) == 1) {
+		} else if ((err = config_http_key(&cfg->http, key, value)) == 1 &&
+			   (err = config_witness_key(&cfg->witness, key, value)) == 1) {
 			err = tl_error_set(TL_E_INPUT, "config %s: unknown key \"%s\"", path, key);
 		}
 		if (err)
@@ -131,6 +133,7 @@ int config_set_listen(struct config *cfg, const char *addr)
 int config_finish(struct config *cfg)
 {
 	int level = log_level_parse(cfg->log_level);
+	int err;
 
 	if (level < 0)
 		return tl_error_set(TL_E_INPUT, "log_level \"%s\" is not debug, info, warn or error", cfg->log_level);
@@ -138,5 +141,7 @@ int config_finish(struct config *cfg)
 	if (cfg->log_key[0] == '\0' &&
 	    snprintf(cfg->log_key, sizeof(cfg->log_key), "%s/log.key", cfg->data_dir) >= (int)sizeof(cfg->log_key))
 		return tl_error_set(TL_E_INPUT, "data_dir is too long");
-	return config_http_finish(&cfg->http);
+	if ((err = config_http_finish(&cfg->http)) != 0)
+		return err;
+	return config_witness_finish(&cfg->witness);
 }

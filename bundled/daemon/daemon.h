@@ -16,6 +16,7 @@
 #include "translog/key.h"
 #include "translog/log.h"
 #include "bundled/blockstore.h"
+#include "bundled/cosigning.h"
 #include "bundled/ipfs.h"
 #include "bundled/pinq.h"
 #include "bundled/publish.h"
@@ -38,6 +39,10 @@ struct daemon {
 	struct auth auth;          /* the operator's token */
 	struct ratelimit *writes;  /* per-client limits on POST requests */
 	struct metrics *metrics; /* every series /metrics shows; features register theirs here */
+	/* The witness policy (witnesses.c); NULL without witnesses. The checkpoint every route
+	 * serves comes from bd_cosigning_checkpoint. */
+	bd_cosigning *cosigning;
+	tl_verifier *witness_keys[CONFIG_MAX_WITNESSES];
 };
 
 /* The route table of the daemon, in routes.c. */

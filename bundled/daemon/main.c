@@ -15,6 +15,7 @@
 #include "logging.h"
 #include "metrics_daemon.h"
 #include "secrets.h"
+#include "witnesses.h"
 #include "translog/pkcs11.h"
 
 static void usage(FILE *out)
@@ -45,8 +46,8 @@ static void usage(FILE *out)
 		"  --write-burst N    writes a client may make at once (default 200)\n"
 		"  --rebuild-index    rebuild the domain registry from the log, then exit\n"
 		"  -h, --help         this text\n"
-		"\n%s",
-		config_http_usage);
+		"\n%s\n%s",
+		config_http_usage, config_witness_usage);
 }
 
 /* The daemon's own flags, then the HTTP server's (config_http.c), in one getopt table. */
@@ -81,6 +82,8 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 	memcpy(opts, base_opts, sizeof(base_opts));
 	for (size_t i = 0; config_http_flags[i].name != NULL && nopts + 1 < MAX_OPTS; i++)
 		opts[nopts++] = config_http_flags[i];
+	for (size_t i = 0; config_witness_flags[i].name != NULL && nopts + 1 < MAX_OPTS; i++)
+		opts[nopts++] = config_witness_flags[i];
 
 	/* The config file is applied first, whatever its place on the command line. */
 	for (int i = 1; i + 1 < argc; i++)
@@ -92,6 +95,11 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 		char *dst = NULL;
 		size_t cap = CONFIG_MAX_STRING;
 
+		if (c >= CONFIG_WITNESS_FLAG) {
+			if ((err = config_witness_flag(&cfg->witness, c, optarg)) != 0)
+				return err;
+			continue;
+		}
 		if (c >= CONFIG_HTTP_FLAG) {
 			if ((err = config_http_flag(&cfg->http, c, optarg)) != 0)
 				return err;
@@ -279,7 +287,7 @@ static int open_state(struct daemon *d)
 		return 0;
 	if (d->cfg.ipfs_api[0] != '\0' && (err = open_pinning(d)) != 0)
 		return err;
-	if ((err = open_publishing(d)) != 0)
+	if ((err = open_publishing(d)) != 0 || (err = witnesses_open(d)) != 0)
 		return err;
 	if ((err = tl_signer_vkey(&vkey, d->key)) == 0)
 		log_at(LOG_INFO, "log open", "origin=\"%s\" size=%llu vkey=%s", tl_signer_name(d->key),
@@ -290,6 +298,7 @@ static int open_state(struct daemon *d)
 
 static void close_state(struct daemon *d)
 {
+	witnesses_close(d);
 	ratelimit_free(d->writes);
 	bd_publisher_free(d->publisher);
 	if (d->pins != NULL) {
