@@ -253,7 +253,7 @@ int main(void)
 		if (bd_httpd_start(&srv, &o) != 0)
 			fail("httpd");
 		snprintf(url, sizeof(url), "http://127.0.0.1:%u", bd_httpd_port(srv));
-		if (bd_witness_client_open(&c, &(bd_witness_client_options){ url, w_vkey, 0, 0 }) != 0)
+		if (bd_witness_client_open(&c, &(bd_witness_client_options){ .url = url, .key = w_vkey }) != 0)
 			fail("client");
 		t0 = bench_now_s();
 		for (uint64_t s = N + 1; s <= 2 * N; s++) {
