@@ -16,7 +16,8 @@
  *     build/) committing one entry at a time as fast as it can, and the witness policy
  *     (bundled/cosigning.h) asking W = 1, 3, 5 witnesses (each an HTTP server on loopback
  *     with its own state directory) to cosign every new checkpoint, quorum W: rounds and
- *     cosignatures per second, and how far behind the log the witnesses end.
+ *     cosignatures per second, and how far behind the log the witnesses end; W = 0, the
+ *     same log and appender without a policy, is the baseline for the commit rate.
  *
  * The log is synthetic and in memory: leaf i is "entry i"; its nodes are one array per level.
  */
@@ -253,8 +254,8 @@ static void policy_run(struct policy_result *res, int n_w)
 	bd_httpd *srv[MAX_W];
 	char urls[MAX_W][64], wdirs[MAX_W][300];
 	bd_cosigning_witness cw[MAX_W];
-	bd_cosigning *c;
-	bd_cosigning_stats st0, st1;
+	bd_cosigning *c = NULL;
+	bd_cosigning_stats st0 = { 0 }, st1 = { 0 };
 	struct tl_log_stats ls0, ls1;
 	struct appender a = { 0 };
 	pthread_t t;
@@ -288,13 +289,15 @@ static void policy_run(struct policy_result *res, int n_w)
 		snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%u", bd_httpd_port(srv[i]));
 		cw[i] = (bd_cosigning_witness){ urls[i], w_vkeys[i] };
 	}
-	if (bd_cosigning_start(&c, &(bd_cosigning_options){ .log = a.log, .witnesses = cw, .n_witnesses = (size_t)n_w,
-		    .quorum = (size_t)n_w, .timeout_ms = 5000 }) != 0)
+	/* W = 0 is the baseline: the same log and appender without a policy. */
+	if (n_w > 0 && bd_cosigning_start(&c, &(bd_cosigning_options){ .log = a.log, .witnesses = cw,
+		    .n_witnesses = (size_t)n_w, .quorum = (size_t)n_w, .timeout_ms = 5000 }) != 0)
 		fail("policy start");
 	if (pthread_create(&t, NULL, append_loop, &a) != 0)
 		fail("policy thread");
 	sleep_s(0.5); /* past the first rounds and connections */
-	bd_cosigning_stats_get(&st0, c);
+	if (n_w > 0)
+		bd_cosigning_stats_get(&st0, c);
 	tl_log_stats(&ls0, a.log);
 	for (int i = 0; i < n_w; i++) {
 		bd_cosigning_witness_stats ws_st;
@@ -304,7 +307,8 @@ static void policy_run(struct policy_result *res, int n_w)
 	}
 	t0 = bench_now_s();
 	sleep_s(POLICY_S);
-	bd_cosigning_stats_get(&st1, c);
+	if (n_w > 0)
+		bd_cosigning_stats_get(&st1, c);
 	tl_log_stats(&ls1, a.log);
 	for (int i = 0; i < n_w; i++) {
 		bd_cosigning_witness_stats ws_st;
@@ -322,8 +326,9 @@ static void policy_run(struct policy_result *res, int n_w)
 	res->rounds_s = (double)(st1.rounds - st0.rounds) / dt;
 	res->cosigs_s = (double)(cos1 - cos0) / dt;
 	res->commits_s = (double)(ls1.commits - ls0.commits) / dt;
-	res->lag = ls1.size > min_cosigned ? ls1.size - min_cosigned : 0;
-	bd_cosigning_stop(c);
+	res->lag = n_w > 0 && ls1.size > min_cosigned ? ls1.size - min_cosigned : 0;
+	if (n_w > 0)
+		bd_cosigning_stop(c);
 	for (int i = 0; i < n_w; i++) {
 		bd_httpd_stop(srv[i]);
 		tl_witness_free(ws[i]);
@@ -423,14 +428,16 @@ int main(void)
 	printf("  HTTP loopback, new checkpoint, one client:             %8.0f cosignatures/s  (%7.1f us each)\n",
 		N / t_http, t_http / N * 1e6);
 	{
-		static const int ws_n[] = { 1, 3, 5 };
-		struct policy_result pr[3];
+		static const int ws_n[] = { 0, 1, 3, 5 };
+		struct policy_result pr[4];
 
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 4; i++)
 			policy_run(&pr[i], ws_n[i]);
 		printf("the log's side (bundled/cosigning.h), a real log committing one entry at a time, %.0f s each:\n",
 			POLICY_S);
-		for (int i = 0; i < 3; i++)
+		printf("  no witnesses (the baseline):                                    %6.0f commits/s\n",
+			pr[0].commits_s);
+		for (int i = 1; i < 4; i++)
 			printf("  %d witness%s, quorum %d: %6.0f rounds/s, %6.0f cosignatures/s, %6.0f commits/s, "
 			       "witnesses end %" PRIu64 " entries behind\n",
 				ws_n[i], ws_n[i] == 1 ? "  " : "es", ws_n[i], pr[i].rounds_s, pr[i].cosigs_s, pr[i].commits_s,
