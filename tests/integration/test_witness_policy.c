@@ -21,6 +21,7 @@
 #include "testentry.h"
 #include "testpki.h"
 #include "testpublish.h"
+#include "testrun.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/cosig.h"
@@ -42,16 +43,8 @@ static struct tu_daemon wit[NW];
 static unsigned wit_port[NW];
 static int next_domain;
 
-/* TMP/name in one of a few buffers that live until the test ends. */
-static const char *path_in(const char *name)
-{
-	static char paths[16][4200];
-	static size_t next;
-	char *p = paths[next++ % 16];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", tmp, name);
-	return p;
-}
+/* TMP/name (tu_path_in's four buffers: at most four alive at once). */
+#define path_in(name) tu_path_in(tmp, name)
 
 static void key_text(char *out, size_t cap, const tl_signer *s)
 {
@@ -308,6 +301,16 @@ START_TEST(with_the_quorum_the_served_checkpoint_carries_valid_cosignatures)
 }
 END_TEST
 
+/* Witness 2 again on its port: the newest checkpoint, `size`, is served with all three
+ * cosignatures and the quorum is met; then the daemon stops. */
+static void witness_back(struct tu_daemon *d, uint64_t size)
+{
+	witness_start(2, wit_port[2]);
+	wait_served(d, size, NW);
+	wait_metric(d, "bundled_witness_quorum_met", "1");
+	ck_assert_int_eq(tu_daemon_stop(d), 0);
+}
+
 START_TEST(a_witness_down_under_serve_gives_the_newest_checkpoint_short_of_the_quorum)
 {
 	struct tu_daemon d;
@@ -327,10 +330,7 @@ START_TEST(a_witness_down_under_serve_gives_the_newest_checkpoint_short_of_the_q
 	ck_assert_int_eq(tu_system("grep -q '2 of 3 witnesses cosigned, quorum is 3' %s/audit.err", tmp), 0);
 	ck_assert_int_eq(audit(&d, "s2", 2), 0);
 	/* back: the next round (a refresh, with no commit) meets the quorum again */
-	witness_start(2, wit_port[2]);
-	wait_served(&d, size, NW);
-	wait_metric(&d, "bundled_witness_quorum_met", "1");
-	ck_assert_int_eq(tu_daemon_stop(&d), 0);
+	witness_back(&d, size);
 }
 END_TEST
 
@@ -352,10 +352,7 @@ START_TEST(a_witness_down_under_hold_keeps_the_last_checkpoint_that_met_the_quor
 	ck_assert_str_eq(metric(&d, "bundled_checkpoint_served_size"), "1");
 	ck_assert_int_eq(audit(&d, "s1", 3), 0);
 	/* the witness is back: the newest checkpoint reaches the quorum and is served */
-	witness_start(2, wit_port[2]);
-	wait_served(&d, size, NW);
-	wait_metric(&d, "bundled_witness_quorum_met", "1");
-	ck_assert_int_eq(tu_daemon_stop(&d), 0);
+	witness_back(&d, size);
 }
 END_TEST
 
