@@ -6,6 +6,9 @@
 #include "logging.h"
 #include "translog/text.h"
 
+/* The newest checkpoint that met the quorum, kept across restarts (in the data directory). */
+#define WITNESSED_FILE "witnessed.checkpoint"
+
 /* Per-witness readers' contexts: the process runs one daemon, as metrics_daemon.c assumes. */
 static struct witness_ctx {
 	struct daemon *d;
@@ -126,6 +129,8 @@ int witnesses_open(struct daemon *d)
 {
 	const struct config_witness *cw = &d->cfg.witness;
 	bd_cosigning_witness ws[CONFIG_MAX_WITNESSES];
+	tl_verifier *log_key = NULL;
+	char state[CONFIG_MAX_STRING + 32];
 	int err;
 
 	if (cw->n == 0)
@@ -135,8 +140,9 @@ int witnesses_open(struct daemon *d)
 			return tl_error_wrap(err, "witness %s", cw->w[i].url);
 		ws[i] = (bd_cosigning_witness){ cw->w[i].url, d->witness_keys[i] };
 	}
-	if ((err = register_metrics(d)) != 0)
+	if ((err = register_metrics(d)) != 0 || (err = tl_verifier_from_signer(&log_key, d->key)) != 0)
 		return err;
+	snprintf(state, sizeof(state), "%s/" WITNESSED_FILE, d->cfg.data_dir);
 	err = bd_cosigning_start(&d->cosigning, &(bd_cosigning_options){
 		.log = d->log,
 		.witnesses = ws,
@@ -146,8 +152,11 @@ int witnesses_open(struct daemon *d)
 		.timeout_ms = (long)cw->timeout_ms,
 		.refresh_s = cw->refresh_s,
 		.ca_file = cw->ca_file[0] ? cw->ca_file : NULL,
+		.state_path = state,
+		.log_key = log_key,
 		.report = report,
 	});
+	tl_verifier_free(log_key);
 	if (err == 0)
 		log_at(LOG_INFO, "witnesses", "count=%zu quorum=%zu policy=%s timeout_ms=%u", cw->n, cw->quorum,
 			cw->policy == WITNESS_POLICY_HOLD ? "hold" : "serve", cw->timeout_ms);

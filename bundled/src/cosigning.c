@@ -13,6 +13,8 @@
 
 #include "bundled/cosigning.h"
 #include "bundled/witness_client.h"
+#include "translog/file.h"
+#include "translog/follow.h"
 #include "translog/note.h"
 
 /* How often the coordinator looks at the log's size: the log has no commit callback, and a
@@ -23,6 +25,7 @@
 #define MAX_SERVED (TL_NOTE_MAX_SIZE + BD_COSIGNING_MAX_WITNESSES * 512u)
 #define MAX_LINES (64u * 1024)
 #define MAX_ERROR 256
+#define MAX_PATH 4096
 
 struct witness {
 	bd_cosigning *c;
@@ -47,6 +50,7 @@ struct bd_cosigning {
 	unsigned refresh_s;
 	void (*report)(void *ctx, const char *witness, const char *message);
 	void *report_ctx;
+	char state_path[MAX_PATH]; /* "" = the held checkpoint is not kept on disk */
 	struct witness w[BD_COSIGNING_MAX_WITNESSES];
 
 	pthread_mutex_t lock;
@@ -231,6 +235,9 @@ static int run_round(bd_cosigning *c, const tl_buf *note, uint64_t size, tl_buf 
 			return err;
 		c->held_size = size;
 		c->have_held = true;
+		/* Kept for a restart: a daemon under "hold" then serves it at once. Not fatal. */
+		if (c->state_path[0] != '\0' && tl_file_replace(c->state_path, got->data, got->len) != 0)
+			report(c, NULL, "cannot keep the cosigned checkpoint: %s", tl_error_message());
 	}
 	if (!quorum && c->hold && c->have_held) {
 		if ((err = serve(c, &c->held, c->held_size)) == 0)
@@ -277,6 +284,43 @@ static void *coordinator_main(void *arg)
 	return NULL;
 }
 
+/* The cosigned checkpoint a run before kept in state_path, if it is still one of this log's
+ * with the quorum (the witnesses or the quorum may have changed since; the log cannot have
+ * shrunk, but a data directory restored from an older backup could hold a shorter log): it is
+ * held, and under "hold" served until a round does better. Anything else is reported and
+ * ignored: it is derived state. */
+static void load_held(bd_cosigning *c, const tl_verifier *log_key)
+{
+	const tl_verifier *keys[BD_COSIGNING_MAX_WITNESSES];
+	tl_follow_config cfg = { { NULL, NULL }, log_key, keys, c->n, c->quorum };
+	tl_buf text = tl_buf_make(MAX_SERVED);
+	tl_checkpoint cp;
+	tl_hash root;
+	int err;
+
+	for (size_t i = 0; i < c->n; i++)
+		keys[i] = c->w[i].key;
+	if ((err = tl_file_read(&text, c->state_path)) == TL_E_NOTFOUND)
+		goto out;
+	if (err == 0 && (err = tl_follow_verify_checkpoint(&cp, &cfg, text.data, text.len)) == 0 &&
+	    cp.size > tl_log_size(c->log))
+		err = tl_error_set(TL_E_CONFLICT, "its size %" PRIu64 " is above the log's", cp.size);
+	if (err == 0 && (err = tl_log_root(&root, c->log, cp.size)) == 0 && !tl_hash_equal(&root, &cp.root))
+		err = tl_error_set(TL_E_CONFLICT, "its root is not the log's at size %" PRIu64, cp.size);
+	if (err != 0) {
+		report(c, NULL, "the kept cosigned checkpoint %s is ignored: %s", c->state_path, tl_error_message());
+		goto out;
+	}
+	if (tl_buf_append(&c->held, text.data, text.len) != 0)
+		goto out;
+	c->held_size = cp.size;
+	c->have_held = true;
+	if (c->hold && serve(c, &c->held, cp.size) == 0)
+		c->stats.served_size = cp.size;
+out:
+	tl_buf_free(&text);
+}
+
 static int check_options(const bd_cosigning_options *o)
 {
 	if (o->log == NULL || o->n_witnesses == 0 || o->n_witnesses > BD_COSIGNING_MAX_WITNESSES)
@@ -287,6 +331,9 @@ static int check_options(const bd_cosigning_options *o)
 			o->n_witnesses);
 	if (o->timeout_ms <= 0)
 		return tl_error_set(TL_E_INPUT, "a witness round needs a deadline");
+	if (o->state_path != NULL && (strlen(o->state_path) >= MAX_PATH || o->log_key == NULL))
+		return tl_error_set(TL_E_INPUT, "a kept cosigned checkpoint needs a path under %d bytes and the log's key",
+			MAX_PATH);
 	for (size_t i = 0; i < o->n_witnesses; i++)
 		for (size_t j = 0; j < i; j++)
 			if (tl_verifier_key_id(o->witnesses[i].key) == tl_verifier_key_id(o->witnesses[j].key) &&
@@ -342,6 +389,10 @@ int bd_cosigning_start(bd_cosigning **out, const bd_cosigning_options *o)
 		}
 	}
 	pthread_condattr_destroy(&attr);
+	if (o->state_path != NULL) {
+		memcpy(c->state_path, o->state_path, strlen(o->state_path) + 1);
+		load_held(c, o->log_key);
+	}
 	for (size_t i = 0; i < c->n; i++) {
 		if (pthread_create(&c->w[i].thread, NULL, witness_main, &c->w[i]) != 0) {
 			err = tl_error_set(TL_E_INTERNAL, "cannot start a witness thread");

@@ -338,6 +338,7 @@ START_TEST(a_witness_down_under_hold_keeps_the_last_checkpoint_that_met_the_quor
 {
 	struct tu_daemon d;
 	uint64_t size, held;
+	size_t cosigned;
 
 	daemon_start(&d, "data", "3", "hold");
 	held = add_entry(&d, "data");
@@ -351,6 +352,16 @@ START_TEST(a_witness_down_under_hold_keeps_the_last_checkpoint_that_met_the_quor
 	wait_served(&d, held, NW);
 	ck_assert_str_eq(metric(&d, "bundled_checkpoint_served_size"), "1");
 	ck_assert_int_eq(audit(&d, "s1", 3), 0);
+	/* restarted with the witness still down: the kept checkpoint is held from the start */
+	ck_assert_int_eq(tu_daemon_stop(&d), 0);
+	daemon_start(&d, "data", "3", "hold");
+	served(&size, &cosigned, &d);
+	ck_assert_uint_eq(size, held);
+	ck_assert_uint_eq(cosigned, NW);
+	wait_metric_is(&d, "bundled_witness_rounds_total", "0", true);
+	ck_assert_str_eq(metric(&d, "bundled_witness_quorum_met"), "0");
+	wait_served(&d, held, NW);
+	size = held + 1;
 	/* the witness is back: the newest checkpoint reaches the quorum and is served */
 	witness_back(&d, size);
 }

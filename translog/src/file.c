@@ -71,3 +71,27 @@ out:
 		unlink(tmp);
 	return err;
 }
+
+int tl_file_read(tl_buf *out, const char *path)
+{
+	unsigned char chunk[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return tl_error_set(errno == ENOENT ? TL_E_NOTFOUND : TL_E_IO, "%s: %s", path, strerror(errno));
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = tl_error_set(TL_E_IO, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if ((err = tl_buf_append(out, chunk, (size_t)n)) != 0) {
+			err = tl_error_wrap(TL_E_INPUT, "%s: too large", path);
+			break;
+		}
+	}
+	close(fd);
+	return err;
+}

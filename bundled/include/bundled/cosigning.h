@@ -16,9 +16,11 @@
  *   - the quorum was met: the new checkpoint with the cosignatures it got;
  *   - it was not, policy "serve": the new checkpoint all the same, with the (too few)
  *     cosignatures it got; clients that require the quorum refuse it;
- *   - it was not, policy "hold": the newest checkpoint that met the quorum since start, so
- *     clients that require it keep a valid, older view; none yet: as "serve".
- * Until the first round ends, the log's own newest checkpoint is served.
+ *   - it was not, policy "hold": the newest checkpoint that met the quorum (kept in
+ *     state_path across restarts), so clients that require it keep a valid, older view;
+ *     none yet: as "serve".
+ * Until the first round ends, "hold" serves the kept checkpoint (if state_path holds one that
+ * is still this log's with the quorum) and otherwise the log's own newest checkpoint is served.
  */
 #ifndef BUNDLED_COSIGNING_H
 #define BUNDLED_COSIGNING_H
@@ -50,6 +52,11 @@ typedef struct bd_cosigning_options {
 	long timeout_ms;          /* a round's deadline; also each request's timeout */
 	unsigned refresh_s;       /* re-ask after this long without a commit; 0: never */
 	const char *ca_file;      /* NULL, or the PEM CAs trusted for https witnesses */
+	/* NULL, or a file that keeps the newest checkpoint that met the quorum across restarts
+	 * (replaced atomically after each such round); log_key (borrowed, only during start)
+	 * verifies it when it is read back at start. */
+	const char *state_path;
+	const tl_verifier *log_key;
 	/* NULL, or called (from the policy's threads, never with a lock readers take) with a
 	 * witness's name and why it failed a round, or with NULL and the outcome of a round
 	 * whose quorum differs from the round before (and of the first). */
