@@ -203,6 +203,8 @@ static int run_round(bd_cosigning *c, const tl_buf *note, uint64_t size, tl_buf 
 		if (pending == 0 || c->stop || pthread_cond_timedwait(&c->round_cond, &c->lock, &deadline) == ETIMEDOUT)
 			break;
 	}
+	if (c->stop)
+		return 0; /* shutting down: the round decides nothing */
 
 	tl_buf_reset(got);
 	if ((err = tl_buf_append(got, note->data, note->len)) != 0)
