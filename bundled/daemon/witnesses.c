@@ -20,8 +20,10 @@ static void report(void *ctx, const char *witness, const char *message)
 	char safe[512];
 
 	tl_text_printable(safe, sizeof(safe), message, strlen(message));
+	/* Only a round that met the quorum is good news; anything else about rounds is a warning. */
 	if (witness == NULL)
-		log_at(strstr(message, "not met") != NULL ? LOG_WARN : LOG_INFO, "witness round", "outcome=\"%s\"", safe);
+		log_at(strstr(message, "cosigned, quorum") != NULL && strstr(message, "not met") == NULL ? LOG_INFO : LOG_WARN,
+			"witness round", "outcome=\"%s\"", safe);
 	else
 		log_at(LOG_WARN, "witness failed", "witness=\"%s\" error=\"%s\"", witness, safe);
 }

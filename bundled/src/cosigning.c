@@ -175,8 +175,10 @@ static int serve(bd_cosigning *c, const tl_buf *note, uint64_t size)
 }
 
 /* Hands the checkpoint to every idle witness, waits for their answers until the deadline,
- * and decides what to serve. Called and returns with c->lock held. */
-static int run_round(bd_cosigning *c, const tl_buf *note, uint64_t size, tl_buf *got)
+ * and decides what to serve; *keep tells whether `got` (the checkpoint with its
+ * cosignatures) met the quorum and should be kept on disk. Called and returns with c->lock
+ * held. */
+static int run_round(bool *keep, bd_cosigning *c, const tl_buf *note, uint64_t size, tl_buf *got)
 {
 	uint64_t round = ++c->round;
 	struct timespec deadline;
@@ -227,7 +229,7 @@ static int run_round(bd_cosigning *c, const tl_buf *note, uint64_t size, tl_buf 
 	if (quorum != c->stats.quorum_met || c->stats.rounds == 0)
 		report(c, NULL, "size %" PRIu64 ": %zu of %zu witnesses cosigned, quorum %zu %s%s", size, cosigned, c->n,
 			c->quorum, quorum ? "met" : "not met",
-			quorum ? "" : c->hold && c->have_held ? "; holding the last cosigned checkpoint" : "; serving it uncosigned");
+			quorum ? "" : c->hold && c->have_held ? "; holding the last checkpoint that met it" : "; serving it short of the quorum");
 	c->stats.rounds++;
 	c->stats.quorum_met = quorum;
 	if (quorum) {
@@ -237,9 +239,7 @@ static int run_round(bd_cosigning *c, const tl_buf *note, uint64_t size, tl_buf 
 			return err;
 		c->held_size = size;
 		c->have_held = true;
-		/* Kept for a restart: a daemon under "hold" then serves it at once. Not fatal. */
-		if (c->state_path[0] != '\0' && tl_file_replace(c->state_path, got->data, got->len) != 0)
-			report(c, NULL, "cannot keep the cosigned checkpoint: %s", tl_error_message());
+		*keep = true;
 	}
 	if (!quorum && c->hold && c->have_held) {
 		if ((err = serve(c, &c->held, c->held_size)) == 0)
@@ -257,7 +257,7 @@ static void *coordinator_main(void *arg)
 	tl_buf note = tl_buf_make(TL_NOTE_MAX_SIZE), got = tl_buf_make(MAX_SERVED);
 	struct timespec refresh = { 0 }, wait;
 	uint64_t last = 0, size;
-	bool first = true;
+	bool first = true, keep;
 	int err;
 
 	pthread_mutex_lock(&c->lock);
@@ -272,10 +272,19 @@ static void *coordinator_main(void *arg)
 		tl_buf_reset(&note);
 		err = tl_log_head(&size, NULL, &note, c->log);
 		pthread_mutex_lock(&c->lock);
+		keep = false;
 		if (err == 0)
-			err = run_round(c, &note, size, &got);
+			err = run_round(&keep, c, &note, size, &got);
 		if (err != 0)
 			report(c, NULL, "round for size %" PRIu64 " failed: %s", size, tl_error_message());
+		/* Kept for a restart (a daemon under "hold" then serves it at once), outside the lock
+		 * the metrics read: an fsync. Not fatal. */
+		if (keep && c->state_path[0] != '\0') {
+			pthread_mutex_unlock(&c->lock);
+			if (tl_file_replace(c->state_path, got.data, got.len) != 0)
+				report(c, NULL, "cannot keep the cosigned checkpoint: %s", tl_error_message());
+			pthread_mutex_lock(&c->lock);
+		}
 		first = false;
 		last = size;
 		deadline_in(&refresh, (long)c->refresh_s * 1000);
