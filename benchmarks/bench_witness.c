@@ -244,6 +244,26 @@ struct policy_result {
 	uint64_t lag; /* entries between the log's size and the smallest size a witness cosigned */
 };
 
+/* The policy's and the log's counters now: cosignatures of all witnesses, and the smallest
+ * size a witness cosigned. */
+static void policy_sample(bd_cosigning_stats *st, struct tl_log_stats *ls, uint64_t *cosigs, uint64_t *min_cosigned,
+	bd_cosigning *c, tl_log *log, int n_w)
+{
+	*cosigs = 0;
+	*min_cosigned = UINT64_MAX;
+	if (n_w > 0)
+		bd_cosigning_stats_get(st, c);
+	tl_log_stats(ls, log);
+	for (int i = 0; i < n_w; i++) {
+		bd_cosigning_witness_stats ws;
+
+		bd_cosigning_witness_stats_get(&ws, c, (size_t)i);
+		*cosigs += ws.cosignatures;
+		if (ws.cosigned_size < *min_cosigned)
+			*min_cosigned = ws.cosigned_size;
+	}
+}
+
 static void policy_run(struct policy_result *res, int n_w)
 {
 	char dir[] = "build/bench-policy-XXXXXX", path[256];
@@ -296,28 +316,10 @@ static void policy_run(struct policy_result *res, int n_w)
 	if (pthread_create(&t, NULL, append_loop, &a) != 0)
 		fail("policy thread");
 	sleep_s(0.5); /* past the first rounds and connections */
-	if (n_w > 0)
-		bd_cosigning_stats_get(&st0, c);
-	tl_log_stats(&ls0, a.log);
-	for (int i = 0; i < n_w; i++) {
-		bd_cosigning_witness_stats ws_st;
-
-		bd_cosigning_witness_stats_get(&ws_st, c, (size_t)i);
-		cos0 += ws_st.cosignatures;
-	}
+	policy_sample(&st0, &ls0, &cos0, &min_cosigned, c, a.log, n_w);
 	t0 = bench_now_s();
 	sleep_s(POLICY_S);
-	if (n_w > 0)
-		bd_cosigning_stats_get(&st1, c);
-	tl_log_stats(&ls1, a.log);
-	for (int i = 0; i < n_w; i++) {
-		bd_cosigning_witness_stats ws_st;
-
-		bd_cosigning_witness_stats_get(&ws_st, c, (size_t)i);
-		cos1 += ws_st.cosignatures;
-		if (ws_st.cosigned_size < min_cosigned)
-			min_cosigned = ws_st.cosigned_size;
-	}
+	policy_sample(&st1, &ls1, &cos1, &min_cosigned, c, a.log, n_w);
 	dt = bench_now_s() - t0;
 	a.stop = 1;
 	pthread_join(t, NULL);
