@@ -12,6 +12,12 @@
  *   - over HTTP on loopback: bundlectl's server piece (bd_httpd) with the witness as its
  *     handler, and the library's client (bd_witness_client_add_checkpoint), one request at
  *     a time on a kept-alive connection.
+ *   - the log's side, as the daemon runs it: a real log (translog/log.h, RocksDB under
+ *     build/) committing one entry at a time as fast as it can, and the witness policy
+ *     (bundled/cosigning.h) asking W = 1, 3, 5 witnesses (each an HTTP server on loopback
+ *     with its own state directory) to cosign every new checkpoint, quorum W: rounds and
+ *     cosignatures per second, and how far behind the log the witnesses end; W = 0, the
+ *     same log and appender without a policy, is the baseline for the commit rate.
  *
  * The log is synthetic and in memory: leaf i is "entry i"; its nodes are one array per level.
  */
@@ -26,9 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bundled/cosigning.h"
 #include "bundled/httpd.h"
 #include "bundled/witness_client.h"
 #include "translog/checkpoint.h"
+#include "translog/db.h"
+#include "translog/log.h"
 #include "translog/note.h"
 #include "translog/proof.h"
 #include "translog/witness.h"
@@ -196,6 +205,147 @@ static bool blocking(const bd_httpd_request *req, void *ctx)
 	return true;
 }
 
+/* The log's side: W witnesses, one appender committing entries one by one for POLICY_S s. */
+#define POLICY_S 4.0
+#define MAX_W 5
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+
+	nanosleep(&ts, NULL);
+}
+
+struct appender {
+	tl_log *log;
+	volatile int stop;
+	int failed;
+};
+
+static void *append_loop(void *arg)
+{
+	struct appender *a = arg;
+	char e[64];
+	uint64_t index;
+
+	for (uint64_t i = 0; !a->stop; i++) {
+		int len = snprintf(e, sizeof(e), "policy entry %" PRIu64, i);
+
+		if (tl_log_append(&index, a->log, e, (size_t)len) != 0) {
+			a->failed = 1;
+			break;
+		}
+	}
+	return NULL;
+}
+
+struct policy_result {
+	double rounds_s, cosigs_s, commits_s;
+	uint64_t lag; /* entries between the log's size and the smallest size a witness cosigned */
+};
+
+/* The policy's and the log's counters now: cosignatures of all witnesses, and the smallest
+ * size a witness cosigned. */
+static void policy_sample(bd_cosigning_stats *st, struct tl_log_stats *ls, uint64_t *cosigs, uint64_t *min_cosigned,
+	bd_cosigning *c, tl_log *log, int n_w)
+{
+	*cosigs = 0;
+	*min_cosigned = UINT64_MAX;
+	if (n_w > 0)
+		bd_cosigning_stats_get(st, c);
+	tl_log_stats(ls, log);
+	for (int i = 0; i < n_w; i++) {
+		bd_cosigning_witness_stats ws;
+
+		bd_cosigning_witness_stats_get(&ws, c, (size_t)i);
+		*cosigs += ws.cosignatures;
+		if (ws.cosigned_size < *min_cosigned)
+			*min_cosigned = ws.cosigned_size;
+	}
+}
+
+static void policy_run(struct policy_result *res, int n_w)
+{
+	char dir[] = "build/bench-policy-XXXXXX", path[256];
+	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT];
+	tl_signer *log_key, *w_keys[MAX_W];
+	tl_verifier *log_vkey, *w_vkeys[MAX_W];
+	tl_witness *ws[MAX_W];
+	bd_httpd *srv[MAX_W];
+	char urls[MAX_W][64], wdirs[MAX_W][300];
+	bd_cosigning_witness cw[MAX_W];
+	bd_cosigning *c = NULL;
+	bd_cosigning_stats st0 = { 0 }, st1 = { 0 };
+	struct tl_log_stats ls0, ls1;
+	struct appender a = { 0 };
+	pthread_t t;
+	tl_db *db;
+	uint64_t cos0 = 0, cos1 = 0, min_cosigned = UINT64_MAX;
+	double t0, dt;
+
+	if (mkdtemp(dir) == NULL || tl_signer_generate(&log_key, "bench.example/policy") != 0 ||
+	    tl_verifier_from_signer(&log_vkey, log_key) != 0)
+		fail("policy setup");
+	for (size_t i = 0; i < TL_LOG_COLUMN_FAMILY_COUNT; i++)
+		cfs[i] = tl_log_column_families[i];
+	snprintf(path, sizeof(path), "%s/db", dir);
+	if (tl_db_open(&db, path, cfs, TL_LOG_COLUMN_FAMILY_COUNT) != 0 || tl_log_open(&a.log, db, log_key, NULL) != 0)
+		fail("policy log");
+	for (int i = 0; i < n_w; i++) {
+		char name[64];
+		bd_httpd_options o = { .host = "127.0.0.1", .handler = handle, .blocking = blocking,
+			.max_body = TL_WITNESS_MAX_REQUEST };
+
+		snprintf(name, sizeof(name), "bench.example/w%d", i);
+		snprintf(wdirs[i], sizeof(wdirs[i]), "%s/w%d", dir, i);
+		if (tl_signer_generate_typed(&w_keys[i], name, TL_KEY_TYPE_COSIGNATURE) != 0 ||
+		    tl_verifier_from_signer(&w_vkeys[i], w_keys[i]) != 0 ||
+		    tl_witness_open(&ws[i], &(tl_witness_config){ w_keys[i], (const tl_verifier *const *)&log_vkey, 1,
+			    wdirs[i] }) != 0)
+			fail("policy witness");
+		o.ctx = ws[i];
+		if (bd_httpd_start(&srv[i], &o) != 0)
+			fail("policy httpd");
+		snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%u", bd_httpd_port(srv[i]));
+		cw[i] = (bd_cosigning_witness){ urls[i], w_vkeys[i] };
+	}
+	/* W = 0 is the baseline: the same log and appender without a policy. */
+	if (n_w > 0 && bd_cosigning_start(&c, &(bd_cosigning_options){ .log = a.log, .witnesses = cw,
+		    .n_witnesses = (size_t)n_w, .quorum = (size_t)n_w, .timeout_ms = 5000 }) != 0)
+		fail("policy start");
+	if (pthread_create(&t, NULL, append_loop, &a) != 0)
+		fail("policy thread");
+	sleep_s(0.5); /* past the first rounds and connections */
+	policy_sample(&st0, &ls0, &cos0, &min_cosigned, c, a.log, n_w);
+	t0 = bench_now_s();
+	sleep_s(POLICY_S);
+	policy_sample(&st1, &ls1, &cos1, &min_cosigned, c, a.log, n_w);
+	dt = bench_now_s() - t0;
+	a.stop = 1;
+	pthread_join(t, NULL);
+	if (a.failed)
+		fail("policy append");
+	res->rounds_s = (double)(st1.rounds - st0.rounds) / dt;
+	res->cosigs_s = (double)(cos1 - cos0) / dt;
+	res->commits_s = (double)(ls1.commits - ls0.commits) / dt;
+	res->lag = n_w > 0 && ls1.size > min_cosigned ? ls1.size - min_cosigned : 0;
+	if (n_w > 0)
+		bd_cosigning_stop(c);
+	for (int i = 0; i < n_w; i++) {
+		bd_httpd_stop(srv[i]);
+		tl_witness_free(ws[i]);
+		remove_dir(wdirs[i]);
+		tl_signer_free(w_keys[i]);
+		tl_verifier_free(w_vkeys[i]);
+	}
+	tl_log_close(a.log);
+	tl_db_close(db);
+	tl_signer_free(log_key);
+	tl_verifier_free(log_vkey);
+	remove_dir(path); /* RocksDB's files, all in one directory */
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	static tl_buf bodies[2 * N + 1];
@@ -253,7 +403,7 @@ int main(void)
 		if (bd_httpd_start(&srv, &o) != 0)
 			fail("httpd");
 		snprintf(url, sizeof(url), "http://127.0.0.1:%u", bd_httpd_port(srv));
-		if (bd_witness_client_open(&c, &(bd_witness_client_options){ url, w_vkey, 0, 0 }) != 0)
+		if (bd_witness_client_open(&c, &(bd_witness_client_options){ .url = url, .key = w_vkey }) != 0)
 			fail("client");
 		t0 = bench_now_s();
 		for (uint64_t s = N + 1; s <= 2 * N; s++) {
@@ -279,6 +429,23 @@ int main(void)
 		LOGS, N / t_par, t_par / N * 1e6);
 	printf("  HTTP loopback, new checkpoint, one client:             %8.0f cosignatures/s  (%7.1f us each)\n",
 		N / t_http, t_http / N * 1e6);
+	{
+		static const int ws_n[] = { 0, 1, 3, 5 };
+		struct policy_result pr[4];
+
+		for (int i = 0; i < 4; i++)
+			policy_run(&pr[i], ws_n[i]);
+		printf("the log's side (bundled/cosigning.h), a real log committing one entry at a time, %.0f s each:\n",
+			POLICY_S);
+		printf("  no witnesses (the baseline):                                    %6.0f commits/s\n",
+			pr[0].commits_s);
+		for (int i = 1; i < 4; i++)
+			printf("  %d witness%s, quorum %d: %6.0f rounds/s, %6.0f cosignatures/s, %6.0f commits/s, "
+			       "witnesses end %" PRIu64 " entries behind\n",
+				ws_n[i], ws_n[i] == 1 ? "  " : "es", ws_n[i], pr[i].rounds_s, pr[i].cosigs_s, pr[i].commits_s,
+				pr[i].lag);
+	}
+
 
 	tl_witness_free(w);
 	remove_dir(dir);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bundled/client.h"
 #include "bundled/entry.h"
@@ -16,13 +17,15 @@
 #include "cli.h"
 #include "opt.h"
 #include "translog/bytes.h"
+#include "translog/file.h"
 #include "translog/follow.h"
+#include "translog/note.h"
 #include "translog/tlog_proof.h"
 #include "verify_keys.h"
 
 #define CMD "verify-inclusion"
 
-#define USAGE "usage: bundlectl " CMD " --server URL --log-key VKEY --domain TD --sequence N\n"
+#define USAGE "usage: bundlectl " CMD " --server URL --log-key VKEY --domain TD --sequence N [--state FILE]\n"
 
 static const char help_text[] = USAGE
 	"\n"
@@ -31,8 +34,13 @@ static const char help_text[] = USAGE
 	"proof's checkpoint is signed by the log key VKEY and includes the entry, and that the\n"
 	"server's current checkpoint is consistent with that one (proven from its hash tiles).\n"
 	"--server may also come from BUNDLED_SERVER.\n\n"
+	"  --state FILE  a checkpoint of this log verified before (by an earlier run with the same\n"
+	"                FILE): the server's current checkpoint must also be consistent with it,\n"
+	"                or the server showed this client another history (a fork or a rollback);\n"
+	"                once all holds, FILE gets the current checkpoint (created if absent)\n\n"
 	"Prints where the version is logged when all holds.\n"
-	"exit status: 0 verified, 1 not (the reason on stderr), 2 usage or I/O error\n";
+	"exit status: 0 verified, 1 not (the reason on stderr; also when the server has no such\n"
+	"version), 2 usage or I/O error\n";
 
 /* GET path from the server: the body of a 200 reply (at most max bytes). */
 static int get(tl_buf *out, bd_http *h, const char *path, size_t max)
@@ -57,10 +65,41 @@ static int get(tl_buf *out, bd_http *h, const char *path, size_t max)
 	return err;
 }
 
-static int verify(const char *server, const tl_verifier *key, const char *domain, uint64_t sequence)
+/* The server's current checkpoint `now` against the one saved in `path` (if the file exists),
+ * then saved in its place. */
+static int check_saved(const tl_follow_config *cfg, const char *path, const tl_checkpoint *now, const tl_buf *note)
+{
+	tl_checkpoint saved;
+	uint8_t *data = NULL;
+	size_t len;
+	int err;
+
+	if (access(path, F_OK) == 0) {
+		if (cli_read_file(&data, &len, path, TL_NOTE_MAX_SIZE) != CLI_OK)
+			return tl_error_set(TL_E_IO, "cannot read the saved checkpoint %s", path);
+		if ((err = tl_follow_verify_checkpoint(&saved, cfg, data, len)) != 0) {
+			err = tl_error_wrap(TL_E_IO, "the saved checkpoint %s", path);
+			goto out;
+		}
+		err = tl_follow_consistency(NULL, cfg, &saved, now);
+		if (err == TL_E_CONFLICT)
+			err = tl_error_set(TL_E_CONFLICT, "the server's current checkpoint (size %" PRIu64 ") is not consistent "
+				"with the one saved in %s (size %" PRIu64 "): the server shows another history", now->size, path,
+				saved.size);
+		if (err != 0)
+			goto out;
+	}
+	err = tl_file_replace(path, note->data, note->len);
+out:
+	free(data);
+	return err;
+}
+
+static int verify(const char *server, const tl_verifier *key, const char *domain, uint64_t sequence, const char *state)
 {
 	char path[BD_MAX_DOMAIN + 64];
 	tl_buf entry = tl_buf_make(TL_TILE_MAX_ENTRY), proof_text = tl_buf_make(TL_TLOG_PROOF_MAX_SIZE);
+	tl_buf note = tl_buf_make(TL_NOTE_MAX_SIZE);
 	bd_http *h = NULL;
 	bd_client *c = NULL;
 	bd_entry *e = calloc(1, sizeof(*e));
@@ -99,10 +138,12 @@ static int verify(const char *server, const tl_verifier *key, const char *domain
 		goto out;
 	}
 	/* The server's current checkpoint must extend the one the proof is for. */
-	if ((err = tl_follow_update(&now, NULL, NULL, &cfg, &at)) != 0) {
+	if ((err = tl_follow_update(&now, &note, NULL, &cfg, &at)) != 0) {
 		err = tl_error_wrap(err, "the server's current checkpoint");
 		goto out;
 	}
+	if (state != NULL && (err = check_saved(&cfg, state, &now, &note)) != 0)
+		goto out;
 	printf("ok: %s sequence %" PRIu64 " (sha256 ", domain, sequence);
 	for (size_t i = 0; i < TL_HASH_SIZE; i++)
 		printf("%02x", e->sha256.b[i]);
@@ -114,6 +155,7 @@ out:
 	bd_http_close(h);
 	tl_buf_free(&entry);
 	tl_buf_free(&proof_text);
+	tl_buf_free(&note);
 	free(e);
 	free(proof);
 	return err;
@@ -121,13 +163,14 @@ out:
 
 static int run(int argc, char **argv)
 {
-	const char *server = NULL, *domain = NULL, *seq_text = NULL;
+	const char *server = NULL, *domain = NULL, *seq_text = NULL, *state = NULL;
 	struct cli_keys keys = { 0 };
 	const struct cli_opt opts[] = {
 		CLI_OPT_VALUE_ENV("server", "BUNDLED_SERVER", &server),
 		CLI_OPT_VALUE("log-key", &keys.vkey),
 		CLI_OPT_VALUE("domain", &domain),
 		CLI_OPT_VALUE("sequence", &seq_text),
+		CLI_OPT_VALUE("state", &state),
 	};
 	const struct cli_cmd_spec spec = CLI_SPEC(CMD, USAGE, help_text, opts, 0, 0, "");
 	size_t n_args;
@@ -145,8 +188,9 @@ static int run(int argc, char **argv)
 	if ((rc = cli_keys_load(&keys, CMD)) != CLI_OK)
 		goto out;
 	rc = CLI_OK;
-	if ((err = verify(server, keys.log_key, domain, sequence)) != 0)
-		rc = cli_fail(CMD, err);
+	/* A version the server does not have was not shown logged: invalid (1), not an I/O error. */
+	if ((err = verify(server, keys.log_key, domain, sequence, state)) != 0)
+		rc = err == TL_E_NOTFOUND ? (cli_fail(CMD, err), CLI_INVALID) : cli_fail(CMD, err);
 	if (rc == CLI_OK && fflush(stdout) != 0) {
 		fprintf(stderr, "bundlectl " CMD ": cannot write the output\n");
 		rc = CLI_USAGE;

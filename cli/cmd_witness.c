@@ -23,7 +23,8 @@
 
 #define USAGE \
 	"usage: bundlectl witness serve --key FILE|pkcs11:URI --log VKEY [--log VKEY...] --state DIR\n" \
-	"                               [--listen HOST:PORT] [--pkcs11-pin-file FILE]\n"
+	"                               [--listen HOST:PORT] [--pkcs11-pin-file FILE]\n" \
+	"                               [--tls-cert FILE --tls-key FILE]\n"
 
 static const char help_text[] = USAGE
 	"\n"
@@ -42,6 +43,8 @@ static const char help_text[] = USAGE
 	"                   64; several keys may share an origin)\n"
 	"  --state DIR      one file per log with the last cosigned checkpoint (created if absent;\n"
 	"                   a file that does not verify stops the witness)\n"
+	"  --tls-cert FILE  serve HTTPS with this PEM certificate chain (the server's first)\n"
+	"  --tls-key FILE   its PEM private key (mode 0600)\n"
 	"\n"
 	"Logs one logfmt line per request on stderr. SIGINT or SIGTERM stop it cleanly.\n"
 	"exit status: 0 stopped by a signal, 2 usage error or could not start\n";
@@ -155,11 +158,20 @@ out:
 	return err;
 }
 
-static int serve(tl_witness *w, const char *host, unsigned port, const char *state)
+/* Where and how it listens. */
+struct listen_spec {
+	const char *host;
+	unsigned port;
+	const char *tls_cert, *tls_key; /* both or neither */
+};
+
+static int serve(tl_witness *w, const struct listen_spec *ls, const char *state)
 {
 	bd_httpd_options opts = {
-		.host = host,
-		.port = port,
+		.host = ls->host,
+		.port = ls->port,
+		.tls_cert = ls->tls_cert,
+		.tls_key = ls->tls_key,
 		.max_body = TL_WITNESS_MAX_REQUEST,
 		.handler = handle,
 		.blocking = is_blocking,
@@ -178,7 +190,8 @@ static int serve(tl_witness *w, const char *host, unsigned port, const char *sta
 	signal(SIGPIPE, SIG_IGN);
 	if (bd_httpd_start(&srv, &opts) != 0)
 		return cli_fail(CMD, tl_error_code());
-	log_line("info", "listening", "addr=%s:%u state=\"%s\"", host, bd_httpd_port(srv), state);
+	log_line("info", "listening", "addr=%s:%u tls=%s state=\"%s\"", ls->host, bd_httpd_port(srv),
+		ls->tls_cert != NULL ? "on" : "off", state);
 	sigwait(&stop, &sig);
 	log_line("info", "stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	bd_httpd_stop(srv);
@@ -189,6 +202,7 @@ static int serve(tl_witness *w, const char *host, unsigned port, const char *sta
 static int run_serve(int argc, char **argv)
 {
 	const char *key = NULL, *state = NULL, *listen = "127.0.0.1:8450", *pin_file = NULL;
+	struct listen_spec ls = { 0 };
 	const char *log_text[MAX_LOGS], *args[1];
 	size_t n_logs = 0, n_args;
 	const struct cli_opt opts[] = {
@@ -197,6 +211,8 @@ static int run_serve(int argc, char **argv)
 		CLI_OPT_VALUE("state", &state),
 		CLI_OPT_VALUE("listen", &listen),
 		CLI_OPT_VALUE("pkcs11-pin-file", &pin_file),
+		CLI_OPT_VALUE("tls-cert", &ls.tls_cert),
+		CLI_OPT_VALUE("tls-key", &ls.tls_key),
 	};
 	const struct cli_cmd_spec spec = CLI_SPEC(CMD, USAGE, help_text, opts, 0, 0, "");
 	tl_verifier *logs[MAX_LOGS] = { 0 };
@@ -204,15 +220,17 @@ static int run_serve(int argc, char **argv)
 	tl_witness *w = NULL;
 	tl_buf vkey = tl_buf_make(TL_MAX_KEY_TEXT);
 	char host[256];
-	unsigned port;
 	int rc, err;
 
 	if ((rc = cli_opt_parse(args, &n_args, &spec, argc, argv)) != CLI_OK)
 		return cli_opt_exit(rc);
 	if (key == NULL || state == NULL || n_logs == 0)
 		return cli_opt_usage_error(&spec, "--key, --state and at least one --log are required");
-	if (parse_listen(host, sizeof(host), &port, listen) != 0)
+	if (parse_listen(host, sizeof(host), &ls.port, listen) != 0)
 		return cli_opt_usage_error(&spec, "--listen \"%s\" is not HOST:PORT", listen);
+	if ((ls.tls_cert == NULL) != (ls.tls_key == NULL))
+		return cli_opt_usage_error(&spec, "--tls-cert and --tls-key go together");
+	ls.host = host;
 	for (size_t i = 0; i < n_logs; i++)
 		if ((err = tl_verifier_parse(&logs[i], log_text[i], strlen(log_text[i]))) != 0) {
 			cli_fail(CMD, tl_error_wrap(err, "--log \"%s\"", log_text[i]));
@@ -227,7 +245,7 @@ static int run_serve(int argc, char **argv)
 		goto out;
 	}
 	log_line("info", "witness open", "name=\"%s\" vkey=%s logs=%zu", tl_signer_name(signer), (const char *)vkey.data, n_logs);
-	rc = serve(w, host, port, state);
+	rc = serve(w, &ls, state);
 	if (rc != CLI_OK)
 		rc = CLI_USAGE;
 out:

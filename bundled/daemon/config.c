@@ -19,6 +19,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
 	config_http_defaults(&cfg->http);
 	config_mirror_defaults(&cfg->mirror);
+	config_witness_defaults(&cfg->witness);
 	cfg->write_rate = 100;
 	cfg->write_burst = 200;
 }
@@ -95,7 +96,8 @@ int config_load_file(struct config *cfg, const char *path)
 				*dst = json_number_value(value);
 		} else if ((err = config_mirror_key(&cfg->mirror, key, value)) != 1) {
 			/* a mirror's key */
-		} else if ((err = config_http_key(&cfg->http, key, value)) == 1) {
+		} else if ((err = config_http_key(&cfg->http, key, value)) == 1 &&
+			   (err = config_witness_key(&cfg->witness, key, value)) == 1) {
 			err = tl_error_set(TL_E_INPUT, "config %s: unknown key \"%s\"", path, key);
 		}
 		if (err)
@@ -142,7 +144,7 @@ int config_finish(struct config *cfg)
 	if (cfg->log_key[0] == '\0' &&
 	    snprintf(cfg->log_key, sizeof(cfg->log_key), "%s/log.key", cfg->data_dir) >= (int)sizeof(cfg->log_key))
 		return tl_error_set(TL_E_INPUT, "data_dir is too long");
-	if ((err = config_mirror_finish(&cfg->mirror)) != 0)
+	if ((err = config_mirror_finish(&cfg->mirror)) != 0 || (err = config_http_finish(&cfg->http)) != 0)
 		return err;
-	return config_http_finish(&cfg->http);
+	return config_witness_finish(&cfg->witness);
 }

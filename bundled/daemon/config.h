@@ -10,6 +10,7 @@
 
 #include "config_http.h"
 #include "config_mirror.h"
+#include "config_witness.h"
 #include "translog/error.h"
 
 #define CONFIG_MAX_STRING 1024
@@ -26,6 +27,7 @@ struct config {
 	char ipfs_api_auth_file[CONFIG_MAX_STRING]; /* "" = none; else the API's credentials */
 	char log_level[16];
 	struct config_http http;   /* the HTTP server's limits (config_http.c) */
+	struct config_witness witness; /* witnesses asked to cosign (config_witness.c) */
 	double write_rate;  /* writes a second per client address (0: unlimited) */
 	double write_burst; /* writes a client may make at once */
 

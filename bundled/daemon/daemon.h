@@ -17,6 +17,7 @@
 #include "translog/log.h"
 #include "bundled/blockstore.h"
 #include "bundled/gitmirror.h"
+#include "bundled/cosigning.h"
 #include "bundled/ipfs.h"
 #include "bundled/pinq.h"
 #include "bundled/publish.h"
@@ -50,6 +51,10 @@ struct daemon {
 	bd_gitmirror *git;         /* NULL unless --git-mirror */
 	bd_tiledir *tiles;         /* the log's full tiles on IPFS; NULL without --ipfs-api */
 	char tiles_state[CONFIG_MAX_STRING + 32];
+	/* The witness policy (witnesses.c); NULL without witnesses. The checkpoint every route
+	 * serves comes from bd_cosigning_checkpoint. */
+	bd_cosigning *cosigning;
+	tl_verifier *witness_keys[CONFIG_MAX_WITNESSES];
 };
 
 /* The route table of the daemon, in routes.c. */

@@ -16,6 +16,7 @@
 #include "metrics_daemon.h"
 #include "mirrors.h"
 #include "secrets.h"
+#include "witnesses.h"
 #include "translog/pkcs11.h"
 
 static void usage(FILE *out)
@@ -46,8 +47,8 @@ static void usage(FILE *out)
 		"  --write-burst N    writes a client may make at once (default 200)\n"
 		"  --rebuild-index    rebuild the domain registry from the log, then exit\n"
 		"  -h, --help         this text\n"
-		"\n%s\n%s",
-		config_http_usage, config_mirror_usage);
+		"\n%s\n%s\n%s",
+		config_http_usage, config_mirror_usage, config_witness_usage);
 }
 
 /* The daemon's own flags, then the HTTP server's (config_http.c), in one getopt table. */
@@ -84,6 +85,8 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 		opts[nopts++] = config_http_flags[i];
 	for (size_t i = 0; config_mirror_flags[i].name != NULL && nopts + 1 < MAX_OPTS; i++)
 		opts[nopts++] = config_mirror_flags[i];
+	for (size_t i = 0; config_witness_flags[i].name != NULL && nopts + 1 < MAX_OPTS; i++)
+		opts[nopts++] = config_witness_flags[i];
 
 	/* The config file is applied first, whatever its place on the command line. */
 	for (int i = 1; i + 1 < argc; i++)
@@ -95,6 +98,11 @@ static int parse_args(struct config *cfg, int argc, char **argv)
 		char *dst = NULL;
 		size_t cap = CONFIG_MAX_STRING;
 
+		if (c >= CONFIG_WITNESS_FLAG) {
+			if ((err = config_witness_flag(&cfg->witness, c, optarg)) != 0)
+				return err;
+			continue;
+		}
 		if (c >= CONFIG_MIRROR_FLAG) {
 			if ((err = config_mirror_flag(&cfg->mirror, c, optarg)) != 0)
 				return err;
@@ -290,7 +298,8 @@ static int open_state(struct daemon *d)
 		return 0;
 	if (d->cfg.ipfs_api[0] != '\0' && (err = open_pinning(d)) != 0)
 		return err;
-	if ((!mirrors_is_replica(d) && (err = open_publishing(d)) != 0) || (err = mirrors_open(d)) != 0)
+	if ((!mirrors_is_replica(d) && (err = open_publishing(d)) != 0) || (err = mirrors_open(d)) != 0 ||
+	    (err = witnesses_open(d)) != 0)
 		return err;
 	if ((err = tl_verifier_format(&vkey, d->log_vkey)) == 0)
 		log_at(LOG_INFO, "log open", "origin=\"%s\" size=%llu vkey=%s", tl_log_origin(d->log),
@@ -301,6 +310,7 @@ static int open_state(struct daemon *d)
 
 static void close_state(struct daemon *d)
 {
+	witnesses_close(d);
 	mirrors_close(d);
 	ratelimit_free(d->writes);
 	bd_publisher_free(d->publisher);

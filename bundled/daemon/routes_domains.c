@@ -167,7 +167,8 @@ static int serve_bytes(bd_httpd_response *res, const struct http_request *req, s
 	return bd_httpd_add_header(res, "Cache-Control", "%s", immutable ? IMMUTABLE : "no-cache");
 }
 
-/* A C2SP tlog-proof of the version's entry against the newest checkpoint. */
+/* A C2SP tlog-proof of the version's entry against the served checkpoint (with its witnesses'
+ * cosignatures), or the newest if the served one does not cover it yet. */
 static int serve_proof(bd_httpd_response *res, struct daemon *d, uint64_t index)
 {
 	tl_hash hashes[TL_MAX_PROOF_HASHES];
@@ -176,7 +177,7 @@ static int serve_proof(bd_httpd_response *res, struct daemon *d, uint64_t index)
 	size_t n;
 	int err;
 
-	if ((err = tl_log_head(&size, NULL, &note, d->log)) != 0 ||
+	if ((err = bd_cosigning_checkpoint(&size, &note, d->cosigning, d->log, index + 1)) != 0 ||
 	    (err = tl_log_prove_inclusion(hashes, &n, d->log, index, size)) != 0)
 		goto out;
 	res->status = 200;

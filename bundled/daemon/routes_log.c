@@ -35,7 +35,7 @@ int route_checkpoint(bd_httpd_response *res, const struct http_request *req, voi
 
 	res->status = 200;
 	res->content_type = "text/plain; charset=utf-8";
-	if ((err = tl_log_head(NULL, NULL, &res->body, d->log)) != 0)
+	if ((err = bd_cosigning_checkpoint(NULL, &res->body, d->cosigning, d->log, 0)) != 0)
 		return err;
 	return bd_httpd_add_header(res, "Cache-Control", "no-cache");
 }

@@ -46,7 +46,8 @@ static bool is_json(const struct http_request *req)
 	return t != NULL && strncmp(t, "application/json", n) == 0 && (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
 }
 
-/* {"index","size","hashes"} of the entry at `index` against the newest checkpoint, whose
+/* {"index","size","hashes"} of the entry at `index` against the served checkpoint (or the
+ * newest, if that does not cover the entry yet: the usual case right after a commit), whose
  * note goes to `note`. */
 static json_t *inclusion_json(tl_buf *note, struct daemon *d, uint64_t index)
 {
@@ -56,7 +57,7 @@ static json_t *inclusion_json(tl_buf *note, struct daemon *d, uint64_t index)
 	uint64_t size;
 	size_t n;
 
-	if (tl_log_head(&size, NULL, note, d->log) != 0 || tl_log_prove_inclusion(hashes, &n, d->log, index, size) != 0)
+	if (bd_cosigning_checkpoint(&size, note, d->cosigning, d->log, index + 1) != 0 || tl_log_prove_inclusion(hashes, &n, d->log, index, size) != 0)
 		goto out;
 	if ((list = json_array()) == NULL)
 		goto out;

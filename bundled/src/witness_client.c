@@ -40,6 +40,7 @@ int bd_witness_client_open(bd_witness_client **out, const bd_witness_client_opti
 	h.url = opts->url;
 	h.timeout_ms = opts->timeout_ms;
 	h.connect_timeout_ms = opts->connect_timeout_ms;
+	h.ca_file = opts->ca_file;
 	if ((err = bd_http_open(&c->http, &h)) != 0) {
 		free(c);
 		return err;

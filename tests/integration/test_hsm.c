@@ -429,7 +429,7 @@ START_TEST(witness_serve_signs_with_a_token_key)
 	ck_assert_str_eq(d.vkey, wvkey);
 	tl_hash_empty(&cp.root);
 	ck_assert_int_eq(tl_checkpoint_sign(&note, &cp, log_key), 0);
-	ck_assert_int_eq(bd_witness_client_open(&c, &(bd_witness_client_options){ d.base_url, wv, 10000, 2000 }), 0);
+	ck_assert_int_eq(bd_witness_client_open(&c, &(bd_witness_client_options){ .url = d.base_url, .key = wv, .timeout_ms = 10000, .connect_timeout_ms = 2000 }), 0);
 	ck_assert_msg(bd_witness_client_add_checkpoint(&cosig, &ts, NULL, c, 0, NULL, 0, note.data, note.len) == 0, "%s",
 		tl_error_message());
 	ck_assert_int_eq(tl_note_parse(&n, note.data, note.len), 0);

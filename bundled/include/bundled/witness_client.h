@@ -36,6 +36,9 @@ typedef struct bd_witness_client_options {
 	 * defaults (bundled/http.h). A log sets these low: it should not wait on a slow witness. */
 	long timeout_ms;
 	long connect_timeout_ms;
+	/* NULL: the system's CAs for an https witness; otherwise a PEM file of the only CA
+	 * certificates trusted (a private CA, as for `bundlectl witness serve --tls-cert`). */
+	const char *ca_file;
 } bd_witness_client_options;
 
 int bd_witness_client_open(bd_witness_client **out, const bd_witness_client_options *opts) TL_MUST_USE;

@@ -125,7 +125,7 @@ struct fixture {
 
 static void client_open(struct fixture *fx, int i)
 {
-	bd_witness_client_options o = { fx->w[i].base_url, fx->w_vkey[i], 10000, 2000 };
+	bd_witness_client_options o = { .url = fx->w[i].base_url, .key = fx->w_vkey[i], .timeout_ms = 10000, .connect_timeout_ms = 2000 };
 
 	ck_assert_msg(bd_witness_client_open(&fx->c[i], &o) == 0, "%s", tl_error_message());
 }
