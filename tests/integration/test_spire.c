@@ -119,22 +119,6 @@ static char *authorities(const bd_bundle *b)
 	return (char *)out.data;
 }
 
-/* Whether the file holds `what`, waiting at most `seconds`. */
-static int file_says(const char *path, const char *what, int seconds)
-{
-	for (int i = 0; i <= seconds * 4; i++) {
-		size_t len;
-		char *text = (char *)tu_read_file(path, &len);
-		int found = text != NULL && strstr(text, what) != NULL;
-
-		free(text);
-		if (found)
-			return 1;
-		usleep(250 * 1000);
-	}
-	return 0;
-}
-
 /* Makes a publisher key and registers `td` with it on the daemon at `server` (plus any TLS
  * options in `tls`); the key file is dir/<td>.key. */
 static void register_domain(const char *server, const char *tls, const char *td)
@@ -178,25 +162,6 @@ out:
 	return seq;
 }
 
-static pid_t follow_start(const char *server, const char *source, const char *log_path)
-{
-	char key[4096], ca[4096];
-	pid_t pid;
-
-	snprintf(key, sizeof(key), "%s/%s.key", dir, FOLLOW_DOMAIN);
-	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (freopen(log_path, "w", stderr) == NULL || freopen("/dev/null", "w", stdout) == NULL)
-			_exit(127);
-		execl(tu_bin_path("bundlectl"), "bundlectl", "follow", "--server", server, "--domain", FOLLOW_DOMAIN, "--key",
-			key, "--source", source, "--source-ca", ca, "--interval", "1s", (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
 /* The sequences of the follower's "published" lines, in order. */
 static size_t published(uint64_t *seqs, size_t cap, const char *log_path)
 {
@@ -216,6 +181,9 @@ START_TEST(follow_logs_each_spire_rotation)
 	struct follow_source src;
 	char source[256], log_path[4096], listen[64], path[128];
 	const char *restart[] = { "--listen", listen, NULL };
+	char key[4096], ca[4096];
+	const char *follow_args[] = { "follow", "--server", bundled.base_url, "--domain", FOLLOW_DOMAIN, "--key", key,
+		"--source", source, "--source-ca", ca, "--interval", "1s", NULL };
 	uint64_t seqs[MAX_SEEN];
 	size_t n_seen = 0, n = 0, matched = 0, len;
 	char *text = NULL;
@@ -228,13 +196,15 @@ START_TEST(follow_logs_each_spire_rotation)
 	ck_assert_int_eq(follow_source_open(&src, source, tu_path_in(dir, "ca.pem")), 0);
 	record(seen, &n_seen, &src);
 	snprintf(log_path, sizeof(log_path), "%s/follow.log", dir);
-	follower = follow_start(bundled.base_url, source, log_path);
-	ck_assert_msg(file_says(log_path, "msg=\"published\"", STEP_WAIT_S), "nothing published; see %s", log_path);
+	snprintf(key, sizeof(key), "%s/" FOLLOW_DOMAIN ".key", dir);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	ck_assert_int_gt(follower = tu_spawn("bundlectl", follow_args, log_path), 0);
+	ck_assert_msg(tu_file_wait(log_path, "msg=\"published\"", 1, STEP_WAIT_S), "nothing published; see %s", log_path);
 
 	/* The daemon goes away and comes back on its port: the follower reports and carries on. */
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", bundled.port);
 	ck_assert_int_eq(tu_daemon_stop(&bundled), 0);
-	ck_assert_msg(file_says(log_path, "msg=\"look failed\"", STEP_WAIT_S), "no failed look; see %s", log_path);
+	ck_assert_msg(tu_file_wait(log_path, "msg=\"look failed\"", 1, STEP_WAIT_S), "no failed look; see %s", log_path);
 	ck_assert_int_eq(tu_daemon_start(&bundled, tu_path_in(dir, "bundled-data"), restart), 0);
 
 	/* SPIRE rotates: at least one more version, until the follower has published what SPIRE
@@ -252,7 +222,7 @@ START_TEST(follow_logs_each_spire_rotation)
 	ck_assert_int_eq(waitpid(follower, &status, 0), follower);
 	follower = -1;
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "follow did not stop cleanly: %d", status);
-	ck_assert(file_says(log_path, "msg=\"stopping\" signal=SIGTERM", 0));
+	ck_assert_uint_eq(tu_file_count(log_path, "msg=\"stopping\" signal=SIGTERM"), 1);
 	n = published(seqs, MAX_SEEN, log_path);
 
 	/* Each published sequence is a logged version, above the one before, holding exactly what
@@ -347,7 +317,7 @@ START_TEST(spire_federates_with_a_domain_bundled_serves)
 	spire_start(spire_url, sizeof(spire_url), "24h", url);
 	ck_assert_msg(spire_view_is(served, STEP_WAIT_S), "SPIRE never showed bundled's version %llu; see %s/server.log",
 		(unsigned long long)seq, dir);
-	ck_assert(!file_says(tu_path_in(dir, "server.log"), "x509:", 0));
+	ck_assert_uint_eq(tu_file_count(tu_path_in(dir, "server.log"), "x509:"), 0);
 
 	/* Revoking one: bundled serves the next version without it, and SPIRE drops it. */
 	ck_assert_ptr_nonnull(data = tu_read_file(tp_path(pki, "other-ca.pem"), &len));

@@ -108,44 +108,25 @@ START_TEST(follow_once_without_a_daemon_fails_in_one_line)
 }
 END_TEST
 
-/* Runs follow against nothing with a 2 s interval until its log shows `looks` failed looks,
- * then sends `sig`; returns its exit status and leaves its log in `log` (malloc'ed). */
-static int follow_against_nothing(char **log, int looks, int sig)
+/* Runs follow against nothing with a 2 s interval until its log shows `looks` failed looks
+ * (logged with its signals blocked: the signal never reaches the child before it runs
+ * bundlectl), then sends `sig`; returns its exit status and its log (malloc'ed) in *log. */
+static int follow_against_nothing(char **log, size_t looks, int sig)
 {
+	const char *args[] = { "follow", "--server", "http://" NOWHERE, "--domain", "td", "--key", key, "--source",
+		"https://" NOWHERE, "--interval", "2s", NULL };
 	char log_path[4096];
+	size_t len;
 	int status = -1;
 	pid_t pid;
 
 	snprintf(log_path, sizeof(log_path), "%s/follow.log", dir);
-	/* A fresh log: the signal goes only to a follower that has logged (its signals blocked,
-	 * taken between looks), never to the child before it runs bundlectl. */
-	unlink(log_path);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (freopen(log_path, "w", stderr) == NULL || freopen("/dev/null", "w", stdout) == NULL)
-			_exit(127);
-		execl(tu_bin_path("bundlectl"), "bundlectl", "follow", "--server", "http://" NOWHERE, "--domain", "td", "--key",
-			key, "--source", "https://" NOWHERE, "--interval", "2s", (char *)NULL);
-		_exit(127);
-	}
-	/* At most 30 s, only to catch a hang: 1 + 2 + 2 s of retries are expected. */
-	for (int i = 0; i < 300; i++) {
-		size_t len, n = 0;
-
-		*log = (char *)tu_read_file(log_path, &len);
-		for (const char *p = *log; p != NULL && (p = strstr(p, "msg=\"look failed\"")) != NULL; p++)
-			n++;
-		if (n >= (size_t)looks)
-			break;
-		free(*log);
-		*log = NULL;
-		usleep(100 * 1000);
-	}
+	ck_assert_int_gt(pid = tu_spawn("bundlectl", args, log_path), 0);
+	/* 1 + 2 + 2 s of retries are expected; 30 s only catch a hang. */
+	ck_assert_msg(tu_file_wait(log_path, "msg=\"look failed\"", looks, 30), "no failed looks in %s", log_path);
 	kill(pid, sig);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	free(*log);
-	*log = (char *)tu_read_file(log_path, &(size_t){ 0 });
+	*log = (char *)tu_read_file(log_path, &len);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
