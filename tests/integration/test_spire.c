@@ -8,7 +8,8 @@
  * spiffe_sequence; each sequence the follower sees becomes a logged version: sequences
  * increasing, each version's bytes the canonical form of what SPIRE served under that
  * sequence, each entry proven in the log by `bundlectl verify-inclusion`. The daemon is
- * stopped and restarted on its port while the follower runs, which must carry on.
+ * stopped and restarted on its port while the follower runs, which must carry on, and SPIRE
+ * is stopped at the end: the follower reports it and stops only on SIGTERM (exit 0).
  *
  * SPIRE federating with a domain served by bundled: configured with federates_with and the
  * https_web profile, trusting the test CA only through SSL_CERT_FILE, it fetches the
@@ -185,7 +186,7 @@ START_TEST(follow_logs_each_spire_rotation)
 	const char *follow_args[] = { "follow", "--server", bundled.base_url, "--domain", FOLLOW_DOMAIN, "--key", key,
 		"--source", source, "--source-ca", ca, "--interval", "1s", NULL };
 	uint64_t seqs[MAX_SEEN];
-	size_t n_seen = 0, n = 0, matched = 0, len;
+	size_t n_seen = 0, n = 0, matched = 0, failed, len;
 	char *text = NULL;
 	json_t *doc;
 	int status;
@@ -218,6 +219,12 @@ START_TEST(follow_logs_each_spire_rotation)
 	}
 	ck_assert_msg(n >= 2, "no rotation published within %d s (ca_ttl %s); see %s", ROTATION_WAIT_S, SPIRE_CA_TTL,
 		log_path);
+	/* SPIRE goes away: the follower reports its source and keeps running until told to stop. */
+	failed = tu_file_count(log_path, "msg=\"look failed\"");
+	ck_assert_int_eq(tu_system("%s stop '%s'", tu_source_path("tests/peers/spire.sh"), dir), 0);
+	ck_assert_msg(tu_file_wait(log_path, "msg=\"look failed\" domain=" FOLLOW_DOMAIN " error=\"source ", 1, STEP_WAIT_S),
+		"no failed look at the source; see %s", log_path);
+	ck_assert_uint_gt(tu_file_count(log_path, "msg=\"look failed\""), failed);
 	kill(follower, SIGTERM);
 	ck_assert_int_eq(waitpid(follower, &status, 0), follower);
 	follower = -1;
