@@ -87,6 +87,7 @@ static int parse_interval(unsigned *out, const char *text)
 
 static int session_open(struct follow *f)
 {
+	char origin[4 * TL_MAX_KEY_NAME + 1];
 	int err;
 
 	if (f->session_open)
@@ -96,11 +97,12 @@ static int session_open(struct follow *f)
 		return err;
 	}
 	f->session_open = true;
-	cli_log("info", "log open", "server=\"%s\" origin=\"%s\"", bd_client_url(f->session.client), f->session.origin);
+	tl_text_printable(origin, sizeof(origin), f->session.origin, strlen(f->session.origin));
+	cli_log("info", "log open", "server=\"%s\" origin=\"%s\"", bd_client_url(f->session.client), origin);
 	return 0;
 }
 
-static void log_published(const json_t *reply)
+static void log_published(const json_t *reply, const char *domain)
 {
 	char sha[2 * TL_HASH_SIZE + 8], cid[128];
 	const char *s = json_string_value(json_object_get(reply, "sha256")), *c = json_string_value(json_object_get(reply, "cid"));
@@ -108,7 +110,7 @@ static void log_published(const json_t *reply)
 	tl_text_printable(sha, sizeof(sha), s ? s : "", s ? strlen(s) : 0);
 	tl_text_printable(cid, sizeof(cid), c ? c : "", c ? strlen(c) : 0);
 	cli_log("info", "published", "domain=%s sequence=%" JSON_INTEGER_FORMAT " index=%" JSON_INTEGER_FORMAT
-		" sha256=%s cid=%s%s", json_string_value(json_object_get(reply, "domain")),
+		" sha256=%s cid=%s%s", domain,
 		json_integer_value(json_object_get(reply, "sequence")), json_integer_value(json_object_get(reply, "index")),
 		sha, cid, json_is_true(json_object_get(reply, "existing")) ? " existing=true" : "");
 }
@@ -145,7 +147,7 @@ static int follow_round(struct follow *f)
 			hint = 0;
 		if ((err = pub_publish_version(&reply, &f->session, f->domain, f->key, b, seq, hint, NULL)) != 0)
 			goto out;
-		log_published(reply);
+		log_published(reply, f->domain);
 	}
 	f->seen = true;
 	f->seen_sequence = seq;
