@@ -30,7 +30,7 @@ static const char help_text[] = USAGE
 	"  key in FILE, which TD must hold now. A domain always keeps at least one key.\n"
 	"\n"
 	CLI_SERVER_HELP
-	"  --json         print the outcome as one JSON object (domain, index, checkpoint)\n"
+	"  --json              print the outcome as one JSON object (domain, index, checkpoint)\n"
 	"\n"
 	"The daemon answers once the entry is in a durable checkpoint; the answer's inclusion\n"
 	"proof is checked against the log's key before this prints what was logged.\n"

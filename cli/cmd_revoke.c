@@ -30,9 +30,10 @@ static const char help_text[] = USAGE
 	"the new version is checked against the log key.\n"
 	"\n"
 	CLI_SERVER_HELP
-	"  --reason TEXT      why (printable ASCII, at most 200 bytes), logged for everyone\n"
-	"  --proof-out FILE   write the new version's C2SP tlog-proof file\n"
-	"  --json             print one object: domain, sequence, index, sha256, cid, checkpoint\n"
+	"  --reason TEXT       why (printable ASCII, at most 200 bytes), logged for everyone\n"
+	"  --proof-out FILE    write the new version's C2SP tlog-proof file\n"
+	"  --json              print one object: domain, sequence, index, sha256, cid,\n"
+	"                      checkpoint\n"
 	"\n"
 	"exit status: 0 logged, 1 refused or invalid (the reason on stderr), 2 usage, I/O,\n"
 	"not found or server error\n";

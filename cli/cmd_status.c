@@ -23,7 +23,8 @@ static const char help_text[] = USAGE
 	"domain's publisher keys, newest sequence and number of versions (GET /v1/domains/TD).\n"
 	"\n"
 	CLI_SERVER_HELP
-	"  --json         print one object: {\"log\":{...},\"domain\":{...}} as the daemon gave them\n"
+	"  --json              print one object: {\"log\":{...},\"domain\":{...}} as the daemon\n"
+	"                      gave them\n"
 	"\n"
 	"exit status: 0 printed, 2 usage, I/O, not found or server error\n";
 
