@@ -3,7 +3,8 @@
  * tests/peers/spire and run by tests/peers/spire.sh on loopback (SQLite datastore, test CA).
  *
  * SPIRE as the publisher's source: `bundlectl follow` reads SPIRE's own bundle endpoint
- * (federation.bundle_endpoint, the https_web profile with a certificate from the test CA).
+ * (federation.bundle_endpoint, the https_web profile with a certificate from the test CA),
+ * which serves what `spire-server bundle show` lists.
  * With a one-minute CA TTL SPIRE prepares its next CA within a minute and serves a higher
  * spiffe_sequence; each sequence the follower sees becomes a logged version: sequences
  * increasing, each version's bytes the canonical form of what SPIRE served under that
@@ -176,6 +177,35 @@ static size_t published(uint64_t *seqs, size_t cap, const char *log_path)
 	return n;
 }
 
+/* SPIRE's bundle endpoint serves what `spire-server bundle show` lists (read again when a
+ * rotation lands between the two reads). */
+static void assert_endpoint_is_bundle_show(struct follow_source *src)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		bd_bundle *served = NULL, *shown = spire_bundle("bundle show -format spiffe");
+		uint64_t seq = 0, shown_seq = 0;
+		char *a, *b;
+		int same;
+
+		ck_assert_ptr_nonnull(shown);
+		ck_assert_msg(follow_source_read(&served, &seq, src) == 0, "%s", tl_error_message());
+		ck_assert(bd_bundle_sequence(&shown_seq, shown));
+		a = authorities(served);
+		b = authorities(shown);
+		same = strcmp(a, b) == 0;
+		ck_assert_msg(same || shown_seq != seq, "sequence %llu: the endpoint and bundle show differ",
+			(unsigned long long)seq);
+		free(a);
+		free(b);
+		bd_bundle_free(served);
+		bd_bundle_free(shown);
+		if (same && shown_seq == seq)
+			return;
+		sleep(1);
+	}
+	ck_abort_msg("SPIRE's endpoint and bundle show never agreed");
+}
+
 START_TEST(follow_logs_each_spire_rotation)
 {
 	struct seen seen[MAX_SEEN];
@@ -195,6 +225,7 @@ START_TEST(follow_logs_each_spire_rotation)
 	register_domain(bundled.base_url, "", FOLLOW_DOMAIN);
 	spire_start(source, sizeof(source), SPIRE_CA_TTL, "");
 	ck_assert_int_eq(follow_source_open(&src, source, tu_path_in(dir, "ca.pem")), 0);
+	assert_endpoint_is_bundle_show(&src);
 	record(seen, &n_seen, &src);
 	snprintf(log_path, sizeof(log_path), "%s/follow.log", dir);
 	snprintf(key, sizeof(key), "%s/" FOLLOW_DOMAIN ".key", dir);
