@@ -37,6 +37,11 @@ void cli_error(const char *cmd, const char *fmt, ...) TL_PRINTF(2, 3);
 /* The same on `out`. */
 void cli_verror(FILE *out, const char *cmd, const char *fmt, va_list ap) TL_PRINTF(3, 0);
 
+/* One logfmt line on stderr, as the daemon writes them: ts=... level=... msg="..." and the
+ * formatted fields (which quote outside text through tl_text_printable): for the commands that
+ * keep running (witness serve, follow). */
+void cli_log(const char *level, const char *msg, const char *fmt, ...) TL_PRINTF(3, 4);
+
 /* Reads a whole file ("-" is stdin) of at most `max` bytes; on failure prints
  * "bundlectl: <path>: <reason>" and returns CLI_USAGE. The buffer is NUL-terminated. */
 int cli_read_file(uint8_t **out, size_t *len, const char *path, size_t max);

@@ -16,9 +16,10 @@
 #define MAX_TOKEN 1024
 
 #define USAGE \
-	"usage: bundlectl domain register --server URL --operator-token FILE --domain TD\n" \
+	"usage: bundlectl domain register [--server URL] --operator-token FILE --domain TD\n" \
 	"                                 --publisher-key VKEY [--publisher-key VKEY]...\n" \
-	"       bundlectl domain add-key|remove-key --server URL --key FILE --domain TD VKEY\n"
+	"       bundlectl domain add-key|remove-key [--server URL] --key FILE --domain TD VKEY\n" \
+	"       (and [--cacert FILE] [--client-cert FILE --client-key FILE])\n"
 
 static const char help_text[] = USAGE
 	"\n"
@@ -28,8 +29,8 @@ static const char help_text[] = USAGE
 	"add-key, remove-key: adds or removes the publisher key VKEY, signed with the private\n"
 	"  key in FILE, which TD must hold now. A domain always keeps at least one key.\n"
 	"\n"
-	"  --server URL   the bundled daemon (default: $BUNDLED_SERVER)\n"
-	"  --json         print the outcome as one JSON object (domain, index, checkpoint)\n"
+	CLI_SERVER_HELP
+	"  --json              print the outcome as one JSON object (domain, index, checkpoint)\n"
 	"\n"
 	"The daemon answers once the entry is in a durable checkpoint; the answer's inclusion\n"
 	"proof is checked against the log's key before this prints what was logged.\n"
@@ -132,12 +133,13 @@ out:
 
 static int run(int argc, char **argv)
 {
-	const char *server = NULL, *token = NULL, *domain = NULL, *key = NULL, *keys[BD_ENTRY_MAX_KEYS];
+	const char *token = NULL, *domain = NULL, *key = NULL, *keys[BD_ENTRY_MAX_KEYS];
+	struct cli_server server = CLI_SERVER_INIT;
 	const char *args[2];
 	size_t n_keys = 0, n_args;
 	int json = 0, rc, err;
 	const struct cli_opt opts[] = {
-		CLI_OPT_VALUE_ENV("server", "BUNDLED_SERVER", &server),
+		CLI_SERVER_OPTS(&server),
 		CLI_OPT_VALUE("operator-token", &token),
 		CLI_OPT_VALUE("domain", &domain),
 		CLI_OPT_LIST("publisher-key", keys, &n_keys),
@@ -154,8 +156,10 @@ static int run(int argc, char **argv)
 	reg = strcmp(args[0], "register") == 0;
 	if (!reg && strcmp(args[0], "add-key") != 0 && strcmp(args[0], "remove-key") != 0)
 		return cli_opt_usage_error(&spec, "unknown subcommand '%s'", args[0]);
-	if (server == NULL || domain == NULL)
-		return cli_opt_usage_error(&spec, "--server (or BUNDLED_SERVER) and --domain are required");
+	if ((rc = cli_server_check(&spec, &server)) != CLI_OK)
+		return cli_opt_exit(rc);
+	if (domain == NULL)
+		return cli_opt_usage_error(&spec, "--domain is required");
 	if (reg && (token == NULL || n_keys == 0 || n_args != 1 || key != NULL))
 		return cli_opt_usage_error(&spec, "register takes --operator-token and at least one --publisher-key");
 	if (!reg && (key == NULL || n_args != 2 || token != NULL || n_keys != 0))
@@ -165,9 +169,9 @@ static int run(int argc, char **argv)
 
 		if ((rc = read_token(auth, sizeof(auth), token)) != CLI_OK)
 			return rc;
-		if ((err = pub_open(&s, CMD, server, auth)) == 0)
+		if ((err = pub_open(&s, CMD, &server, auth)) == 0)
 			err = run_register(&s, domain, keys, n_keys, &reply);
-	} else if ((err = pub_open(&s, CMD, server, NULL)) == 0) {
+	} else if ((err = pub_open(&s, CMD, &server, NULL)) == 0) {
 		err = run_key_change(&s, domain, args[0][0] == 'a' ? BD_DOMAIN_ADD_KEY : BD_DOMAIN_REMOVE_KEY, args[1], key,
 			&reply);
 	}

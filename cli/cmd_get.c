@@ -13,7 +13,9 @@
 
 #define CMD "get"
 
-#define USAGE "usage: bundlectl get bundle|entry|proof --server URL --domain TD [--sequence N] [--out FILE]\n"
+#define USAGE \
+	"usage: bundlectl get bundle|entry|proof [--server URL] --domain TD [--sequence N] [--out FILE]\n" \
+	"                 [--cacert FILE] [--client-cert FILE --client-key FILE]\n"
 
 static const char help_text[] = USAGE
 	"\n"
@@ -23,7 +25,7 @@ static const char help_text[] = USAGE
 	"  proof    a C2SP tlog-proof file of its entry against the newest checkpoint\n"
 	"Nothing is verified here: `bundlectl verify-proof` checks an entry and its proof.\n"
 	"\n"
-	"  --server URL   the bundled daemon (default: $BUNDLED_SERVER)\n"
+	CLI_SERVER_HELP
 	"\n"
 	"exit status: 0 written, 1 invalid answer, 2 usage, I/O, not found or server error\n";
 
@@ -55,10 +57,11 @@ static int fetch(tl_buf *out, struct pub_session *s, const char *what, const cha
 
 static int run(int argc, char **argv)
 {
-	const char *server = NULL, *domain = NULL, *seq = NULL, *out = NULL, *what = NULL;
+	const char *domain = NULL, *seq = NULL, *out = NULL, *what = NULL;
+	struct cli_server server = CLI_SERVER_INIT;
 	int rc, err;
 	const struct cli_opt opts[] = {
-		CLI_OPT_VALUE_ENV("server", "BUNDLED_SERVER", &server),
+		CLI_SERVER_OPTS(&server),
 		CLI_OPT_VALUE("domain", &domain),
 		CLI_OPT_VALUE("sequence", &seq),
 		CLI_OPT_VALUE("out", &out),
@@ -73,9 +76,11 @@ static int run(int argc, char **argv)
 		return cli_opt_exit(rc);
 	if (strcmp(what, "bundle") != 0 && strcmp(what, "entry") != 0 && strcmp(what, "proof") != 0)
 		return cli_opt_usage_error(&spec, "unknown subcommand '%s'", what);
-	if (server == NULL || domain == NULL)
-		return cli_opt_usage_error(&spec, "--server (or BUNDLED_SERVER) and --domain are required");
-	if ((err = pub_open(&s, CMD, server, NULL)) != 0 || (err = fetch(&body, &s, what, domain, seq)) != 0) {
+	if ((rc = cli_server_check(&spec, &server)) != CLI_OK)
+		return cli_opt_exit(rc);
+	if (domain == NULL)
+		return cli_opt_usage_error(&spec, "--domain is required");
+	if ((err = pub_open(&s, CMD, &server, NULL)) != 0 || (err = fetch(&body, &s, what, domain, seq)) != 0) {
 		rc = cli_fail(CMD, err);
 		goto out;
 	}

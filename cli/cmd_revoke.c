@@ -16,8 +16,9 @@
 #define CMD "revoke"
 
 #define USAGE \
-	"usage: bundlectl revoke --server URL --key FILE --domain TD --authority SHA256HEX|KID\n" \
-	"                        --reason TEXT [--proof-out FILE] [--json]\n"
+	"usage: bundlectl revoke [--server URL] --key FILE --domain TD --authority SHA256HEX|KID\n" \
+	"                        --reason TEXT [--proof-out FILE] [--json]\n" \
+	"                        [--cacert FILE] [--client-cert FILE --client-key FILE]\n"
 
 static const char help_text[] = USAGE
 	"\n"
@@ -28,10 +29,11 @@ static const char help_text[] = USAGE
 	"daemon logs both in one batch and answers once they are durable; the answer's proof for\n"
 	"the new version is checked against the log key.\n"
 	"\n"
-	"  --server URL       the bundled daemon (default: $BUNDLED_SERVER)\n"
-	"  --reason TEXT      why (printable ASCII, at most 200 bytes), logged for everyone\n"
-	"  --proof-out FILE   write the new version's C2SP tlog-proof file\n"
-	"  --json             print one object: domain, sequence, index, sha256, cid, checkpoint\n"
+	CLI_SERVER_HELP
+	"  --reason TEXT       why (printable ASCII, at most 200 bytes), logged for everyone\n"
+	"  --proof-out FILE    write the new version's C2SP tlog-proof file\n"
+	"  --json              print one object: domain, sequence, index, sha256, cid,\n"
+	"                      checkpoint\n"
 	"\n"
 	"exit status: 0 logged, 1 refused or invalid (the reason on stderr), 2 usage, I/O,\n"
 	"not found or server error\n";
@@ -123,10 +125,11 @@ out:
 
 static int run(int argc, char **argv)
 {
-	const char *server = NULL, *domain = NULL, *key = NULL, *authority = NULL, *reason = NULL, *proof_out = NULL;
+	const char *domain = NULL, *key = NULL, *authority = NULL, *reason = NULL, *proof_out = NULL;
+	struct cli_server server = CLI_SERVER_INIT;
 	int json = 0, rc, err;
 	const struct cli_opt opts[] = {
-		CLI_OPT_VALUE_ENV("server", "BUNDLED_SERVER", &server),
+		CLI_SERVER_OPTS(&server),
 		CLI_OPT_VALUE("key", &key),
 		CLI_OPT_VALUE("domain", &domain),
 		CLI_OPT_VALUE("authority", &authority),
@@ -141,12 +144,13 @@ static int run(int argc, char **argv)
 
 	if ((rc = cli_opt_parse(NULL, &n_args, &spec, argc, argv)) != CLI_OK)
 		return cli_opt_exit(rc);
-	if (server == NULL || domain == NULL || key == NULL || authority == NULL || reason == NULL)
-		return cli_opt_usage_error(&spec,
-			"--server (or BUNDLED_SERVER), --key, --domain, --authority and --reason are required");
+	if ((rc = cli_server_check(&spec, &server)) != CLI_OK)
+		return cli_opt_exit(rc);
+	if (domain == NULL || key == NULL || authority == NULL || reason == NULL)
+		return cli_opt_usage_error(&spec, "--key, --domain, --authority and --reason are required");
 	if (strlen(domain) > BD_MAX_DOMAIN)
 		return cli_opt_usage_error(&spec, "--domain is longer than %u bytes", BD_MAX_DOMAIN);
-	if ((err = pub_open(&s, CMD, server, NULL)) == 0)
+	if ((err = pub_open(&s, CMD, &server, NULL)) == 0)
 		err = revoke(&reply, &s, domain, key, authority, reason, proof_out);
 	return pub_finish(&s, err, reply, json, "revoked in");
 }

@@ -13,15 +13,18 @@
 
 #define CMD "status"
 
-#define USAGE "usage: bundlectl status --server URL [--domain TD] [--json]\n"
+#define USAGE \
+	"usage: bundlectl status [--server URL] [--domain TD] [--json]\n" \
+	"                        [--cacert FILE] [--client-cert FILE --client-key FILE]\n"
 
 static const char help_text[] = USAGE
 	"\n"
 	"Prints the log's origin, verifier key and size (GET /v1/log) and, with --domain, the\n"
 	"domain's publisher keys, newest sequence and number of versions (GET /v1/domains/TD).\n"
 	"\n"
-	"  --server URL   the bundled daemon (default: $BUNDLED_SERVER)\n"
-	"  --json         print one object: {\"log\":{...},\"domain\":{...}} as the daemon gave them\n"
+	CLI_SERVER_HELP
+	"  --json              print one object: {\"log\":{...},\"domain\":{...}} as the daemon\n"
+	"                      gave them\n"
 	"\n"
 	"exit status: 0 printed, 2 usage, I/O, not found or server error\n";
 
@@ -47,10 +50,11 @@ static void print_human(const json_t *log, const json_t *dom)
 
 static int run(int argc, char **argv)
 {
-	const char *server = NULL, *domain = NULL;
+	const char *domain = NULL;
+	struct cli_server server = CLI_SERVER_INIT;
 	int json = 0, rc, err;
 	const struct cli_opt opts[] = {
-		CLI_OPT_VALUE_ENV("server", "BUNDLED_SERVER", &server),
+		CLI_SERVER_OPTS(&server),
 		CLI_OPT_VALUE("domain", &domain),
 		CLI_OPT_FLAG("json", &json),
 	};
@@ -62,11 +66,11 @@ static int run(int argc, char **argv)
 
 	if ((rc = cli_opt_parse(NULL, &n_args, &spec, argc, argv)) != CLI_OK)
 		return cli_opt_exit(rc);
-	if (server == NULL)
-		return cli_opt_usage_error(&spec, "--server (or BUNDLED_SERVER) is required");
+	if ((rc = cli_server_check(&spec, &server)) != CLI_OK)
+		return cli_opt_exit(rc);
 	if (domain != NULL && strlen(domain) > BD_MAX_DOMAIN)
 		return cli_opt_usage_error(&spec, "--domain is longer than %u bytes", BD_MAX_DOMAIN);
-	if ((err = pub_open(&s, CMD, server, NULL)) != 0 || (err = pub_get_json(&log, &s, "/v1/log")) != 0)
+	if ((err = pub_open(&s, CMD, &server, NULL)) != 0 || (err = pub_get_json(&log, &s, "/v1/log")) != 0)
 		goto out;
 	if (domain != NULL) {
 		snprintf(path, sizeof(path), "/v1/domains/%s", domain);

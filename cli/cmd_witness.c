@@ -6,7 +6,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -83,24 +82,6 @@ static int parse_listen(char *host, size_t host_cap, unsigned *port, const char 
 	return 0;
 }
 
-/* One logfmt line on stderr, as the daemon writes them: ts=... level=... msg="..." fields. */
-static void log_line(const char *level, const char *msg, const char *fmt, ...) TL_PRINTF(3, 4);
-
-static void log_line(const char *level, const char *msg, const char *fmt, ...)
-{
-	char fields[1024], stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(fields, sizeof(fields), fmt, ap);
-	va_end(ap);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "ts=%s level=%s msg=\"%s\"%s%s\n", stamp, level, msg, fields[0] ? " " : "", fields);
-}
-
 /* A reason for a log field: one line, no double quotes (they would end the field). */
 static void log_text(char *out, size_t cap, const uint8_t *text, size_t len)
 {
@@ -140,16 +121,16 @@ static int handle(bd_httpd_response *res, const bd_httpd_request *req, void *ctx
 	}
 	err = tl_witness_add_checkpoint(&reply, &status, w, req->body, req->body_len, (uint64_t)time(NULL));
 	if (err) {
-		log_line("error", "add-checkpoint", "peer=%s status=500 error=\"%s\"", req->peer, tl_error_message());
+		cli_log("error", "add-checkpoint", "peer=%s status=500 error=\"%s\"", req->peer, tl_error_message());
 		goto out;
 	}
 	if (status == 200) {
-		log_line("info", "add-checkpoint", "peer=%s status=200", req->peer);
+		cli_log("info", "add-checkpoint", "peer=%s status=200", req->peer);
 	} else {
 		char reason[256];
 
 		log_text(reason, sizeof(reason), reply.data, reply.len);
-		log_line("info", "add-checkpoint", "peer=%s status=%u reason=\"%s\"", req->peer, status, reason);
+		cli_log("info", "add-checkpoint", "peer=%s status=%u reason=\"%s\"", req->peer, status, reason);
 	}
 	type = status == 409 ? TL_WITNESS_SIZE_TYPE : "text/plain; charset=utf-8";
 	err = bd_httpd_reply(res, status, type, reply.data, reply.len);
@@ -190,12 +171,12 @@ static int serve(tl_witness *w, const struct listen_spec *ls, const char *state)
 	signal(SIGPIPE, SIG_IGN);
 	if (bd_httpd_start(&srv, &opts) != 0)
 		return cli_fail(CMD, tl_error_code());
-	log_line("info", "listening", "addr=%s:%u tls=%s state=\"%s\"", ls->host, bd_httpd_port(srv),
+	cli_log("info", "listening", "addr=%s:%u tls=%s state=\"%s\"", ls->host, bd_httpd_port(srv),
 		ls->tls_cert != NULL ? "on" : "off", state);
 	sigwait(&stop, &sig);
-	log_line("info", "stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	cli_log("info", "stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	bd_httpd_stop(srv);
-	log_line("info", "stopped", "%s", "");
+	cli_log("info", "stopped", "%s", "");
 	return CLI_OK;
 }
 
@@ -244,7 +225,7 @@ static int run_serve(int argc, char **argv)
 		rc = CLI_USAGE;
 		goto out;
 	}
-	log_line("info", "witness open", "name=\"%s\" vkey=%s logs=%zu", tl_signer_name(signer), (const char *)vkey.data, n_logs);
+	cli_log("info", "witness open", "name=\"%s\" vkey=%s logs=%zu", tl_signer_name(signer), (const char *)vkey.data, n_logs);
 	rc = serve(w, &ls, state);
 	if (rc != CLI_OK)
 		rc = CLI_USAGE;

@@ -6,20 +6,22 @@
 #include <string.h>
 #include <time.h>
 
+#include "bundled/request.h"
 #include "cli.h"
 #include "translog/checkpoint.h"
 #include "translog/hash.h"
 #include "translog/tlog_proof.h"
 
-int pub_open(struct pub_session *s, const char *cmd, const char *server, const char *authorization)
+int pub_open(struct pub_session *s, const char *cmd, const struct cli_server *server, const char *authorization)
 {
-	bd_client_options o = { .url = server, .authorization = authorization };
+	bd_client_options o = { .authorization = authorization };
 	json_t *log = NULL;
 	const char *origin, *vkey;
 	int err;
 
 	memset(s, 0, sizeof(*s));
 	s->cmd = cmd;
+	cli_server_http_options(&o, server);
 	if ((err = bd_client_open(&s->client, &o)) != 0 || (err = pub_get_json(&log, s, "/v1/log")) != 0)
 		goto out;
 	origin = json_string_value(json_object_get(log, "origin"));
@@ -183,6 +185,33 @@ out:
 	json_decref(doc);
 	tl_buf_free(&answer);
 	tl_buf_free(&file);
+	return err;
+}
+
+int pub_publish_version(json_t **reply, struct pub_session *s, const char *domain, const tl_signer *key,
+	bd_bundle *b, uint64_t sequence, uint64_t refresh_hint, const char *proof_out)
+{
+	char path[64 + BD_MAX_DOMAIN];
+	tl_buf canonical = tl_buf_make(BD_MAX_BUNDLE_SIZE), text = tl_buf_make(BD_ENTRY_MAX_SIZE + 1);
+	tl_buf body = tl_buf_make(BD_REQUEST_MAX_BODY);
+	bd_entry *e = calloc(1, sizeof(*e));
+	int err;
+
+	if (e == NULL) {
+		err = tl_error_set(TL_E_NOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/v1/domains/%s/bundles", domain);
+	if ((err = pub_version_entry(e, &canonical, b, domain, sequence, refresh_hint)) != 0 ||
+	    (err = pub_sign(&text, e, s, key)) != 0 ||
+	    (err = bd_bundle_request_write(&body, text.data, text.len, canonical.data, canonical.len)) != 0)
+		goto out;
+	err = pub_submit(reply, s, path, &body, &text, proof_out);
+out:
+	free(e);
+	tl_buf_free(&canonical);
+	tl_buf_free(&text);
+	tl_buf_free(&body);
 	return err;
 }
 

@@ -16,6 +16,7 @@
 #include "bundled/bundle.h"
 #include "bundled/client.h"
 #include "bundled/entry.h"
+#include "server.h"
 #include "translog/key.h"
 
 struct pub_session {
@@ -25,9 +26,10 @@ struct pub_session {
 	tl_verifier *log_key;
 };
 
-/* Opens a session with the daemon at `server` (an Authorization value, or NULL) and reads
- * GET /v1/log. Returns a tl_err. */
-int pub_open(struct pub_session *s, const char *cmd, const char *server, const char *authorization) TL_MUST_USE;
+/* Opens a session with the daemon `server` names (URL and TLS options, server.h) with
+ * `authorization` (an Authorization value, or NULL) and reads GET /v1/log. Returns a tl_err. */
+int pub_open(struct pub_session *s, const char *cmd, const struct cli_server *server,
+	const char *authorization) TL_MUST_USE;
 void pub_close(struct pub_session *s);
 
 /* GET <path> as one JSON object. */
@@ -53,6 +55,11 @@ int pub_sign(tl_buf *text, bd_entry *e, const struct pub_session *s, const tl_si
  * caller then checks. */
 int pub_submit(json_t **reply, struct pub_session *s, const char *path, const tl_buf *body, tl_buf *leaf,
 	const char *proof_out) TL_MUST_USE;
+
+/* Signs b as version `sequence` of `domain` with `refresh_hint` (0: none) and submits it
+ * (pub_submit, proof to proof_out unless NULL): what publish and follow share. */
+int pub_publish_version(json_t **reply, struct pub_session *s, const char *domain, const tl_signer *key,
+	bd_bundle *b, uint64_t sequence, uint64_t refresh_hint, const char *proof_out) TL_MUST_USE;
 
 /* A command's end: the exit code for err (printing why), else prints the outcome as
  * pub_print does; frees reply and closes the session. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "translog/bytes.h"
@@ -31,6 +32,22 @@ void cli_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	cli_verror(stderr, cmd, fmt, ap);
 	va_end(ap);
+}
+
+void cli_log(const char *level, const char *msg, const char *fmt, ...)
+{
+	char fields[CLI_MAX_MESSAGE], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(fields, sizeof(fields), fmt, ap) < 0)
+		fields[0] = '\0';
+	va_end(ap);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "ts=%s level=%s msg=\"%s\"%s%s\n", stamp, level, msg, fields[0] ? " " : "", fields);
 }
 
 int cli_read_file(uint8_t **out, size_t *len, const char *path, size_t max)

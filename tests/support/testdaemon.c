@@ -118,30 +118,36 @@ static char *unconst(const char *s)
 	return (char *)(uintptr_t)s;
 }
 
-int tu_server_start(struct tu_daemon *d, const char *bin_name, const char *const *args, const char *log_path)
+pid_t tu_spawn(const char *bin_name, const char *const *args, const char *log_path)
 {
 	char *argv[32] = { unconst(bin_name) };
 	size_t argc = 1;
 	const char *bin = tu_bin_path(bin_name);
+	pid_t pid;
 
-	memset(d, 0, sizeof(*d));
 	for (size_t i = 0; args != NULL && args[i] != NULL && argc < 31; i++)
 		argv[argc++] = unconst(args[i]);
 	argv[argc] = NULL;
-	snprintf(d->log_path, sizeof(d->log_path), "%s", log_path);
-	/* A log left by an earlier run would name the earlier port. */
-	unlink(d->log_path);
-	d->pid = fork();
-	if (d->pid < 0)
-		return -1;
-	if (d->pid == 0) {
-		int fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	/* A log left by an earlier run would say what that run said. */
+	unlink(log_path);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
 			_exit(127);
 		execv(bin, argv);
 		_exit(127);
 	}
+	return pid;
+}
+
+int tu_server_start(struct tu_daemon *d, const char *bin_name, const char *const *args, const char *log_path)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->log_path, sizeof(d->log_path), "%s", log_path);
+	if ((d->pid = tu_spawn(bin_name, args, d->log_path)) < 0)
+		return -1;
 	for (int i = 0; i < 400; i++) {
 		int status;
 

@@ -38,6 +38,11 @@ void tu_daemon_prepare(const char *data_dir, const char *origin, const void *con
  * list, may be NULL) and waits (at most 20 s) for it to listen. 0 on success. */
 int tu_daemon_start(struct tu_daemon *d, const char *data_dir, const char *const *extra_args);
 
+/* Starts build/bin/<bin_name> with `args` (NULL-ended, may be NULL; at most 30), its stderr
+ * into a new file at log_path (what an earlier run wrote there is gone first), and returns
+ * its pid (-1 if fork failed) without waiting: the caller signals and reaps it. */
+pid_t tu_spawn(const char *bin_name, const char *const *args, const char *log_path);
+
 /* Starts build/bin/<bin_name> with `args` (NULL-ended, may be NULL), its stderr into
  * log_path, and waits (at most 20 s) for its logfmt line msg="listening" addr=HOST:PORT
  * (and a vkey=, if any, into d->vkey): how tu_daemon_start runs bundled, for any server the

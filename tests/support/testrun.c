@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testdaemon.h"
 #include "testutil.h"
@@ -65,4 +66,25 @@ const char *tu_path_in(const char *dir, const char *name)
 
 	snprintf(path, PATH_MAX, "%s/%s", dir, name);
 	return path;
+}
+
+size_t tu_file_count(const char *path, const char *what)
+{
+	size_t len, n = 0;
+	char *text = (char *)tu_read_file(path, &len);
+
+	for (const char *p = text; p != NULL && (p = strstr(p, what)) != NULL; p++)
+		n++;
+	free(text);
+	return n;
+}
+
+int tu_file_wait(const char *path, const char *what, size_t n, int seconds)
+{
+	for (int i = 0; i <= seconds * 10; i++) {
+		if (tu_file_count(path, what) >= n)
+			return 1;
+		usleep(100 * 1000);
+	}
+	return 0;
 }

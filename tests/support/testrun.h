@@ -28,6 +28,13 @@ void tu_output_free(struct tu_output *o);
  * `reason`, nothing on stdout. */
 void tu_assert_invalid(const struct tu_output *o, int status, const char *reason);
 
+/* How many times the file at `path` holds `what` (0 without the file). */
+size_t tu_file_count(const char *path, const char *what);
+
+/* Whether the file at `path` holds `what` at least n times, waiting at most `seconds` (a
+ * bound on a hang, not a timing check). */
+int tu_file_wait(const char *path, const char *what, size_t n, int seconds);
+
 /* "<dir>/<name>" in one of four static buffers used in turn, so that a few calls may share
  * one argument list. */
 const char *tu_path_in(const char *dir, const char *name);
