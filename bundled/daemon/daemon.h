@@ -21,6 +21,7 @@
 #include "bundled/publish.h"
 #include "bundled/registry.h"
 #include "ratelimit.h"
+#include "watch.h"
 
 struct daemon {
 	struct config cfg;
@@ -38,6 +39,7 @@ struct daemon {
 	struct auth auth;          /* the operator's token */
 	struct ratelimit *writes;  /* per-client limits on POST requests */
 	struct metrics *metrics; /* every series /metrics shows; features register theirs here */
+	struct watch_hub *watch;   /* the /v1/watch streams; told of every committed version */
 };
 
 /* The route table of the daemon, in routes.c. */

@@ -852,7 +852,9 @@ static void take_finished(struct loop *l)
 		pthread_mutex_unlock(&s->mu);
 		/* s->conn is cleared by conn_close, on this thread: c is alive if set. */
 		if (c != NULL && c->state == C_WRITE && c->paused) {
+			/* What it now has to send, the client must take within the write timeout. */
 			c->paused = false;
+			c->deadline_ms = now_ms() + l->srv->opts.write_timeout_ms;
 			if (conn_write(c))
 				conn_serve(c);
 		}
