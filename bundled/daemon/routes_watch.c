@@ -86,6 +86,7 @@ static int replay(tl_buf *out, size_t *count, uint64_t *last, struct daemon *d, 
 	int err = 0;
 
 	*last = after;
+	*count = 0;
 	if ((r.events = calloc(n * WATCH_MAX_REPLAY, sizeof(*r.events))) == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
@@ -181,7 +182,7 @@ int route_watch(bd_httpd_response *res, const struct http_request *req, void *ap
 	struct watch *w = NULL;
 	uint64_t after = 0, last;
 	bool resuming;
-	size_t n, count;
+	size_t n, count = 0;
 	int err;
 
 	if (domains == NULL)
