@@ -107,48 +107,39 @@ out:
 	return err;
 }
 
-/* Splits "a,b" into checked, registered, distinct trust domains. */
+/* Splits "a,b" into checked, distinct trust domains, then checks each is registered. */
 static int parse_domains(char (*out)[BD_MAX_DOMAIN + 1], size_t *n, struct daemon *d, const char *list)
 {
 	const char *p = list;
-	bd_domain_state *st = malloc(sizeof(*st));
+	bd_domain_state *st;
 	int err = 0;
 
 	*n = 0;
-	if (st == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
 	for (;;) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
 		char safe[80];
 
 		tl_text_printable(safe, sizeof(safe), p, len);
-		if (len == 0 || len > BD_MAX_DOMAIN || bd_domain_name_check(p, len) != 0) {
-			err = tl_error_set(TL_E_INPUT, "domains: \"%s\" is not a SPIFFE trust domain name", safe);
-			goto out;
-		}
-		if (*n == WATCH_MAX_DOMAINS) {
-			err = tl_error_set(TL_E_INPUT, "domains: more than %d", WATCH_MAX_DOMAINS);
-			goto out;
-		}
+		if (len == 0 || len > BD_MAX_DOMAIN || bd_domain_name_check(p, len) != 0)
+			return tl_error_set(TL_E_INPUT, "domains: \"%s\" is not a SPIFFE trust domain name", safe);
+		if (*n == WATCH_MAX_DOMAINS)
+			return tl_error_set(TL_E_INPUT, "domains: more than %d", WATCH_MAX_DOMAINS);
 		memcpy(out[*n], p, len);
 		out[*n][len] = '\0';
 		for (size_t i = 0; i < *n; i++)
-			if (strcmp(out[i], out[*n]) == 0) {
-				err = tl_error_set(TL_E_INPUT, "domains: %s is named twice", out[i]);
-				goto out;
-			}
-		if ((err = bd_registry_get(st, d->registry, out[*n])) != 0) {
-			if (err == TL_E_NOTFOUND)
-				tl_error_set(err, "no such trust domain: %s", out[*n]);
-			goto out;
-		}
+			if (strcmp(out[i], out[*n]) == 0)
+				return tl_error_set(TL_E_INPUT, "domains: %s is named twice", out[i]);
 		(*n)++;
 		if (comma == NULL)
 			break;
 		p = comma + 1;
 	}
-out:
+	if ((st = malloc(sizeof(*st))) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < *n && err == 0; i++)
+		if ((err = bd_registry_get(st, d->registry, out[i])) == TL_E_NOTFOUND)
+			tl_error_set(err, "no such trust domain: %s", out[i]);
 	free(st);
 	return err;
 }
