@@ -39,26 +39,16 @@
 #include "translog/db.h"
 #include "translog/log.h"
 #include "util/clock.h"
+#include "util/daemon.h"
 #include "util/file.h"
 #include "util/synth.h"
 
 enum { PUBLISHERS = 32, DOMAINS = 64, VERSIONS = 40, HISTORY_MAX = 64, SYNTH_VERSIONS = 20 };
 
-struct daemon {
-	pid_t pid;
-	char url[64], dir[PATH_MAX], origin[256];
-};
-
-struct request {
-	char path[128];
-	char *body;
-	size_t len;
-};
-
 struct publisher {
-	struct daemon *d;
+	struct bench_daemon *d;
 	int id;
-	struct request *reqs; /* this publisher's, in order */
+	struct bench_publish *reqs; /* this publisher's, in order */
 	size_t n;
 	double *latency; /* seconds, one per request */
 	size_t failed;
@@ -68,112 +58,6 @@ static int fail(const char *what)
 {
 	fprintf(stderr, "bench_publish_http: %s: %s\n", what, tl_error_message());
 	return 1;
-}
-
-static const char *bin_path(void)
-{
-	static char path[PATH_MAX + 16];
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0'; /* <build>/bench */
-	*strrchr(exe, '/') = '\0'; /* <build> */
-	snprintf(path, sizeof(path), "%s/bin/bundled", exe);
-	return path;
-}
-
-static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
-{
-	return tl_buf_append(ctx, ptr, size * nmemb) == 0 ? size * nmemb : 0;
-}
-
-/* One request on `curl` (reused: keep-alive); the status, and the body into out. */
-static long request(CURL *curl, const struct daemon *d, const char *path, const char *auth, const char *body,
-	size_t len, tl_buf *out)
-{
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-	char url[256];
-	long status = -1;
-
-	h = curl_slist_append(h, "Expect:");
-	if (auth != NULL)
-		h = curl_slist_append(h, auth);
-	snprintf(url, sizeof(url), "%s%s", d->url, path);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-	if (body != NULL) {
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	} else {
-		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-	}
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
-	if (curl_easy_perform(curl) == CURLE_OK)
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(h);
-	return status;
-}
-
-static int daemon_start(struct daemon *d)
-{
-	char data[PATH_MAX + 8], log[PATH_MAX + 16];
-	const char *bin = bin_path();
-	tl_buf b = tl_buf_make(1u << 20);
-	CURL *curl;
-	json_t *doc;
-
-	snprintf(data, sizeof(data), "%s/data", d->dir);
-	snprintf(log, sizeof(log), "%s/daemon.log", d->dir);
-	unlink(log);
-	if ((d->pid = fork()) == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		dup2(fd, STDERR_FILENO);
-		execl(bin, "bundled", "--data", data, "--listen", "127.0.0.1:0", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 400; i++) {
-		size_t len;
-		char *text = (char *)bench_read_file(log, 1u << 20, &len);
-		const char *p = text ? strstr(text, "msg=\"listening\" addr=127.0.0.1:") : NULL;
-		unsigned port = 0;
-
-		for (p = p ? p + strlen("msg=\"listening\" addr=127.0.0.1:") : NULL; p && *p >= '0' && *p <= '9'; p++)
-			port = port * 10 + (unsigned)(*p - '0');
-		free(text);
-		if (port != 0) {
-			snprintf(d->url, sizeof(d->url), "http://127.0.0.1:%u", port);
-			break;
-		}
-		usleep(50000);
-	}
-	if (d->url[0] == '\0' || (curl = curl_easy_init()) == NULL)
-		return -1;
-	if (request(curl, d, "/v1/log", NULL, NULL, 0, &b) != 200 ||
-	    (doc = json_loadb((const char *)b.data, b.len, 0, NULL)) == NULL)
-		return -1;
-	snprintf(d->origin, sizeof(d->origin), "%s", json_string_value(json_object_get(doc, "origin")));
-	json_decref(doc);
-	curl_easy_cleanup(curl);
-	tl_buf_free(&b);
-	return 0;
-}
-
-static void daemon_stop(struct daemon *d)
-{
-	int status;
-
-	if (d->pid <= 0)
-		return;
-	kill(d->pid, SIGTERM);
-	waitpid(d->pid, &status, 0);
-	d->pid = 0;
-	d->url[0] = '\0';
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -215,50 +99,6 @@ static uint64_t du(const char *dir)
 	return disk_bytes;
 }
 
-/* Registers td with the key's verifier key. */
-static int register_domain(CURL *curl, const struct daemon *d, const char *auth, const char *td, const tl_signer *key)
-{
-	tl_buf vkey = tl_buf_make(TL_MAX_KEY_TEXT), body = tl_buf_make(1u << 16), out = tl_buf_make(1u << 20);
-	const char *keys[1];
-	long status = -1;
-
-	if (tl_signer_vkey(&vkey, key) == 0) {
-		keys[0] = (const char *)vkey.data;
-		if (bd_register_request_write(&body, td, keys, 1) == 0)
-			status = request(curl, d, "/v1/domains", auth, (const char *)body.data, body.len, &out);
-	}
-	tl_buf_free(&vkey);
-	tl_buf_free(&body);
-	tl_buf_free(&out);
-	return status == 201 ? 0 : -1;
-}
-
-/* The body publishing bundle `b` as version `seq` of td (its canonical bytes, which carry
- * that sequence). */
-static int make_request(struct request *r, const struct daemon *d, bd_bundle *b, const char *td, uint64_t seq,
-	const tl_signer *key)
-{
-	tl_buf canon = tl_buf_make(BD_MAX_BUNDLE_SIZE), text = tl_buf_make(BD_ENTRY_MAX_SIZE + 1);
-	tl_buf body = tl_buf_make(BD_REQUEST_MAX_BODY);
-	bd_entry e;
-	int err;
-
-	memset(&e, 0, sizeof(e));
-	e.kind = BD_ENTRY_BUNDLE;
-	snprintf(e.domain, sizeof(e.domain), "%s", td);
-	e.time = (uint64_t)time(NULL);
-	if ((err = bd_entry_set_version(&e, &canon, NULL, b, seq, 0, NULL)) == 0 &&
-	    (err = bd_entry_sign(&e, d->origin, key)) == 0 && (err = bd_entry_write(&text, &e)) == 0 &&
-	    (err = bd_bundle_request_write(&body, text.data, text.len, canon.data, canon.len)) == 0) {
-		snprintf(r->path, sizeof(r->path), "/v1/domains/%s/bundles", td);
-		r->body = (char *)tl_buf_detach(&body, &r->len);
-	}
-	tl_buf_free(&canon);
-	tl_buf_free(&text);
-	tl_buf_free(&body);
-	return err;
-}
-
 static void *publish(void *arg)
 {
 	struct publisher *p = arg;
@@ -272,7 +112,7 @@ static void *publish(void *arg)
 		double t0 = bench_now_s();
 
 		tl_buf_reset(&out);
-		if (request(curl, p->d, p->reqs[i].path, NULL, p->reqs[i].body, p->reqs[i].len, &out) != 201) {
+		if (bench_request(curl, p->d, p->reqs[i].path, NULL, p->reqs[i].body, p->reqs[i].len, &out) != 201) {
 			if (p->failed++ == 0 && p->id == 0)
 				fprintf(stderr, "bench_publish_http: a publish failed: %.*s", (int)out.len, (const char *)out.data);
 		}
@@ -290,24 +130,10 @@ static int by_value(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static char *read_token(const struct daemon *d)
-{
-	char path[PATH_MAX + 32], *auth = malloc(128);
-	size_t len;
-	uint8_t *t;
-
-	snprintf(path, sizeof(path), "%s/data/operator.token", d->dir);
-	if ((t = bench_read_file(path, 4096, &len)) == NULL || len != 65)
-		return NULL;
-	snprintf(auth, 128, "Authorization: Bearer %.64s", (const char *)t);
-	free(t);
-	return auth;
-}
-
-static int throughput(struct daemon *d)
+static int throughput(struct bench_daemon *d)
 {
 	static struct publisher pubs[PUBLISHERS];
-	static struct request reqs[DOMAINS][VERSIONS];
+	static struct bench_publish reqs[DOMAINS][VERSIONS];
 	tl_signer *keys[DOMAINS];
 	pthread_t threads[PUBLISHERS];
 	uint8_t *file;
@@ -315,9 +141,8 @@ static int throughput(struct daemon *d)
 	double *all, t0, wall;
 	bd_bundle *b = NULL;
 	CURL *curl = curl_easy_init();
-	char *auth;
 
-	if (daemon_start(d) != 0 || (auth = read_token(d)) == NULL)
+	if (bench_daemon_start(d, NULL) != 0)
 		return fail("starting the daemon");
 	if ((file = bench_read_file("tests/vectors/bundle/valid.json", 1u << 20, &len)) == NULL ||
 	    bd_bundle_parse(&b, file, len, 0, NULL) != 0)
@@ -326,17 +151,17 @@ static int throughput(struct daemon *d)
 		char td[64];
 
 		snprintf(td, sizeof(td), "d%d.bench.test", k);
-		if (tl_signer_generate(&keys[k], td) != 0 || register_domain(curl, d, auth, td, keys[k]) != 0)
+		if (tl_signer_generate(&keys[k], td) != 0 || bench_register_domain(curl, d, td, keys[k]) != 0)
 			return fail("registering");
 		for (int v = 0; v < VERSIONS; v++)
-			if (make_request(&reqs[k][v], d, b, td, (uint64_t)v + 1, keys[k]) != 0)
+			if (bench_publish_make(&reqs[k][v], d, b, td, (uint64_t)v + 1, keys[k]) != 0)
 				return fail("signing");
 	}
 	/* Publisher i serves domains i, i + PUBLISHERS, ... in turn, each version in order. */
 	for (int i = 0; i < PUBLISHERS; i++) {
 		size_t per = (DOMAINS / PUBLISHERS) * VERSIONS, n = 0;
 
-		pubs[i] = (struct publisher){ d, i, calloc(per, sizeof(struct request)), 0, calloc(per, sizeof(double)), 0 };
+		pubs[i] = (struct publisher){ d, i, calloc(per, sizeof(struct bench_publish)), 0, calloc(per, sizeof(double)), 0 };
 		for (int v = 0; v < VERSIONS; v++)
 			for (int k = i; k < DOMAINS; k += PUBLISHERS)
 				pubs[i].reqs[n++] = reqs[k][v];
@@ -367,7 +192,7 @@ static int throughput(struct daemon *d)
 		tl_buf m = tl_buf_make(1u << 20);
 		const char *v[3] = { NULL, NULL, NULL };
 
-		if (request(curl, d, "/metrics", NULL, NULL, 0, &m) == 200 && tl_buf_append(&m, "", 1) == 0)
+		if (bench_request(curl, d, "/metrics", NULL, NULL, 0, &m) == 200 && tl_buf_append(&m, "", 1) == 0)
 			for (int i = 0; i < 3; i++)
 				if ((v[i] = strstr((const char *)m.data, names[i])) != NULL)
 					v[i] += strlen(names[i]);
@@ -376,14 +201,13 @@ static int throughput(struct daemon *d)
 				(int)strcspn(v[0], "\n"), v[0], (int)strcspn(v[1], "\n"), v[1], (int)strcspn(v[2], "\n"), v[2]);
 		tl_buf_free(&m);
 	}
-	daemon_stop(d);
+	bench_daemon_stop(d);
 	for (int k = 0; k < DOMAINS; k++) {
 		tl_signer_free(keys[k]);
 		for (int v = 0; v < VERSIONS; v++)
 			free(reqs[k][v].body);
 	}
 	free(all);
-	free(auth);
 	free(file);
 	bd_bundle_free(b);
 	curl_easy_cleanup(curl);
@@ -440,7 +264,7 @@ static size_t load_versions(uint8_t **files, size_t *lens, const char *dir)
 	return count;
 }
 
-static int disk_per_version(struct daemon *d, const char *history)
+static int disk_per_version(struct bench_daemon *d, const char *history)
 {
 	static uint8_t *files[HISTORY_MAX];
 	static size_t lens[HISTORY_MAX];
@@ -449,34 +273,34 @@ static int disk_per_version(struct daemon *d, const char *history)
 	CURL *curl = curl_easy_init();
 	tl_signer *key;
 	uint64_t before, after;
-	char *auth, data[PATH_MAX + 8];
+	char data[PATH_MAX + 8];
 	double t0, wall;
 
 	snprintf(data, sizeof(data), "%s/data", d->dir);
 	if (n == 0)
 		return fail("no versions to publish");
-	if (daemon_start(d) != 0 || (auth = read_token(d)) == NULL || tl_signer_generate(&key, "history.bench.test") != 0 ||
-	    register_domain(curl, d, auth, "history.bench.test", key) != 0)
+	if (bench_daemon_start(d, NULL) != 0 || tl_signer_generate(&key, "history.bench.test") != 0 ||
+	    bench_register_domain(curl, d, "history.bench.test", key) != 0)
 		return fail("starting the daemon");
-	daemon_stop(d);
+	bench_daemon_stop(d);
 	before = du(data);
-	if (daemon_start(d) != 0)
+	if (bench_daemon_start(d, NULL) != 0)
 		return fail("restarting the daemon");
 	t0 = bench_now_s();
 	for (size_t i = 0; i < n; i++) {
-		struct request r;
+		struct bench_publish r;
 		bd_bundle *b;
 		tl_buf out = tl_buf_make(1u << 20), canon = tl_buf_make(BD_MAX_BUNDLE_SIZE);
 		bd_bundle_report report = { 0 };
 
 		/* As a publisher of the public CA store must: leave out what Go refuses (EC-ACC). */
 		if (bd_bundle_parse(&b, files[i], lens[i], BD_PARSE_SKIP_REFUSED, &report) != 0 ||
-		    make_request(&r, d, b, "history.bench.test", i + 1, key) != 0)
+		    bench_publish_make(&r, d, b, "history.bench.test", i + 1, key) != 0)
 			return fail("a history version");
 		bd_bundle_set_sequence(b, i + 1);
 		if (bd_bundle_write_canonical(&canon, b) == 0)
 			canonical += canon.len;
-		if (request(curl, d, r.path, NULL, r.body, r.len, &out) != 201)
+		if (bench_request(curl, d, r.path, NULL, r.body, r.len, &out) != 201)
 			return fail("publishing a history version");
 		free(r.body);
 		bd_bundle_report_free(&report);
@@ -485,7 +309,7 @@ static int disk_per_version(struct daemon *d, const char *history)
 		tl_buf_free(&canon);
 	}
 	wall = bench_now_s() - t0;
-	daemon_stop(d);
+	bench_daemon_stop(d);
 	after = du(data);
 	printf("bytes on disk: %zu versions of a %.0f KB CA bundle (%s; canonical %.0f KB on average), %.1f ms per "
 	       "publish one at a time\n",
@@ -497,7 +321,6 @@ static int disk_per_version(struct daemon *d, const char *history)
 		free(files[i]);
 	if (real != NULL)
 		closedir(real);
-	free(auth);
 	tl_signer_free(key);
 	curl_easy_cleanup(curl);
 	return 0;
@@ -506,7 +329,7 @@ static int disk_per_version(struct daemon *d, const char *history)
 int main(int argc, char **argv)
 {
 	const char *history = argc > 1 ? argv[1] : "../shared/research/cacert-history";
-	struct daemon d = { 0 };
+	struct bench_daemon d = { 0 };
 	char tmpl[] = "/tmp/bench-publish-XXXXXX";
 	int rc;
 
@@ -516,11 +339,11 @@ int main(int argc, char **argv)
 	snprintf(d.dir, sizeof(d.dir), "%s/throughput", tmpl);
 	mkdir(d.dir, 0700);
 	rc = throughput(&d);
-	daemon_stop(&d); /* when a phase failed with the daemon still up */
+	bench_daemon_stop(&d); /* when a phase failed with the daemon still up */
 	snprintf(d.dir, sizeof(d.dir), "%s/history", tmpl);
 	mkdir(d.dir, 0700);
 	rc |= disk_per_version(&d, history);
-	daemon_stop(&d);
+	bench_daemon_stop(&d);
 	nftw(tmpl, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	curl_global_cleanup();
 	return rc;

@@ -49,10 +49,11 @@ struct watch_hub {
 	unsigned count;
 	struct addr_count *addrs[ADDR_BUCKETS];
 	uint64_t keepalive_round;     /* atomic */
-	pthread_t keepalive;
-	pthread_mutex_t stop_mu;
+	pthread_t waker;
+	pthread_mutex_t stop_mu;      /* the waker's flags */
 	pthread_cond_t stop_cv;
 	bool stopping;
+	bool wake_pending;            /* events were published since the waker last looked */
 	struct metric *sent, *refused_client, *refused_total, *lagged;
 };
 
@@ -124,38 +125,70 @@ static void count(struct metric *s, uint64_t n)
 		metric_add(s, n);
 }
 
-/* Wakes every stream (watching `domain`, or all when NULL). Under the lock, shared. */
-static void wake_locked(struct watch_hub *h, const char *domain)
+/* Whether `w` watches the domain of the ring's event `ev`. Under the lock. */
+static bool wants(const struct watch *w, const struct ring_event *ev)
 {
 	char key[BD_MAX_DOMAIN + 3];
 
-	if (domain != NULL)
-		snprintf(key, sizeof(key), ",%s,", domain);
-	for (struct watch *w = h->watchers; w != NULL; w = w->next)
-		if (w->stream != NULL && (domain == NULL || strstr(w->domains, key) != NULL))
-			bd_httpd_stream_wake(w->stream);
+	snprintf(key, sizeof(key), ",%s,", ev->domain);
+	return strstr(w->domains, key) != NULL;
 }
 
-static void *keepalive_main(void *arg)
+/* Wakes every stream (all = true, for the keep-alive) or those that watch a domain of the
+ * events from `from` on. Under the lock, shared. */
+static void wake_locked(struct watch_hub *h, bool all, uint64_t from)
+{
+	if (h->next_event - from > WATCH_RING_EVENTS)
+		from = h->next_event - WATCH_RING_EVENTS;
+	for (struct watch *w = h->watchers; w != NULL; w = w->next) {
+		bool wake = all;
+
+		for (uint64_t i = from; !wake && i < h->next_event; i++)
+			wake = wants(w, &h->ring[i % WATCH_RING_EVENTS]);
+		if (wake && w->stream != NULL)
+			bd_httpd_stream_wake(w->stream);
+	}
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The hub's thread: wakes the streams an event concerns (off the publisher's thread, so
+ * that the publisher's answer never waits for a fan-out to thousands), and every stream each
+ * keepalive_ms for its keep-alive comment. */
+static void *waker_main(void *arg)
 {
 	struct watch_hub *h = arg;
-	struct timespec at;
+	uint64_t next_keepalive = mono_ms() + h->opts.keepalive_ms, woken_upto = 0;
 
 	pthread_mutex_lock(&h->stop_mu);
 	while (!h->stopping) {
-		clock_gettime(CLOCK_REALTIME, &at);
-		at.tv_sec += h->opts.keepalive_ms / 1000;
-		at.tv_nsec += (long)(h->opts.keepalive_ms % 1000) * 1000000L;
-		if (at.tv_nsec >= 1000000000L) {
-			at.tv_sec++;
-			at.tv_nsec -= 1000000000L;
-		}
-		if (pthread_cond_timedwait(&h->stop_cv, &h->stop_mu, &at) == 0 || h->stopping)
+		bool keepalive, events;
+
+		if (!h->wake_pending && mono_ms() < next_keepalive) {
+			struct timespec at = { .tv_sec = (time_t)(next_keepalive / 1000),
+				.tv_nsec = (long)(next_keepalive % 1000) * 1000000L };
+
+			pthread_cond_timedwait(&h->stop_cv, &h->stop_mu, &at);
 			continue;
+		}
+		events = h->wake_pending;
+		h->wake_pending = false;
 		pthread_mutex_unlock(&h->stop_mu);
-		__atomic_add_fetch(&h->keepalive_round, 1, __ATOMIC_RELEASE);
+		keepalive = mono_ms() >= next_keepalive;
+		if (keepalive) {
+			__atomic_add_fetch(&h->keepalive_round, 1, __ATOMIC_RELEASE);
+			next_keepalive = mono_ms() + h->opts.keepalive_ms;
+		}
 		pthread_rwlock_rdlock(&h->lock);
-		wake_locked(h, NULL);
+		if (keepalive || events)
+			wake_locked(h, keepalive, woken_upto);
+		woken_upto = h->next_event;
 		pthread_rwlock_unlock(&h->lock);
 		pthread_mutex_lock(&h->stop_mu);
 	}
@@ -166,6 +199,7 @@ static void *keepalive_main(void *arg)
 int watch_hub_new(struct watch_hub **out, const struct watch_options *opts, struct metrics *m)
 {
 	struct watch_hub *h = calloc(1, sizeof(*h));
+	pthread_condattr_t ca;
 	int err;
 
 	if (h == NULL)
@@ -175,13 +209,16 @@ int watch_hub_new(struct watch_hub **out, const struct watch_options *opts, stru
 		h->opts.keepalive_ms = 15000;
 	pthread_rwlock_init(&h->lock, NULL);
 	pthread_mutex_init(&h->stop_mu, NULL);
-	pthread_cond_init(&h->stop_cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->stop_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	for (size_t i = 0; i < WATCH_RING_EVENTS; i++)
 		h->ring[i].text = tl_buf_make(WATCH_MAX_EVENT_TEXT);
 	if ((err = register_metrics(h, m)) != 0)
 		goto fail;
-	if (pthread_create(&h->keepalive, NULL, keepalive_main, h) != 0) {
-		err = tl_error_set(TL_E_INTERNAL, "cannot start the watch keep-alive thread");
+	if (pthread_create(&h->waker, NULL, waker_main, h) != 0) {
+		err = tl_error_set(TL_E_INTERNAL, "cannot start the watch hub's thread");
 		goto fail;
 	}
 	*out = h;
@@ -202,7 +239,7 @@ void watch_hub_free(struct watch_hub *h)
 	h->stopping = true;
 	pthread_cond_signal(&h->stop_cv);
 	pthread_mutex_unlock(&h->stop_mu);
-	pthread_join(h->keepalive, NULL);
+	pthread_join(h->waker, NULL);
 	/* Streams still listed (a server that was never started) are the caller's bug, but
 	 * their memory is the hub's to free. */
 	while (h->watchers != NULL)
@@ -239,9 +276,10 @@ void watch_hub_publish(struct watch_hub *h, const struct watch_event *ev)
 	slot->index = ev->index;
 	h->next_event++;
 	pthread_rwlock_unlock(&h->lock);
-	pthread_rwlock_rdlock(&h->lock);
-	wake_locked(h, ev->domain);
-	pthread_rwlock_unlock(&h->lock);
+	pthread_mutex_lock(&h->stop_mu);
+	h->wake_pending = true;
+	pthread_cond_signal(&h->stop_cv);
+	pthread_mutex_unlock(&h->stop_mu);
 }
 
 static unsigned addr_bucket(const char *addr)
@@ -411,12 +449,8 @@ static int produce(tl_buf *out, void *ctx)
 	}
 	for (; rc == 1 && w->cursor < h->next_event; w->cursor++) {
 		const struct ring_event *ev = &h->ring[w->cursor % WATCH_RING_EVENTS];
-		char key[BD_MAX_DOMAIN + 3];
 
-		if (ev->index <= w->last_index)
-			continue;
-		snprintf(key, sizeof(key), ",%s,", ev->domain);
-		if (strstr(w->domains, key) == NULL)
+		if (ev->index <= w->last_index || !wants(w, ev))
 			continue;
 		if (tl_buf_room(out) < ev->text.len || tl_buf_append(out, ev->text.data, ev->text.len) != 0)
 			break; /* the rest at the next call */

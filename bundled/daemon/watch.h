@@ -2,15 +2,16 @@
  * The watch hub: every open GET /v1/watch stream, and the recent events they are told of.
  *
  * Publishing tells the hub of a committed version or revocation (watch_hub_publish); the hub
- * formats its Server-Sent Event once into a ring of recent events and wakes the streams that
- * watch its domain. Each stream's producer, run by the HTTP server's event loop when its
+ * formats its Server-Sent Event once into a ring of recent events, and its thread (not the
+ * publisher's: the publisher's answer never waits for a fan-out) wakes the streams that watch
+ * its domain. Each stream's producer, run by the HTTP server's event loop when its
  * client can take bytes, copies the events it has not sent from the ring: an idle watcher is a
  * paused stream (no thread, no buffer), and an event is stored once however many watch it. A
  * watcher so slow that the ring passes it is disconnected; it resumes with Last-Event-ID and
  * the route replays what it missed from the log (routes_watch.c).
  *
- * One thread sends a keep-alive comment to every stream each keepalive_ms, so proxies and
- * clients see a live connection.
+ * The same thread wakes every stream each keepalive_ms for a keep-alive comment, so proxies
+ * and clients see a live connection.
  */
 #ifndef BUNDLED_DAEMON_WATCH_H
 #define BUNDLED_DAEMON_WATCH_H
