@@ -40,6 +40,7 @@
 #include "bundled/bundle.h"
 #include "util/clock.h"
 #include "util/daemon.h"
+#include "util/stats.h"
 #include "util/file.h"
 
 #define TD "watched.bench.test"
@@ -213,13 +214,6 @@ static void *publish_timed(void *arg)
 	return NULL;
 }
 
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -277,8 +271,8 @@ static int run(struct bench_daemon *d, size_t n)
 			lat_ack[len] = ws[i].at - pub.ack;
 			lat_sent[len++] = ws[i].at - pub.sent;
 		}
-	qsort(lat_ack, len, sizeof(double), by_value);
-	qsort(lat_sent, len, sizeof(double), by_value);
+	bench_sort(lat_ack, len);
+	bench_sort(lat_sent, len);
 	printf("watch propagation: %zu watchers (%zu watching after %.1f s of connecting), publish answered %ld in %.1f ms\n",
 		n, watching, connect_s, pub.status, (pub.ack - pub.sent) * 1e3);
 	if (len > 0) {

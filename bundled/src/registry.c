@@ -223,11 +223,25 @@ int bd_registry_version(uint64_t *index, bd_registry *r, const char *domain, uin
 	return err;
 }
 
+/* The error an iterator stopped on, if any (TL_E_IO), else 0. */
+static int iter_error(rocksdb_iterator_t *it)
+{
+	char *err_text = NULL;
+	int err = 0;
+
+	rocksdb_iter_get_error(it, &err_text);
+	if (err_text != NULL) {
+		err = tl_error_set(TL_E_IO, "registry: %s", err_text);
+		rocksdb_free(err_text);
+	}
+	return err;
+}
+
 int bd_registry_list(bd_registry *r, int (*fn)(void *ctx, const bd_domain_state *d), void *ctx)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(tl_db_rocks(r->db), tl_db_read(r->db), r->cf);
 	bd_domain_state *d = malloc(sizeof(*d));
-	char tag = TAG_DOMAIN, *err_text = NULL;
+	char tag = TAG_DOMAIN;
 	int err = 0;
 
 	if (it == NULL || d == NULL) {
@@ -250,11 +264,7 @@ int bd_registry_list(bd_registry *r, int (*fn)(void *ctx, const bd_domain_state 
 		if ((err = decode_state(d, domain, v, vl)) != 0 || (err = fn(ctx, d)) != 0)
 			goto out;
 	}
-	rocksdb_iter_get_error(it, &err_text);
-	if (err_text != NULL) {
-		err = tl_error_set(TL_E_IO, "registry: %s", err_text);
-		rocksdb_free(err_text);
-	}
+	err = iter_error(it);
 out:
 	if (it != NULL)
 		rocksdb_iter_destroy(it);
@@ -268,7 +278,6 @@ int bd_registry_versions_since(bd_registry *r, const char *domain, uint64_t afte
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(tl_db_rocks(r->db), tl_db_read(r->db), r->cf);
 	uint8_t last[MAX_KEY];
 	size_t prefix = version_key(last, domain, UINT64_MAX) - 8;
-	char *err_text = NULL;
 	int err = 0;
 
 	if (it == NULL)
@@ -291,11 +300,7 @@ int bd_registry_versions_since(bd_registry *r, const char *domain, uint64_t afte
 		if (index <= after || (err = fn(ctx, tl_load_u64be((const uint8_t *)k + prefix), index)) != 0)
 			goto out;
 	}
-	rocksdb_iter_get_error(it, &err_text);
-	if (err_text != NULL) {
-		err = tl_error_set(TL_E_IO, "registry: %s", err_text);
-		rocksdb_free(err_text);
-	}
+	err = iter_error(it);
 out:
 	rocksdb_iter_destroy(it);
 	return err;
@@ -305,7 +310,6 @@ int bd_registry_digest(tl_hash *out, bd_registry *r)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(tl_db_rocks(r->db), tl_db_read(r->db), r->cf);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	char *err_text = NULL;
 	unsigned int n = 0;
 	int err = 0;
 
@@ -327,12 +331,8 @@ int bd_registry_digest(tl_hash *out, bd_registry *r)
 			goto out;
 		}
 	}
-	rocksdb_iter_get_error(it, &err_text);
-	if (err_text != NULL) {
-		err = tl_error_set(TL_E_IO, "registry: %s", err_text);
-		rocksdb_free(err_text);
+	if ((err = iter_error(it)) != 0)
 		goto out;
-	}
 	if (EVP_DigestFinal_ex(md, out->b, &n) != 1 || n != TL_HASH_SIZE)
 		err = tl_error_set(TL_E_INTERNAL, "registry: SHA-256 failed");
 out:
