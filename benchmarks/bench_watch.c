@@ -17,9 +17,9 @@
  * Aim (issue 10): every watcher within 1 s (p99), the daemon under 512 MB RSS.
  *
  * The agents' half of the propagation benchmark (100 real `bundlectl agent` processes, time to
- * a verified file) is not here yet: the agent is being built. It belongs beside
- * watchers_until_event(): start the agents before publish_timed(), and time each one's output
- * file against the same `ack` timestamp.
+ * a verified file) is not here yet: the agent is being built. It belongs in run(): start the
+ * agents (each following TD, writing its own output file) before the publish_timed() thread,
+ * and time each one's file change against the same `pub.ack` timestamp.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <arpa/inet.h>

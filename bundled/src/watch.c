@@ -38,6 +38,7 @@ struct bd_watch {
 	tl_buf error_body;
 	int err;                 /* why on_data stopped the transfer */
 	bool callback_stopped;   /* on_event returned non-zero (err holds it) */
+	size_t delivered;        /* events handed to on_event */
 };
 
 static char *dup_opt(const char *s, int *err)
@@ -218,6 +219,7 @@ static int on_sse(void *ctx, const bd_sse_event *sev)
 		return tl_error_set(TL_E_INPUT, "%s GET /v1/watch: a malformed %s event (id \"%.20s\")", w->name, sev->type, sev->id);
 	}
 	rc = w->on_event(w->ctx, &ev);
+	w->delivered++;
 	json_decref(doc);
 	w->have_id = true;
 	__atomic_store_n(&w->last_id, id, __ATOMIC_RELEASE);
@@ -317,6 +319,7 @@ static int connect_once(bd_watch *w)
 	int err = 0, running = 1;
 
 	w->status = 0;
+	w->delivered = 0;
 	w->refused = false;
 	w->err = 0;
 	tl_buf_reset(&w->error_body);
@@ -389,18 +392,23 @@ static unsigned jitter(bd_watch *w, unsigned ms)
 	return ms / 2 + (unsigned)(w->rng % (ms / 2 + 1));
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
 /* Sleeps ms unless stopped first. */
 static void pause_ms(bd_watch *w, unsigned ms)
 {
-	struct timespec t0, t;
-	uint64_t waited = 0;
+	uint64_t t0 = mono_ms(), waited = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stopped(w) && waited < ms) {
 		if (curl_multi_poll(w->multi, NULL, 0, (int)(ms - waited), NULL) != CURLM_OK)
 			return;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		waited = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000 + (uint64_t)((t.tv_nsec - t0.tv_nsec) / 1000000);
+		waited = mono_ms() - t0;
 	}
 }
 
@@ -416,14 +424,17 @@ int bd_watch_run(bd_watch *w)
 	int err;
 
 	while (!stopped(w)) {
+		uint64_t t0 = mono_ms();
+
 		if ((err = connect_once(w)) == 0)
 			return 0;
 		if (w->callback_stopped || permanent(w, err))
 			return err;
 		if (w->on_state != NULL)
 			w->on_state(w->ctx, false, tl_error_message());
-		/* A connection that worked starts the back-off again. */
-		if (w->status == 200)
+		/* A connection that worked starts the back-off again: one that delivered events, or
+		 * stayed up for an idle timeout (not a server that answers 200 and then fails). */
+		if (w->status == 200 && (w->delivered > 0 || mono_ms() - t0 >= w->idle_timeout_ms))
 			backoff = w->backoff_min_ms;
 		delay = jitter(w, backoff);
 		/* The server may ask for a longer delay (its "retry"), within the back-off's bound. */

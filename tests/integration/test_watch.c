@@ -236,6 +236,7 @@ struct follower {
 	uint64_t tree_size[16];
 	char domain[16][BD_MAX_DOMAIN + 1];
 	int rc;
+	char message[256]; /* the error message of run, set in its thread */
 	bool done;
 };
 
@@ -281,6 +282,7 @@ static void *follower_main(void *arg)
 
 	pthread_mutex_lock(&fl->mu);
 	fl->rc = rc;
+	snprintf(fl->message, sizeof(fl->message), "%s", rc != 0 ? tl_error_message() : "");
 	fl->done = true;
 	pthread_cond_broadcast(&fl->cv);
 	pthread_mutex_unlock(&fl->mu);
@@ -535,6 +537,37 @@ START_TEST(bad_queries_are_refused)
 }
 END_TEST
 
+START_TEST(the_client_gives_up_on_refusals_and_stops_at_once)
+{
+	static const char *const unknown[] = { "unknown.test" }, *const known[] = { TD };
+	struct fixture f;
+	struct follower fl;
+	struct tu_daemon down;
+	uint64_t t0;
+
+	setup(&f);
+	/* An unregistered domain is a refusal waiting will not change: run returns it. */
+	follower_start(&fl, &f, unknown, 1, false, 0);
+	ck_assert(!follower_wait(&fl, 1, 1, 5000));
+	ck_assert(fl.done);
+	ck_assert_int_eq(follower_stop(&fl), TL_E_NOTFOUND);
+	ck_assert_ptr_nonnull(strstr(fl.message, "no such trust domain: unknown.test"));
+	/* A server that is down: the client retries with back-off until told to stop, then
+	 * returns at once. */
+	down = f.d;
+	ck_assert_int_eq(tu_daemon_stop(&f.d), 0);
+	f.d = down;
+	follower_start(&fl, &f, known, 1, false, 0);
+	usleep(500000);
+	t0 = now_ms();
+	ck_assert_int_eq(follower_stop(&fl), 0);
+	ck_assert_uint_lt(now_ms() - t0, 500);
+	ck_assert_uint_eq(fl.connects, 0);
+	tu_rm_rf(f.dir);
+	free(f.dir);
+}
+END_TEST
+
 #define MANY 400
 #define ADDRS (MANY / PER_CLIENT)
 
@@ -599,6 +632,7 @@ Suite *suite_watch(void)
 	tcase_add_test(tc, a_resumed_watcher_gets_what_it_missed_once_in_order);
 	tcase_add_test(tc, the_per_client_bound_refuses_cleanly);
 	tcase_add_test(tc, bad_queries_are_refused);
+	tcase_add_test(tc, the_client_gives_up_on_refusals_and_stops_at_once);
 	tcase_add_test(tc, many_idle_watchers_all_hear_and_the_daemon_stops_cleanly);
 	suite_add_tcase(s, tc);
 	return s;
