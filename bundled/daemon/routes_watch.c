@@ -77,18 +77,20 @@ static int by_index(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* The events after `after` of each domain, formatted in log order into `out`: *count of
- * them, the highest leaf index among them in *last. */
-static int replay(tl_buf *out, size_t *count, uint64_t *last, struct daemon *d, char (*domains)[BD_MAX_DOMAIN + 1], size_t n,
+/* The events after `after` of each domain, formatted in log order into `out`, and their leaf
+ * indices (*count of them, malloc'ed) into *indices. */
+static int replay(tl_buf *out, uint64_t **indices, size_t *count, struct daemon *d, char (*domains)[BD_MAX_DOMAIN + 1], size_t n,
 	uint64_t after)
 {
 	struct replay r = { .d = d, .tree_size = tl_log_size(d->log) };
 	int err = 0;
 
-	*last = after;
 	*count = 0;
-	if ((r.events = calloc(n * WATCH_MAX_REPLAY, sizeof(*r.events))) == NULL)
+	if ((r.events = calloc(n * WATCH_MAX_REPLAY, sizeof(*r.events))) == NULL ||
+	    (*indices = calloc(n * WATCH_MAX_REPLAY, sizeof(**indices))) == NULL) {
+		free(r.events);
 		return tl_error_set(TL_E_NOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < n; i++) {
 		r.domain = domains[i];
 		r.cap = r.n + WATCH_MAX_REPLAY;
@@ -100,9 +102,13 @@ static int replay(tl_buf *out, size_t *count, uint64_t *last, struct daemon *d, 
 	*count = r.n;
 	for (size_t i = 0; i < r.n && err == 0; i++) {
 		err = watch_event_format(out, &r.events[i]);
-		*last = r.events[i].index;
+		(*indices)[i] = r.events[i].index;
 	}
 out:
+	if (err != 0) {
+		free(*indices);
+		*indices = NULL;
+	}
 	free(r.events);
 	return err;
 }
@@ -171,7 +177,7 @@ int route_watch(bd_httpd_response *res, const struct http_request *req, void *ap
 	char addr[WATCH_ADDR_MAX];
 	tl_buf text = tl_buf_make(SIZE_MAX);
 	struct watch *w = NULL;
-	uint64_t after = 0, last;
+	uint64_t after = 0, *indices;
 	bool resuming;
 	size_t n, count = 0;
 	int err;
@@ -197,9 +203,9 @@ int route_watch(bd_httpd_response *res, const struct http_request *req, void *ap
 		goto out;
 	}
 	if (resuming) {
-		if ((err = replay(&text, &count, &last, d, domains, n, after)) != 0)
+		if ((err = replay(&text, &indices, &count, d, domains, n, after)) != 0)
 			goto out;
-		watch_set_replay(w, &text, count, last);
+		watch_set_replay(w, &text, indices, count);
 	}
 	if ((err = watch_reply(res, w)) == 0)
 		w = NULL;

@@ -26,11 +26,12 @@ struct watch {
 	struct addr_count *client;
 	char *domains;                /* ",a,b," so that ",td," finds a domain */
 	uint64_t cursor;              /* the next ring event to look at */
-	uint64_t last_index;          /* the highest leaf index sent or replayed */
+	uint64_t after;               /* the resume point: events at or below it are not sent */
+	uint64_t *replayed;           /* leaf indices of the replayed events, increasing */
 	uint64_t keepalive_seen;      /* the hub's keep-alive round last sent */
 	tl_buf replay;                /* replayed events not sent yet, from replay_off */
 	size_t replay_off;
-	size_t replayed;               /* events in replay */
+	size_t n_replayed;
 	bool greeted;
 };
 
@@ -333,7 +334,7 @@ int watch_open(struct watch **out, struct watch_hub *h, const char *addr, const 
 	memcpy(w->domains + 1, domains, n);
 	memcpy(w->domains + 1 + n, ",", 2);
 	w->hub = h;
-	w->last_index = after;
+	w->after = after;
 	w->replay = tl_buf_make(SIZE_MAX);
 	pthread_rwlock_wrlock(&h->lock);
 	if (h->count >= h->opts.max_watchers) {
@@ -370,15 +371,15 @@ fail:
 	return err;
 }
 
-void watch_set_replay(struct watch *w, tl_buf *text, size_t n, uint64_t last_index)
+void watch_set_replay(struct watch *w, tl_buf *text, uint64_t *indices, size_t n)
 {
-	w->replayed = n;
+	free(w->replayed);
+	w->replayed = indices;
+	w->n_replayed = n;
 	tl_buf_free(&w->replay);
 	w->replay = *text;
 	*text = tl_buf_make(text->cap);
 	w->replay_off = 0;
-	if (last_index > w->last_index)
-		w->last_index = last_index;
 }
 
 void watch_close(struct watch *w)
@@ -399,6 +400,7 @@ void watch_close(struct watch *w)
 	pthread_rwlock_unlock(&h->lock);
 	bd_httpd_stream_release(s);
 	tl_buf_free(&w->replay);
+	free(w->replayed);
 	free(w->domains);
 	free(w);
 }
@@ -406,6 +408,24 @@ void watch_close(struct watch *w)
 static void release(void *ctx)
 {
 	watch_close(ctx);
+}
+
+/* Whether the event at leaf `index` was replayed: the hub's ring may hold it too. */
+static bool was_replayed(const struct watch *w, uint64_t index)
+{
+	size_t lo = 0, hi = w->n_replayed;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->replayed[mid] == index)
+			return true;
+		if (w->replayed[mid] < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }
 
 /* Appends as much of src[0..n) as `out` has room for; returns the bytes taken. */
@@ -439,7 +459,7 @@ static int produce(tl_buf *out, void *ctx)
 		if (w->replay_off < w->replay.len)
 			return 1;
 		tl_buf_free(&w->replay);
-		sent = w->replayed;
+		sent = w->n_replayed;
 	}
 	pthread_rwlock_rdlock(&h->lock);
 	if (h->next_event - w->cursor > WATCH_RING_EVENTS) {
@@ -450,11 +470,10 @@ static int produce(tl_buf *out, void *ctx)
 	for (; rc == 1 && w->cursor < h->next_event; w->cursor++) {
 		const struct ring_event *ev = &h->ring[w->cursor % WATCH_RING_EVENTS];
 
-		if (ev->index <= w->last_index || !wants(w, ev))
+		if (ev->index <= w->after || was_replayed(w, ev->index) || !wants(w, ev))
 			continue;
 		if (tl_buf_room(out) < ev->text.len || tl_buf_append(out, ev->text.data, ev->text.len) != 0)
 			break; /* the rest at the next call */
-		w->last_index = ev->index;
 		sent++;
 	}
 	pthread_rwlock_unlock(&h->lock);

@@ -74,10 +74,10 @@ void watch_hub_publish(struct watch_hub *h, const struct watch_event *ev);
  * max_per_client (the route answers 429). */
 int watch_open(struct watch **out, struct watch_hub *h, const char *addr, const char *domains, uint64_t after)
 	TL_MUST_USE;
-/* Events replayed before the live ones: `text` (n formatted events, taken over by the
- * watcher), the highest leaf index among them (live events at or below it are not sent again). Before
- * watch_reply only. */
-void watch_set_replay(struct watch *w, tl_buf *text, size_t n, uint64_t last_index);
+/* Events replayed before the live ones: `text` (formatted events) and `indices` (their n
+ * leaf indices, increasing, malloc'ed), both taken over by the watcher; a live event among
+ * them is not sent again. Before watch_reply only. */
+void watch_set_replay(struct watch *w, tl_buf *text, uint64_t *indices, size_t n);
 /* Answers res with the watcher's event stream; the server then owns the watcher (it leaves
  * the hub when the stream ends). On failure the caller still owns it. */
 int watch_reply(bd_httpd_response *res, struct watch *w) TL_MUST_USE;
