@@ -40,6 +40,7 @@
 #include "translog/log.h"
 #include "util/clock.h"
 #include "util/daemon.h"
+#include "util/stats.h"
 #include "util/file.h"
 #include "util/synth.h"
 
@@ -88,13 +89,6 @@ static uint64_t du(const char *dir)
 	disk_bytes = 0;
 	ftw(dir, add_size, 16);
 	return disk_bytes;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static int throughput(struct bench_daemon *d)
@@ -149,7 +143,7 @@ static int throughput(struct bench_daemon *d)
 		free(pubs[i].reqs);
 		free(pubs[i].latency);
 	}
-	qsort(all, total, sizeof(double), by_value);
+	bench_sort(all, total);
 	printf("publish throughput: %zu publishes (%d publishers, %d domains, %zu-byte SPIFFE bundle, %zu failed)\n",
 		total, PUBLISHERS, DOMAINS, len, failed);
 	printf("  %.0f publishes/s; publish-to-ack p50 %.1f ms, p99 %.1f ms, max %.1f ms  (aim: >= 2000/s, p99 <= 50 ms)\n",

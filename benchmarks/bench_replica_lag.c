@@ -30,6 +30,7 @@
 #include "bundled/bundle.h"
 #include "util/clock.h"
 #include "util/daemon.h"
+#include "util/stats.h"
 #include "util/file.h"
 
 enum { PUBLISHERS = 16, DOMAINS = 32, VERSIONS = 40, MAX_SAMPLES = 200000 };
@@ -83,13 +84,6 @@ static void *sample(void *arg)
 	curl_easy_cleanup(a);
 	curl_easy_cleanup(b);
 	return NULL;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static long metric(const struct bench_daemon *d, const char *name)
@@ -238,7 +232,7 @@ static int run(const char *base, const char *interval)
 		if (j < sm.n)
 			lags[nlags++] = samples[j].t - samples[i].t;
 	}
-	qsort(lags, nlags, sizeof(double), by_value);
+	bench_sort(lags, nlags);
 	printf("replica polling every %s ms: %zu publishes in %.1f s (%.0f/s, %zu failed), final size %llu\n", interval,
 		total, wall, (double)total / wall, failed, final);
 	if (nlags > 0)

@@ -9,7 +9,7 @@
 #define MAX_TIMEOUT_S 86400
 
 enum { F_LOOPS, F_WORKERS, F_MAX_CONNECTIONS, F_MAX_PER_ADDRESS, F_REQUEST_TIMEOUT, F_IDLE_TIMEOUT,
-	F_WRITE_TIMEOUT, F_MAX_BODY, F_COUNT };
+	F_WRITE_TIMEOUT, F_MAX_BODY, F_WATCH_MAX, F_WATCH_PER_CLIENT, F_WATCH_KEEPALIVE, F_COUNT };
 /* The TLS files: flags and keys of their own, after the numbers. */
 enum { F_TLS_CERT = F_COUNT, F_TLS_KEY, F_TLS_CLIENT_CA, F_ALL };
 
@@ -36,6 +36,9 @@ static const struct {
 	{ "idle_timeout", "idle-timeout", 0, 1 },
 	{ "write_timeout", "write-timeout", 0, 1 },
 	{ "max_body", "max-body", 64u << 20, 0 },
+	{ "watch_max", "watch-max", 1u << 20, 0 },
+	{ "watch_max_per_client", "watch-max-per-client", 1u << 20, 0 },
+	{ "watch_keepalive", "watch-keepalive", 0, 1 },
 };
 
 const struct option config_http_flags[] = {
@@ -47,6 +50,9 @@ const struct option config_http_flags[] = {
 	{ "idle-timeout", required_argument, NULL, CONFIG_HTTP_FLAG + F_IDLE_TIMEOUT },
 	{ "write-timeout", required_argument, NULL, CONFIG_HTTP_FLAG + F_WRITE_TIMEOUT },
 	{ "max-body", required_argument, NULL, CONFIG_HTTP_FLAG + F_MAX_BODY },
+	{ "watch-max", required_argument, NULL, CONFIG_HTTP_FLAG + F_WATCH_MAX },
+	{ "watch-max-per-client", required_argument, NULL, CONFIG_HTTP_FLAG + F_WATCH_PER_CLIENT },
+	{ "watch-keepalive", required_argument, NULL, CONFIG_HTTP_FLAG + F_WATCH_KEEPALIVE },
 	{ "tls-cert", required_argument, NULL, CONFIG_HTTP_FLAG + F_TLS_CERT },
 	{ "tls-key", required_argument, NULL, CONFIG_HTTP_FLAG + F_TLS_KEY },
 	{ "tls-client-ca", required_argument, NULL, CONFIG_HTTP_FLAG + F_TLS_CLIENT_CA },
@@ -55,7 +61,8 @@ const struct option config_http_flags[] = {
 
 const char config_http_usage[] =
 	"HTTP server limits (config keys: loops, workers, max_connections, max_per_address,\n"
-	"request_timeout, idle_timeout, write_timeout, max_body; timeouts in seconds):\n"
+	"request_timeout, idle_timeout, write_timeout, max_body, watch_max, watch_max_per_client,\n"
+	"watch_keepalive; timeouts in seconds):\n"
 	"  --loops N              event-loop threads (default 2)\n"
 	"  --workers N            threads for requests that read storage (default 4)\n"
 	"  --max-connections N    open connections overall; more are answered 503 (default 16384)\n"
@@ -64,6 +71,10 @@ const char config_http_usage[] =
 	"  --idle-timeout S       a keep-alive connection waits S seconds for its next request (default 60)\n"
 	"  --write-timeout S      a client that takes no response byte for S seconds is dropped (default 30)\n"
 	"  --max-body BYTES       larger request bodies are answered 413 (default 1048576)\n"
+	"  --watch-max N          open /v1/watch streams overall; more are answered 503 (default 16384)\n"
+	"  --watch-max-per-client N  open /v1/watch streams per client address; more are answered 429\n"
+	"                         (default 64)\n"
+	"  --watch-keepalive S    a keep-alive comment on every watch stream each S seconds (default 15)\n"
 	"\n"
 	"TLS (config keys: tls_cert, tls_key, tls_client_ca; default: plain HTTP):\n"
 	"  --tls-cert FILE        serve HTTPS with this PEM certificate chain (the server's first), as\n"
@@ -83,6 +94,9 @@ void config_http_defaults(struct config_http *h)
 		.idle_timeout_ms = 60000,
 		.write_timeout_ms = 30000,
 		.max_body = 1u << 20,
+		.watch_max = 16384,
+		.watch_max_per_client = 64,
+		.watch_keepalive_ms = 15000,
 	};
 }
 
@@ -97,6 +111,9 @@ static void store(struct config_http *h, int which, unsigned long long v)
 	case F_IDLE_TIMEOUT: h->idle_timeout_ms = (unsigned)v; break;
 	case F_WRITE_TIMEOUT: h->write_timeout_ms = (unsigned)v; break;
 	case F_MAX_BODY: h->max_body = (size_t)v; break;
+	case F_WATCH_MAX: h->watch_max = (unsigned)v; break;
+	case F_WATCH_PER_CLIENT: h->watch_max_per_client = (unsigned)v; break;
+	case F_WATCH_KEEPALIVE: h->watch_keepalive_ms = (unsigned)v; break;
 	}
 }
 

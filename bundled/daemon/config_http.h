@@ -24,6 +24,9 @@ struct config_http {
 	unsigned idle_timeout_ms;    /* a keep-alive connection between requests */
 	unsigned write_timeout_ms;   /* a response the client takes nothing of */
 	size_t max_body;             /* request bodies over this are refused (413) */
+	unsigned watch_max;          /* open /v1/watch streams overall: one more is answered 503 */
+	unsigned watch_max_per_client; /* per client address: one more is answered 429 */
+	unsigned watch_keepalive_ms; /* a keep-alive comment on every stream this often */
 	/* TLS: PEM files, "" = none (plain HTTP). A verified client certificate from the client
 	 * CA proves the operator role. */
 	char tls_cert[CONFIG_HTTP_MAX_PATH];

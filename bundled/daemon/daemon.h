@@ -25,6 +25,7 @@
 #include "bundled/replica.h"
 #include "bundled/tiledir.h"
 #include "ratelimit.h"
+#include "watch.h"
 
 struct daemon {
 	struct config cfg;
@@ -55,6 +56,7 @@ struct daemon {
 	 * serves comes from bd_cosigning_checkpoint. */
 	bd_cosigning *cosigning;
 	tl_verifier *witness_keys[CONFIG_MAX_WITNESSES];
+	struct watch_hub *watch;   /* the /v1/watch streams; told of every committed version */
 };
 
 /* The route table of the daemon, in routes.c. */

@@ -333,6 +333,7 @@ int main(int argc, char **argv)
 	struct daemon d;
 	struct http_server *srv = NULL;
 	struct http_options hopts;
+	struct watch_options wopts;
 	sigset_t stop;
 	int sig = 0, rc = 1, err;
 
@@ -372,6 +373,11 @@ int main(int argc, char **argv)
 		.app = &d,
 		.metrics = d.metrics,
 	};
+	wopts = (struct watch_options){
+		.max_watchers = d.cfg.http.watch_max,
+		.max_per_client = d.cfg.http.watch_max_per_client,
+		.keepalive_ms = d.cfg.http.watch_keepalive_ms,
+	};
 	if (rebuild_index) {
 		if ((err = open_state(&d)) != 0 || (err = rebuild(&d)) != 0)
 			log_at(LOG_ERROR, "cannot rebuild the registry", "error=\"%s\"", tl_error_message());
@@ -380,8 +386,8 @@ int main(int argc, char **argv)
 		return err ? 1 : 0;
 	}
 	if ((err = open_state(&d)) != 0 || (err = daemon_metrics_register(&d)) != 0 ||
-	    (err = mirrors_metrics_register(&d)) != 0 || (err = http_start(&srv, &hopts)) != 0 ||
-	    (err = mirrors_start(&d)) != 0) {
+	    (err = mirrors_metrics_register(&d)) != 0 || (err = watch_hub_new(&d.watch, &wopts, d.metrics)) != 0 ||
+	    (err = http_start(&srv, &hopts)) != 0 || (err = mirrors_start(&d)) != 0) {
 		log_at(LOG_ERROR, "cannot start", "error=\"%s\"", tl_error_message());
 		goto out;
 	}
@@ -391,7 +397,9 @@ int main(int argc, char **argv)
 	log_at(LOG_INFO, "stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = 0;
 out:
+	/* The server first: closing the streams takes them out of the hub. */
 	http_stop(srv);
+	watch_hub_free(d.watch);
 	close_state(&d);
 	metrics_free(d.metrics);
 	if (rc == 0)

@@ -4,6 +4,7 @@
 static const char *const proof_inclusion[] = { "index", "size", NULL };
 static const char *const proof_consistency[] = { "old", "size", NULL };
 static const char *const gateway[] = { "format", NULL };
+static const char *const watch[] = { "domains", "after", NULL };
 
 /* A path ending in '/' matches as a prefix; the handler parses the rest, raw. The log's reads
  * and the gateway run on the event loops: they are served from memory or by RocksDB point
@@ -26,6 +27,7 @@ const struct http_route daemon_routes[] = {
 	{ "GET", "/v1/domains/", route_domain_get, NULL, 1 },
 	{ "POST", "/v1/domains", route_domain_register, NULL, 1 },
 	{ "POST", "/v1/domains/", route_domain_post, NULL, 1 },
+	{ "GET", "/v1/watch", route_watch, watch, 1 },
 };
 
 const size_t daemon_nroutes = sizeof(daemon_routes) / sizeof(daemon_routes[0]);

@@ -34,6 +34,9 @@ int route_domain_get(bd_httpd_response *res, const struct http_request *req, voi
 int route_domain_register(bd_httpd_response *res, const struct http_request *req, void *app);
 int route_domain_post(bd_httpd_response *res, const struct http_request *req, void *app);
 
+/* routes_watch.c: Server-Sent Events of new versions and revocations */
+int route_watch(bd_httpd_response *res, const struct http_request *req, void *app);
+
 /* A path under /v1/domains/: the trust domain (checked as SPIFFE says) and what follows it
  * ("" or "/bundle", "/bundles/7/proof", ...). */
 struct domain_path {

@@ -106,6 +106,20 @@ out:
 	return err;
 }
 
+/* A new version (of a bundle, or made by a revocation) is committed: its watchers hear of it
+ * before the publisher's answer is written. */
+static void notify_watchers(struct daemon *d, const struct written *w)
+{
+	struct watch_event ev;
+
+	if (d->watch == NULL || w->version == NULL || w->res.existing)
+		return;
+	watch_event_from_entry(&ev, w->version, w->res.index, w->res.tree_size);
+	ev.revocation = w->res.first != w->res.index;
+	ev.revocation_index = w->res.first;
+	watch_hub_publish(d->watch, &ev);
+}
+
 /* Rate limit, content type, then the write itself; refusals are logged. */
 static int serve_write(bd_httpd_response *res, const struct http_request *req, struct daemon *d, const char *td,
 	write_fn fn)
@@ -136,6 +150,7 @@ static int serve_write(bd_httpd_response *res, const struct http_request *req, s
 		log_refusal(req, addr, tl_error_message());
 		return err;
 	}
+	notify_watchers(d, &w);
 	err = reply_written(res, d, &w);
 	free(w.version);
 	return err;

@@ -223,11 +223,25 @@ int bd_registry_version(uint64_t *index, bd_registry *r, const char *domain, uin
 	return err;
 }
 
+/* The error an iterator stopped on, if any (TL_E_IO), else 0. */
+static int iter_error(rocksdb_iterator_t *it)
+{
+	char *err_text = NULL;
+	int err = 0;
+
+	rocksdb_iter_get_error(it, &err_text);
+	if (err_text != NULL) {
+		err = tl_error_set(TL_E_IO, "registry: %s", err_text);
+		rocksdb_free(err_text);
+	}
+	return err;
+}
+
 int bd_registry_list(bd_registry *r, int (*fn)(void *ctx, const bd_domain_state *d), void *ctx)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(tl_db_rocks(r->db), tl_db_read(r->db), r->cf);
 	bd_domain_state *d = malloc(sizeof(*d));
-	char tag = TAG_DOMAIN, *err_text = NULL;
+	char tag = TAG_DOMAIN;
 	int err = 0;
 
 	if (it == NULL || d == NULL) {
@@ -250,11 +264,7 @@ int bd_registry_list(bd_registry *r, int (*fn)(void *ctx, const bd_domain_state 
 		if ((err = decode_state(d, domain, v, vl)) != 0 || (err = fn(ctx, d)) != 0)
 			goto out;
 	}
-	rocksdb_iter_get_error(it, &err_text);
-	if (err_text != NULL) {
-		err = tl_error_set(TL_E_IO, "registry: %s", err_text);
-		rocksdb_free(err_text);
-	}
+	err = iter_error(it);
 out:
 	if (it != NULL)
 		rocksdb_iter_destroy(it);
@@ -262,11 +272,44 @@ out:
 	return err;
 }
 
+int bd_registry_versions_since(bd_registry *r, const char *domain, uint64_t after,
+	int (*fn)(void *ctx, uint64_t sequence, uint64_t index), void *ctx)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(tl_db_rocks(r->db), tl_db_read(r->db), r->cf);
+	uint8_t last[MAX_KEY];
+	size_t prefix = version_key(last, domain, UINT64_MAX) - 8;
+	int err = 0;
+
+	if (it == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	/* Sequences grow with leaf indices, so walking back from the newest stops at the first
+	 * version at or below `after`: the cost is the versions returned, not the history. */
+	for (rocksdb_iter_seek_for_prev(it, (const char *)last, prefix + 8); rocksdb_iter_valid(it);
+		rocksdb_iter_prev(it)) {
+		size_t kl = 0, vl = 0;
+		const char *k = rocksdb_iter_key(it, &kl), *v = rocksdb_iter_value(it, &vl);
+		uint64_t index;
+
+		if (kl != prefix + 8 || memcmp(k, last, prefix) != 0)
+			break;
+		if (vl != 8) {
+			err = tl_error_set(TL_E_INTERNAL, "registry: a version record of %s is corrupt", domain);
+			goto out;
+		}
+		index = tl_load_u64be((const uint8_t *)v);
+		if (index <= after || (err = fn(ctx, tl_load_u64be((const uint8_t *)k + prefix), index)) != 0)
+			goto out;
+	}
+	err = iter_error(it);
+out:
+	rocksdb_iter_destroy(it);
+	return err;
+}
+
 int bd_registry_digest(tl_hash *out, bd_registry *r)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(tl_db_rocks(r->db), tl_db_read(r->db), r->cf);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	char *err_text = NULL;
 	unsigned int n = 0;
 	int err = 0;
 
@@ -288,12 +331,8 @@ int bd_registry_digest(tl_hash *out, bd_registry *r)
 			goto out;
 		}
 	}
-	rocksdb_iter_get_error(it, &err_text);
-	if (err_text != NULL) {
-		err = tl_error_set(TL_E_IO, "registry: %s", err_text);
-		rocksdb_free(err_text);
+	if ((err = iter_error(it)) != 0)
 		goto out;
-	}
 	if (EVP_DigestFinal_ex(md, out->b, &n) != 1 || n != TL_HASH_SIZE)
 		err = tl_error_set(TL_E_INTERNAL, "registry: SHA-256 failed");
 out:

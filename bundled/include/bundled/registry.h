@@ -73,6 +73,11 @@ uint64_t bd_registry_skipped(const bd_registry *r);
 int bd_registry_get(bd_domain_state *out, bd_registry *r, const char *domain) TL_MUST_USE; /* TL_E_NOTFOUND */
 /* The leaf index of a domain's version with this sequence; TL_E_NOTFOUND if none. */
 int bd_registry_version(uint64_t *index, bd_registry *r, const char *domain, uint64_t sequence) TL_MUST_USE;
+/* Calls fn(ctx, sequence, index) for each version of `domain` whose bundle entry's leaf
+ * index is above `after`, newest first, until fn returns non-zero (which is returned). No
+ * such domain: no call. */
+int bd_registry_versions_since(bd_registry *r, const char *domain, uint64_t after,
+	int (*fn)(void *ctx, uint64_t sequence, uint64_t index), void *ctx) TL_MUST_USE;
 /* Calls fn for every domain in name order until fn returns non-zero (which is returned). */
 int bd_registry_list(bd_registry *r, int (*fn)(void *ctx, const bd_domain_state *d), void *ctx) TL_MUST_USE;
 
