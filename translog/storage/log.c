@@ -10,7 +10,8 @@
 
 enum { SMALL_APPEND = 16 };
 
-int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n)
+int tl_log_append_with(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n,
+	void *req)
 {
 	tl_hash small[SMALL_APPEND], *leaves = small;
 	struct log_request r;
@@ -41,6 +42,7 @@ int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries
 	r.leaves = leaves;
 	r.n = n;
 	r.bytes = bytes;
+	r.req = req;
 	pthread_cond_init(&r.cond, NULL);
 	pthread_mutex_lock(&log->qlock);
 	if (log->failed || log->stopping) {
@@ -66,6 +68,22 @@ out:
 	if (leaves != small)
 		free(leaves);
 	return err;
+}
+
+int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n)
+{
+	return tl_log_append_with(first, log, entries, lens, n, NULL);
+}
+
+void tl_log_set_hook(tl_log *log, const tl_log_hook *hook)
+{
+	pthread_mutex_lock(&log->commit_lock);
+	pthread_mutex_lock(&log->qlock);
+	log->has_hook = hook != NULL;
+	if (hook != NULL)
+		log->hook = *hook;
+	pthread_mutex_unlock(&log->qlock);
+	pthread_mutex_unlock(&log->commit_lock);
 }
 
 int tl_log_append(uint64_t *index, tl_log *log, const void *entry, size_t len)
