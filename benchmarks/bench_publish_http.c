@@ -10,7 +10,9 @@
  *     CACERT_HISTORY_DIR (default ../shared/research/cacert-history) or, when absent,
  *     synthetic versions that each replace one CA of a ~280 KB bundle.
  *
- *   build/bench/bench_publish_http [CACERT_HISTORY_DIR]
+ *   build/bench/bench_publish_http [CACERT_HISTORY_DIR | --throughput-only]
+ *
+ * (--throughput-only runs the first part alone, e.g. under perf.)
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <curl/curl.h>
@@ -363,7 +365,7 @@ static int throughput(struct daemon *d)
 		(double)total / wall, all[total / 2] * 1e3, all[total * 99 / 100] * 1e3, all[total - 1] * 1e3);
 	{
 		static const char *const names[] = { "\nbundled_log_appends_total ", "\nbundled_log_commits_total ",
-			"\nbundled_log_commit_seconds_total " };
+			"\nbundled_log_commit_duration_seconds_sum " };
 		tl_buf m = tl_buf_make(1u << 20);
 		const char *v[3] = { NULL, NULL, NULL };
 
@@ -506,6 +508,7 @@ static int disk_per_version(struct daemon *d, const char *history)
 int main(int argc, char **argv)
 {
 	const char *history = argc > 1 ? argv[1] : "../shared/research/cacert-history";
+	bool only_throughput = strcmp(history, "--throughput-only") == 0;
 	struct daemon d = { 0 };
 	char tmpl[] = "/tmp/bench-publish-XXXXXX";
 	int rc;
@@ -517,10 +520,12 @@ int main(int argc, char **argv)
 	mkdir(d.dir, 0700);
 	rc = throughput(&d);
 	daemon_stop(&d); /* when a phase failed with the daemon still up */
-	snprintf(d.dir, sizeof(d.dir), "%s/history", tmpl);
-	mkdir(d.dir, 0700);
-	rc |= disk_per_version(&d, history);
-	daemon_stop(&d);
+	if (!only_throughput) {
+		snprintf(d.dir, sizeof(d.dir), "%s/history", tmpl);
+		mkdir(d.dir, 0700);
+		rc |= disk_per_version(&d, history);
+		daemon_stop(&d);
+	}
 	nftw(tmpl, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	curl_global_cleanup();
 	return rc;
