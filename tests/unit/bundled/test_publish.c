@@ -123,6 +123,17 @@ static void assert_unchanged(const struct snapshot *before, struct fx *f, const 
 	ck_assert_msg(now.pins == before->pins, "%s: pin queue changed", what);
 }
 
+/* The registry kept by the publishes equals one rebuilt from the log alone. */
+static void assert_registry_is_rebuilt_one(struct fx *f)
+{
+	tl_hash incremental, rebuilt;
+
+	ck_assert_int_eq(bd_registry_digest(&incremental, f->s.registry), 0);
+	ck_assert_int_eq(bd_registry_rebuild(f->s.registry, f->s.log), 0);
+	ck_assert_int_eq(bd_registry_digest(&rebuilt, f->s.registry), 0);
+	ck_assert(tl_hash_equal(&incremental, &rebuilt));
+}
+
 #define REFUSED(code, call, what)                                                                 \
 	do {                                                                                      \
 		struct snapshot before_;                                                          \
@@ -531,7 +542,6 @@ START_TEST(domains_publish_concurrently)
 	struct worker w[THREADS];
 	char va[BD_MAX_VKEY + 1];
 	bd_publish_result r;
-	tl_hash incremental, rebuilt;
 
 	fx_init(f);
 	tu_vkey(va, f->a);
@@ -562,10 +572,7 @@ START_TEST(domains_publish_concurrently)
 			ck_assert_uint_eq(st.sequence, VERSIONS);
 			ck_assert_uint_eq(st.versions, VERSIONS);
 		}
-	ck_assert_int_eq(bd_registry_digest(&incremental, f->s.registry), 0);
-	ck_assert_int_eq(bd_registry_rebuild(f->s.registry, f->s.log), 0);
-	ck_assert_int_eq(bd_registry_digest(&rebuilt, f->s.registry), 0);
-	ck_assert(tl_hash_equal(&incremental, &rebuilt));
+	assert_registry_is_rebuilt_one(f);
 	fx_free(f);
 }
 END_TEST
@@ -583,7 +590,6 @@ START_TEST(one_commit_sees_its_own_entries)
 	const void *entries[5];
 	uint64_t first = 0, index = 0, skipped;
 	bd_domain_state d;
-	tl_hash incremental, rebuilt;
 
 	fx_init(f);
 	text[0] = entry_for(&len[0], "example.org", f->pem, f->pem_len, 1, f->a);
@@ -615,10 +621,7 @@ START_TEST(one_commit_sees_its_own_entries)
 		ck_assert_int_eq(publish(&r, f, again, len[0], f->pem, f->pem_len), TL_E_CONFLICT);
 		free(again);
 	}
-	ck_assert_int_eq(bd_registry_digest(&incremental, f->s.registry), 0);
-	ck_assert_int_eq(bd_registry_rebuild(f->s.registry, f->s.log), 0);
-	ck_assert_int_eq(bd_registry_digest(&rebuilt, f->s.registry), 0);
-	ck_assert(tl_hash_equal(&incremental, &rebuilt));
+	assert_registry_is_rebuilt_one(f);
 	for (int i = 0; i < 5; i++)
 		free(text[i]);
 	fx_free(f);
@@ -655,7 +658,6 @@ START_TEST(versions_of_one_domain_race)
 	uint64_t last_index = 0, last_seq = 0, max_seq = 0;
 	size_t accepted = 0;
 	bd_domain_state d;
-	tl_hash incremental, rebuilt;
 
 	fx_init(f);
 	for (int i = 0; i < RACERS; i++) {
@@ -690,10 +692,7 @@ START_TEST(versions_of_one_domain_race)
 	ck_assert_int_eq(bd_registry_get(&d, f->s.registry, "example.org"), 0);
 	ck_assert_uint_eq(d.sequence, max_seq);
 	ck_assert_uint_eq(d.versions, accepted);
-	ck_assert_int_eq(bd_registry_digest(&incremental, f->s.registry), 0);
-	ck_assert_int_eq(bd_registry_rebuild(f->s.registry, f->s.log), 0);
-	ck_assert_int_eq(bd_registry_digest(&rebuilt, f->s.registry), 0);
-	ck_assert(tl_hash_equal(&incremental, &rebuilt));
+	assert_registry_is_rebuilt_one(f);
 	fx_free(f);
 }
 END_TEST
