@@ -50,6 +50,12 @@ int tl_log_append_with(uint64_t *first, tl_log *log, const void *const *entries,
 		pthread_mutex_unlock(&log->qlock);
 		goto out;
 	}
+	/* What `req` stands for would not ride in the commit: refuse rather than log without it. */
+	if (req != NULL && !log->has_hook) {
+		err = tl_error_set(TL_E_INTERNAL, "an append for the commit hook, but the log has no hook");
+		pthread_mutex_unlock(&log->qlock);
+		goto out;
+	}
 	if (log->qtail)
 		log->qtail->next = &r;
 	else

@@ -41,7 +41,9 @@ typedef struct bd_publish_options {
 	const char *chunker; /* chunker spec for the versions' DAGs (NULL: "lines") */
 } bd_publish_options;
 
+/* Installs the log's commit hook (tl_log_set_hook): one publisher per log. */
 int bd_publisher_new(bd_publisher **out, const bd_publish_options *opts) TL_MUST_USE;
+/* Removes the hook; no request may be in flight (stop the server first). */
 void bd_publisher_free(bd_publisher *p);
 
 /* What a successful request logged. */

@@ -160,8 +160,15 @@ START_TEST(stages_ride_in_their_commits_in_log_order)
 	fx_close(&fx);
 	fx_open(&fx);
 	ck_assert_int_eq(lc_check_rider(fx.db, fx.log, tl_log_size(fx.log)), 0);
-	/* Without the hook, nothing is staged: the rider falls behind the log. */
+	/* Without the hook, nothing is staged: the rider falls behind the log; an append for the
+	 * hook is refused rather than logged without what rides with it. */
 	tl_log_set_hook(fx.log, NULL);
+	{
+		const void *e = "for the hook";
+		size_t len = 12;
+
+		ck_assert_int_eq(tl_log_append_with(&index, fx.log, &e, &len, 1, &a[0].id), TL_E_INTERNAL);
+	}
 	ck_assert_int_eq(tl_log_append(&index, fx.log, "unhooked", 8), 0);
 	ck_assert_uint_eq(fx.seen.stages, 1 + THREADS * PER_THREAD);
 	ck_assert_int_ne(lc_check_rider(fx.db, fx.log, tl_log_size(fx.log)), 0);

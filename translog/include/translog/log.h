@@ -108,7 +108,9 @@ typedef struct tl_log_hook {
 void tl_log_set_hook(tl_log *log, const tl_log_hook *hook);
 
 /* tl_log_append_batch with `req` handed to the hook's stage for these entries (the caller
- * keeps it alive: the call returns only after the commit). */
+ * keeps it alive: the call returns only after the commit). A non-NULL `req` with no hook
+ * installed is TL_E_INTERNAL, nothing appended; removing the hook while such appends wait
+ * is the caller's error. */
 int tl_log_append_with(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n,
 	void *req) TL_MUST_USE;
 
