@@ -628,6 +628,41 @@ START_TEST(one_commit_sees_its_own_entries)
 }
 END_TEST
 
+/* Entries logged while no publisher followed the log (no hook) are caught up from the log by
+ * the first commit that stages for the registry again, before its own entries. */
+START_TEST(entries_logged_without_the_hook_are_caught_up)
+{
+	struct fx fx, *f = &fx;
+	bd_publish_options o = { 0 };
+	bd_domain_state d;
+	size_t len1, len2;
+	char *e1, *e2;
+	uint64_t index;
+
+	fx_init(f);
+	e1 = entry_for(&len1, "example.org", f->pem, f->pem_len, 1, f->a);
+	e2 = entry_for(&len2, "example.org", f->pem, f->pem_len, 2, f->a);
+	bd_publisher_free(f->p);
+	ck_assert_int_eq(tl_log_append(&index, f->s.log, e1, len1), 0);
+	ck_assert_uint_eq(bd_registry_applied(f->s.registry), index); /* behind the log */
+	o.log = f->s.log;
+	o.registry = f->s.registry;
+	o.blocks = f->s.blocks;
+	o.pins = f->s.pins;
+	ck_assert_int_eq(bd_publisher_new(&f->p, &o), 0);
+	/* appended directly (a publish would sync the registry first): the commit catches up */
+	ck_assert_int_eq(tl_log_append(&index, f->s.log, e2, len2), 0);
+	ck_assert_uint_eq(bd_registry_applied(f->s.registry), tl_log_size(f->s.log));
+	ck_assert_int_eq(bd_registry_get(&d, f->s.registry, "example.org"), 0);
+	ck_assert_uint_eq(d.versions, 2);
+	ck_assert_uint_eq(d.sequence, 2);
+	assert_registry_is_rebuilt_one(f);
+	free(e1);
+	free(e2);
+	fx_free(f);
+}
+END_TEST
+
 /* Versions of one domain submitted at once: whatever the order the checks run in, the log
  * holds increasing sequences, each refusal is a conflict, and the registry is the rebuilt one. */
 #define RACERS 8
@@ -757,6 +792,7 @@ Suite *suite_publish(void)
 	tcase_add_test(tc, key_changes);
 	tcase_add_test(tc, domains_publish_concurrently);
 	tcase_add_test(tc, one_commit_sees_its_own_entries);
+	tcase_add_test(tc, entries_logged_without_the_hook_are_caught_up);
 	tcase_add_test(tc, versions_of_one_domain_race);
 	suite_add_tcase(s, tc);
 	return s;
