@@ -37,6 +37,26 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
 }
 
 /* One request on `curl` (reused: keep-alive); the status, and the body into out. */
+double bench_daemon_cpu_s(const struct bench_daemon *d)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long utime = 0, stime = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)d->pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after the command name in parentheses: state is field 3, utime 14, stime 15 */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+		return 0;
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 long bench_request(CURL *curl, const struct bench_daemon *d, const char *path, const char *auth, const char *body,
 	size_t len, tl_buf *out)
 {

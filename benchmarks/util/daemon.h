@@ -33,6 +33,10 @@ struct bench_request {
 int bench_daemon_start(struct bench_daemon *d, const char *const *extra);
 void bench_daemon_stop(struct bench_daemon *d);
 
+/* The CPU time the daemon's process has used so far, user and system, in seconds (/proc);
+ * 0 when it cannot be read. */
+double bench_daemon_cpu_s(const struct bench_daemon *d);
+
 /* One request on `curl`; the status (or -1), the body appended to out. body NULL: GET. */
 long bench_request(CURL *curl, const struct bench_daemon *d, const char *path, const char *auth, const char *body,
 	size_t len, tl_buf *out);

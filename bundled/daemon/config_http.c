@@ -64,7 +64,7 @@ const char config_http_usage[] =
 	"request_timeout, idle_timeout, write_timeout, max_body, watch_max, watch_max_per_client,\n"
 	"watch_keepalive; timeouts in seconds):\n"
 	"  --loops N              event-loop threads (default 2)\n"
-	"  --workers N            threads for requests that read storage (default 4)\n"
+	"  --workers N            threads for requests that read storage or write (default 32)\n"
 	"  --max-connections N    open connections overall; more are answered 503 (default 16384)\n"
 	"  --max-per-address N    open connections per client address; more are answered 429 (default 256)\n"
 	"  --request-timeout S    a whole request must arrive within S seconds of its first byte, or 408 (default 10)\n"
@@ -87,7 +87,7 @@ void config_http_defaults(struct config_http *h)
 {
 	*h = (struct config_http){
 		.loops = 2,
-		.workers = 4,
+		.workers = 32,
 		.max_connections = 16384,
 		.max_per_address = 256,
 		.request_timeout_ms = 10000,

@@ -142,22 +142,39 @@ int bd_blockstore_put(bd_blockstore *bs, const bd_cid *cid, const void *data, si
 	return err;
 }
 
-int bd_blockstore_put_dag(bd_blockstore *bs, const bd_dag *dag)
+int bd_blockstore_check_dag(const bd_dag *dag)
 {
-	rocksdb_writebatch_t *batch;
-	int err = 0;
+	int err;
 
-	if ((batch = rocksdb_writebatch_create()) == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < bd_dag_count(dag); i++) {
 		const bd_block *b = bd_dag_block(dag, i);
 
 		if ((err = check_block(&b->cid, b->data, b->len)) != 0)
-			goto out;
-		batch_put(batch, bs, &b->cid, b->data, b->len);
+			return err;
 	}
+	return 0;
+}
+
+void bd_blockstore_stage_dag(bd_blockstore *bs, rocksdb_writebatch_t *wb, const bd_dag *dag)
+{
+	for (size_t i = 0; i < bd_dag_count(dag); i++) {
+		const bd_block *b = bd_dag_block(dag, i);
+
+		batch_put(wb, bs, &b->cid, b->data, b->len);
+	}
+}
+
+int bd_blockstore_put_dag(bd_blockstore *bs, const bd_dag *dag)
+{
+	rocksdb_writebatch_t *batch;
+	int err;
+
+	if ((err = bd_blockstore_check_dag(dag)) != 0)
+		return err;
+	if ((batch = rocksdb_writebatch_create()) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	bd_blockstore_stage_dag(bs, batch, dag);
 	err = tl_db_write(bs->db, batch);
-out:
 	rocksdb_writebatch_destroy(batch);
 	return err;
 }

@@ -199,9 +199,27 @@ out:
 	return err;
 }
 
-int bd_bundle__authority_from_key(bd_authority **out, bd_authority_kind kind, const char *kid, EVP_PKEY *key)
+/* Where a JWT or WIT authority's line is kept: its key's parameters, kind and kid. */
+static void authority_key_fp(tl_hash *out, const tl_hash *key_fp, bd_authority_kind kind, const char *kid)
 {
+	static const char context[] = "bundled jwt authority v1";
+	tl_buf b = tl_buf_make(sizeof(context) + TL_HASH_SIZE + 1 + BD_MAX_KID_SIZE);
+
+	if (tl_buf_append(&b, context, sizeof(context)) != 0 || tl_buf_append(&b, key_fp->b, TL_HASH_SIZE) != 0 ||
+		tl_buf_append_u8(&b, (uint8_t)kind) != 0 || tl_buf_append(&b, kid, strlen(kid)) != 0)
+		memset(out, 0, sizeof(*out)); /* unreachable within the caps; an all-zero hash is never kept */
+	else
+		tl_sha256(out, b.data, b.len);
+	tl_buf_free(&b);
+}
+
+int bd_bundle__authority_from_key(bd_authority **out, bd_authority_kind kind, const char *kid, EVP_PKEY *key,
+	const tl_hash *key_fp)
+{
+	static const tl_hash none;
 	bd_authority *a = NULL;
+	EVP_PKEY *same = NULL;
+	tl_hash fp;
 	int err = 0;
 
 	*out = NULL;
@@ -211,17 +229,31 @@ int bd_bundle__authority_from_key(bd_authority **out, bd_authority_kind kind, co
 	}
 	a->kind = kind;
 	a->key = key;
-	if ((err = bd_jwk__key_check(key)) != 0)
-		goto out;
 	if ((a->kid = strdup(kid)) == NULL) {
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = authority_render(a)) != 0)
+	if (key_fp != NULL) {
+		authority_key_fp(&fp, key_fp, kind, kid);
+		if (tl_hash_equal(&fp, &none))
+			key_fp = NULL;
+	}
+	/* Checked and rendered before: the same key, kind and kid give the same line. */
+	if (key_fp != NULL && bd_bundle__cache_get_key(&same, &a->jwk, &a->jwk_len, &fp) && a->jwk != NULL) {
+		tl_sha256(&a->fp, a->jwk, a->jwk_len);
+		goto done;
+	}
+	free(a->jwk);
+	a->jwk = NULL;
+	if ((err = bd_jwk__key_check(key)) != 0 || (err = authority_render(a)) != 0)
 		goto out;
+	if (key_fp != NULL)
+		bd_bundle__cache_put_key(&fp, a->key, a->jwk, a->jwk_len);
+done:
 	*out = a;
 	a = NULL;
 out:
+	EVP_PKEY_free(same);
 	bd_bundle__authority_free(a);
 	return err;
 }

@@ -8,6 +8,11 @@
  * Only certificates that passed every check are put here; checks that depend on the time
  * (validity warnings) are not cached. See docs/bundles.md, "Certificate cache".
  *
+ * The same table keeps what was learned from JWK members (no certificate): the public key
+ * of a JWK's key parameters, and the canonical line of a JWT authority, each under a
+ * domain-separated SHA-256 of what it is a function of (bundle_jwk.c, bundle.c), so a key
+ * seen before costs a hash instead of an OpenSSL import, its checks and its re-encoding.
+ *
  * Bounded: CACHE_SETS x CACHE_WAYS entries (set-associative on the fingerprint, the oldest
  * entry of a full set is replaced), certificates of at most CACHE_MAX_DER bytes. The cached
  * X509 and EVP_PKEY are shared by reference count with the authorities made from them,
@@ -50,53 +55,63 @@ static void slot_clear(struct slot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-bool bd_bundle__cache_get(X509 **cert, EVP_PKEY **key, char **jwk, size_t *jwk_len, const tl_hash *fp)
+/* A hit on an entry with a certificate if `cert` is not NULL, one without otherwise (the
+ * keys of the two kinds are different hashes, this only keeps a mix-up impossible). */
+static bool lookup(X509 **cert, EVP_PKEY **key, char **jwk, size_t *jwk_len, const tl_hash *fp)
 {
 	struct slot *set = set_of(fp);
 	bool hit = false;
 
-	*cert = NULL;
+	if (cert != NULL)
+		*cert = NULL;
 	*key = NULL;
 	*jwk = NULL;
+	*jwk_len = 0;
 	pthread_mutex_lock(&cache_lock);
 	for (size_t w = 0; w < CACHE_WAYS && !hit; w++) {
 		struct slot *s = &set[w];
 
-		if (!s->used || !tl_hash_equal(&s->fp, fp))
+		if (!s->used || !tl_hash_equal(&s->fp, fp) || (cert != NULL) != (s->cert != NULL))
 			continue;
-		if ((*jwk = malloc(s->jwk_len + 1)) == NULL)
-			break;
-		memcpy(*jwk, s->jwk, s->jwk_len + 1);
-		*jwk_len = s->jwk_len;
-		if (X509_up_ref(s->cert) != 1) {
-			free(*jwk);
-			*jwk = NULL;
-			break;
+		if (s->jwk != NULL) {
+			if ((*jwk = malloc(s->jwk_len + 1)) == NULL)
+				break;
+			memcpy(*jwk, s->jwk, s->jwk_len + 1);
+			*jwk_len = s->jwk_len;
 		}
-		*cert = s->cert;
+		if (cert != NULL && X509_up_ref(s->cert) != 1)
+			break;
 		if (EVP_PKEY_up_ref(s->key) != 1) {
-			X509_free(*cert);
-			*cert = NULL;
-			free(*jwk);
-			*jwk = NULL;
+			if (cert != NULL)
+				X509_free(s->cert);
 			break;
 		}
+		if (cert != NULL)
+			*cert = s->cert;
 		*key = s->key;
 		hit = true;
 	}
 	pthread_mutex_unlock(&cache_lock);
+	if (!hit) {
+		free(*jwk);
+		*jwk = NULL;
+		*jwk_len = 0;
+	}
 	return hit;
 }
 
-void bd_bundle__cache_put(const tl_hash *fp, size_t der_len, X509 *cert, EVP_PKEY *key, const char *jwk, size_t jwk_len)
+/* Takes its own references; cert and jwk may be NULL. */
+static void insert(const tl_hash *fp, X509 *cert, EVP_PKEY *key, const char *jwk, size_t jwk_len)
 {
 	struct slot *set = set_of(fp), *victim = NULL;
-	char *copy;
+	char *copy = NULL;
 
-	if (der_len > CACHE_MAX_DER || (copy = malloc(jwk_len + 1)) == NULL)
-		return;
-	memcpy(copy, jwk, jwk_len);
-	copy[jwk_len] = '\0';
+	if (jwk != NULL) {
+		if ((copy = malloc(jwk_len + 1)) == NULL)
+			return;
+		memcpy(copy, jwk, jwk_len);
+		copy[jwk_len] = '\0';
+	}
 	pthread_mutex_lock(&cache_lock);
 	for (size_t w = 0; w < CACHE_WAYS; w++) {
 		struct slot *s = &set[w];
@@ -107,18 +122,39 @@ void bd_bundle__cache_put(const tl_hash *fp, size_t der_len, X509 *cert, EVP_PKE
 		if (victim == NULL || (victim->used && (!s->used || s->stamp < victim->stamp)))
 			victim = s;
 	}
-	if (X509_up_ref(cert) != 1)
+	if (cert != NULL && X509_up_ref(cert) != 1)
 		goto out;
 	if (EVP_PKEY_up_ref(key) != 1) {
 		X509_free(cert);
 		goto out;
 	}
 	slot_clear(victim);
-	*victim = (struct slot){ true, ++clock_, *fp, cert, key, copy, jwk_len };
+	*victim = (struct slot){ true, ++clock_, *fp, cert, key, copy, copy != NULL ? jwk_len : 0 };
 	copy = NULL;
 out:
 	pthread_mutex_unlock(&cache_lock);
 	free(copy);
+}
+
+bool bd_bundle__cache_get(X509 **cert, EVP_PKEY **key, char **jwk, size_t *jwk_len, const tl_hash *fp)
+{
+	return lookup(cert, key, jwk, jwk_len, fp);
+}
+
+void bd_bundle__cache_put(const tl_hash *fp, size_t der_len, X509 *cert, EVP_PKEY *key, const char *jwk, size_t jwk_len)
+{
+	if (der_len <= CACHE_MAX_DER)
+		insert(fp, cert, key, jwk, jwk_len);
+}
+
+bool bd_bundle__cache_get_key(EVP_PKEY **key, char **jwk, size_t *jwk_len, const tl_hash *fp)
+{
+	return lookup(NULL, key, jwk, jwk_len, fp);
+}
+
+void bd_bundle__cache_put_key(const tl_hash *fp, EVP_PKEY *key, const char *jwk, size_t jwk_len)
+{
+	insert(fp, NULL, key, jwk, jwk_len);
 }
 
 void bd_bundle__cache_clear(void)

@@ -54,9 +54,16 @@ int bd_jwk__key_check(const EVP_PKEY *key) TL_MUST_USE;
 int bd_jwk__write(tl_buf *out, const EVP_PKEY *key, const char *use, const char *kid,
 	const uint8_t *der, size_t der_len) TL_MUST_USE;
 
+/* A domain-separated SHA-256 of the members a JWK's public key is read from (kty, crv, x,
+ * y, n, e: the key, its checks and any refusal are a function of them alone). False if one
+ * of them is not a string (nothing worth keeping: the read refuses it). */
+bool bd_jwk__params_fp(tl_hash *out, const json_t *jwk);
+
 /* Reads the public key of a JWK object (kty EC, RSA or OKP and their members); rejects
- * private key members. Messages carry no entry label (the caller wraps them). */
-int bd_jwk__read_key(EVP_PKEY **out, const json_t *jwk) TL_MUST_USE;
+ * private key members. Messages carry no entry label (the caller wraps them). `fp` is
+ * bd_jwk__params_fp of the object, or NULL: with it, a key read before comes from the cache
+ * (bundle_cache.c) and a newly read one goes there. */
+int bd_jwk__read_key(EVP_PKEY **out, const json_t *jwk, const tl_hash *fp) TL_MUST_USE;
 
 /* ---- bundle_x509.c: what Go's crypto/x509 parser refuses and OpenSSL takes ---- */
 
@@ -101,7 +108,14 @@ bool bd_bundle__cache_get(X509 **cert, EVP_PKEY **key, char **jwk, size_t *jwk_l
 void bd_bundle__cache_put(const tl_hash *fp, size_t der_len, X509 *cert, EVP_PKEY *key, const char *jwk,
 	size_t jwk_len);
 
-/* Forgets every certificate (benchmarks measure the cold path with it). */
+/* The same for what was learned from JWK members alone: a public key (jwk NULL) or a JWT
+ * authority's canonical line with its key, under a domain-separated hash of what it is a
+ * function of (bd_jwk__params_fp and bd_bundle__authority_from_key). A hit gives a new
+ * reference to the key and a malloc'ed copy of the line (NULL if none was kept). */
+bool bd_bundle__cache_get_key(EVP_PKEY **key, char **jwk, size_t *jwk_len, const tl_hash *fp);
+void bd_bundle__cache_put_key(const tl_hash *fp, EVP_PKEY *key, const char *jwk, size_t jwk_len);
+
+/* Forgets every certificate and key (benchmarks measure the cold path with it). */
 void bd_bundle__cache_clear(void);
 
 /* ---- bundle.c: the model ---- */
@@ -110,8 +124,12 @@ void bd_bundle__cache_clear(void);
  * after the DER. Messages carry no entry label (the caller wraps them). */
 int bd_bundle__authority_from_der(bd_authority **out, const uint8_t *der, size_t len) TL_MUST_USE;
 
-/* A new JWT or WIT authority; takes ownership of `key` on success and on failure. */
-int bd_bundle__authority_from_key(bd_authority **out, bd_authority_kind kind, const char *kid, EVP_PKEY *key)
+/* A new JWT or WIT authority; takes ownership of `key` on success and on failure. `key_fp`
+ * is bd_jwk__params_fp of the JWK the key was read from, or NULL: with it, the canonical
+ * line made before for the same key, kind and kid comes from the cache (the checks of the
+ * key and the rendering are functions of those alone). */
+int bd_bundle__authority_from_key(bd_authority **out, bd_authority_kind kind, const char *kid, EVP_PKEY *key,
+	const tl_hash *key_fp)
 	TL_MUST_USE;
 
 void bd_bundle__authority_free(bd_authority *a);

@@ -249,6 +249,8 @@ static int read_entry(bd_bundle *b, const json_t *jwk, size_t i, bool plain)
 	bd_authority *a = NULL;
 	EVP_PKEY *key = NULL;
 	char label[64], shown[BD_BUNDLE__SHOWN];
+	tl_hash key_fp;
+	bool has_fp;
 	int err = 0;
 
 	if (!json_is_object(jwk))
@@ -272,7 +274,8 @@ static int read_entry(bd_bundle *b, const json_t *jwk, size_t i, bool plain)
 	kid = json_object_get(jwk, "kid");
 	if (kid != NULL && !json_is_string(kid))
 		return tl_error_set(TL_E_INPUT, "%s: \"kid\" must be a string", label);
-	if ((err = bd_jwk__read_key(&key, jwk)) != 0)
+	has_fp = bd_jwk__params_fp(&key_fp, jwk);
+	if ((err = bd_jwk__read_key(&key, jwk, has_fp ? &key_fp : NULL)) != 0)
 		return tl_error_wrap(err, "%s", label);
 	if (kind == BD_AUTHORITY_X509) {
 		err = x509_entry(&a, jwk, key);
@@ -288,7 +291,7 @@ static int read_entry(bd_bundle *b, const json_t *jwk, size_t i, bool plain)
 		} else if (kid_len > BD_MAX_KID_SIZE) {
 			err = tl_error_set(TL_E_INPUT, "kid of %zu bytes, over the limit of %u", kid_len, BD_MAX_KID_SIZE);
 		} else {
-			err = bd_bundle__authority_from_key(&a, kind, json_string_value(kid), key);
+			err = bd_bundle__authority_from_key(&a, kind, json_string_value(kid), key, has_fp ? &key_fp : NULL);
 			key = NULL; /* taken on success and on failure */
 		}
 	}

@@ -9,10 +9,12 @@
  */
 #include "bundle_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/param_build.h>
 
 struct curve {
@@ -476,11 +478,44 @@ static int read_okp(EVP_PKEY **out, const json_t *jwk)
 	return 0;
 }
 
-int bd_jwk__read_key(EVP_PKEY **out, const json_t *jwk)
+/* The members read_ec, read_rsa and read_okp read (with kty), in a fixed order. */
+static const char *const key_members[] = { "kty", "crv", "x", "y", "n", "e" };
+
+bool bd_jwk__params_fp(tl_hash *out, const json_t *jwk)
 {
-	char shown[BD_BUNDLE__SHOWN];
-	const char *kty;
-	size_t len;
+	static const char context[] = "bundled jwk public key v1";
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+		EVP_DigestUpdate(md, context, sizeof(context)) == 1;
+
+	for (size_t i = 0; ok && i < sizeof(key_members) / sizeof(key_members[0]); i++) {
+		const json_t *v = json_object_get(jwk, key_members[i]);
+		uint8_t head[9] = { 0 };
+
+		/* absent: 0; a string: 1 and its length, then its bytes */
+		if (v != NULL && !json_is_string(v)) {
+			ok = false;
+			break;
+		}
+		if (v != NULL) {
+			head[0] = 1;
+			tl_store_u64be(head + 1, json_string_length(v));
+		}
+		ok = EVP_DigestUpdate(md, head, v != NULL ? sizeof(head) : 1) == 1 &&
+			(v == NULL || EVP_DigestUpdate(md, json_string_value(v), json_string_length(v)) == 1);
+	}
+	ok = ok && EVP_DigestFinal_ex(md, out->b, &n) == 1 && n == TL_HASH_SIZE;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+static int read_key_params(EVP_PKEY **out, const json_t *jwk);
+
+int bd_jwk__read_key(EVP_PKEY **out, const json_t *jwk, const tl_hash *fp)
+{
+	char *none = NULL;
+	size_t none_len = 0;
 	int err;
 
 	*out = NULL;
@@ -488,6 +523,23 @@ int bd_jwk__read_key(EVP_PKEY **out, const json_t *jwk)
 		if (json_object_get(jwk, private_members[i]) != NULL)
 			return tl_error_set(TL_E_INPUT, "holds the private key member \"%s\": a bundle carries public keys only",
 				private_members[i]);
+	/* Read and checked before: the same members give the same key. */
+	if (fp != NULL && bd_bundle__cache_get_key(out, &none, &none_len, fp)) {
+		free(none);
+		return 0;
+	}
+	if ((err = read_key_params(out, jwk)) == 0 && fp != NULL)
+		bd_bundle__cache_put_key(fp, *out, NULL, 0);
+	return err;
+}
+
+static int read_key_params(EVP_PKEY **out, const json_t *jwk)
+{
+	char shown[BD_BUNDLE__SHOWN];
+	const char *kty;
+	size_t len;
+	int err;
+
 	if ((err = get_string(&kty, &len, jwk, "kty")) != 0)
 		return err;
 	if (strcmp(kty, "EC") == 0)

@@ -20,6 +20,19 @@
 
 const char *const bd_pinq_column_family = "pinq";
 
+/* Roots gathered during a scan, acted on after it (bounded only by memory, as the queue is). */
+#define ROOT_LIST_MAX (SIZE_MAX / sizeof(bd_cid))
+struct root_list {
+	bd_cid *roots;
+	size_t n, alloc;
+};
+
+/* Makes room for roots[n]; the caller fills it and counts it. */
+static int root_list_reserve_one(struct root_list *l)
+{
+	return tl_array_grow(&l->roots, &l->alloc, l->n + 1, sizeof(*l->roots), ROOT_LIST_MAX);
+}
+
 struct bd_pinq {
 	tl_db *db;
 	rocksdb_column_family_handle_t *cf;
@@ -37,6 +50,15 @@ struct bd_pinq {
 
 	bd_pinq_counts counts;
 	uint64_t rng;
+
+	/* The commit being staged (bd_pinq_stage): q->lock is held from its first stage to
+	 * bd_pinq_end, by the log's committer thread. */
+	struct {
+		bool active;
+		uint64_t now;
+		struct root_list roots; /* staged in it */
+		long delta[BD_PIN_FAILED + 1]; /* its change of the counts, by state */
+	} group;
 };
 
 const char *bd_pin_state_name(bd_pin_state s)
@@ -125,23 +147,16 @@ static int load_item(bd_pinq_item *it, bd_pinq *q, const bd_cid *root)
 	return err;
 }
 
-/* Replaces `old` (NULL: none) by `it` in one synced batch and keeps the counts, with
- * q->lock held. */
-static int store_item(bd_pinq *q, const bd_pinq_item *old, const bd_pinq_item *it)
+/* Puts the change from `old` (NULL: none) to `it` into `batch`: the record and the due
+ * keys, which always change together. */
+static int batch_item(rocksdb_writebatch_t *batch, bd_pinq *q, const bd_pinq_item *old, const bd_pinq_item *it)
 {
 	uint8_t key[BD_PINQ__KEY_MAX];
 	size_t klen;
 	tl_buf rec = tl_buf_make(BD_PINQ__RECORD_FIXED + BD_PINQ_ERROR_MAX);
-	rocksdb_writebatch_t *batch = NULL;
 	int err;
 
-	if ((err = bd_pinq__record_write(&rec, it)) != 0)
-		goto out;
-	if ((batch = rocksdb_writebatch_create()) == NULL) {
-		err = tl_error_set(TL_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((err = bd_pinq__item_key(key, &klen, &it->root)) != 0)
+	if ((err = bd_pinq__record_write(&rec, it)) != 0 || (err = bd_pinq__item_key(key, &klen, &it->root)) != 0)
 		goto out;
 	rocksdb_writebatch_put_cf(batch, q->cf, (const char *)key, klen, (const char *)rec.data, rec.len);
 	if (old != NULL && old->state == BD_PIN_PENDING) {
@@ -154,6 +169,22 @@ static int store_item(bd_pinq *q, const bd_pinq_item *old, const bd_pinq_item *i
 			goto out;
 		rocksdb_writebatch_put_cf(batch, q->cf, (const char *)key, klen, "", 0);
 	}
+out:
+	tl_buf_free(&rec);
+	return err;
+}
+
+/* Replaces `old` (NULL: none) by `it` in one synced batch and keeps the counts, with
+ * q->lock held. */
+static int store_item(bd_pinq *q, const bd_pinq_item *old, const bd_pinq_item *it)
+{
+	rocksdb_writebatch_t *batch = NULL;
+	int err;
+
+	if ((batch = rocksdb_writebatch_create()) == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
+	if ((err = batch_item(batch, q, old, it)) != 0)
+		goto out;
 	if ((err = tl_db_write(q->db, batch)) != 0) {
 		err = tl_error_wrap(err, "pin queue");
 		goto out;
@@ -163,7 +194,6 @@ static int store_item(bd_pinq *q, const bd_pinq_item *old, const bd_pinq_item *i
 	(*count_of(q, it->state))++;
 out:
 	rocksdb_writebatch_destroy(batch);
-	tl_buf_free(&rec);
 	return err;
 }
 
@@ -262,6 +292,7 @@ void bd_pinq_close(bd_pinq *q)
 	pthread_cond_destroy(&q->wake);
 	pthread_mutex_destroy(&q->run_lock);
 	pthread_mutex_destroy(&q->lock);
+	free(q->group.roots.roots);
 	free(q);
 }
 
@@ -283,12 +314,38 @@ static void kick(bd_pinq *q)
 	pthread_cond_signal(&q->wake);
 }
 
+/* What enqueueing `root` changes, with q->lock held: *changed is 0 if nothing (pending or
+ * pinned already), else *old (if *had_old) becomes *it. */
+static int enqueue_change(int *changed, bool *had_old, bd_pinq_item *old, bd_pinq_item *it, bd_pinq *q,
+	const bd_cid *root, uint64_t now)
+{
+	int err = load_item(old, q, root);
+
+	*changed = 0;
+	*had_old = err == 0;
+	if (err == TL_E_NOTFOUND) {
+		tl_error_clear();
+		memset(it, 0, sizeof(*it));
+		it->root = *root;
+		rearm(it, now);
+		*changed = 1;
+		return 0;
+	}
+	if (err == 0 && old->state == BD_PIN_FAILED) {
+		*it = *old;
+		rearm(it, now);
+		*changed = 1;
+	}
+	return err;
+}
+
 int bd_pinq_enqueue(bd_pinq *q, const bd_cid *root)
 {
 	char text[BD_CID_TEXT_MAX];
 	bd_pinq_item old, it;
 	uint64_t now = q->opts.clock(q->opts.clock_ctx);
-	int err;
+	bool had_old;
+	int err, changed;
 
 	if ((err = bd_blockstore_has(q->bs, root)) < 0)
 		return err;
@@ -296,35 +353,55 @@ int bd_pinq_enqueue(bd_pinq *q, const bd_cid *root)
 		return tl_error_set(TL_E_NOTFOUND, "pin queue: root %s is not in the block store",
 			bd_cid_format(text, sizeof(text), root) == 0 ? text : "?");
 	pthread_mutex_lock(&q->lock);
-	err = load_item(&old, q, root);
-	if (err == TL_E_NOTFOUND) {
-		tl_error_clear();
-		memset(&it, 0, sizeof(it));
-		it.root = *root;
-		rearm(&it, now);
-		err = store_item(q, NULL, &it);
-	} else if (err == 0 && old.state == BD_PIN_FAILED) {
-		it = old;
-		rearm(&it, now);
-		err = store_item(q, &old, &it);
-	}
+	if ((err = enqueue_change(&changed, &had_old, &old, &it, q, root, now)) == 0 && changed)
+		err = store_item(q, had_old ? &old : NULL, &it);
 	if (err == 0)
 		kick(q);
 	pthread_mutex_unlock(&q->lock);
 	return err;
 }
 
-/* Roots gathered during a scan, acted on after it (bounded only by memory, as the queue is). */
-#define ROOT_LIST_MAX (SIZE_MAX / sizeof(bd_cid))
-struct root_list {
-	bd_cid *roots;
-	size_t n, alloc;
-};
-
-/* Makes room for roots[n]; the caller fills it and counts it. */
-static int root_list_reserve_one(struct root_list *l)
+int bd_pinq_stage(bd_pinq *q, rocksdb_writebatch_t *wb, const bd_cid *root)
 {
-	return tl_array_grow(&l->roots, &l->alloc, l->n + 1, sizeof(*l->roots), ROOT_LIST_MAX);
+	bd_pinq_item old, it;
+	bool had_old;
+	int err, changed;
+
+	if (!q->group.active) {
+		pthread_mutex_lock(&q->lock);
+		q->group.active = true;
+		q->group.now = q->opts.clock(q->opts.clock_ctx);
+		q->group.roots.n = 0;
+		memset(q->group.delta, 0, sizeof(q->group.delta));
+	}
+	/* The same root twice in one commit: its first staging stands (the store does not show
+	 * it yet). */
+	for (size_t i = 0; i < q->group.roots.n; i++)
+		if (bd_cid_equal(&q->group.roots.roots[i], root))
+			return 0;
+	if ((err = enqueue_change(&changed, &had_old, &old, &it, q, root, q->group.now)) != 0 || !changed)
+		return err;
+	if ((err = root_list_reserve_one(&q->group.roots)) != 0 || (err = batch_item(wb, q, had_old ? &old : NULL, &it)) != 0)
+		return err;
+	q->group.roots.roots[q->group.roots.n++] = *root;
+	if (had_old)
+		q->group.delta[old.state]--;
+	q->group.delta[it.state]++;
+	return 0;
+}
+
+void bd_pinq_end(bd_pinq *q, int err)
+{
+	if (!q->group.active)
+		return;
+	if (err == 0 && q->group.roots.n > 0) {
+		q->counts.pending += (size_t)q->group.delta[BD_PIN_PENDING];
+		q->counts.pinned += (size_t)q->group.delta[BD_PIN_PINNED];
+		q->counts.failed += (size_t)q->group.delta[BD_PIN_FAILED];
+		kick(q);
+	}
+	q->group.active = false;
+	pthread_mutex_unlock(&q->lock);
 }
 
 struct collect {

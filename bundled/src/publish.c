@@ -2,21 +2,26 @@
  * The publishing transaction (publish.h). Every request runs in the same order:
  *
  *   1. parse the entry and check it against the registry (domain, key, signature, time,
- *      sequence) and re-derive the version's canonical bytes, SHA-256, size and CID;
- *   2. store the version's blocks, then queue its pin (both synced);
- *   3. append the entries to the log and wait for the durable checkpoint;
- *   4. bring the registry up to the end of those entries.
+ *      sequence) and re-derive the version's canonical bytes, SHA-256, size and CID, and
+ *      check the version's blocks;
+ *   2. append the entries to the log and wait for the durable checkpoint. The log's commit
+ *      hook (installed by bd_publisher_new) puts into that very commit's write batch the
+ *      version's blocks, its pin-queue record and the registry's update for the entries;
+ *   3. answer from the registry, which the commit brought up to the entries.
  *
- * Any refusal happens in step 1, before anything is written. Blocks and pin go in before
- * the log entry so that a logged version's bytes are always in the block store and on their
- * way to IPFS, whatever crash comes after the log's commit. If the append fails, the blocks
- * stay as orphans and their pin may still be pushed, which is harmless: they are
- * content-addressed (a later publish of the same bytes reuses them) and nothing in the log
- * refers to them. The registry is derived state: a crash before step 4 is caught up from
- * the log on the next open.
+ * Any refusal happens in step 1, before anything is written. One synced write per group
+ * commit carries the entries, their checkpoint, the blocks, the pins and the registry of
+ * every request in the group, so after any crash the database holds all of a commit or
+ * none of it: a logged version always has its blocks and its pin, the registry is exactly
+ * the state after the committed prefix, and a failed commit leaves not even orphan blocks.
+ * (The registry is still derived state: bd_registry_open catches up with entries a registry
+ * written elsewhere missed, and `bundled --rebuild-index` rebuilds it from the log alone.)
  *
  * Requests for one domain are serialised by a striped lock table (a domain always maps to
- * the same stripe), so the registry state read in step 1 cannot change before step 3.
+ * the same stripe), held from step 1 until the commit returns, so the registry state read
+ * in step 1 cannot change before the entries are logged, and two versions of one domain
+ * never share a commit; within a commit, the registry's staging sees each entry after the
+ * ones before it (a revocation and its version, or appends made by other callers).
  */
 #include "bundled/publish.h"
 
@@ -33,12 +38,44 @@
 
 struct bd_publisher {
 	tl_log *log;
+	tl_log_hook hook;
 	bd_registry *registry;
 	bd_blockstore *blocks;
 	bd_pinq *pins;
 	bd_chunker chunker;
 	pthread_mutex_t stripes[STRIPES];
 };
+
+/* What a request adds to its commit besides its entries: a version's blocks and pin. */
+struct rider {
+	const bd_dag *dag;
+	bd_cid root;
+};
+
+/* The log's commit hook (see the top): runs on the committer thread, in log order. */
+static int hook_stage(void *ctx, rocksdb_writebatch_t *wb, uint64_t first, const void *const *entries,
+	const size_t *lens, size_t n, void *req)
+{
+	bd_publisher *p = ctx;
+	const struct rider *v = req;
+	int err;
+
+	if (v != NULL) {
+		bd_blockstore_stage_dag(p->blocks, wb, v->dag);
+		if (p->pins != NULL && (err = bd_pinq_stage(p->pins, wb, &v->root)) != 0)
+			return tl_error_wrap(err, "the version's pin could not be queued");
+	}
+	return bd_registry_stage(p->registry, p->log, wb, first, entries, lens, n);
+}
+
+static void hook_end(void *ctx, int err)
+{
+	bd_publisher *p = ctx;
+
+	bd_registry_end(p->registry, err);
+	if (p->pins != NULL)
+		bd_pinq_end(p->pins, err);
+}
 
 int bd_publisher_new(bd_publisher **out, const bd_publish_options *opts)
 {
@@ -61,6 +98,8 @@ int bd_publisher_new(bd_publisher **out, const bd_publish_options *opts)
 	}
 	for (size_t i = 0; i < STRIPES; i++)
 		pthread_mutex_init(&p->stripes[i], NULL);
+	p->hook = (tl_log_hook){ hook_stage, hook_end, p };
+	tl_log_set_hook(p->log, &p->hook);
 	*out = p;
 	return 0;
 }
@@ -69,6 +108,7 @@ void bd_publisher_free(bd_publisher *p)
 {
 	if (p == NULL)
 		return;
+	tl_log_set_hook(p->log, NULL);
 	for (size_t i = 0; i < STRIPES; i++)
 		pthread_mutex_destroy(&p->stripes[i]);
 	free(p);
@@ -223,13 +263,16 @@ static int check_sequence(bd_publish_result *res, bd_publisher *p, const bd_doma
 
 /* ---- the write path ---- */
 
-/* Appends entries (already checked), brings the registry up to them and fills res. */
-static int commit(bd_publish_result *res, bd_publisher *p, const void *const *texts, const size_t *lens, size_t n)
+/* Appends entries (already checked), with the version's blocks and pin (v, may be NULL) in
+ * the same commit, and fills res. The commit brought the registry up to the entries; the
+ * sync is a no-op then, and a safety net otherwise. */
+static int commit(bd_publish_result *res, bd_publisher *p, const void *const *texts, const size_t *lens, size_t n,
+	struct rider *v)
 {
 	uint64_t first = 0;
 	int err;
 
-	if ((err = tl_log_append_batch(&first, p->log, texts, lens, n)) != 0)
+	if ((err = tl_log_append_with(&first, p->log, texts, lens, n, v)) != 0)
 		return err;
 	res->first = first;
 	res->index = first + n - 1;
@@ -253,13 +296,16 @@ static int enqueue_pin(bd_publisher *p, const char *cid_text)
 	return 0;
 }
 
-/* A version's blocks, then its pin: both durable before its entry is appended, so a
- * logged version always has its bytes and its pin (see the top). */
-static int store_version(bd_publisher *p, const struct version *v, const bd_entry *e)
+/* What a version adds to its commit: its blocks (checked here, outside the commit) and its
+ * root for the pin queue. */
+static int version_rider(struct rider *out, const struct version *v, const bd_entry *e)
 {
-	int err = bd_blockstore_put_dag(p->blocks, v->dag);
+	int err;
 
-	return err != 0 ? err : enqueue_pin(p, e->cid);
+	out->dag = v->dag;
+	if ((err = bd_blockstore_check_dag(v->dag)) != 0 || (err = bd_cid_parse(&out->root, e->cid, strlen(e->cid))) != 0)
+		return tl_error_wrap(err, "the version's blocks");
+	return 0;
 }
 
 /* Under the domain's stripe: the registry must reflect every committed entry (a previous
@@ -333,7 +379,7 @@ int bd_publish_register(bd_publish_result *res, bd_publisher *p, const char *dom
 	if (err == 0)
 		err = tl_error_set(TL_E_CONFLICT, "trust domain %s is already registered", domain);
 	else if (err == TL_E_NOTFOUND)
-		err = commit(res, p, (const void *const[]){ text.data }, (const size_t[]){ text.len }, 1);
+		err = commit(res, p, (const void *const[]){ text.data }, (const size_t[]){ text.len }, 1, NULL);
 	pthread_mutex_unlock(lock);
 out:
 	tl_buf_free(&text);
@@ -397,7 +443,7 @@ int bd_publish_key_change(bd_publish_result *res, bd_publisher *p, const uint8_t
 			err = tl_error_set(TL_E_CONFLICT, "%s would be left without a publisher key", e->domain);
 	}
 	if (err == 0)
-		err = commit(res, p, (const void *const[]){ entry }, (const size_t[]){ entry_len }, 1);
+		err = commit(res, p, (const void *const[]){ entry }, (const size_t[]){ entry_len }, 1, NULL);
 unlock:
 	pthread_mutex_unlock(lock);
 out:
@@ -412,6 +458,7 @@ int bd_publish_bundle(bd_publish_result *res, bd_publisher *p, const uint8_t *en
 	bd_entry *e = NULL;
 	bd_domain_state *d = NULL;
 	struct version v = { { 0 }, NULL };
+	struct rider rider;
 	bd_bundle *b = NULL;
 	pthread_mutex_t *lock = NULL;
 	uint64_t claimed = 0;
@@ -440,9 +487,9 @@ int bd_publish_bundle(bd_publish_result *res, bd_publisher *p, const uint8_t *en
 			(unsigned long long)claimed, (unsigned long long)e->sequence);
 		goto unlock;
 	}
-	if ((err = derive_version(&v, p, b, e)) != 0 || (err = store_version(p, &v, e)) != 0)
+	if ((err = derive_version(&v, p, b, e)) != 0 || (err = version_rider(&rider, &v, e)) != 0)
 		goto unlock;
-	err = commit(res, p, (const void *const[]){ entry }, (const size_t[]){ entry_len }, 1);
+	err = commit(res, p, (const void *const[]){ entry }, (const size_t[]){ entry_len }, 1, &rider);
 unlock:
 	pthread_mutex_unlock(lock);
 out:
@@ -515,6 +562,7 @@ int bd_publish_revocation(bd_publish_result *res, bd_publisher *p, const uint8_t
 	bd_entry *rev = calloc(1, sizeof(*rev)), *e = NULL;
 	bd_domain_state *d = NULL;
 	struct version v = { { 0 }, NULL };
+	struct rider rider;
 	bd_bundle *b = NULL;
 	pthread_mutex_t *lock = NULL;
 	int err;
@@ -546,10 +594,10 @@ int bd_publish_revocation(bd_publish_result *res, bd_publisher *p, const uint8_t
 		(err = check_time(rev, now)) != 0 || (err = check_time(e, now)) != 0)
 		goto unlock;
 	if ((err = load_newest(&b, p, d)) != 0 || (err = revoke_from(b, rev)) != 0 ||
-		(err = derive_version(&v, p, b, e)) != 0 || (err = store_version(p, &v, e)) != 0)
+		(err = derive_version(&v, p, b, e)) != 0 || (err = version_rider(&rider, &v, e)) != 0)
 		goto unlock;
 	err = commit(res, p, (const void *const[]){ revocation, bundle_entry },
-		(const size_t[]){ revocation_len, bundle_entry_len }, 2);
+		(const size_t[]){ revocation_len, bundle_entry_len }, 2, &rider);
 unlock:
 	pthread_mutex_unlock(lock);
 out:

@@ -12,6 +12,10 @@
  * again from the log on open (bd_registry_open) or by bd_registry_sync. The writes are not
  * synced on their own: the log is the durable record, and after a crash the lost suffix is
  * re-derived from it.
+ *
+ * When the log's commit hook stages for the registry (bd_registry_stage, installed by the
+ * publisher), the registry's writes, "A" included, ride in the log's own commit batch: the
+ * registry is then durable with the entries, and the catching up above finds nothing to do.
  */
 #include "bundled/registry.h"
 
@@ -21,12 +25,30 @@
 
 #include <openssl/evp.h>
 
+#include "translog/array.h"
+
 #define KEY_APPLIED "A"
 #define TAG_DOMAIN 'D'
 #define TAG_VERSION 'V'
 #define RECORD_VERSION 1
 /* Entries read from the log and applied per write batch when catching up. */
 #define SYNC_BATCH 256u
+
+/* The states one apply (or one commit's staging) touches: each read once from the store,
+ * then kept here as the entries change it. */
+struct slot {
+	bd_domain_state d;
+	bool exists;
+};
+
+/* Most distinct domains one apply or one commit touches: a commit holds at most
+ * TL_LOG_MAX_APPEND entries per request, and the log's max_batch per commit. */
+#define MAX_TOUCHED ((size_t)1 << 20)
+
+struct touched {
+	struct slot *s;
+	size_t n, alloc;
+};
 
 struct bd_registry {
 	tl_db *db;
@@ -35,6 +57,17 @@ struct bd_registry {
 	pthread_mutex_t lock; /* serialises applies; reads go to RocksDB directly */
 	uint64_t applied;
 	uint64_t skipped;     /* entries passed over since open (see bd_registry_skipped) */
+	/* The commit being staged (bd_registry_stage): r->lock is held from its first stage to
+	 * bd_registry_end, by the log's committer thread. */
+	struct {
+		bool active;
+		uint64_t next;        /* the next index after what it staged */
+		uint64_t skipped;
+		struct touched t;     /* the states as its entries left them */
+		bd_entry *entry;      /* parse buffer */
+		bd_domain_state *saved;
+		tl_buf rec;
+	} group;
 };
 
 /* ---- keys and records ---- */
@@ -143,10 +176,18 @@ int bd_registry_open(bd_registry **out, tl_db *db, tl_log *log)
 	if (tl_db_cf(db, BD_REGISTRY_COLUMN_FAMILY) == NULL)
 		return tl_error_set(TL_E_INTERNAL, "registry: the database has no column family '%s'",
 			BD_REGISTRY_COLUMN_FAMILY);
-	if ((r = calloc(1, sizeof(*r))) == NULL || (r->write = rocksdb_writeoptions_create()) == NULL) {
-		free(r);
+	if ((r = calloc(1, sizeof(*r))) == NULL || (r->write = rocksdb_writeoptions_create()) == NULL ||
+		(r->group.entry = malloc(sizeof(*r->group.entry))) == NULL ||
+		(r->group.saved = malloc(sizeof(*r->group.saved))) == NULL) {
+		if (r != NULL) {
+			if (r->write != NULL)
+				rocksdb_writeoptions_destroy(r->write);
+			free(r->group.entry);
+			free(r);
+		}
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	}
+	r->group.rec = tl_buf_make(1 << 16);
 	r->db = db;
 	r->cf = tl_db_cf(db, BD_REGISTRY_COLUMN_FAMILY);
 	pthread_mutex_init(&r->lock, NULL);
@@ -174,6 +215,10 @@ void bd_registry_close(bd_registry *r)
 		return;
 	pthread_mutex_destroy(&r->lock);
 	rocksdb_writeoptions_destroy(r->write);
+	free(r->group.t.s);
+	free(r->group.entry);
+	free(r->group.saved);
+	tl_buf_free(&r->group.rec);
 	free(r);
 }
 
@@ -344,36 +389,33 @@ out:
 
 /* ---- applying entries ---- */
 
-/* The states one apply touches, read once and written once. */
-struct touched {
-	bd_domain_state *states;
-	bool *exists;
-	size_t n;
-};
-
-static int touch(bd_domain_state **out, bool **exists, struct touched *t, bd_registry *r, const char *domain)
+static int touch(struct slot **out, struct touched *t, bd_registry *r, const char *domain)
 {
+	struct slot *s;
 	int err;
 
 	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->states[i].domain, domain) == 0) {
-			*out = &t->states[i];
-			*exists = &t->exists[i];
+		if (strcmp(t->s[i].d.domain, domain) == 0) {
+			*out = &t->s[i];
 			return 0;
 		}
-	*out = &t->states[t->n];
-	*exists = &t->exists[t->n];
-	err = bd_registry_get(*out, r, domain);
+	if ((err = tl_array_grow(&t->s, &t->alloc, t->n + 1, sizeof(*t->s), MAX_TOUCHED)) != 0)
+		return err;
+	s = &t->s[t->n];
+	err = bd_registry_get(&s->d, r, domain);
 	if (err == TL_E_NOTFOUND) {
-		memset(*out, 0, sizeof(**out));
-		memcpy((*out)->domain, domain, strlen(domain) + 1);
+		tl_error_clear();
+		memset(&s->d, 0, sizeof(s->d));
+		memcpy(s->d.domain, domain, strlen(domain) + 1);
 		err = 0;
-		**exists = false;
+		s->exists = false;
 	} else if (err == 0) {
-		**exists = true;
+		s->exists = true;
 	}
-	if (err == 0)
+	if (err == 0) {
 		t->n++;
+		*out = s;
+	}
 	return err;
 }
 
@@ -455,18 +497,24 @@ static int apply_domain(bd_domain_state *d, bool *exists, const bd_entry *e, uin
 	return err;
 }
 
-static int apply_one(struct touched *t, rocksdb_writebatch_t *batch, bd_registry *r, const bd_entry *e, uint64_t index)
+/* Applies one entry to its domain's slot; the version's index goes into `batch`. A refused
+ * step (TL_E_CONFLICT, TL_E_INPUT) may leave the slot half changed: callers that go on
+ * restore it (apply_or_skip) or drop the whole apply. */
+static int apply_one(struct slot **out, struct touched *t, rocksdb_writebatch_t *batch, bd_registry *r,
+	const bd_entry *e, uint64_t index)
 {
+	struct slot *s;
 	bd_domain_state *d;
-	bool *exists;
 	int err;
 
-	if ((err = touch(&d, &exists, t, r, e->domain)) != 0)
+	if ((err = touch(&s, t, r, e->domain)) != 0)
 		return err;
+	*out = s;
+	d = &s->d;
 	if (e->kind == BD_ENTRY_DOMAIN) {
-		if ((err = apply_domain(d, exists, e, index)) != 0)
+		if ((err = apply_domain(d, &s->exists, e, index)) != 0)
 			return err;
-	} else if (!*exists) {
+	} else if (!s->exists) {
 		return tl_error_set(TL_E_CONFLICT, "no trust domain %s", e->domain);
 	} else if (e->kind == BD_ENTRY_BUNDLE) {
 		uint8_t key[MAX_KEY], value[8];
@@ -484,6 +532,29 @@ static int apply_one(struct touched *t, rocksdb_writebatch_t *batch, bd_registry
 	}
 	d->newest_index = index;
 	return 0;
+}
+
+static int put_state(rocksdb_writebatch_t *batch, bd_registry *r, tl_buf *rec, const struct slot *s)
+{
+	uint8_t key[MAX_KEY];
+	int err;
+
+	if (!s->exists)
+		return 0; /* only refused steps touched it */
+	tl_buf_reset(rec);
+	if ((err = encode_state(rec, &s->d)) != 0)
+		return err;
+	rocksdb_writebatch_put_cf(batch, r->cf, (const char *)key, domain_key(key, s->d.domain), (const char *)rec->data,
+		rec->len);
+	return 0;
+}
+
+static void put_applied(rocksdb_writebatch_t *batch, bd_registry *r, uint64_t next)
+{
+	uint8_t applied[8];
+
+	tl_store_u64be(applied, next);
+	rocksdb_writebatch_put_cf(batch, r->cf, KEY_APPLIED, 1, (const char *)applied, sizeof(applied));
 }
 
 static int write_batch(bd_registry *r, rocksdb_writebatch_t *batch)
@@ -506,7 +577,6 @@ static int apply_locked(bd_registry *r, uint64_t first, const bd_entry *entries,
 	struct touched t = { 0 };
 	rocksdb_writebatch_t *batch = NULL;
 	tl_buf rec = tl_buf_make(1 << 16);
-	uint8_t applied[8];
 	int err = 0;
 
 	if (first != r->applied)
@@ -514,28 +584,22 @@ static int apply_locked(bd_registry *r, uint64_t first, const bd_entry *entries,
 			(unsigned long long)r->applied, (unsigned long long)first);
 	if (n == 0)
 		return 0;
-	t.states = malloc(n * sizeof(*t.states));
-	t.exists = malloc(n * sizeof(*t.exists));
-	if (t.states == NULL || t.exists == NULL || (batch = rocksdb_writebatch_create()) == NULL) {
+	if ((batch = rocksdb_writebatch_create()) == NULL) {
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		if ((err = apply_one(&t, batch, r, &entries[i], first + i)) != 0) {
+	for (size_t i = 0; i < n; i++) {
+		struct slot *s;
+
+		if ((err = apply_one(&s, &t, batch, r, &entries[i], first + i)) != 0) {
 			tl_error_wrap(err, "entry %llu", (unsigned long long)(first + i));
 			goto out;
 		}
-	for (size_t i = 0; i < t.n; i++) {
-		uint8_t key[MAX_KEY];
-
-		tl_buf_reset(&rec);
-		if ((err = encode_state(&rec, &t.states[i])) != 0)
-			goto out;
-		rocksdb_writebatch_put_cf(batch, r->cf, (const char *)key, domain_key(key, t.states[i].domain),
-			(const char *)rec.data, rec.len);
 	}
-	tl_store_u64be(applied, first + n);
-	rocksdb_writebatch_put_cf(batch, r->cf, KEY_APPLIED, 1, (const char *)applied, sizeof(applied));
+	for (size_t i = 0; i < t.n; i++)
+		if ((err = put_state(batch, r, &rec, &t.s[i])) != 0)
+			goto out;
+	put_applied(batch, r, first + n);
 	if ((err = write_batch(r, batch)) != 0)
 		goto out;
 	__atomic_store_n(&r->applied, first + n, __ATOMIC_RELEASE);
@@ -543,8 +607,7 @@ out:
 	if (batch != NULL)
 		rocksdb_writebatch_destroy(batch);
 	tl_buf_free(&rec);
-	free(t.states);
-	free(t.exists);
+	free(t.s);
 	return err;
 }
 
@@ -638,6 +701,79 @@ int bd_registry_sync(bd_registry *r, tl_log *log, uint64_t upto)
 	err = sync_locked(r, log, upto);
 	pthread_mutex_unlock(&r->lock);
 	return err;
+}
+
+/* ---- following the log's commits (bd_registry_stage) ---- */
+
+/* One entry of a commit: applied to the group's states, or passed over (as sync_locked
+ * does) with the slot as it was. */
+static int stage_one(bd_registry *r, rocksdb_writebatch_t *wb, const uint8_t *text, size_t len, uint64_t index)
+{
+	struct slot *s = NULL;
+	bool existed = false;
+	int err;
+
+	if (bd_entry_parse(r->group.entry, text, len) != 0) {
+		r->group.skipped++;
+		return 0;
+	}
+	/* The slot is found or added first, so a refused step can be undone from a copy. */
+	if ((err = touch(&s, &r->group.t, r, r->group.entry->domain)) != 0)
+		return err;
+	existed = s->exists;
+	*r->group.saved = s->d;
+	err = apply_one(&s, &r->group.t, wb, r, r->group.entry, index);
+	if (err == TL_E_CONFLICT || err == TL_E_INPUT || err == TL_E_UNAUTHORIZED) {
+		tl_error_clear();
+		s->d = *r->group.saved;
+		s->exists = existed;
+		r->group.skipped++;
+		return 0;
+	}
+	return err != 0 ? err : put_state(wb, r, &r->group.rec, s);
+}
+
+int bd_registry_stage(bd_registry *r, tl_log *log, rocksdb_writebatch_t *wb, uint64_t first,
+	const void *const *entries, const size_t *lens, size_t n)
+{
+	int err;
+
+	if (!r->group.active) {
+		pthread_mutex_lock(&r->lock);
+		r->group.active = true;
+		r->group.next = r->applied;
+		r->group.skipped = 0;
+		r->group.t.n = 0;
+	}
+	/* Entries committed while nobody staged for the registry (before the hook was set)
+	 * come from the log: they are durable, and before this commit's. */
+	if (first > r->group.next && r->group.next == r->applied) {
+		if ((err = sync_locked(r, log, first)) != 0)
+			return err;
+		r->group.next = r->applied;
+	}
+	if (first != r->group.next)
+		return tl_error_set(TL_E_INTERNAL, "registry: asked to stage entry %llu, the next is %llu",
+			(unsigned long long)first, (unsigned long long)r->group.next);
+	for (size_t i = 0; i < n; i++)
+		if ((err = stage_one(r, wb, entries[i], lens[i], first + i)) != 0)
+			return tl_error_wrap(err, "registry: entry %llu", (unsigned long long)(first + i));
+	r->group.next = first + n;
+	put_applied(wb, r, r->group.next);
+	return 0;
+}
+
+void bd_registry_end(bd_registry *r, int err)
+{
+	if (!r->group.active)
+		return;
+	if (err == 0) {
+		__atomic_store_n(&r->applied, r->group.next, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&r->skipped, r->group.skipped, __ATOMIC_RELAXED);
+	}
+	r->group.t.n = 0;
+	r->group.active = false;
+	pthread_mutex_unlock(&r->lock);
 }
 
 int bd_registry_rebuild(bd_registry *r, tl_log *log)

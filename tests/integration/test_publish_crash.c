@@ -1,8 +1,9 @@
 /*
  * kill -9 during a storm of concurrent publishes to many domains, 20 times. After each
  * restart: every acknowledged publish is in the log (its entry at its index, and under its
- * sequence), the registry equals one rebuilt from the log alone (bundled --rebuild-index),
- * and every checkpoint the daemon ever served is consistent with the new one.
+ * sequence) with its bytes (the blocks ride in the same group commit as the entry), the
+ * registry equals one rebuilt from the log alone (bundled --rebuild-index), and every
+ * checkpoint the daemon ever served is consistent with the new one.
  */
 #include <check.h>
 #include <curl/curl.h>
@@ -158,6 +159,20 @@ static void check_acks(struct storm *s)
 		body = get_ok(s->d, path);
 		ck_assert_str_eq(body, a->entry);
 		free(body);
+		/* The version's blocks rode in the same commit: its bytes are there, whole. */
+		{
+			bd_entry e;
+			tl_hash h;
+
+			ck_assert_int_eq(bd_entry_parse(&e, (const uint8_t *)a->entry, strlen(a->entry)), 0);
+			snprintf(path, sizeof(path), "/v1/domains/%s/bundles/%llu", a->domain,
+				(unsigned long long)a->sequence);
+			body = get_ok(s->d, path);
+			tl_sha256(&h, body, strlen(body));
+			ck_assert_msg(tl_hash_equal(&h, &e.sha256), "round %d: the bytes of %s version %llu are not whole",
+				a->round, a->domain, (unsigned long long)a->sequence);
+			free(body);
+		}
 	}
 }
 

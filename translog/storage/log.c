@@ -11,10 +11,10 @@
 
 enum { SMALL_APPEND = 16 };
 
-/* Queues n entries (and for a replica the checkpoint note of the result) and waits for
- * their commit. */
+/* Queues n entries (and for a replica the checkpoint note of the result; `req` for the
+ * commit hook) and waits for their commit. */
 static int append(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n,
-	const uint8_t *note, size_t note_len)
+	const uint8_t *note, size_t note_len, void *req)
 {
 	tl_hash small[SMALL_APPEND], *leaves = small;
 	struct log_request r;
@@ -47,10 +47,17 @@ static int append(uint64_t *first, tl_log *log, const void *const *entries, cons
 	r.note_len = note_len;
 	r.n = n;
 	r.bytes = bytes;
+	r.req = req;
 	pthread_cond_init(&r.cond, NULL);
 	pthread_mutex_lock(&log->qlock);
 	if (log->failed || log->stopping) {
 		err = tl_error_set(TL_E_UNAVAILABLE, "%s", log->failed ? log->failed_msg : "the log is closing");
+		pthread_mutex_unlock(&log->qlock);
+		goto out;
+	}
+	/* What `req` stands for would not ride in the commit: refuse rather than log without it. */
+	if (req != NULL && !log->has_hook) {
+		err = tl_error_set(TL_E_INTERNAL, "an append for the commit hook, but the log has no hook");
 		pthread_mutex_unlock(&log->qlock);
 		goto out;
 	}
@@ -76,9 +83,7 @@ out:
 
 int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n)
 {
-	if (log->key == NULL)
-		return tl_error_set(TL_E_UNAVAILABLE, "the log is a read-only replica of %s", log->origin);
-	return append(first, log, entries, lens, n, NULL, 0);
+	return tl_log_append_with(first, log, entries, lens, n, NULL);
 }
 
 int tl_log_append_signed(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n,
@@ -89,7 +94,26 @@ int tl_log_append_signed(uint64_t *first, tl_log *log, const void *const *entrie
 		return tl_error_set(TL_E_INPUT, "the log %s signs its own checkpoints", log->origin);
 	if (note_len == 0 || note_len > TL_NOTE_MAX_SIZE)
 		return tl_error_set(TL_E_INPUT, "a checkpoint note of %zu bytes", note_len);
-	return append(first, log, entries, lens, n, note, note_len);
+	return append(first, log, entries, lens, n, note, note_len, NULL);
+}
+
+int tl_log_append_with(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n,
+	void *req)
+{
+	if (log->key == NULL)
+		return tl_error_set(TL_E_UNAVAILABLE, "the log is a read-only replica of %s", log->origin);
+	return append(first, log, entries, lens, n, NULL, 0, req);
+}
+
+void tl_log_set_hook(tl_log *log, const tl_log_hook *hook)
+{
+	pthread_mutex_lock(&log->commit_lock);
+	pthread_mutex_lock(&log->qlock);
+	log->has_hook = hook != NULL;
+	if (hook != NULL)
+		log->hook = *hook;
+	pthread_mutex_unlock(&log->qlock);
+	pthread_mutex_unlock(&log->commit_lock);
 }
 
 int tl_log_append(uint64_t *index, tl_log *log, const void *entry, size_t len)

@@ -6,7 +6,8 @@
  *     piece holding the entries the batch added to the rightmost bundle,
  *   - every hash tile completed by the batch (whole, with its inner nodes) and, per level, a
  *     piece holding the hashes the batch added to the rightmost tile,
- *   - the new signed checkpoint.
+ *   - the new signed checkpoint,
+ *   - and whatever the log's hook (tl_log_set_hook) puts in for each request.
  * Pieces of a tile or bundle are deleted in the batch that writes it whole. Only after the
  * write returns does the committer publish the new state to readers and wake the appenders.
  */
@@ -274,9 +275,10 @@ int tl_log__commit_empty(tl_log *log)
 	return 0;
 }
 
-/* Sequences and durably writes the requests of one batch. On failure the committer's state
- * is ahead of the database, so the caller stops the log. */
-static int commit(tl_log *log, struct log_request *reqs, size_t *entries)
+/* Sequences and durably writes the requests of one batch, with what the hook (if any) adds
+ * for each. On failure the committer's state is ahead of the database, so the caller stops
+ * the log. */
+static int commit(tl_log *log, const tl_log_hook *hook, struct log_request *reqs, size_t *entries)
 {
 	uint64_t started = now_us();
 	tl_hash root;
@@ -289,6 +291,8 @@ static int commit(tl_log *log, struct log_request *reqs, size_t *entries)
 		for (size_t i = 0; i < r->n; i++)
 			if ((err = add_entry(log, r->entries[i], r->lens[i], &r->leaves[i])) != 0)
 				return err;
+		if (hook != NULL && (err = hook->stage(hook->ctx, log->wb, r->first, r->entries, r->lens, r->n, r->req)) != 0)
+			return tl_error_wrap(err, "the commit hook");
 		*entries += r->n;
 	}
 	put_pieces(log);
@@ -296,6 +300,30 @@ static int commit(tl_log *log, struct log_request *reqs, size_t *entries)
 		return err;
 	publish(log, &root, *entries, started);
 	return 0;
+}
+
+/* commit(), and the hook's end, under commit_lock (see tl_log_set_hook). */
+static int commit_hooked(tl_log *log, struct log_request *reqs, size_t *entries)
+{
+	tl_log_hook hook;
+	bool hooked;
+	int err;
+
+	pthread_mutex_lock(&log->commit_lock);
+	hook = log->hook;
+	hooked = log->has_hook;
+	err = commit(log, hooked ? &hook : NULL, reqs, entries);
+	if (hooked) {
+		char msg[LOG_MSG_MAX];
+
+		/* end() may set messages of its own: the commit's stays the one reported. */
+		snprintf(msg, sizeof(msg), "%s", err ? tl_error_message() : "");
+		hook.end(hook.ctx, err);
+		if (err)
+			tl_error_set(err, "%s", msg);
+	}
+	pthread_mutex_unlock(&log->commit_lock);
+	return err;
 }
 
 static void complete(struct log_request *reqs, int err, const char *msg)
@@ -353,7 +381,7 @@ void *tl_log__committer_main(void *arg)
 		}
 		pthread_mutex_unlock(&log->qlock);
 
-		err = commit(log, batch, &entries);
+		err = commit_hooked(log, batch, &entries);
 
 		pthread_mutex_lock(&log->qlock);
 		if (err) {

@@ -46,6 +46,7 @@ struct log_request {
 	size_t note_len;
 	size_t n;
 	size_t bytes;
+	void *req;           /* for the hook's stage */
 	uint64_t first;
 	int err;
 	bool done;
@@ -80,6 +81,11 @@ struct tl_log {
 	char failed_msg[LOG_MSG_MAX];
 	pthread_t committer;
 	bool committer_running;
+	/* The hook, under qlock; commit_lock is held by the committer for each commit, so
+	 * tl_log_set_hook can wait for the one in progress. */
+	tl_log_hook hook;
+	bool has_hook;
+	pthread_mutex_t commit_lock;
 
 	/* The committer's own state, ahead of the published state while a batch is built. */
 	tl_frontier frontier;

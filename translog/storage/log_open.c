@@ -250,6 +250,7 @@ static int open_log(tl_log **out, tl_db *db, const tl_signer *key, const tl_veri
 	if (log == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	pthread_mutex_init(&log->qlock, NULL);
+	pthread_mutex_init(&log->commit_lock, NULL);
 	pthread_cond_init(&log->qcond, NULL);
 	pthread_rwlock_init(&log->lock, NULL);
 	pthread_mutex_init(&log->cache_lock, NULL);
@@ -323,6 +324,7 @@ void tl_log_close(tl_log *log)
 		pthread_join(log->committer, NULL);
 	}
 	pthread_mutex_destroy(&log->qlock);
+	pthread_mutex_destroy(&log->commit_lock);
 	pthread_cond_destroy(&log->qcond);
 	pthread_rwlock_destroy(&log->lock);
 	pthread_mutex_destroy(&log->cache_lock);

@@ -42,6 +42,15 @@ int bd_blockstore_put(bd_blockstore *bs, const bd_cid *cid, const void *data, si
  * either all are written or none. */
 int bd_blockstore_put_dag(bd_blockstore *bs, const bd_dag *dag) TL_MUST_USE;
 
+/* Checks every block of a DAG as bd_blockstore_put does (TL_E_INPUT naming the first bad
+ * one), without writing. */
+int bd_blockstore_check_dag(const bd_dag *dag) TL_MUST_USE;
+
+/* Puts every block of a DAG, already checked with bd_blockstore_check_dag, into `wb`: the
+ * blocks are stored when, and as durably as, the caller writes that batch (the publisher
+ * writes them in the log's commit, so a logged version's blocks are always there). */
+void bd_blockstore_stage_dag(bd_blockstore *bs, rocksdb_writebatch_t *wb, const bd_dag *dag);
+
 /* Reads a block; *data is malloc'ed (free it; never NULL, even for an empty block).
  * TL_E_NOTFOUND if absent; TL_E_IO if RocksDB finds a checksum mismatch. The bytes are not
  * re-hashed, unless the store verifies reads (bd_blockstore_set_verify_reads). */

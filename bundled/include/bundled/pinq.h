@@ -86,6 +86,18 @@ void bd_pinq_close(bd_pinq *q);
  * reset, due at once). Wakes the worker. */
 int bd_pinq_enqueue(bd_pinq *q, const bd_cid *root) TL_MUST_USE;
 
+/* bd_pinq_enqueue as part of the log's commit (a tl_log_hook's stage, see translog/log.h):
+ * the item's change goes into the commit's batch `wb` instead of a write of its own, so the
+ * pin is durable with the entry that names its root. The root's blocks are expected in the
+ * same batch (not checked). A root staged twice in one commit is staged once. Called from
+ * the log's committer thread only; the first stage of a commit takes the queue's lock and
+ * bd_pinq_end releases it (enqueue, retries and the worker's bookkeeping wait for the
+ * commit). */
+int bd_pinq_stage(bd_pinq *q, rocksdb_writebatch_t *wb, const bd_cid *root) TL_MUST_USE;
+/* The end of the commit staged for: err 0, it is durable (counts move, the worker wakes);
+ * otherwise nothing changed. No-op if nothing was staged. */
+void bd_pinq_end(bd_pinq *q, int err);
+
 /* One step of the worker: every item pending with a next try at or before `now_ms` gets
  * one attempt (all blocks put, then pin/add), and its new state is stored. *attempted
  * (may be NULL) is how many were tried. Attempts that fail are recorded on their items,

@@ -1,19 +1,20 @@
 /*
  * Publishing: the one place that turns a publisher's signed request into log entries. It
  * checks the request against the registry, re-derives the canonical bytes, SHA-256 and CID of
- * a submitted bundle (bd_entry_set_version), stores the version's blocks and queues its pin,
- * appends the entries (waiting until a durable checkpoint covers them), and brings the
- * registry up to them (bd_registry_sync). A request that fails any check changes nothing:
- * not the log, the blocks, the registry nor the pin queue. A logged version always has its
- * blocks stored and its pin queued (they are written first); a failed append may leave
- * orphan blocks and a pin of them, which is harmless.
+ * a submitted bundle (bd_entry_set_version), and appends the entries, waiting until a durable
+ * checkpoint covers them. The version's blocks, its pin and the registry's update ride in the
+ * log's group commit (the publisher installs the log's commit hook, see translog/log.h): one
+ * synced write for a whole group of requests, and after a crash all of a request or nothing
+ * of it. A request that fails any check changes nothing: not the log, the blocks, the
+ * registry nor the pin queue.
  *
  * The caller (the daemon's route) checks that the entry's domain is the one in the URL; the
  * entry itself says which domain it is for, and that is what is checked and logged.
  *
  * Thread-safe: requests for one domain are serialised (sequence checks and appends happen
  * under the domain's turn), requests for different domains run concurrently and share the
- * log's group commit.
+ * log's group commit. One publisher per log (it owns the log's hook), created after the
+ * registry is open and freed before it is closed.
  */
 #ifndef BUNDLED_PUBLISH_H
 #define BUNDLED_PUBLISH_H
@@ -40,7 +41,9 @@ typedef struct bd_publish_options {
 	const char *chunker; /* chunker spec for the versions' DAGs (NULL: "lines") */
 } bd_publish_options;
 
+/* Installs the log's commit hook (tl_log_set_hook): one publisher per log. */
 int bd_publisher_new(bd_publisher **out, const bd_publish_options *opts) TL_MUST_USE;
+/* Removes the hook; no request may be in flight (stop the server first). */
 void bd_publisher_free(bd_publisher *p);
 
 /* What a successful request logged. */

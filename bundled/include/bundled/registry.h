@@ -62,6 +62,22 @@ int bd_registry_apply(bd_registry *r, uint64_t first, const bd_entry *entries, s
  * publisher whose entries come earlier in the log may find them applied already. */
 int bd_registry_sync(bd_registry *r, tl_log *log, uint64_t upto) TL_MUST_USE;
 
+/* The registry as part of the log's commit (a tl_log_hook's stage, see translog/log.h):
+ * applies the entries first .. first + n - 1 of the commit being built by putting their
+ * effect, and the new applied index, into the commit's batch `wb`, on top of what earlier
+ * stages of the same commit put (so an entry sees the entries before it in its commit).
+ * Entries are passed over as bd_registry_sync passes them over. Called from the log's
+ * committer thread only; the first stage of a commit takes the registry's lock and
+ * bd_registry_end(err) releases it, so applies and syncs wait for the commit. Entries
+ * committed before and not applied yet (first above the applied index at a commit's start)
+ * are caught up from `log` first. TL_E_INTERNAL for a gap; storage errors fail the commit. */
+int bd_registry_stage(bd_registry *r, tl_log *log, rocksdb_writebatch_t *wb, uint64_t first,
+	const void *const *entries, const size_t *lens, size_t n) TL_MUST_USE;
+/* The end of the commit staged for: err 0, it is durable (the applied index moves past it);
+ * otherwise nothing of it was written and the registry stays where it was. No-op if
+ * nothing was staged. */
+void bd_registry_end(bd_registry *r, int err);
+
 /* The next leaf index the registry has not applied. */
 uint64_t bd_registry_applied(const bd_registry *r);
 

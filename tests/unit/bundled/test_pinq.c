@@ -571,6 +571,58 @@ START_TEST(open_checks_options_and_column_family)
 }
 END_TEST
 
+/* Staged into a commit's batch (bd_pinq_stage, as the publisher does in the log's commit):
+ * nothing changes until the batch is written and the commit ends; a root staged twice in one
+ * commit is one item with one due key; a failed commit changes nothing. */
+START_TEST(staged_pins_change_the_queue_only_with_their_commit)
+{
+	bd_dag *a = stored_dag(5, 1, "lines"), *b = stored_dag(5, 2, "lines");
+	const bd_cid *ra = bd_dag_root(a), *rb = bd_dag_root(b);
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	bd_pinq_item it;
+	bd_pinq_counts c;
+
+	/* a failed commit */
+	ck_assert_int_eq(bd_pinq_stage(q, wb, ra), 0);
+	bd_pinq_end(q, TL_E_IO);
+	rocksdb_writebatch_clear(wb);
+	bd_pinq_counts_get(&c, q);
+	ck_assert_uint_eq(c.pending, 0);
+	ck_assert_int_eq(bd_pinq_get(&it, q, ra), TL_E_NOTFOUND);
+	/* a commit staging a twice and b once */
+	ck_assert_int_eq(bd_pinq_stage(q, wb, ra), 0);
+	ck_assert_int_eq(bd_pinq_stage(q, wb, rb), 0);
+	ck_assert_int_eq(bd_pinq_stage(q, wb, ra), 0);
+	ck_assert_int_eq(tl_db_write(db, wb), 0);
+	bd_pinq_end(q, 0);
+	bd_pinq_counts_get(&c, q);
+	ck_assert_uint_eq(c.pending, 2);
+	ck_assert_int_eq(item_of(ra).state, BD_PIN_PENDING);
+	/* one due key each: one step pushes both, once */
+	ck_assert_uint_eq(step(), 2);
+	ck_assert_uint_eq(fake.npins, 2);
+	ck_assert_int_eq(item_of(ra).state, BD_PIN_PINNED);
+	ck_assert_uint_eq(step(), 0);
+	/* pinned already: staging it again changes nothing */
+	rocksdb_writebatch_clear(wb);
+	ck_assert_int_eq(bd_pinq_stage(q, wb, ra), 0);
+	ck_assert_int_eq(tl_db_write(db, wb), 0);
+	bd_pinq_end(q, 0);
+	ck_assert_int_eq(item_of(ra).state, BD_PIN_PINNED);
+	bd_pinq_counts_get(&c, q);
+	ck_assert_uint_eq(c.pinned, 2);
+	ck_assert_uint_eq(c.pending, 0);
+	/* the counts kept in memory are the stored ones */
+	close_all();
+	open_all();
+	bd_pinq_counts_get(&c, q);
+	ck_assert_uint_eq(c.pinned, 2);
+	rocksdb_writebatch_destroy(wb);
+	bd_dag_free(a);
+	bd_dag_free(b);
+}
+END_TEST
+
 Suite *suite_pinq(void)
 {
 	Suite *s = suite_create("pinq");
@@ -589,6 +641,7 @@ Suite *suite_pinq(void)
 	tcase_add_test(tc, state_survives_reopening);
 	tcase_add_test(tc, the_worker_drains_the_queue);
 	tcase_add_test(tc, open_checks_options_and_column_family);
+	tcase_add_test(tc, staged_pins_change_the_queue_only_with_their_commit);
 	suite_add_tcase(s, tc);
 	return s;
 }

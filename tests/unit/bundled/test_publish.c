@@ -123,6 +123,17 @@ static void assert_unchanged(const struct snapshot *before, struct fx *f, const 
 	ck_assert_msg(now.pins == before->pins, "%s: pin queue changed", what);
 }
 
+/* The registry kept by the publishes equals one rebuilt from the log alone. */
+static void assert_registry_is_rebuilt_one(struct fx *f)
+{
+	tl_hash incremental, rebuilt;
+
+	ck_assert_int_eq(bd_registry_digest(&incremental, f->s.registry), 0);
+	ck_assert_int_eq(bd_registry_rebuild(f->s.registry, f->s.log), 0);
+	ck_assert_int_eq(bd_registry_digest(&rebuilt, f->s.registry), 0);
+	ck_assert(tl_hash_equal(&incremental, &rebuilt));
+}
+
 #define REFUSED(code, call, what)                                                                 \
 	do {                                                                                      \
 		struct snapshot before_;                                                          \
@@ -531,7 +542,6 @@ START_TEST(domains_publish_concurrently)
 	struct worker w[THREADS];
 	char va[BD_MAX_VKEY + 1];
 	bd_publish_result r;
-	tl_hash incremental, rebuilt;
 
 	fx_init(f);
 	tu_vkey(va, f->a);
@@ -562,10 +572,162 @@ START_TEST(domains_publish_concurrently)
 			ck_assert_uint_eq(st.sequence, VERSIONS);
 			ck_assert_uint_eq(st.versions, VERSIONS);
 		}
-	ck_assert_int_eq(bd_registry_digest(&incremental, f->s.registry), 0);
-	ck_assert_int_eq(bd_registry_rebuild(f->s.registry, f->s.log), 0);
-	ck_assert_int_eq(bd_registry_digest(&rebuilt, f->s.registry), 0);
-	ck_assert(tl_hash_equal(&incremental, &rebuilt));
+	assert_registry_is_rebuilt_one(f);
+	fx_free(f);
+}
+END_TEST
+
+/* ---- one commit, several entries of one domain ---- */
+
+/* The registry follows the log inside its commits (the publisher's hook): entries that share
+ * a commit see those before them, refused steps are passed over as a rebuild passes them,
+ * and the registry is at the log's end as soon as the append returns. */
+START_TEST(one_commit_sees_its_own_entries)
+{
+	struct fx fx, *f = &fx;
+	size_t len[5];
+	char *text[5];
+	const void *entries[5];
+	uint64_t first = 0, index = 0, skipped;
+	bd_domain_state d;
+
+	fx_init(f);
+	text[0] = entry_for(&len[0], "example.org", f->pem, f->pem_len, 1, f->a);
+	text[1] = entry_for(&len[1], "example.org", f->pem, f->pem_len, 2, f->a);
+	text[2] = entry_for(&len[2], "example.org", f->pem, f->pem_len, 1, f->a); /* after 2: not a step */
+	text[3] = entry_for(&len[3], "nobody.example", f->pem, f->pem_len, 1, f->a); /* no such domain */
+	text[4] = strdup("not an entry\n");
+	len[4] = strlen(text[4]);
+	for (int i = 0; i < 5; i++)
+		entries[i] = text[i];
+	skipped = bd_registry_skipped(f->s.registry);
+	ck_assert_int_eq(tl_log_append_batch(&first, f->s.log, entries, len, 5), 0);
+	/* No sync: the commit itself brought the registry to the log's end. */
+	ck_assert_uint_eq(bd_registry_applied(f->s.registry), first + 5);
+	ck_assert_uint_eq(bd_registry_skipped(f->s.registry), skipped + 3);
+	ck_assert_int_eq(bd_registry_get(&d, f->s.registry, "example.org"), 0);
+	ck_assert_uint_eq(d.sequence, 2);
+	ck_assert_uint_eq(d.versions, 2);
+	ck_assert_uint_eq(d.version_index, first + 1);
+	ck_assert_uint_eq(d.newest_index, first + 1);
+	ck_assert_int_eq(bd_registry_version(&index, f->s.registry, "example.org", 1), 0);
+	ck_assert_uint_eq(index, first);
+	ck_assert_int_eq(bd_registry_get(&d, f->s.registry, "nobody.example"), TL_E_NOTFOUND);
+	/* The publisher's checks see the commit's effect: sequence 2 is taken now. */
+	{
+		bd_publish_result r;
+		char *again = entry_for(&len[0], "example.org", f->pem, f->pem_len, 2, f->b);
+
+		ck_assert_int_eq(publish(&r, f, again, len[0], f->pem, f->pem_len), TL_E_CONFLICT);
+		free(again);
+	}
+	assert_registry_is_rebuilt_one(f);
+	for (int i = 0; i < 5; i++)
+		free(text[i]);
+	fx_free(f);
+}
+END_TEST
+
+/* Entries logged while no publisher followed the log (no hook) are caught up from the log by
+ * the first commit that stages for the registry again, before its own entries. */
+START_TEST(entries_logged_without_the_hook_are_caught_up)
+{
+	struct fx fx, *f = &fx;
+	bd_publish_options o = { 0 };
+	bd_domain_state d;
+	size_t len1, len2;
+	char *e1, *e2;
+	uint64_t index;
+
+	fx_init(f);
+	e1 = entry_for(&len1, "example.org", f->pem, f->pem_len, 1, f->a);
+	e2 = entry_for(&len2, "example.org", f->pem, f->pem_len, 2, f->a);
+	bd_publisher_free(f->p);
+	ck_assert_int_eq(tl_log_append(&index, f->s.log, e1, len1), 0);
+	ck_assert_uint_eq(bd_registry_applied(f->s.registry), index); /* behind the log */
+	o.log = f->s.log;
+	o.registry = f->s.registry;
+	o.blocks = f->s.blocks;
+	o.pins = f->s.pins;
+	ck_assert_int_eq(bd_publisher_new(&f->p, &o), 0);
+	/* appended directly (a publish would sync the registry first): the commit catches up */
+	ck_assert_int_eq(tl_log_append(&index, f->s.log, e2, len2), 0);
+	ck_assert_uint_eq(bd_registry_applied(f->s.registry), tl_log_size(f->s.log));
+	ck_assert_int_eq(bd_registry_get(&d, f->s.registry, "example.org"), 0);
+	ck_assert_uint_eq(d.versions, 2);
+	ck_assert_uint_eq(d.sequence, 2);
+	assert_registry_is_rebuilt_one(f);
+	free(e1);
+	free(e2);
+	fx_free(f);
+}
+END_TEST
+
+/* Versions of one domain submitted at once: whatever the order the checks run in, the log
+ * holds increasing sequences, each refusal is a conflict, and the registry is the rebuilt one. */
+#define RACERS 8
+
+struct racer {
+	struct fx *f;
+	char *entry;
+	size_t len;
+	int err;
+	uint64_t index;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	bd_publish_result res;
+
+	r->err = publish(&res, r->f, r->entry, r->len, r->f->pem, r->f->pem_len);
+	r->index = res.index;
+	return NULL;
+}
+
+START_TEST(versions_of_one_domain_race)
+{
+	struct fx fx, *f = &fx;
+	struct racer r[RACERS];
+	pthread_t t[RACERS];
+	uint64_t last_index = 0, last_seq = 0, max_seq = 0;
+	size_t accepted = 0;
+	bd_domain_state d;
+
+	fx_init(f);
+	for (int i = 0; i < RACERS; i++) {
+		r[i] = (struct racer){ f, NULL, 0, 0, 0 };
+		r[i].entry = entry_for(&r[i].len, "example.org", f->pem, f->pem_len, (uint64_t)i + 1, f->a);
+	}
+	for (int i = 0; i < RACERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race, &r[i]), 0);
+	for (int i = 0; i < RACERS; i++)
+		pthread_join(t[i], NULL);
+	/* In log order, the accepted sequences increase. */
+	for (uint64_t index = 2; index < tl_log_size(f->s.log); index++)
+		for (int i = 0; i < RACERS; i++) {
+			if (r[i].err != 0 || r[i].index != index)
+				continue;
+			ck_assert_uint_gt(index, last_index);
+			ck_assert_uint_gt((uint64_t)i + 1, last_seq);
+			last_index = index;
+			last_seq = (uint64_t)i + 1;
+		}
+	for (int i = 0; i < RACERS; i++) {
+		ck_assert_msg(r[i].err == 0 || r[i].err == TL_E_CONFLICT, "sequence %d: %d", i + 1, r[i].err);
+		if (r[i].err == 0) {
+			accepted++;
+			max_seq = (uint64_t)i + 1;
+		}
+		free(r[i].entry);
+	}
+	ck_assert_uint_ge(accepted, 1);
+	ck_assert_uint_eq(max_seq, RACERS); /* the highest can never be refused */
+	ck_assert_uint_eq(tl_log_size(f->s.log), 2 + accepted);
+	ck_assert_int_eq(bd_registry_get(&d, f->s.registry, "example.org"), 0);
+	ck_assert_uint_eq(d.sequence, max_seq);
+	ck_assert_uint_eq(d.versions, accepted);
+	assert_registry_is_rebuilt_one(f);
 	fx_free(f);
 }
 END_TEST
@@ -629,6 +791,9 @@ Suite *suite_publish(void)
 	tcase_add_test(tc, revocation_by_kid);
 	tcase_add_test(tc, key_changes);
 	tcase_add_test(tc, domains_publish_concurrently);
+	tcase_add_test(tc, one_commit_sees_its_own_entries);
+	tcase_add_test(tc, entries_logged_without_the_hook_are_caught_up);
+	tcase_add_test(tc, versions_of_one_domain_race);
 	suite_add_tcase(s, tc);
 	return s;
 }

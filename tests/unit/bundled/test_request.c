@@ -3,6 +3,8 @@
  * and that each writer's output reads back.
  */
 #include <check.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +107,68 @@ START_TEST(key_and_revocation_bodies)
 }
 END_TEST
 
+/* The signed requests' fast reader (request.c, flat_read) against jansson, the reader it
+ * stands in for: on every body, the same verdict and, when accepted, the same strings. */
+static void same_as_jansson(const char *body, size_t len)
+{
+	bd_signed_request r;
+	json_error_t jerr;
+	json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	const json_t *e = doc != NULL ? json_object_get(doc, "entry") : NULL;
+	const json_t *v = doc != NULL ? json_object_get(doc, "revocation") : NULL;
+	bool want = json_is_object(doc) && json_object_size(doc) == 2 && json_is_string(e) && json_is_string(v) &&
+		json_string_length(e) > 0 && json_string_length(v) > 0;
+	int got = bd_revocation_request_parse(&r, (const uint8_t *)body, len);
+
+	ck_assert_msg((got == 0) == want, "%.*s: got %d (%s), jansson %s", (int)len, body, got, tl_error_message(),
+		want ? "accepts" : "refuses");
+	if (got == 0) {
+		ck_assert_uint_eq(r.entry_len, json_string_length(e));
+		ck_assert(memcmp(r.entry, json_string_value(e), r.entry_len) == 0);
+		ck_assert_uint_eq(r.revocation_len, json_string_length(v));
+		ck_assert(memcmp(r.revocation, json_string_value(v), r.revocation_len) == 0);
+		bd_signed_request_free(&r);
+	}
+	json_decref(doc);
+}
+
+START_TEST(fast_reader_agrees_with_jansson)
+{
+	static const char *const values[] = {
+		"plain", "esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t end", "\\u00e9\\u20ac\\uFFFF", "\\ud83d\\ude00 pair",
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "del \x7f", "bad \xc3", "bad \xed\xa0\x80 surrogate",
+		"over \xc0\xaf", "lone \\ud800", "lone \\udc00", "hi \\ud800\\u0041", "nul \\u0000", "raw \x01 ctl",
+		"tab \t raw", "bad \\x escape", "short \\u12", "\\uZZZZ", "",
+	};
+	static const char *const shapes[] = {
+		"{\"entry\":\"%s\",\"revocation\":\"r\"}", " \r\n\t{ \"revocation\" : \"r\" , \"entry\" : \"%s\" } \n",
+		"{\"entr\\u0079\":\"%s\",\"revocation\":\"r\"}", "{\"entry\":\"%s\",\"revocation\":\"r\",\"entry\":\"x\"}",
+		"{\"entry\":\"%s\",\"revocation\":\"r\"} x", "{\"entry\":\"%s\",\"revocation\":\"r\",}",
+		"{\"entry\":\"%s\",\"revocation\":1}", "{\"entry\":\"%s\",\"revocation\":{\"a\":\"b\"}}",
+		"{\"entry\":\"%s\"}", "{\"entry\":\"%s\",\"revocation\":\"r\",\"other\":\"o\"}",
+		"{\"entry\":\"%s\",\"a\\\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\":\"r\"}", "\xef\xbb\xbf{\"entry\":\"%s\",\"revocation\":\"r\"}",
+		"[\"%s\"]", "{\"entry\":\"%s\",\"revocation\":\"r\"", "{\"entry\" \"%s\",\"revocation\":\"r\"}",
+	};
+	char body[512];
+
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		for (size_t j = 0; j < sizeof(values) / sizeof(values[0]); j++) {
+			const char *hole = strstr(shapes[i], "%s");
+			size_t pre = (size_t)(hole - shapes[i]), vlen = strlen(values[j]), post = strlen(hole + 2);
+			int n = (int)(pre + vlen + post);
+
+			ck_assert_uint_lt((size_t)n, sizeof(body));
+			memcpy(body, shapes[i], pre);
+			memcpy(body + pre, values[j], vlen);
+			memcpy(body + pre + vlen, hole + 2, post);
+			same_as_jansson(body, (size_t)n);
+			/* every prefix too: cut strings, escapes and UTF-8 sequences */
+			for (int k = 0; k < n; k++)
+				same_as_jansson(body, (size_t)k);
+		}
+}
+END_TEST
+
 Suite *suite_request(void)
 {
 	Suite *s = suite_create("request");
@@ -113,6 +177,7 @@ Suite *suite_request(void)
 	tcase_add_test(tc, registration_reads_and_writes);
 	tcase_add_test(tc, bundle_body_is_strict);
 	tcase_add_test(tc, key_and_revocation_bodies);
+	tcase_add_test(tc, fast_reader_agrees_with_jansson);
 	suite_add_tcase(s, tc);
 	return s;
 }

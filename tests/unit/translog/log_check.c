@@ -105,3 +105,62 @@ out:
 	tl_buf_free(&e);
 	return err;
 }
+
+const char *const lc_column_families[LC_COLUMN_FAMILY_COUNT] = { "tl_tiles", "tl_entries", "tl_meta", LC_RIDER_CF };
+
+static int rider_stage(void *ctx, rocksdb_writebatch_t *wb, uint64_t first, const void *const *entries,
+	const size_t *lens, size_t n, void *req)
+{
+	uint8_t key[8];
+
+	(void)req;
+	for (size_t i = 0; i < n; i++) {
+		tl_store_u64be(key, first + i);
+		rocksdb_writebatch_put_cf(wb, ctx, (const char *)key, sizeof(key), entries[i], lens[i]);
+	}
+	return 0;
+}
+
+static void rider_end(void *ctx, int err)
+{
+	(void)ctx;
+	(void)err;
+}
+
+void lc_rider_hook(tl_log_hook *out, tl_db *db)
+{
+	*out = (tl_log_hook){ rider_stage, rider_end, tl_db_cf(db, LC_RIDER_CF) };
+}
+
+int lc_check_rider(tl_db *db, tl_log *log, uint64_t size)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(tl_db_rocks(db), tl_db_read(db), tl_db_cf(db, LC_RIDER_CF));
+	tl_buf entry = tl_buf_make(TL_LOG_MAX_ENTRY + 1);
+	uint64_t want = 0;
+	int rc = 0;
+
+	for (rocksdb_iter_seek_to_first(it); rc == 0 && rocksdb_iter_valid(it); rocksdb_iter_next(it), want++) {
+		size_t kl, vl;
+		const char *k = rocksdb_iter_key(it, &kl), *v = rocksdb_iter_value(it, &vl);
+
+		tl_buf_reset(&entry);
+		if (kl != 8 || tl_load_u64be((const uint8_t *)k) != want) {
+			fprintf(stderr, "rider: key %llu missing or malformed\n", (unsigned long long)want);
+			rc = -1;
+		} else if (want >= size) {
+			fprintf(stderr, "rider: holds entry %llu, beyond the log's %llu\n", (unsigned long long)want,
+				(unsigned long long)size);
+			rc = -1;
+		} else if (tl_log_entry(&entry, log, want) != 0 || entry.len != vl || memcmp(entry.data, v, vl) != 0) {
+			fprintf(stderr, "rider: entry %llu differs from the log's\n", (unsigned long long)want);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && want != size) {
+		fprintf(stderr, "rider: holds %llu entries, the log %llu\n", (unsigned long long)want, (unsigned long long)size);
+		rc = -1;
+	}
+	rocksdb_iter_destroy(it);
+	tl_buf_free(&entry);
+	return rc;
+}

@@ -34,4 +34,17 @@ int lc_append_batch(struct lc_ack *acks, tl_log *log, uint32_t run, uint32_t *se
  * line on stderr naming the first thing wrong. */
 int lc_check_log(uint64_t *size, tl_log *log, const tl_verifier *v, const struct lc_ack *acks, size_t nacks);
 
+/* A derived store riding in the log's commits, as bundled's publisher keeps its blocks, pins
+ * and registry: the hook puts, in every commit, u64be(index) -> the entry's bytes into the
+ * column family LC_RIDER_CF for each entry. Open the database with lc_column_families. */
+#define LC_RIDER_CF "rider"
+#define LC_COLUMN_FAMILY_COUNT (TL_LOG_COLUMN_FAMILY_COUNT + 1)
+extern const char *const lc_column_families[LC_COLUMN_FAMILY_COUNT];
+void lc_rider_hook(tl_log_hook *out, tl_db *db);
+
+/* 0 if the rider holds exactly the log's first `size` entries with their bytes, nothing
+ * missing and nothing beyond: what a commit wrote is all there or not at all. -1 with one
+ * line on stderr otherwise. */
+int lc_check_rider(tl_db *db, tl_log *log, uint64_t size);
+
 #endif

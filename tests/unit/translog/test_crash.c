@@ -3,7 +3,8 @@
  * acknowledged index in a file (write + fdatasync after the ack); it is killed with SIGKILL
  * at random moments. After each kill a fresh process reopens the log and checks that the
  * checkpoint verifies and matches the tree recomputed from the stored entries, and that every
- * acknowledged entry is there with its bytes (lc_check_log).
+ * acknowledged entry is there with its bytes (lc_check_log), and that what rode in the
+ * commits (lc_rider_hook) is there for exactly the entries that are (lc_check_rider).
  *
  * The page cache survives a killed process, so this cannot see a missing sync;
  * test_powerloss.c, on a filesystem that loses unsynced data, does.
@@ -74,11 +75,16 @@ static void run_writer(const char *dir, const char *ack_path, const tl_signer *k
 	int fd = open(ack_path, O_WRONLY | O_APPEND | O_CREAT, 0600);
 	struct tl_log_options opts = { .max_batch = 64 };
 
-	if (fd < 0 || tl_db_open(&db, dir, tl_log_column_families, TL_LOG_COLUMN_FAMILY_COUNT) != 0 ||
+	tl_log_hook rider;
+
+	if (fd < 0 || tl_db_open(&db, dir, lc_column_families, LC_COLUMN_FAMILY_COUNT) != 0 ||
 	    tl_log_open(&log, db, key, &opts) != 0) {
 		fprintf(stderr, "writer: open: %s\n", tl_error_message());
 		_exit(2);
 	}
+	/* Every commit also carries the rider's writes, which must stay exactly with it. */
+	lc_rider_hook(&rider, db);
+	tl_log_set_hook(log, &rider);
 	if (write(ready_fd, "r", 1) != 1)
 		_exit(2);
 	for (unsigned t = 0; t < WRITER_THREADS; t++) {
@@ -103,14 +109,14 @@ static void run_verifier(const char *dir, const char *ack_path, const tl_signer 
 	struct lc_ack *acks;
 	uint64_t report[2];
 
-	if (tl_db_open(&db, dir, tl_log_column_families, TL_LOG_COLUMN_FAMILY_COUNT) != 0 ||
+	if (tl_db_open(&db, dir, lc_column_families, LC_COLUMN_FAMILY_COUNT) != 0 ||
 	    tl_log_open(&log, db, key, NULL) != 0) {
 		fprintf(stderr, "verify: reopen: %s\n", tl_error_message());
 		_exit(1);
 	}
 	acks = (struct lc_ack *)tu_read_file(ack_path, &ack_len);
 	nacks = acks ? ack_len / sizeof(*acks) : 0;
-	if (lc_check_log(&report[0], log, v, acks, nacks) != 0)
+	if (lc_check_log(&report[0], log, v, acks, nacks) != 0 || lc_check_rider(db, log, report[0]) != 0)
 		_exit(1);
 	report[1] = nacks;
 	if (write(out_fd, report, sizeof(report)) != sizeof(report))

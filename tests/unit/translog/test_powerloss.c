@@ -11,7 +11,10 @@
  * over a pipe once the append returned. The power fails at a random fsync (that sync takes no
  * effect), or after a random number of acknowledgements if no sync comes (a log that does not
  * sync). Acknowledgements still in the pipe after the cut count: the appends they report
- * returned before it. A last round checks the log once more and appends.
+ * returned before it. A last round checks the log once more and appends. Every commit also
+ * carries a rider's writes in another column family (lc_rider_hook, as bundled's publisher
+ * carries blocks, pins and registry), and each round checks the rider holds exactly the
+ * entries of the log that survived.
  *
  * The test process itself never opens RocksDB nor runs threads, so it can fork the children
  * and the filesystem process.
@@ -99,6 +102,7 @@ __attribute__((noreturn)) static void run_child(const char *dir, const tl_signer
 	tl_db *db;
 	tl_log *log;
 	struct tl_log_options opts = { .max_batch = 64 };
+	tl_log_hook rider;
 	struct writer w[WRITERS];
 	pthread_t th[WRITERS];
 	struct lc_ack rec[2];
@@ -108,7 +112,7 @@ __attribute__((noreturn)) static void run_child(const char *dir, const tl_signer
 
 	/* Never outlive the test (its end is also what unmounts the filesystem). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (tl_db_open(&db, dir, tl_log_column_families, TL_LOG_COLUMN_FAMILY_COUNT) != 0 ||
+	if (tl_db_open(&db, dir, lc_column_families, LC_COLUMN_FAMILY_COUNT) != 0 ||
 	    tl_log_open(&log, db, key, &opts) != 0) {
 		fprintf(stderr, "powerloss round %u: open: %s\n", run, tl_error_message());
 		_exit(2);
@@ -117,6 +121,14 @@ __attribute__((noreturn)) static void run_child(const char *dir, const tl_signer
 		fprintf(stderr, "powerloss round %u: the log lost what it acknowledged or is inconsistent\n", run);
 		_exit(1);
 	}
+	/* What rode in the commits (as bundled's blocks, pins and registry do) survived with
+	 * exactly the commits that survived; from here on every commit carries it again. */
+	if (lc_check_rider(db, log, size) != 0) {
+		fprintf(stderr, "powerloss round %u: the rider does not match the log\n", run);
+		_exit(1);
+	}
+	lc_rider_hook(&rider, db);
+	tl_log_set_hook(log, &rider);
 	rec[0] = (struct lc_ack){ size, VERIFIED_RUN, 0 };
 	send_acks(out, &rec[0], 1);
 	rec[1] = (struct lc_ack){ 0, run, 0 };

@@ -102,6 +102,37 @@ int tl_log_append_batch(uint64_t *first, tl_log *log, const void *const *entries
 int tl_log_append_signed(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n,
 	const uint8_t *note, size_t note_len) TL_MUST_USE;
 
+/* Writes that ride in the log's commits. The owner of the database (bundled's publisher: its
+ * blocks, pin records and registry) adds them to the very write batch that carries the
+ * entries, so they are durable exactly when the entries are, with one fsync for all: after a
+ * crash the database holds them for exactly the committed prefix of the log. */
+typedef struct tl_log_hook {
+	/* Called by the committer for each append of a commit, in log order, once its entries
+	 * have their indices (first .. first + n - 1): puts what goes with them into `wb`, the
+	 * commit's batch (clear nothing in it). `req` is what the appender passed to
+	 * tl_log_append_with (NULL for tl_log_append(_batch)). Must not append to the log nor
+	 * write to the database itself. A non-zero return fails the whole commit as a failed
+	 * write does (its appenders get that error, nothing of it is written, the log stops). */
+	int (*stage)(void *ctx, rocksdb_writebatch_t *wb, uint64_t first, const void *const *entries,
+		const size_t *lens, size_t n, void *req);
+	/* Called once after every commit, on the committer's thread: after the write (err 0:
+	 * durable, and the new size is already what readers see) or its failure (err < 0:
+	 * nothing of it is written), before the appenders are woken. */
+	void (*end)(void *ctx, int err);
+	void *ctx;
+} tl_log_hook;
+
+/* Installs the hook (NULL removes it); waits for a commit in progress to end, so the old
+ * hook is not called once this returns. One hook per log. */
+void tl_log_set_hook(tl_log *log, const tl_log_hook *hook);
+
+/* tl_log_append_batch with `req` handed to the hook's stage for these entries (the caller
+ * keeps it alive: the call returns only after the commit). A non-NULL `req` with no hook
+ * installed is TL_E_INTERNAL, nothing appended; removing the hook while such appends wait
+ * is the caller's error. */
+int tl_log_append_with(uint64_t *first, tl_log *log, const void *const *entries, const size_t *lens, size_t n,
+	void *req) TL_MUST_USE;
+
 /* The log's origin (the signer's name, or a replica's verifier's). */
 const char *tl_log_origin(const tl_log *log);
 
