@@ -409,6 +409,7 @@ static int raw_exchange(const char *request, size_t n, char **answer)
 	th_send(fd, request, n);
 	*answer = th_read_all(fd, &len);
 	close(fd);
+	th_record_raw(request, n, *answer, len);
 	if (sscanf(*answer, "HTTP/1.1 %d ", &status) != 1)
 		status = -1;
 	return status;
