@@ -13,6 +13,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "translog/text.h"
+
 #define READ_TIMEOUT_S 10
 
 int th_connect(const char *from, const char *to, unsigned port)
@@ -135,12 +137,15 @@ void th_record(const struct th_exchange *x)
 {
 	const char *file = getenv("BUNDLED_TEST_RECORD");
 	json_t *rec;
-	char *line = NULL;
+	char *line = NULL, method[64], target[3 * 8192];
 	int fd = -1;
 
 	if (file == NULL || file[0] == '\0')
 		return;
-	rec = json_pack("{s:s,s:s,s:I}", "method", x->method, "target", x->target, "status", (json_int_t)x->status);
+	/* A hostile request line may hold any byte: kept printable, as the daemon logs it. */
+	tl_text_printable(method, sizeof(method), x->method, strlen(x->method));
+	tl_text_printable(target, sizeof(target), x->target, strlen(x->target));
+	rec = json_pack("{s:s,s:s,s:I}", "method", method, "target", target, "status", (json_int_t)x->status);
 	ck_assert_ptr_nonnull(rec);
 	if (x->type != NULL)
 		ck_assert_int_eq(json_object_set_new(rec, "type", json_string(x->type)), 0);
