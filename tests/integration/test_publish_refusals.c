@@ -129,6 +129,18 @@ static void assert_refused(const struct tu_reply *r, long status, const char *re
 	json_decref(doc);
 }
 
+/* The JSON body of POST /v1/domains/<td>/revocations. Free with free(). */
+static char *revocation_body(const tl_buf *rev_text, const tl_buf *text)
+{
+	json_t *doc = json_pack("{s:s%,s:s%}", "revocation", (const char *)rev_text->data, rev_text->len, "entry",
+		(const char *)text->data, text->len);
+	char *body = json_dumps(doc, JSON_COMPACT);
+
+	ck_assert_ptr_nonnull(body);
+	json_decref(doc);
+	return body;
+}
+
 START_TEST(raw_http_publish_is_idempotent_and_proven)
 {
 	struct fixture f;
@@ -173,7 +185,6 @@ START_TEST(raw_http_revocation_is_logged_with_its_version)
 	uint8_t *p256, *rsa;
 	size_t p256_len, rsa_len;
 	bd_bundle *b;
-	json_t *doc;
 	char *body;
 
 	setup(&f);
@@ -193,9 +204,7 @@ START_TEST(raw_http_revocation_is_logged_with_its_version)
 	rev->time = e->time;
 	ck_assert_int_eq(bd_entry_sign(rev, f.origin, f.a), 0);
 	ck_assert_int_eq(bd_entry_write(&rev_text, rev), 0);
-	doc = json_pack("{s:s%,s:s%}", "revocation", (const char *)rev_text.data, rev_text.len, "entry",
-		(const char *)text.data, text.len);
-	body = json_dumps(doc, JSON_COMPACT);
+	body = revocation_body(&rev_text, &text);
 	ck_assert_msg(tu_api_json(&r, &f.d, "POST", "/v1/domains/" TD "/revocations", body, NULL) == 201, "%s", r.body);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"entries\":2,"));
 	ck_assert_ptr_nonnull(strstr(r.body, "\"sequence\":2,"));
@@ -214,7 +223,6 @@ START_TEST(raw_http_revocation_is_logged_with_its_version)
 		"%s", o.err);
 	tu_output_free(&o);
 	free(body);
-	json_decref(doc);
 	bd_bundle_free(b);
 	free(p256);
 	free(rsa);
@@ -340,14 +348,11 @@ START_TEST(every_refusal_changes_nothing)
 	rev->has_signature = true;
 	memcpy(rev->signature, e->signature, sizeof(rev->signature));
 	ck_assert_int_eq(bd_entry_write(&rev_text, rev), 0);
-	doc = json_pack("{s:s%,s:s%}", "revocation", (const char *)rev_text.data, rev_text.len, "entry",
-		(const char *)text.data, text.len);
-	body = json_dumps(doc, JSON_COMPACT);
+	body = revocation_body(&rev_text, &text);
 	tu_expect_schema(f.dir, "revocation-request.schema.json", body);
 	CASE("bundle signature as a revocation", tu_api_json(&r, &f.d, "POST", "/v1/domains/" TD "/revocations", body,
 		NULL), 401, "does not verify");
 	free(body);
-	json_decref(doc);
 
 	/* Odd trust domain names in the path. */
 	{
