@@ -7,6 +7,11 @@
  * builds and names in BUNDLED_TEST_PEERS_BIN; PKCS#11 suites (suite_hsm*) SoftHSM2; and
  * suites that find they cannot run here say so themselves (tu_suite_left_out: the crash and
  * power-loss suites without fork or FUSE).
+ *
+ * After the suites, the schema check (tests/schema/check-exchanges.cjs, one node process):
+ * every exchange the test helpers had with a daemon and every `bundlectl --json` they ran
+ * (recorded into BUNDLED_TEST_RECORD, testhttp.h) against its schema in schema/routes.json,
+ * and, when every suite ran, every route of `bundled --list-routes` exercised.
  */
 #include <check.h>
 #include <stdio.h>
@@ -16,6 +21,7 @@
 
 #include "translog/pkcs11.h"
 
+#include "testdaemon.h"
 #include "testutil.h"
 
 #define SUITE(name) Suite *name(void);
@@ -35,13 +41,49 @@ static int env_set(const char *name)
 	return v != NULL && v[0] != '\0';
 }
 
+/* The record of this run's exchanges, emptied: BUNDLED_TEST_RECORD, or one beside the runner. */
+static const char *record_start(void)
+{
+	static char path[4200];
+	const char *set = getenv("BUNDLED_TEST_RECORD");
+
+	snprintf(path, sizeof(path), "%s", set != NULL && set[0] != '\0' ? set : tu_bin_path("../tests/exchanges.jsonl"));
+	if (tu_write_file(path, "", 0) != 0 || setenv("BUNDLED_TEST_RECORD", path, 1) != 0) {
+		fprintf(stderr, "cannot make the exchange record %s\n", path);
+		exit(EXIT_FAILURE);
+	}
+	return path;
+}
+
+/* The schema check over the record; route coverage only when every suite ran. 0 if it passed. */
+static int schema_check(const char *record, int complete)
+{
+	char schemas[4200];
+	size_t len = 0;
+
+	free(tu_read_file(record, &len));
+	if (!complete && len == 0) {
+		printf("note: the schema check is left out: no exchange recorded\n");
+		return 0;
+	}
+	if (!complete)
+		printf("note: the schema check does not check route coverage: not every suite ran\n");
+	fflush(stdout);
+	/* tu_source_path answers in one buffer: one path at a time */
+	snprintf(schemas, sizeof(schemas), "%s", tu_source_path("schema"));
+	return tu_system("'%s' --exchanges --schemas '%s' --record '%s' --daemon '%s'%s",
+		tu_source_path("tests/schema/validate.sh"), schemas, record, tu_bin_path("bundled"),
+		complete ? "" : " --no-coverage");
+}
+
 int main(void)
 {
 	int have_ipfs = env_set("BUNDLED_TEST_IPFS_API");
 	int have_cluster = env_set("BUNDLED_TEST_CLUSTER_API") && env_set("BUNDLED_TEST_CLUSTER_PROXY");
 	int have_peers = env_set("BUNDLED_TEST_PEERS_BIN");
 	int have_hsm = have_softhsm2();
-	int skipped = 0, skipped_peers = 0, skipped_hsm = 0;
+	int skipped = 0, skipped_peers = 0, skipped_hsm = 0, left_out, selected;
+	const char *record = record_start();
 	SRunner *sr = srunner_create(NULL);
 	int failed;
 
@@ -67,10 +109,15 @@ int main(void)
 	if (skipped_hsm)
 		printf("note: %d PKCS#11 suite(s) left out: SoftHSM2 not found (%s, softhsm2-util; "
 		       "scripts/install-deps.sh installs it)\n", skipped_hsm, tl_pkcs11_default_module());
-	tu_print_left_out();
+	left_out = tu_print_left_out();
+	/* Check runs only some suites or tests when these name them. */
+	selected = env_set("CK_RUN_SUITE") || env_set("CK_RUN_CASE") || env_set("CK_INCLUDE_TAGS") ||
+		env_set("CK_EXCLUDE_TAGS");
 	fflush(stdout);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	if (failed == 0 && schema_check(record, !(skipped || skipped_peers || skipped_hsm || left_out || selected)) != 0)
+		failed = 1;
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

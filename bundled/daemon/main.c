@@ -46,6 +46,8 @@ static void usage(FILE *out)
 		"  --write-rate N     writes a second per client address (default 100; 0: no limit)\n"
 		"  --write-burst N    writes a client may make at once (default 200)\n"
 		"  --rebuild-index    rebuild the domain registry from the log, then exit\n"
+		"  --list-routes      print the route table (\"METHOD PATH\", a PATH ending in / is a\n"
+		"                     prefix), then exit: what schema/routes.json must map\n"
 		"  -h, --help         this text\n"
 		"\n%s\n%s\n%s",
 		config_http_usage, config_mirror_usage, config_witness_usage);
@@ -54,7 +56,7 @@ static void usage(FILE *out)
 /* The daemon's own flags, then the HTTP server's (config_http.c), in one getopt table. */
 enum { OPT_CONFIG = 256, OPT_LISTEN, OPT_DATA, OPT_KEY, OPT_NAME, OPT_IPFS, OPT_IPFS_AUTH, OPT_LEVEL, OPT_PIN, OPT_RATE,
 	OPT_BURST };
-static int rebuild_index;
+static int rebuild_index, list_routes;
 static const struct option base_opts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -68,6 +70,7 @@ static const struct option base_opts[] = {
 	{ "write-rate", required_argument, NULL, OPT_RATE },
 	{ "write-burst", required_argument, NULL, OPT_BURST },
 	{ "rebuild-index", no_argument, &rebuild_index, 1 },
+	{ "list-routes", no_argument, &list_routes, 1 },
 	{ "help", no_argument, NULL, 'h' },
 };
 #define NBASE (sizeof(base_opts) / sizeof(base_opts[0]))
@@ -343,6 +346,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bundled: %s\n", tl_error_message());
 		return 2;
 	}
+	for (size_t i = 0; list_routes && i < daemon_nroutes; i++)
+		printf("%s %s\n", daemon_routes[i].method, daemon_routes[i].path);
+	if (list_routes)
+		return 0;
 	/* Block the stop signals in every thread; the main thread waits for them below. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);

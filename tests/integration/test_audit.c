@@ -22,6 +22,7 @@
 #include "testbundle.h"
 #include "testdaemon.h"
 #include "testentry.h"
+#include "testrun.h"
 #include "testutil.h"
 #include "translog/checkpoint.h"
 #include "translog/db.h"
@@ -258,6 +259,7 @@ START_TEST(a_log_is_audited_clean_and_resumes_to_the_same_result)
 {
 	struct testlog l;
 	struct audit_run r;
+	struct tu_output out = { 0 };
 	bd_audit_report rep;
 	const char *s1 = path_in("s1");
 
@@ -290,24 +292,16 @@ START_TEST(a_log_is_audited_clean_and_resumes_to_the_same_result)
 	ck_assert_uint_eq(rep.n_findings, 0);
 	bd_audit_report_free(&rep);
 	/* the command line: exit 0 and a JSON summary (blocks through the gateway option) */
-	ck_assert_int_eq(tu_system("%s audit --server %s --log-key '%s' --state %s/s3 --fetch-bundles --ipfs-gateway %s "
-		"--json > %s/out.json", tu_bin_path("bundlectl"), r.d.base_url, r.d.vkey, tmp, r.d.base_url, tmp), 0);
+	ck_assert_int_eq(tu_run(&out, tmp, "bundlectl", "audit --server %s --log-key '%s' --state %s/s3 --fetch-bundles "
+		"--ipfs-gateway %s --json", r.d.base_url, r.d.vkey, tmp, r.d.base_url), 0);
 	/* a witness policy the daemon's checkpoints do not meet: could not audit (2) */
 	ck_assert_int_eq(tu_system("W=$(%s keygen --cosigner --name w.example --out %s/w.key) && %s audit --server %s "
 		"--log-key '%s' --state %s/s4 --witness \"$W\" --witness-quorum 1 2>%s/err.txt",
 		tu_bin_path("bundlectl"), tmp, tu_bin_path("bundlectl"), r.d.base_url, r.d.vkey, tmp, tmp), 2);
 	ck_assert_int_eq(tu_system("grep -q '0 of 1 witnesses cosigned, quorum is 1' %s/err.txt", tmp), 0);
-	{
-		char p[4200];
-		char *json;
-		size_t json_len;
-
-		snprintf(p, sizeof(p), "%s/out.json", tmp);
-		json = (char *)tu_read_file(p, &json_len);
-		ck_assert_ptr_nonnull(strstr(json, "\"findings\":[]"));
-		ck_assert_ptr_nonnull(strstr(json, "\"complete\":true"));
-		free(json);
-	}
+	ck_assert_ptr_nonnull(strstr(out.out, "\"findings\":[]"));
+	ck_assert_ptr_nonnull(strstr(out.out, "\"complete\":true"));
+	tu_output_free(&out);
 	stop(&r);
 	free_log(&l);
 }

@@ -409,6 +409,7 @@ static int raw_exchange(const char *request, size_t n, char **answer)
 	th_send(fd, request, n);
 	*answer = th_read_all(fd, &len);
 	close(fd);
+	th_record_raw(request, n, *answer, len);
 	if (sscanf(*answer, "HTTP/1.1 %d ", &status) != 1)
 		status = -1;
 	return status;
@@ -629,6 +630,7 @@ START_TEST(chunked_body_over_max_body_is_413)
 		th_send(fd, "\r\n", 2);
 	}
 	answer = th_read_all(fd, &len);
+	th_record_raw(head, strlen(head), answer, len);
 	ck_assert_msg(strncmp(answer, "HTTP/1.1 413 ", 13) == 0, "%s", answer);
 	expect_json_error("chunked 413", answer);
 	free(answer);

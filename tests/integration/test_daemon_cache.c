@@ -83,6 +83,7 @@ static struct answer ask(const char *method, const char *target, const char *hea
 	th_send(fd, req, strlen(req));
 	a.text = th_read_all(fd, &len);
 	close(fd);
+	th_record_raw(req, strlen(req), a.text, len);
 	ck_assert_int_eq(sscanf(a.text, "HTTP/1.1 %d", &a.status), 1);
 	ck_assert_ptr_nonnull(end = strstr(a.text, "\r\n\r\n"));
 	a.body = end + 4;

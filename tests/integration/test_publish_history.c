@@ -176,8 +176,9 @@ START_TEST(history_is_published_read_back_and_survives)
 	snprintf(key2, sizeof(key2), "%s/second.key", dir);
 	ck_assert_int_eq(tu_run(&o, dir, "bundlectl", "keygen --name second.history.test --out '%s'", key2), 0);
 	snprintf(vkey2, sizeof(vkey2), "%.*s", (int)o.out_len - 1, o.out);
-	ck_assert_msg(tu_run(&o, dir, "bundlectl", "domain add-key --server %s --key '%s' --domain " TD " '%s'",
+	ck_assert_msg(tu_run(&o, dir, "bundlectl", "domain add-key --server %s --key '%s' --domain " TD " --json '%s'",
 			      d.base_url, key, vkey2) == 0, "add-key: %s", o.err);
+	ck_assert_ptr_nonnull(strstr(o.out, "{\"domain\":\"" TD "\",\"index\":"));
 	ck_assert_msg(tu_run(&o, dir, "bundlectl", "domain remove-key --server %s --key '%s' --domain " TD " '%s'",
 			      d.base_url, key2, vkey2) == 0, "remove-key: %s", o.err);
 	tu_assert_invalid(&o, tu_run(&o, dir, "bundlectl", "domain remove-key --server %s --key '%s' --domain " TD " '%s'",
@@ -284,6 +285,10 @@ START_TEST(history_is_published_read_back_and_survives)
 	ck_assert_int_eq(tu_run(&o, dir, "bundlectl", "status --server %s --domain " TD, d.base_url), 0);
 	body = o.out;
 	ck_assert_ptr_nonnull(strstr(body, "versions "));
+	/* the same as one object: the daemon's two answers as it gave them */
+	ck_assert_int_eq(tu_run(&o, dir, "bundlectl", "status --server %s --domain " TD " --json", d.base_url), 0);
+	ck_assert_ptr_nonnull(strstr(o.out, "{\"log\":{\"origin\":"));
+	ck_assert_ptr_nonnull(strstr(o.out, ",\"domain\":{\"domain\":\"" TD "\""));
 	ck_assert_int_eq(tu_daemon_stop(&d), 0);
 
 	for (size_t i = 0; i < n; i++)

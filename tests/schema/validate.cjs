@@ -1,22 +1,23 @@
 // node validate.cjs SCHEMA.json DOC.json...
-// Exits 0 when every document is valid under the schema (JSON Schema 2020-12, strict mode),
-// 1 with ajv's errors on stderr otherwise, 2 on usage or unreadable files.
+// Exits 0 when every document is valid under the schema (JSON Schema 2020-12, strict mode,
+// with every schema of its folder loaded for $ref), 1 with ajv's errors on stderr otherwise,
+// 2 on usage or unreadable files.
 'use strict';
 const fs = require('fs');
-const Ajv2020 = require('ajv/dist/2020').default;
+const path = require('path');
+const schemas = require('./schemas.cjs');
 
 if (process.argv.length < 4) {
   console.error('usage: node validate.cjs SCHEMA.json DOC.json...');
   process.exit(2);
 }
-let schema;
+let validate;
 try {
-  schema = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+  validate = schemas.load(path.dirname(process.argv[2])).get(path.basename(process.argv[2]));
 } catch (e) {
   console.error(`validate: ${process.argv[2]}: ${e.message}`);
   process.exit(2);
 }
-const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
 let failed = 0;
 for (const file of process.argv.slice(3)) {
   let doc;

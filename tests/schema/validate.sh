@@ -2,6 +2,8 @@
 # Validates JSON documents against one of the project's JSON Schemas with ajv.
 #   tests/schema/validate.sh --install          installs ajv (npm ci) into the cache only
 #   tests/schema/validate.sh SCHEMA DOC...      installs if needed, then validates
+#   tests/schema/validate.sh --exchanges ARGS   the check of every recorded exchange
+#                                               (check-exchanges.cjs; the test runner runs it)
 # The npm install lives outside the checkout, in ${BUNDLED_CACHE:-~/.cache/bundled}, keyed by
 # a hash of package.json and package-lock.json.
 set -euo pipefail
@@ -23,4 +25,9 @@ if [ ! -d "$dir/node_modules/ajv" ]; then
   fi
 fi
 [ "${1:-}" = "--install" ] && exit 0
-NODE_PATH=$dir/node_modules exec node "$here/validate.cjs" "$@"
+script=validate.cjs
+if [ "${1:-}" = "--exchanges" ]; then
+  script=check-exchanges.cjs
+  shift
+fi
+NODE_PATH=$dir/node_modules exec node "$here/$script" "$@"

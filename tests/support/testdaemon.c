@@ -16,6 +16,7 @@
 
 #include "bundled/blockstore.h"
 #include "bundled/dag.h"
+#include "testhttp.h"
 #include "testutil.h"
 #include "translog/db.h"
 #include "translog/key.h"
@@ -146,6 +147,7 @@ int tu_server_start(struct tu_daemon *d, const char *bin_name, const char *const
 {
 	memset(d, 0, sizeof(*d));
 	snprintf(d->log_path, sizeof(d->log_path), "%s", log_path);
+	d->is_bundled = strcmp(bin_name, "bundled") == 0;
 	if ((d->pid = tu_spawn(bin_name, args, d->log_path)) < 0)
 		return -1;
 	for (int i = 0; i < 400; i++) {
@@ -218,8 +220,10 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
-long tu_http_fetch(const char *method, const char *url, const void *data, size_t data_len, char **body,
-	size_t *len)
+/* One request to url; when `target` (the path and query of url) is not NULL, the exchange
+ * also goes to the record the schema check reads (th_record). */
+static long fetch(const char *method, const char *url, const char *target, const void *data, size_t data_len,
+	char **body, size_t *len)
 {
 	CURL *curl = curl_easy_init();
 	struct body b = { calloc(1, 1), 0 };
@@ -241,6 +245,13 @@ long tu_http_fetch(const char *method, const char *url, const void *data, size_t
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
 	if (curl_easy_perform(curl) == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (target != NULL && status > 0) {
+		struct th_exchange x = { .method = method, .target = target, .status = status, .body = b.data,
+			.len = b.len, .request = data, .request_len = data_len };
+
+		curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &x.type);
+		th_record(&x);
+	}
 	curl_easy_cleanup(curl);
 	if (body != NULL)
 		*body = b.data;
@@ -251,13 +262,19 @@ long tu_http_fetch(const char *method, const char *url, const void *data, size_t
 	return status;
 }
 
+long tu_http_fetch(const char *method, const char *url, const void *data, size_t data_len, char **body,
+	size_t *len)
+{
+	return fetch(method, url, NULL, data, data_len, body, len);
+}
+
 long tu_http_request(const struct tu_daemon *d, const char *method, const char *path, const void *data,
 	size_t data_len, char **body, size_t *len)
 {
 	char url[4096];
 
 	snprintf(url, sizeof(url), "%s%s", d->base_url, path);
-	return tu_http_fetch(method, url, data, data_len, body, len);
+	return fetch(method, url, d->is_bundled ? path : NULL, data, data_len, body, len);
 }
 
 long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_t *len)

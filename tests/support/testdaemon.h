@@ -15,6 +15,7 @@ struct tu_daemon {
 	char base_url[64];  /* http://127.0.0.1:PORT */
 	char vkey[512];     /* the log's verifier key, from its "log open" line */
 	char log_path[4096];
+	int is_bundled;     /* the daemon (not another server): its exchanges are recorded (testhttp.h) */
 };
 
 /* The path of a binary built beside the test runner (build/bin/NAME, or build/san/bin/NAME
@@ -51,7 +52,8 @@ int tu_server_start(struct tu_daemon *d, const char *bin_name, const char *const
 /* SIGTERM, then waits for the exit; returns the exit status (or -1 if it had to be killed). */
 int tu_daemon_stop(struct tu_daemon *d);
 
-/* GETs base_url + path. Returns the HTTP status (or -1); the body is malloc'ed into *body
+/* GETs base_url + path; the exchange is recorded for the schema check (th_record) when d
+ * is a bundled daemon. Returns the HTTP status (or -1); the body is malloc'ed into *body
  * (NUL-terminated, may be NULL if not wanted). */
 long tu_http_get(const struct tu_daemon *d, const char *path, char **body, size_t *len);
 

@@ -23,4 +23,27 @@ size_t th_read_until(int fd, char *buf, size_t cap, const char *marker);
 /* The Content-Length of a response text (-1 if it has none). */
 long th_content_length(const char *response);
 
+/*
+ * The record of what the suites saw, for the schema check after them (the test runner runs
+ * tests/schema/check-exchanges.cjs over it, with schema/routes.json). Every exchange the test
+ * helpers have with a bundled daemon, and every `bundlectl ... --json` they run, is one JSON
+ * line {"method","target","status","type","body","request"} in the file $BUNDLED_TEST_RECORD
+ * names; nothing is recorded when it is unset.
+ */
+struct th_exchange {
+	const char *method;  /* "GET", "HEAD", "POST", ...; "bundlectl" for a command's output */
+	const char *target;  /* the request-target as sent (path and query); the command's name */
+	long status;         /* the HTTP status; the command's exit status */
+	const char *type;    /* the answer's Content-Type, NULL if it had none */
+	const void *body;    /* the answer (kept only when its type is JSON) */
+	size_t len;
+	const void *request; /* the request's body, or NULL */
+	size_t request_len;
+};
+/* Appends x as one line, with one write(2) in O_APPEND mode: the forked tests of a run never
+ * interleave their lines. */
+void th_record(const struct th_exchange *x);
+/* The same from a raw request (its request line) and the raw answer read back for it. */
+void th_record_raw(const void *request, size_t n, const char *answer, size_t len);
+
 #endif

@@ -14,6 +14,7 @@
 #include "bundled/blockstore.h"
 #include "bundled/bundle.h"
 #include "testbundle.h"
+#include "testhttp.h"
 #include "testrun.h"
 #include "testutil.h"
 #include "translog/db.h"
@@ -72,6 +73,13 @@ long tu_api(struct tu_reply *r, const struct tu_daemon *d, const char *method, c
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
 	if (curl_easy_perform(curl) == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+	if (d->is_bundled && r->status > 0) {
+		struct th_exchange x = { .method = method, .target = path, .status = r->status, .body = b.data,
+			.len = b.len, .request = body, .request_len = len };
+
+		curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &x.type);
+		th_record(&x);
+	}
 	curl_slist_free_all(list);
 	curl_easy_cleanup(curl);
 	r->body = b.data;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "testdaemon.h"
+#include "testhttp.h"
 #include "testutil.h"
 
 /* A captured stream: the file's bytes, or "" when there is none. */
@@ -22,6 +23,21 @@ static char *slurp(const char *dir, const char *name, size_t *len)
 		return strdup("");
 	}
 	return (char *)data;
+}
+
+/* What `bundlectl <command> ... --json` printed goes to the schema check's record (testhttp.h). */
+static void record_json_output(const char *bin, const char *args, int status, const struct tu_output *o)
+{
+	char command[32];
+	const char *p = args;
+
+	if (strcmp(bin, "bundlectl") != 0 || o->out_len == 0 || sscanf(args, "%31[a-z0-9-]", command) != 1)
+		return;
+	while ((p = strstr(p, "--json")) != NULL && !((p == args || p[-1] == ' ') && (p[6] == '\0' || p[6] == ' ')))
+		p += 6;
+	if (p != NULL)
+		th_record(&(struct th_exchange){ .method = "bundlectl", .target = command, .status = status,
+			.type = "application/json", .body = o->out, .len = o->out_len });
 }
 
 int tu_run(struct tu_output *o, const char *dir, const char *bin, const char *fmt, ...)
@@ -37,9 +53,10 @@ int tu_run(struct tu_output *o, const char *dir, const char *bin, const char *fm
 	va_end(ap);
 	tu_output_free(o);
 	status = tu_system("cd '%s' && '%s' %s >'%s/stdout' 2>'%s/stderr'", tu_source_path(""), path, args, dir, dir);
-	free(args);
 	o->out = slurp(dir, "stdout", &o->out_len);
 	o->err = slurp(dir, "stderr", &o->err_len);
+	record_json_output(bin, args, status, o);
+	free(args);
 	return status;
 }
 
