@@ -153,7 +153,7 @@ void mirrors_health(bool *ok, char *text, size_t cap, struct daemon *d)
 	bd_replica_get_status(&st, d->replica);
 	*ok = !st.halted;
 	if (st.halted)
-		snprintf(text, cap, "halted: %s\n", st.error);
+		snprintf(text, cap, "halted: %s", st.error);
 	else
 		snprintf(text, cap, "ok: replica of %s at size %llu of %llu\n", bd_replica_primary(d->replica),
 			(unsigned long long)st.size, (unsigned long long)st.primary_size);

@@ -16,7 +16,9 @@ int route_healthz(bd_httpd_response *res, const struct http_request *req, void *
 	/* A replica whose primary forked still serves its last verified state, but is not
 	 * healthy: the operator must look at the evidence. */
 	mirrors_health(&ok, text, sizeof(text), d);
-	return bd_httpd_reply(res, ok ? 200 : 503, "text/plain; charset=utf-8", text, strlen(text));
+	if (!ok) /* an error like every other: JSON */
+		return route_reply_error(res, 503, "replica_halted", text);
+	return bd_httpd_reply(res, 200, "text/plain; charset=utf-8", text, strlen(text));
 }
 
 /* Every registered series (metrics.h); the response body is the caller's to free. */
