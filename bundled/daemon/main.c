@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "daemon.h"
+#include "diff_cache.h"
 #include "logging.h"
 #include "metrics_daemon.h"
 #include "secrets.h"
@@ -246,7 +247,7 @@ static int rebuild(struct daemon *d)
 
 static int open_state(struct daemon *d)
 {
-	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 3];
+	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 4];
 	/* Decoded full tiles for proofs (16 KiB each, filled as they are read): with the
 	 * default 1,024, random inclusion proofs on a 1M-entry log re-read and re-hashed a tile
 	 * for most proofs (benchmarks/README.md, "HTTP"); 16,384 slots hold every tile of a
@@ -266,6 +267,7 @@ static int open_state(struct daemon *d)
 	cfs[ncf++] = bd_blockstore_column_family;
 	cfs[ncf++] = bd_pinq_column_family;
 	cfs[ncf++] = BD_REGISTRY_COLUMN_FAMILY;
+	cfs[ncf++] = DIFF_CACHE_COLUMN_FAMILY;
 	snprintf(db_path, sizeof(db_path), "%s/db", d->cfg.data_dir);
 	if ((err = tl_db_open(&d->db, db_path, cfs, ncf)) != 0 || (err = tl_log_open(&d->log, d->db, d->key, &log_opts)) != 0 ||
 	    (err = bd_blockstore_open(&d->blocks, d->db)) != 0 || (err = http_gzip_cache_new(&d->gzip)) != 0)
@@ -279,7 +281,7 @@ static int open_state(struct daemon *d)
 		return 0;
 	if (d->cfg.ipfs_api[0] != '\0' && (err = open_pinning(d)) != 0)
 		return err;
-	if ((err = open_publishing(d)) != 0)
+	if ((err = open_publishing(d)) != 0 || (err = diff_cache_open(&d->diffs, d)) != 0)
 		return err;
 	if ((err = tl_signer_vkey(&vkey, d->key)) == 0)
 		log_at(LOG_INFO, "log open", "origin=\"%s\" size=%llu vkey=%s", tl_signer_name(d->key),
@@ -290,6 +292,7 @@ static int open_state(struct daemon *d)
 
 static void close_state(struct daemon *d)
 {
+	diff_cache_close(d->diffs);
 	ratelimit_free(d->writes);
 	bd_publisher_free(d->publisher);
 	if (d->pins != NULL) {

@@ -11,6 +11,7 @@
 #include "bundled/entry.h"
 #include "daemon.h"
 #include "routes.h"
+#include "versions.h"
 #include "translog/proof.h"
 #include "translog/text.h"
 #include "translog/tlog_proof.h"
@@ -23,6 +24,26 @@ int route_reply_error(bd_httpd_response *res, unsigned status, const char *code,
 {
 	res->nheaders = 0;
 	return http_reply_json(res, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+}
+
+json_t *route_proof_json(const char *first, uint64_t a, uint64_t size, const tl_hash *hashes, size_t n)
+{
+	tl_buf b64 = tl_buf_make(64);
+	json_t *list = json_array(), *doc = NULL;
+
+	if (list == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		tl_buf_reset(&b64);
+		if (tl_base64_encode(&b64, hashes[i].b, TL_HASH_SIZE) != 0 ||
+		    json_array_append_new(list, json_stringn((const char *)b64.data, b64.len)) != 0)
+			goto out;
+	}
+	doc = json_pack("{s:I,s:I,s:O}", first, (json_int_t)a, "size", (json_int_t)size, "hashes", list);
+out:
+	json_decref(list);
+	tl_buf_free(&b64);
+	return doc;
 }
 
 int domain_path_parse(struct domain_path *out, const char *path)
@@ -107,29 +128,6 @@ int route_domains_list(bd_httpd_response *res, const struct http_request *req, v
 	return err;
 }
 
-/* The version of `td` with `sequence` (or the newest when !by_sequence): its leaf index, its
- * entry's text and the parsed entry. */
-static int load_version(uint64_t *index, tl_buf *text, bd_entry *e, struct daemon *d, const char *td,
-	bool by_sequence, uint64_t sequence)
-{
-	bd_domain_state s;
-	int err;
-
-	if (by_sequence) {
-		if ((err = bd_registry_version(index, d->registry, td, sequence)) != 0)
-			return err;
-	} else {
-		if ((err = bd_registry_get(&s, d->registry, td)) != 0)
-			return err;
-		if (!s.has_version)
-			return tl_error_set(TL_E_NOTFOUND, "%s has published no version yet", td);
-		*index = s.version_index;
-	}
-	if ((err = tl_log_entry(text, d->log, *index)) != 0 || (err = bd_entry_parse(e, text->data, text->len)) != 0)
-		return tl_error_wrap(err, "entry %llu", (unsigned long long)*index);
-	return 0;
-}
-
 /* Whether If-None-Match names the ETag (or is "*"). */
 static bool not_modified(const struct http_request *req, const char *etag)
 {
@@ -143,7 +141,6 @@ static int serve_bytes(bd_httpd_response *res, const struct http_request *req, s
 	const bd_entry *e, bool immutable)
 {
 	char etag[2 * TL_HASH_SIZE + 3];
-	bd_cid cid;
 	int err;
 
 	etag[0] = '"';
@@ -154,11 +151,8 @@ static int serve_bytes(bd_httpd_response *res, const struct http_request *req, s
 	res->content_type = "application/json";
 	if (not_modified(req, etag)) {
 		res->status = 304;
-	} else {
-		if ((err = bd_cid_parse(&cid, e->cid, strlen(e->cid))) != 0 ||
-		    (err = bd_blockstore_cat(&res->body, d->blocks, &cid)) != 0)
-			return tl_error_wrap(err == TL_E_NOTFOUND ? TL_E_INTERNAL : err, "version %llu of %s",
-				(unsigned long long)e->sequence, e->domain);
+	} else if ((err = version_bytes(&res->body, d, e)) != 0) {
+		return err;
 	}
 	if ((err = bd_httpd_add_header(res, "ETag", "%s", etag)) != 0 ||
 	    (err = bd_httpd_add_header(res, "X-Bundle-Cid", "%s", e->cid)) != 0 ||
@@ -202,6 +196,10 @@ int route_domain_get(bd_httpd_response *res, const struct http_request *req, voi
 
 	if ((err = domain_path_parse(&dp, req->path)) != 0)
 		return err;
+	if (strcmp(dp.rest, "/diff") == 0)
+		return route_domain_diff(res, req, d, dp.td);
+	if (req->nparams != 0)
+		return tl_error_set(TL_E_INPUT, "query parameters are only taken by /v1/domains/<td>/diff");
 	if (dp.rest[0] == '\0') {
 		if ((err = bd_registry_get(&s, d->registry, dp.td)) != 0)
 			return err;
@@ -225,7 +223,7 @@ int route_domain_get(bd_httpd_response *res, const struct http_request *req, voi
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = load_version(&index, &text, e, d, dp.td, by_sequence, sequence)) != 0)
+	if ((err = version_load(&index, &text, e, d, dp.td, by_sequence, sequence)) != 0)
 		goto out;
 	if (strcmp(rest, "/entry") == 0) {
 		if ((err = bd_httpd_reply(res, 200, "text/plain; charset=utf-8", text.data, text.len)) == 0)

@@ -13,6 +13,7 @@
 
 #include "bundled/request.h"
 #include "daemon.h"
+#include "diff_cache.h"
 #include "logging.h"
 #include "routes.h"
 #include "translog/proof.h"
@@ -50,26 +51,12 @@ static bool is_json(const struct http_request *req)
 static json_t *inclusion_json(tl_buf *note, struct daemon *d, uint64_t index)
 {
 	tl_hash hashes[TL_MAX_PROOF_HASHES];
-	tl_buf b64 = tl_buf_make(64);
-	json_t *list = NULL, *doc = NULL;
 	uint64_t size;
 	size_t n;
 
 	if (tl_log_head(&size, NULL, note, d->log) != 0 || tl_log_prove_inclusion(hashes, &n, d->log, index, size) != 0)
-		goto out;
-	if ((list = json_array()) == NULL)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		tl_buf_reset(&b64);
-		if (tl_base64_encode(&b64, hashes[i].b, TL_HASH_SIZE) != 0 ||
-		    json_array_append_new(list, json_stringn((const char *)b64.data, b64.len)) != 0)
-			goto out;
-	}
-	doc = json_pack("{s:I,s:I,s:O}", "index", (json_int_t)index, "size", (json_int_t)size, "hashes", list);
-out:
-	json_decref(list);
-	tl_buf_free(&b64);
-	return doc;
+		return NULL;
+	return route_proof_json("index", index, size, hashes, n);
 }
 
 /* schema/publish-response.schema.json */
@@ -132,6 +119,9 @@ static int serve_write(bd_httpd_response *res, const struct http_request *req, s
 		log_refusal(req, addr, tl_error_message());
 		return err;
 	}
+	/* A new version (published or by revocation): its diffs are made now, off this thread. */
+	if (w.version != NULL && !w.res.existing && d->diffs != NULL)
+		diff_cache_published(d->diffs, w.version->domain, w.version->sequence);
 	err = reply_written(res, d, &w);
 	free(w.version);
 	return err;
