@@ -35,7 +35,6 @@ struct agent_state {
 	tl_buf note;                        /* its signed note */
 	uint64_t verified_at;               /* unix seconds when a checkpoint was last verified */
 	uint64_t scanned;                   /* entries [0, scanned) replayed into `keys` */
-	uint64_t evidence;                  /* fork evidence sets written */
 	struct audit_domains keys;          /* the followed domains' keys as the log made them */
 	size_t n;                           /* followed domains, in the options' order */
 	char domains[BD_AGENT_MAX_DOMAINS][BD_MAX_DOMAIN + 1];

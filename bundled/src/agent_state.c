@@ -6,7 +6,6 @@
  *   log-key <vkey>                      the pinned log key
  *   checkpoint <base64 of the note> <verified-at unix seconds>
  *   scanned <entries replayed for the key history>
- *   evidence <fork evidence sets written>
  *   keys <td> <keys-time> <vkey>...     a followed domain's publisher keys
  *   version <td> <sequence> <index> <size> <sha256 hex> <refresh-hint>
  */
@@ -116,8 +115,6 @@ static int parse_line(struct agent_state *st, const char *p, const char *end)
 		return parse_checkpoint(st, p, end);
 	if (IS("scanned"))
 		return word_u64(&st->scanned, &p, end) && p == end ? 0 : -1;
-	if (IS("evidence"))
-		return word_u64(&st->evidence, &p, end) && p == end ? 0 : -1;
 	if (IS("keys"))
 		return parse_keys(st, p, end);
 	if (IS("version"))
@@ -177,7 +174,7 @@ int agent_state_save(const struct agent_state *st, const char *dir)
 	    ((err = tl_buf_append_str(&b, "checkpoint ")) != 0 || (err = tl_base64_encode(&b, st->note.data, st->note.len)) != 0 ||
 		    (err = tl_buf_printf(&b, " %" PRIu64 "\n", st->verified_at)) != 0))
 		goto out;
-	if (err != 0 || (err = tl_buf_printf(&b, "scanned %" PRIu64 "\nevidence %" PRIu64 "\n", st->scanned, st->evidence)) != 0)
+	if (err != 0 || (err = tl_buf_printf(&b, "scanned %" PRIu64 "\n", st->scanned)) != 0)
 		goto out;
 	for (size_t i = 0; i < st->n; i++) {
 		struct audit_domain *d = audit_domain_find(&st->keys, st->domains[i]);
