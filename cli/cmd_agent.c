@@ -19,7 +19,7 @@
 #define USAGE                                                                                                     \
 	"usage: bundlectl " CMD " --domain TD [--domain TD...] --out FILE|DIR --state DIR (--log-key VKEY | --tofu)\n" \
 	"       [--format spiffe|pem|der] [--ipfs-gateway URL] [--witness VKEY... --witness-quorum N]\n"              \
-	"       [--on-update CMD] [--once] [--max-stale DURATION] [--poll-interval DURATION] " CLI_SERVER_USAGE "\n"
+	"       [--on-update CMD] [--once] [--max-stale DURATION] [--poll-interval DURATION] [--timeout DURATION]\n       " CLI_SERVER_USAGE "\n"
 
 static const char help_text[] = USAGE
 	"\n"
@@ -43,7 +43,8 @@ static const char help_text[] = USAGE
 	"  --once              one round, then exit\n"
 	"  --max-stale D       an alarm (and, with --once, exit 3) when no checkpoint was verified\n"
 	"                      for D (30s, 10m, 2h, 1d)\n"
-	"  --poll-interval D   poll every D instead of at each version's refresh hint\n" CLI_SERVER_HELP
+	"  --poll-interval D   poll every D instead of at each version's refresh hint\n"
+	"  --timeout D         the longest a request to the server may take (default 30s)\n" CLI_SERVER_HELP
 	"\nSIGINT/SIGTERM stop it, SIGHUP makes it poll now.\n"
 	"exit status: 0 current, 1 an update refused or a fork found, 2 usage error or the server\n"
 	"unreachable (--once), 3 stale (--once)\n";
@@ -99,7 +100,8 @@ static int parse_duration(uint64_t *out, const char *text)
 static int run(int argc, char **argv)
 {
 	const char *domains[BD_AGENT_MAX_DOMAINS], *out = NULL, *state = NULL, *format = "spiffe", *gateway = NULL;
-	const char *on_update = NULL, *stale_text = NULL, *interval_text = NULL;
+	const char *on_update = NULL, *stale_text = NULL, *interval_text = NULL, *timeout_text = NULL;
+	uint64_t timeout_s = 0;
 	size_t n_domains = 0, n_args;
 	int tofu = 0, once = 0, rc, err;
 	struct cli_server server = CLI_SERVER_INIT;
@@ -119,6 +121,7 @@ static int run(int argc, char **argv)
 		CLI_OPT_FLAG("once", &once),
 		CLI_OPT_VALUE("max-stale", &stale_text),
 		CLI_OPT_VALUE("poll-interval", &interval_text),
+		CLI_OPT_VALUE("timeout", &timeout_text),
 	};
 	const struct cli_cmd_spec spec = CLI_SPEC(CMD, USAGE, help_text, opts, 0, 0, "");
 	bd_agent_options ao = { 0 };
@@ -134,13 +137,15 @@ static int run(int argc, char **argv)
 	if (bd_agent_format_parse(&ao.format, format) != 0)
 		return cli_opt_usage_error(&spec, "--format takes spiffe, pem or der");
 	if ((stale_text != NULL && parse_duration(&ao.max_stale_s, stale_text) != 0) ||
-	    (interval_text != NULL && parse_duration(&ao.poll_interval_s, interval_text) != 0))
+	    (interval_text != NULL && parse_duration(&ao.poll_interval_s, interval_text) != 0) ||
+	    (timeout_text != NULL && (parse_duration(&timeout_s, timeout_text) != 0 || timeout_s > 3600)))
 		return cli_opt_usage_error(&spec, "a duration is a positive number with an optional unit s, m, h or d");
 	if ((rc = cli_server_check(&spec, &server)) != CLI_OK)
 		return cli_opt_exit(rc);
 	if ((rc = cli_keys_load(&keys, CMD)) != CLI_OK)
 		goto out;
 	cli_server_http_options(&ao.server, &server);
+	ao.server.timeout_ms = (long)timeout_s * 1000;
 	ao.ipfs_gateway = gateway;
 	ao.domains = domains;
 	ao.n_domains = n_domains;

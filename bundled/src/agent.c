@@ -179,14 +179,14 @@ out:
 	return err;
 }
 
-/* GET the diff response for domain i. */
-static int fetch(tl_buf *body, bd_agent *a, const struct agent_state *st, size_t i)
+/* GET the diff response for domain i, from version `from` (0: none held). */
+static int fetch(tl_buf *body, bd_agent *a, const struct agent_state *st, size_t i, uint64_t from)
 {
 	static const char *const accept[] = { "Accept: " BD_DIFF_RESPONSE_MEDIA_TYPE, NULL };
 	char path[BD_HTTP_PATH_MAX];
 
 	snprintf(path, sizeof(path), "/v1/domains/%s/diff?from=%" PRIu64 "&to=latest&size=%" PRIu64, st->domains[i],
-		st->held[i].has ? st->held[i].sequence : 0, st->has_checkpoint ? st->checkpoint.size : 0);
+		from, st->has_checkpoint ? st->checkpoint.size : 0);
 	return bd_client_get_headers(body, a->server, path, accept, BD_DIFF_RESPONSE_MAX_SIZE);
 }
 
@@ -243,6 +243,15 @@ out:
 	return err;
 }
 
+/* Whether a followed domain holds a version with these bytes (domains may share them). */
+static bool held_elsewhere(const struct agent_state *st, const tl_hash *sha)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->held[i].has && tl_hash_equal(&st->held[i].sha256, sha))
+			return true;
+	return false;
+}
+
 /* Installs a verified update of domain i: canonical bytes, then the state, then the file. */
 static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_update *u, const bd_diff_response *r)
 {
@@ -272,7 +281,7 @@ static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_u
 		return err;
 	say(a, BD_AGENT_INFO, "%s: version %" PRIu64 " verified and installed (%s, %zu bytes)", st->domains[i],
 		u->entry.sequence, r->status == BD_DIFF_STATUS_PATCH ? "from a diff" : "fetched whole by CID", u->bytes.len);
-	if (old.has && !tl_hash_equal(&old.sha256, &u->entry.sha256)) {
+	if (old.has && !held_elsewhere(st, &old.sha256)) {
 		version_path(old_path, sizeof(old_path), a, &old.sha256);
 		unlink(old_path);
 	}
@@ -300,18 +309,18 @@ static int poll_domain(bd_agent_round *rd, bd_agent *a, size_t i)
 	u->bytes = tl_buf_make(BD_DIFF_MAX_VERSION_SIZE);
 	if ((err = load_state(st, a)) != 0)
 		goto out;
-	if ((err = fetch(&body, a, st, i)) != 0) {
+	if (st->held[i].has) {
+		version_path(path, sizeof(path), a, &st->held[i].sha256);
+		if (bd_file_read(&held, path) != 0)
+			tl_buf_reset(&held); /* lost: the version is fetched whole */
+	}
+	if ((err = fetch(&body, a, st, i, held.len ? st->held[i].sequence : 0)) != 0) {
 		say(a, BD_AGENT_WARN, "%s: the server did not answer: %s", a->o.domains[i], tl_error_message());
 		rd->failed++;
 		if (rd->first_error == 0)
 			rd->first_error = err;
 		err = 0;
 		goto out;
-	}
-	if (st->held[i].has) {
-		version_path(path, sizeof(path), a, &st->held[i].sha256);
-		if (bd_file_read(&held, path) != 0)
-			tl_buf_reset(&held); /* lost: the version is fetched whole */
 	}
 	follow = (tl_follow_config){ .transport = { bd_client_fetch, a->server }, .log_key = a->log_key,
 		.witnesses = a->o.witnesses, .n_witnesses = a->o.n_witnesses, .quorum = a->o.quorum };

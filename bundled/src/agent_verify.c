@@ -25,11 +25,15 @@ static int check_checkpoint(struct agent_update *u, const struct agent_state *st
 			r->size, cp->size);
 	if (!st->has_checkpoint)
 		return 0; /* first contact: the pinned key is all there is to hold it to */
-	if (cp->size < old->size || (cp->size == old->size && !tl_hash_equal(&cp->root, &old->root))) {
+	/* An older checkpoint proves nothing wrong of the log (it may be a replay of an old
+	 * answer): refused. Two different trees of one size are a fork. */
+	if (cp->size < old->size)
+		return tl_error_set(TL_E_CONFLICT, "a checkpoint of %" PRIu64 " entries, older than the %" PRIu64
+			" verified before (a replayed or stale answer)", cp->size, old->size);
+	if (cp->size == old->size && !tl_hash_equal(&cp->root, &old->root)) {
 		u->fork = true;
 		u->evidence.old = *old;
 		u->evidence.new = *cp;
-		u->evidence.rollback = cp->size < old->size;
 		return 0;
 	}
 	if (cp->size == old->size)
