@@ -237,7 +237,7 @@ static int load_state(struct agent_state *st, bd_agent *a)
 	}
 	if (st->has_checkpoint &&
 	    (err = tl_checkpoint_open(&st->checkpoint, st->note.data, st->note.len, a->log_key)) != 0)
-		err = tl_error_set(TL_E_INPUT, "the state's checkpoint is not signed by the pinned key: %s", tl_error_message());
+		err = tl_error_wrap(TL_E_INPUT, "the state's checkpoint is not signed by the pinned key");
 out:
 	tl_buf_free(&vkey);
 	return err;

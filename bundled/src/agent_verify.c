@@ -19,7 +19,7 @@ static int check_checkpoint(struct agent_update *u, const struct agent_state *st
 	int err;
 
 	if ((err = tl_follow_verify_checkpoint(cp, c->follow, r->checkpoint, r->checkpoint_len)) != 0)
-		return tl_error_set(err, "checkpoint refused: %s", tl_error_message());
+		return tl_error_wrap(err, "checkpoint refused");
 	if (cp->size != r->size)
 		return tl_error_set(TL_E_UNAUTHORIZED, "the proofs are for a tree of %" PRIu64 " entries, the checkpoint has %" PRIu64,
 			r->size, cp->size);
@@ -50,8 +50,11 @@ static int check_checkpoint(struct agent_update *u, const struct agent_state *st
 		u->fork = true;
 		return 0;
 	}
-	return tl_error_set(err ? err : TL_E_UNAUTHORIZED, "the consistency proof from %" PRIu64 " to %" PRIu64
-		" entries does not verify%s%s", old->size, cp->size, err ? ": " : "", err ? tl_error_message() : "");
+	if (err != 0)
+		return tl_error_wrap(err, "the consistency proof from %" PRIu64 " to %" PRIu64 " entries does not verify",
+			old->size, cp->size);
+	return tl_error_set(TL_E_UNAUTHORIZED, "the consistency proof from %" PRIu64 " to %" PRIu64
+		" entries does not verify", old->size, cp->size);
 }
 
 /* 3: the entry is the version asked about, and in the checkpoint's tree. */
@@ -61,14 +64,13 @@ static int check_entry(struct agent_update *u, const struct agent_check *c, cons
 	int err;
 
 	if ((err = bd_entry_parse(&u->entry, r->entry, r->entry_len)) != 0)
-		return tl_error_set(err, "the entry: %s", tl_error_message());
+		return tl_error_wrap(err, "the entry");
 	if (u->entry.kind != BD_ENTRY_BUNDLE || strcmp(u->entry.domain, c->domain) != 0 || u->entry.sequence != r->to)
 		return tl_error_set(TL_E_INPUT, "the entry is not version %" PRIu64 " of %s", r->to, c->domain);
 	tl_hash_leaf(&leaf, r->entry, r->entry_len);
 	if ((err = tl_verify_inclusion(&leaf, r->index, u->checkpoint.size, r->inclusion, r->n_inclusion,
 		     &u->checkpoint.root)) != 0)
-		return tl_error_set(TL_E_UNAUTHORIZED, "the entry is not in the log at index %" PRIu64 ": %s", r->index,
-			tl_error_message());
+		return tl_error_wrap(TL_E_UNAUTHORIZED, "the entry is not in the log at index %" PRIu64, r->index);
 	u->index = r->index;
 	return 0;
 }
@@ -98,7 +100,7 @@ static int check_signature(struct scan *s)
 	if (d == NULL)
 		return tl_error_set(TL_E_UNAUTHORIZED, "%s has no registration in the log before its version", s->u->entry.domain);
 	if (audit_domain_signed(d, &s->u->entry, s->c->origin) != 0)
-		return tl_error_set(TL_E_UNAUTHORIZED, "publisher signature refused: %s", tl_error_message());
+		return tl_error_wrap(TL_E_UNAUTHORIZED, "publisher signature refused");
 	s->checked = true;
 	return 0;
 }
@@ -187,9 +189,9 @@ static int get_bytes(struct agent_update *u, const struct agent_check *c, const 
 		if (c->held_bytes == NULL)
 			return tl_error_set(TL_E_CONFLICT, "a patch, but no version is held to apply it to");
 		if ((err = bd_diff_apply(&u->bytes, c->held_bytes, c->held_len, r->patch, r->patch_len)) != 0)
-			return tl_error_set(err, "the patch: %s", tl_error_message());
+			return tl_error_wrap(err, "the patch");
 	} else if ((err = audit_fetch_file(&u->bytes, c->blocks, u->entry.cid, BD_DIFF_MAX_VERSION_SIZE)) != 0) {
-		return tl_error_set(err, "fetching %s by CID: %s", u->entry.cid, tl_error_message());
+		return tl_error_wrap(err, "fetching %s by CID", u->entry.cid);
 	}
 	return check_bytes(&u->entry, &u->bytes);
 }

@@ -123,7 +123,7 @@ int audit_domain_signed(const struct audit_domain *d, const bd_entry *e, const c
 	if (k < 0)
 		return tl_error_set(TL_E_UNAUTHORIZED, "%s: signed by a key the domain does not hold", e->domain);
 	if ((err = bd_entry_verify(e, origin, d->verifiers[k])) != 0)
-		return tl_error_set(err, "%s: %s", e->domain, tl_error_message());
+		return tl_error_wrap(err, "%s", e->domain);
 	return 0;
 }
 
@@ -141,7 +141,7 @@ static int step_register(struct audit_domains *t, const bd_entry *e)
 	d->keys_time = e->time;
 	for (size_t i = 0; i < e->n_keys; i++)
 		if (audit_domain_add_key(d, e->keys[i]) != 0 && bad == 0)
-			bad = tl_error_set(TL_E_CONFLICT, "%s: publisher key %zu: %s", e->domain, i, tl_error_message());
+			bad = tl_error_wrap(TL_E_CONFLICT, "%s: publisher key %zu", e->domain, i);
 	return bad;
 }
 
@@ -161,7 +161,7 @@ int audit_domain_step(struct audit_domains *t, const bd_entry *e, const char *or
 	if (e->time <= d->keys_time)
 		return tl_error_set(TL_E_CONFLICT, "%s: key change not later than the previous one (replayed?)", e->domain);
 	if ((err = tl_verifier_parse(&v, e->keys[0], strlen(e->keys[0]))) != 0)
-		return tl_error_set(TL_E_CONFLICT, "%s: %s", e->domain, tl_error_message());
+		return tl_error_wrap(TL_E_CONFLICT, "%s", e->domain);
 	bd_key_fingerprint(&fp, v);
 	tl_verifier_free(v);
 	k = audit_domain_key_index(d, &fp);
@@ -177,6 +177,6 @@ int audit_domain_step(struct audit_domains *t, const bd_entry *e, const char *or
 		return 0;
 	}
 	if ((err = audit_domain_add_key(d, e->keys[0])) != 0)
-		return tl_error_set(TL_E_CONFLICT, "%s: %s", e->domain, tl_error_message());
+		return tl_error_wrap(TL_E_CONFLICT, "%s", e->domain);
 	return 0;
 }

@@ -14,6 +14,8 @@
 //	slow             the answer held back 5 s
 //	replay           the first answer is kept and given again to every later request
 //	wrong-base       the request's from=N is sent upstream as from=N-1
+//	rollback         the request is sent upstream as from=0&to=1: the server's first version
+//	                 offered as the newest
 //
 //	tamperproxy -upstream URL -corrupt PATH_PREFIX -addr-file FILE [-mode MODE]
 //
@@ -75,6 +77,9 @@ func main() {
 		if hit && *mode == "wrong-base" {
 			uri = lowerFrom(uri)
 		}
+		if hit && *mode == "rollback" {
+			uri = r.URL.Path + "?from=0&to=1&" + sizeParam.FindString(uri)
+		}
 		a, err := fetch(base+uri, r.Header)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
@@ -93,7 +98,7 @@ func main() {
 				time.Sleep(5 * time.Second)
 			case "truncate":
 				a.body = a.body[:len(a.body)/2]
-			case "wrong-base":
+			case "wrong-base", "rollback":
 			default:
 				if len(a.body) > 0 {
 					a.body = tamper(a.body, *mode)
@@ -131,6 +136,7 @@ func fetch(url string, h http.Header) (*answer, error) {
 }
 
 var fromParam = regexp.MustCompile(`([?&])from=([0-9]+)`)
+var sizeParam = regexp.MustCompile(`size=[0-9]+`)
 
 func lowerFrom(uri string) string {
 	return fromParam.ReplaceAllStringFunc(uri, func(m string) string {
