@@ -44,7 +44,7 @@ struct domain_path {
 };
 int domain_path_parse(struct domain_path *out, const char *path) TL_MUST_USE;
 
-/* {"<first>":a,"size":size,"hashes":["base64",...]}: a proof inside a JSON answer; NULL when
+/* routes_log.c: {"<first>":a,"size":size,"hashes":["base64",...]}: a proof inside a JSON answer; NULL when
  * out of memory. */
 struct json_t *route_proof_json(const char *first, uint64_t a, uint64_t size, const tl_hash *hashes, size_t n);
 

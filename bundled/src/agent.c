@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,9 +419,9 @@ int bd_agent_run(bd_agent *a)
 		wait_ms = interval_s(a) * 1000;
 		if (rd.failed != 0 || rd.refused != 0) {
 			/* Jittered exponential back-off from 1 s, up to the interval. */
-			backoff_ms = backoff_ms == 0 ? 1000 : 2 * backoff_ms;
+			backoff_ms = backoff_ms == 0 ? 1000 : backoff_ms < wait_ms ? 2 * backoff_ms : backoff_ms;
 			if (backoff_ms < wait_ms)
-				wait_ms = backoff_ms / 2 + (uint64_t)rand() % (backoff_ms / 2 + 1);
+				wait_ms = backoff_ms / 2 + randombytes_uniform((uint32_t)(backoff_ms / 2 + 1));
 		} else {
 			backoff_ms = 0;
 		}

@@ -100,6 +100,25 @@ START_TEST(agents_follow_the_history_in_every_format)
 		else if (hooks[i] == '\n')
 			lines++;
 	free(hooks);
+	/* The JSON form of the diff endpoint, in each status, as its schema says. */
+	{
+		static const char *const queries[] = { "from=1&size=3", "from=0", "from=2&to=2&size=1" };
+		static const char *const statuses[] = { "\"status\":\"patch\"", "\"status\":\"unknown_base\"",
+			"\"status\":\"current\"" };
+		char path[256], *body;
+
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "/v1/domains/" ALPHA "/diff?%s", queries[i]);
+			ck_assert_int_eq(tu_http_get(&w.d, path, &body, NULL), 200);
+			ck_assert_msg(strstr(body, statuses[i]) != NULL, "%s: %s", path, body);
+			tu_expect_schema(w.dir, "diff-response.schema.json", body);
+			free(body);
+		}
+		ck_assert_int_eq(tu_http_get(&w.d, "/v1/domains/" ALPHA "/diff?from=3&to=2", &body, NULL), 400);
+		free(body);
+		ck_assert_int_eq(tu_http_get(&w.d, "/v1/domains/" ALPHA "/bundle?from=1", &body, NULL), 400);
+		free(body);
+	}
 	/* Nothing new: a round changes no file and exits 0. */
 	ck_assert_int_eq(tu_agent_once(&o, w.dir, w.d.base_url, "--domain " ALPHA " --out '%s/a.json' --state '%s/a' --log-key '%s'",
 				 w.dir, w.dir, w.d.vkey), 0);
