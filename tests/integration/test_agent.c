@@ -8,9 +8,11 @@
  */
 #include <check.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -215,6 +217,68 @@ START_TEST(agent_restarts_after_kill_and_outage)
 }
 END_TEST
 
+/* Whether `path` holds exactly the newest version of td, within `seconds`. */
+static bool becomes_newest(const struct tu_world *w, const char *td, const char *path, int seconds)
+{
+	for (int i = 0; i < 10 * seconds; i++) {
+		size_t want_len, have_len;
+		uint8_t *want = tu_world_newest(w, td, &want_len), *have = tu_read_file(path, &have_len);
+		bool same = have != NULL && have_len == want_len && memcmp(have, want, want_len) == 0;
+
+		free(want);
+		free(have);
+		if (same)
+			return true;
+		nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL);
+	}
+	return false;
+}
+
+/* A running agent polls at once when woken (SIGHUP: bd_agent_wake), stops cleanly on
+ * SIGTERM; and a checkpoint without the witness quorum asked for is refused. */
+START_TEST(running_agent_wakes_and_stops)
+{
+	static const char *const domains[] = { ALPHA };
+	struct tu_world w;
+	struct tu_output o = { 0 };
+	struct stat sb;
+	char out[4200], state[4200], witness[512];
+	pid_t pid;
+	int status;
+
+	tu_world_start(&w, domains, 1, NULL, NULL);
+	snprintf(out, sizeof(out), "%s/out.json", w.dir);
+	snprintf(state, sizeof(state), "%s/state", w.dir);
+	tu_world_publish(&w, ALPHA, 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execl(tu_bin_path("bundlectl"), "bundlectl", "agent", "--server", w.d.base_url, "--domain", ALPHA, "--out",
+			out, "--state", state, "--log-key", w.d.vkey, "--poll-interval", "1h", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_msg(becomes_newest(&w, ALPHA, out, 20), "the first round did not write the file");
+	tu_world_publish(&w, ALPHA, 1);
+	kill(pid, SIGHUP);
+	ck_assert_msg(becomes_newest(&w, ALPHA, out, 20), "woken, the agent did not take the new version");
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	ck_assert_int_eq(tu_run(&o, w.dir, "bundlectl", "keygen --cosigner --name witness.agent.test --out '%s/w.key'", w.dir), 0);
+	snprintf(witness, sizeof(witness), "%.*s", (int)o.out_len - 1, o.out);
+	ck_assert_int_eq(tu_agent_once(&o, w.dir, w.d.base_url,
+				 "--domain " ALPHA " --out '%s/w.json' --state '%s/w' --log-key '%s' --witness '%s' "
+				 "--witness-quorum 1",
+				 w.dir, w.dir, w.d.vkey, witness), 1);
+	ck_assert_msg(strstr(o.err, "checkpoint refused") != NULL, "%s", o.err);
+	ck_assert_int_ne(stat(tu_path_in(w.dir, "w.json"), &sb), 0);
+	ck_assert_int_ne(stat(tu_path_in(w.dir, "w/state"), &sb), 0);
+	tu_output_free(&o);
+	tu_world_stop(&w);
+}
+END_TEST
+
 Suite *suite_it_agent(void)
 {
 	Suite *s = suite_create("it_agent");
@@ -223,6 +287,7 @@ Suite *suite_it_agent(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, agents_follow_the_history_in_every_format);
 	tcase_add_test(tc, agent_restarts_after_kill_and_outage);
+	tcase_add_test(tc, running_agent_wakes_and_stops);
 	suite_add_tcase(s, tc);
 	return s;
 }
