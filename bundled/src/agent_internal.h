@@ -35,6 +35,7 @@ struct agent_state {
 	tl_buf note;                        /* its signed note */
 	uint64_t verified_at;               /* unix seconds when a checkpoint was last verified */
 	uint64_t scanned;                   /* entries [0, scanned) replayed into `keys` */
+	bool rescan;                        /* a domain is followed that was not replayed for */
 	struct audit_domains keys;          /* the followed domains' keys as the log made them */
 	size_t n;                           /* followed domains, in the options' order */
 	char domains[BD_AGENT_MAX_DOMAINS][BD_MAX_DOMAIN + 1];

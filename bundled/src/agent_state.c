@@ -5,7 +5,7 @@
  *   bundled-agent-state v1
  *   log-key <vkey>                      the pinned log key
  *   checkpoint <base64 of the note> <verified-at unix seconds>
- *   scanned <entries replayed for the key history>
+ *   scanned <entries replayed for the key history> <td>...  (the domains replayed for)
  *   keys <td> <keys-time> <vkey>...     a followed domain's publisher keys
  *   version <td> <sequence> <index> <size> <sha256 hex> <refresh-hint>
  */
@@ -99,6 +99,28 @@ static int parse_version(struct agent_state *st, const char *p, const char *end)
 	return 0;
 }
 
+/* How far the key history was replayed, and for which domains: a domain followed now but not
+ * then has its keys somewhere in what was replayed, so everything is replayed again. */
+static int parse_scanned(struct agent_state *st, const char *p, const char *end)
+{
+	char td[BD_MAX_DOMAIN + 1];
+	bool covered[BD_AGENT_MAX_DOMAINS] = { false };
+	int i;
+
+	if (!word_u64(&st->scanned, &p, end))
+		return -1;
+	while (p < end) {
+		if (!word(td, sizeof(td), &p, end))
+			return -1;
+		if ((i = find_domain(st, td, strlen(td))) >= 0)
+			covered[i] = true;
+	}
+	for (size_t k = 0; k < st->n; k++)
+		if (!covered[k])
+			st->rescan = true;
+	return 0;
+}
+
 static int parse_line(struct agent_state *st, const char *p, const char *end)
 {
 	size_t n = (size_t)(end - p);
@@ -114,7 +136,7 @@ static int parse_line(struct agent_state *st, const char *p, const char *end)
 	if (IS("checkpoint"))
 		return parse_checkpoint(st, p, end);
 	if (IS("scanned"))
-		return word_u64(&st->scanned, &p, end) && p == end ? 0 : -1;
+		return parse_scanned(st, p, end);
 	if (IS("keys"))
 		return parse_keys(st, p, end);
 	if (IS("version"))
@@ -159,6 +181,10 @@ int agent_state_load(struct agent_state *st, const char *dir, const char *const 
 			goto out;
 		}
 	}
+	if (err == 0 && st->rescan) {
+		st->scanned = 0;
+		audit_domains_free(&st->keys);
+	}
 out:
 	tl_buf_free(&text);
 	return err;
@@ -174,7 +200,12 @@ int agent_state_save(const struct agent_state *st, const char *dir)
 	    ((err = tl_buf_append_str(&b, "checkpoint ")) != 0 || (err = tl_base64_encode(&b, st->note.data, st->note.len)) != 0 ||
 		    (err = tl_buf_printf(&b, " %" PRIu64 "\n", st->verified_at)) != 0))
 		goto out;
-	if (err != 0 || (err = tl_buf_printf(&b, "scanned %" PRIu64 "\n", st->scanned)) != 0)
+	if (err != 0 || (err = tl_buf_printf(&b, "scanned %" PRIu64, st->scanned)) != 0)
+		goto out;
+	for (size_t i = 0; i < st->n; i++)
+		if ((err = tl_buf_printf(&b, " %s", st->domains[i])) != 0)
+			goto out;
+	if ((err = tl_buf_append_str(&b, "\n")) != 0)
 		goto out;
 	for (size_t i = 0; i < st->n; i++) {
 		struct audit_domain *d = audit_domain_find(&st->keys, st->domains[i]);

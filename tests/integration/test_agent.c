@@ -124,6 +124,13 @@ START_TEST(agents_follow_the_history_in_every_format)
 	/* Nothing new: a round changes no file and exits 0. */
 	ck_assert_int_eq(tu_agent_once(&o, w.dir, w.d.base_url, "--domain " ALPHA " --out '%s/a.json' --state '%s/a' --log-key '%s'",
 				 w.dir, w.dir, w.d.vkey), 0);
+	/* A domain followed later: its keys are somewhere in the log already replayed, which is
+	 * replayed again for it. */
+	ck_assert_msg(tu_agent_once(&o, w.dir, w.d.base_url,
+			      "--domain " ALPHA " --domain " BETA " --out '%s/a2' --state '%s/a' --log-key '%s'", w.dir,
+			      w.dir, w.d.vkey) == 0, "%s", o.err);
+	assert_file(&w, BETA, "spiffe", tu_path_in(w.dir, "a2/" BETA ".json"));
+	assert_file(&w, ALPHA, "spiffe", tu_path_in(w.dir, "a2/" ALPHA ".json"));
 	/* A state pinned to one log key refuses another. */
 	ck_assert_int_eq(tu_run(&o, w.dir, "bundlectl", "keygen --name other.test/log --out '%s/other.key'", w.dir), 0);
 	snprintf(other, sizeof(other), "%.*s", (int)o.out_len - 1, o.out);
