@@ -14,13 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent_internal.h"
-#include "bundled/bundle.h"
 #include "bundled/file.h"
 
 struct bd_agent {
@@ -58,126 +55,12 @@ int bd_agent_format_parse(bd_agent_format *out, const char *name)
 	return tl_error_set(TL_E_INPUT, "unknown format \"%s\" (spiffe, pem or der)", name);
 }
 
-static int mkdir_p(const char *path)
-{
-	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		return tl_error_set(TL_E_IO, "creating %s: %s", path, strerror(errno));
-	return 0;
-}
-
-/* Where domain i's output goes. */
-static void out_path(char *path, size_t cap, const bd_agent *a, size_t i)
-{
-	static const char *const ext[] = { "json", "pem", "der" };
-
-	if (a->o.n_domains == 1)
-		snprintf(path, cap, "%s", a->o.out);
-	else
-		snprintf(path, cap, "%s/%s.%s", a->o.out, a->o.domains[i], ext[a->o.format]);
-}
-
 static void version_path(char *path, size_t cap, const bd_agent *a, const tl_hash *sha)
 {
 	char hex[2 * TL_HASH_SIZE + 1];
 
 	tl_hex_encode(hex, sha->b, TL_HASH_SIZE);
 	snprintf(path, cap, "%s/" AGENT_VERSIONS_DIR "/%s", a->o.state_dir, hex);
-}
-
-/* The output file's bytes for canonical bytes `canon`, in the configured format. */
-static int render(tl_buf *out, const bd_agent *a, const uint8_t *canon, size_t len)
-{
-	bd_bundle *b = NULL;
-	int err;
-
-	if (a->o.format == BD_AGENT_FORMAT_SPIFFE)
-		return tl_buf_append(out, canon, len);
-	if ((err = bd_bundle_parse(&b, canon, len, 0, NULL)) == 0)
-		err = a->o.format == BD_AGENT_FORMAT_PEM ? bd_bundle_write_pem(out, b) : bd_bundle_write_der(out, b);
-	bd_bundle_free(b);
-	return err;
-}
-
-/* Makes domain i's output file hold `canon` rendered, unless it does already. */
-static int write_output(bool *changed, const bd_agent *a, size_t i, const uint8_t *canon, size_t len)
-{
-	char path[BD_FILE_MAX_PATH];
-	tl_buf want = tl_buf_make(4 * (size_t)BD_MAX_BUNDLE_SIZE), have = tl_buf_make(4 * (size_t)BD_MAX_BUNDLE_SIZE);
-	int err;
-
-	*changed = false;
-	out_path(path, sizeof(path), a, i);
-	if ((err = render(&want, a, canon, len)) != 0)
-		goto out;
-	if (bd_file_read(&have, path) == 0 && have.len == want.len && memcmp(have.data, want.data, want.len) == 0)
-		goto out;
-	if ((err = bd_file_replace(path, want.data, want.len, 0644)) == 0)
-		*changed = true;
-out:
-	tl_buf_free(&want);
-	tl_buf_free(&have);
-	return err;
-}
-
-/* --on-update, with what changed in its environment; its failure is only reported. */
-static void run_hook(const bd_agent *a, size_t i, uint64_t sequence)
-{
-	char path[BD_FILE_MAX_PATH], seq[24];
-	pid_t pid;
-	int status;
-
-	if (a->o.on_update == NULL)
-		return;
-	out_path(path, sizeof(path), a, i);
-	snprintf(seq, sizeof(seq), "%" PRIu64, sequence);
-	if ((pid = fork()) == 0) {
-		setenv("BUNDLED_DOMAIN", a->o.domains[i], 1);
-		setenv("BUNDLED_SEQUENCE", seq, 1);
-		setenv("BUNDLED_FILE", path, 1);
-		execl("/bin/sh", "sh", "-c", a->o.on_update, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		say(a, BD_AGENT_WARN, "%s: --on-update failed (status %d)", a->o.domains[i], pid < 0 ? -1 : status);
-}
-
-/* A fork: both signed checkpoints and what disagrees, for `bundlectl verify-consistency`. */
-static int save_evidence(const bd_agent *a, const struct agent_state *st, const struct agent_update *u, const bd_diff_response *r)
-{
-	char dir[BD_FILE_MAX_PATH], path[BD_FILE_MAX_PATH + 64], rh[2 * TL_HASH_SIZE + 1], rh2[2 * TL_HASH_SIZE + 1];
-	tl_buf txt = tl_buf_make(4096);
-	struct stat sb;
-	uint64_t n = 1;
-	int err;
-
-	snprintf(dir, sizeof(dir), "%s/" AGENT_EVIDENCE_DIR, a->o.state_dir);
-	for (;; n++) { /* the first free number: evidence is never overwritten */
-		snprintf(path, sizeof(path), "%s/%" PRIu64 "-fork.txt", dir, n);
-		if (stat(path, &sb) != 0)
-			break;
-	}
-	tl_hex_encode(rh, u->evidence.old.root.b, TL_HASH_SIZE);
-	tl_hex_encode(rh2, u->evidence.new.root.b, TL_HASH_SIZE);
-	if ((err = mkdir_p(dir)) != 0)
-		goto out;
-	snprintf(path, sizeof(path), "%s/%" PRIu64 "-old.checkpoint", dir, n);
-	if ((err = bd_file_replace(path, st->note.data, st->note.len, 0600)) != 0)
-		goto out;
-	snprintf(path, sizeof(path), "%s/%" PRIu64 "-new.checkpoint", dir, n);
-	if ((err = bd_file_replace(path, r->checkpoint, r->checkpoint_len, 0600)) != 0)
-		goto out;
-	if ((err = tl_buf_printf(&txt, "%s: the log signed a tree of %" PRIu64 " entries with root %s and one of %" PRIu64
-		     " entries with root %s, which %s\n", u->evidence.old.origin, u->evidence.old.size, rh, u->evidence.new.size,
-		     rh2, u->evidence.rollback ? "is smaller (a rollback)" : "does not extend it (a fork)")) != 0)
-		goto out;
-	snprintf(path, sizeof(path), "%s/%" PRIu64 "-fork.txt", dir, n);
-	if ((err = bd_file_replace(path, txt.data, txt.len, 0600)) != 0)
-		goto out;
-	say(a, BD_AGENT_ERROR, "ALARM: %s the log contradicts the checkpoint verified before; the files are kept; evidence in %s/%" PRIu64 "-*",
-		u->evidence.rollback ? "rollback:" : "fork:", dir, n);
-out:
-	tl_buf_free(&txt);
-	return err;
 }
 
 /* GET the diff response for domain i, from version `from` (0: none held). */
@@ -244,6 +127,15 @@ out:
 	return err;
 }
 
+/* --on-update; its failure is only said. */
+static void hook(const bd_agent *a, size_t i, uint64_t sequence)
+{
+	int status = agent_run_hook(&a->o, i, sequence);
+
+	if (status != 0)
+		say(a, BD_AGENT_WARN, "%s: --on-update failed (status %d)", a->o.domains[i], status);
+}
+
 /* Whether a followed domain holds a version with these bytes (domains may share them). */
 static bool held_elsewhere(const struct agent_state *st, const tl_hash *sha)
 {
@@ -278,7 +170,7 @@ static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_u
 		return err;
 	if (!new_version)
 		return 0;
-	if ((err = write_output(&changed, a, i, u->bytes.data, u->bytes.len)) != 0)
+	if ((err = agent_write_output(&changed, &a->o, i, u->bytes.data, u->bytes.len)) != 0)
 		return err;
 	say(a, BD_AGENT_INFO, "%s: version %" PRIu64 " verified and installed (%s, %zu bytes)", st->domains[i],
 		u->entry.sequence, r->status == BD_DIFF_STATUS_PATCH ? "from a diff" : "fetched whole by CID", u->bytes.len);
@@ -287,7 +179,7 @@ static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_u
 		unlink(old_path);
 	}
 	if (changed)
-		run_hook(a, i, u->entry.sequence);
+		hook(a, i, u->entry.sequence);
 	return 0;
 }
 
@@ -330,7 +222,9 @@ static int poll_domain(bd_agent_round *rd, bd_agent *a, size_t i)
 	if ((err = bd_diff_response_read(r, body.data, body.len)) == 0 && (err = agent_verify(u, st, &c, r)) == 0 &&
 	    u->fork) {
 		rd->fork = true;
-		err = save_evidence(a, st, u, r);
+		if ((err = agent_save_evidence(path, sizeof(path), &a->o, st, u, r)) == 0)
+			say(a, BD_AGENT_ERROR, "ALARM: fork: the log contradicts the checkpoint verified before; the "
+				"files are kept; evidence in %s", path);
 		goto out;
 	}
 	if (err == TL_E_NOMEM || err == TL_E_IO)
@@ -475,10 +369,10 @@ static int restore_outputs(bd_agent *a)
 		tl_sha256(&sha, bytes.data, bytes.len);
 		if (!tl_hash_equal(&sha, &st->held[i].sha256))
 			continue;
-		if ((err = write_output(&changed, a, i, bytes.data, bytes.len)) == 0 && changed) {
+		if ((err = agent_write_output(&changed, &a->o, i, bytes.data, bytes.len)) == 0 && changed) {
 			say(a, BD_AGENT_WARN, "%s: the file did not hold version %" PRIu64 " (interrupted update): rewritten",
 				st->domains[i], st->held[i].sequence);
-			run_hook(a, i, st->held[i].sequence);
+			hook(a, i, st->held[i].sequence);
 		}
 	}
 out:
@@ -511,8 +405,8 @@ int bd_agent_new(bd_agent **out, const bd_agent_options *o)
 	a->wake[0] = a->wake[1] = -1;
 	a->log_key = o->log_key;
 	snprintf(path, sizeof(path), "%s/" AGENT_VERSIONS_DIR, o->state_dir);
-	if ((err = mkdir_p(o->state_dir)) != 0 || (err = mkdir_p(path)) != 0 ||
-	    (o->n_domains > 1 && (err = mkdir_p(o->out)) != 0))
+	if ((err = agent_mkdir(o->state_dir)) != 0 || (err = agent_mkdir(path)) != 0 ||
+	    (o->n_domains > 1 && (err = agent_mkdir(o->out)) != 0))
 		goto out;
 	if (pipe(a->wake) != 0 || fcntl(a->wake[0], F_SETFL, O_NONBLOCK) != 0 || fcntl(a->wake[1], F_SETFL, O_NONBLOCK) != 0 ||
 	    fcntl(a->wake[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(a->wake[1], F_SETFD, FD_CLOEXEC) != 0) {

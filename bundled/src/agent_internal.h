@@ -79,4 +79,21 @@ struct agent_check {
 int agent_verify(struct agent_update *u, struct agent_state *st, const struct agent_check *c,
 	const bd_diff_response *r) TL_MUST_USE;
 
+/* agent_output.c. Where domain i's output goes (one domain: the file named; several: a file
+ * per domain in the directory named). */
+void agent_out_path(char *path, size_t cap, const bd_agent_options *o, size_t i);
+/* Makes domain i's output file hold the canonical bytes in the configured format, replaced
+ * atomically, unless it holds them already (*changed says which). */
+int agent_write_output(bool *changed, const bd_agent_options *o, size_t i, const uint8_t *canon, size_t len)
+	TL_MUST_USE;
+/* Runs --on-update (if any) for domain i's new version: 0, or its exit status (-1: did not run). */
+int agent_run_hook(const bd_agent_options *o, size_t i, uint64_t sequence);
+/* Saves a fork's evidence under DIR/evidence/<n>-* (n: the first free number): both signed
+ * checkpoints (the files `bundlectl verify-consistency` takes) and what disagrees;
+ * the files' pattern goes to `where`. */
+int agent_save_evidence(char *where, size_t cap, const bd_agent_options *o, const struct agent_state *st,
+	const struct agent_update *u, const bd_diff_response *r) TL_MUST_USE;
+/* mkdir, 0700, an existing directory included. */
+int agent_mkdir(const char *path) TL_MUST_USE;
+
 #endif
