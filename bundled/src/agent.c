@@ -19,6 +19,7 @@
 
 #include "agent_internal.h"
 #include "bundled/file.h"
+#include "translog/file.h"
 
 struct bd_agent {
 	bd_agent_options o;
@@ -155,7 +156,7 @@ static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_u
 
 	if (new_version) {
 		version_path(path, sizeof(path), a, &u->entry.sha256);
-		if ((err = bd_file_replace(path, u->bytes.data, u->bytes.len, 0600)) != 0)
+		if ((err = tl_file_replace(path, u->bytes.data, u->bytes.len)) != 0)
 			return err;
 		st->held[i] = (struct agent_version){ .has = true, .sequence = u->entry.sequence, .index = u->index,
 			.size = u->entry.size, .refresh_hint = u->entry.refresh_hint, .sha256 = u->entry.sha256 };
@@ -204,7 +205,7 @@ static int poll_domain(bd_agent_round *rd, bd_agent *a, size_t i)
 		goto out;
 	if (st->held[i].has) {
 		version_path(path, sizeof(path), a, &st->held[i].sha256);
-		if (bd_file_read(&held, path) != 0)
+		if (tl_file_read(&held, path) != 0)
 			tl_buf_reset(&held); /* lost: the version is fetched whole */
 	}
 	if ((err = fetch(&body, a, st, i, held.len ? st->held[i].sequence : 0)) != 0) {
@@ -364,7 +365,7 @@ static int restore_outputs(bd_agent *a)
 			continue;
 		tl_buf_reset(&bytes);
 		version_path(path, sizeof(path), a, &st->held[i].sha256);
-		if (bd_file_read(&bytes, path) != 0)
+		if (tl_file_read(&bytes, path) != 0)
 			continue;
 		tl_sha256(&sha, bytes.data, bytes.len);
 		if (!tl_hash_equal(&sha, &st->held[i].sha256))

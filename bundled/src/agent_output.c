@@ -12,6 +12,7 @@
 #include "agent_internal.h"
 #include "bundled/bundle.h"
 #include "bundled/file.h"
+#include "translog/file.h"
 
 int agent_mkdir(const char *path)
 {
@@ -56,9 +57,9 @@ int agent_write_output(bool *changed, const bd_agent_options *o, size_t i, const
 	agent_out_path(path, sizeof(path), o, i);
 	if ((err = render(&want, o, canon, len)) != 0)
 		goto out;
-	if (bd_file_read(&have, path) == 0 && have.len == want.len && memcmp(have.data, want.data, want.len) == 0)
+	if (tl_file_read(&have, path) == 0 && have.len == want.len && memcmp(have.data, want.data, want.len) == 0)
 		goto out;
-	if ((err = bd_file_replace(path, want.data, want.len, 0644)) == 0)
+	if ((err = bd_file_publish(path, want.data, want.len, 0644)) == 0)
 		*changed = true;
 out:
 	tl_buf_free(&want);
@@ -108,17 +109,17 @@ int agent_save_evidence(char *where, size_t cap, const bd_agent_options *o, cons
 	if ((err = agent_mkdir(dir)) != 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/%" PRIu64 "-old.checkpoint", dir, n);
-	if ((err = bd_file_replace(path, st->note.data, st->note.len, 0600)) != 0)
+	if ((err = tl_file_replace(path, st->note.data, st->note.len)) != 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/%" PRIu64 "-new.checkpoint", dir, n);
-	if ((err = bd_file_replace(path, r->checkpoint, r->checkpoint_len, 0600)) != 0)
+	if ((err = tl_file_replace(path, r->checkpoint, r->checkpoint_len)) != 0)
 		goto out;
 	if ((err = tl_buf_printf(&txt, "%s: the log signed a tree of %" PRIu64 " entries with root %s and one of %" PRIu64
 		     " entries with root %s, which does not extend it (a fork)\n", u->evidence.old.origin, u->evidence.old.size, rh,
 		     u->evidence.new.size, rh2)) != 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/%" PRIu64 "-fork.txt", dir, n);
-	if ((err = bd_file_replace(path, txt.data, txt.len, 0600)) != 0)
+	if ((err = tl_file_replace(path, txt.data, txt.len)) != 0)
 		goto out;
 	snprintf(where, cap, "%s/%" PRIu64 "-*", dir, n);
 out:

@@ -1,6 +1,6 @@
 /*
  * The agent's state file, DIR/state: text, one fact a line, written whole and atomically
- * (bd_file_replace), so a kill -9 at any point leaves the previous state or the next:
+ * (tl_file_replace), so a kill -9 at any point leaves the previous state or the next:
  *
  *   bundled-agent-state v1
  *   log-key <vkey>                      the pinned log key
@@ -16,6 +16,7 @@
 
 #include "agent_internal.h"
 #include "bundled/file.h"
+#include "translog/file.h"
 #include "translog/text.h"
 
 #define MAGIC "bundled-agent-state v1"
@@ -164,7 +165,7 @@ int agent_state_load(struct agent_state *st, const char *dir, const char *const 
 	}
 	st->n = n;
 	snprintf(path, sizeof(path), "%s/" AGENT_STATE_FILE, dir);
-	if ((err = bd_file_read(&text, path)) != 0) {
+	if ((err = tl_file_read(&text, path)) != 0) {
 		tl_buf_free(&text);
 		return err == TL_E_NOTFOUND ? 0 : err;
 	}
@@ -228,7 +229,7 @@ int agent_state_save(const struct agent_state *st, const char *dir)
 		}
 	}
 	snprintf(path, sizeof(path), "%s/" AGENT_STATE_FILE, dir);
-	err = bd_file_replace(path, b.data, b.len, 0600);
+	err = tl_file_replace(path, b.data, b.len);
 out:
 	tl_buf_free(&b);
 	return err;

@@ -171,7 +171,7 @@ START_TEST(agent_restarts_after_kill_and_outage)
 	tu_world_publish(&w, ALPHA, 1);
 	ck_assert_msg(AGENT() == 0, "%s", o.err);
 	copy(tu_path_in(w.dir, "out.v1"), out);
-	ck_assert_int_eq(tu_write_file(tu_path_in(w.dir, "out.json.tmp"), "half", 4), 0);
+	ck_assert_int_eq(tu_write_file(tu_path_in(w.dir, "out.json.new"), "half", 4), 0);
 	ck_assert_msg(AGENT() == 0, "%s", o.err);
 	ck_assert_ptr_nonnull(strstr(o.err, "interrupted update"));
 	assert_file(&w, ALPHA, "spiffe", out);
