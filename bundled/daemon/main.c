@@ -277,11 +277,13 @@ static int open_state(struct daemon *d)
 	if (bd_registry_skipped(d->registry) > 0)
 		log_at(LOG_ERROR, "the log holds entries the registry cannot apply: a damaged or forged store; audit it",
 			"entries=%llu", (unsigned long long)bd_registry_skipped(d->registry));
+	if (!rebuild_index && (err = diff_cache_open(&d->diffs, d)) != 0)
+		return err;
 	if (rebuild_index)
 		return 0;
 	if (d->cfg.ipfs_api[0] != '\0' && (err = open_pinning(d)) != 0)
 		return err;
-	if ((err = open_publishing(d)) != 0 || (err = diff_cache_open(&d->diffs, d)) != 0)
+	if ((err = open_publishing(d)) != 0)
 		return err;
 	if ((err = tl_signer_vkey(&vkey, d->key)) == 0)
 		log_at(LOG_INFO, "log open", "origin=\"%s\" size=%llu vkey=%s", tl_signer_name(d->key),
@@ -292,8 +294,8 @@ static int open_state(struct daemon *d)
 
 static void close_state(struct daemon *d)
 {
-	diff_cache_close(d->diffs);
 	ratelimit_free(d->writes);
+	diff_cache_close(d->diffs);
 	bd_publisher_free(d->publisher);
 	if (d->pins != NULL) {
 		bd_pinq_stop(d->pins);
