@@ -55,8 +55,10 @@ static json_t *inclusion_json(tl_buf *note, struct daemon *d, uint64_t index)
 	size_t n;
 
 	if (tl_log_head(&size, NULL, note, d->log) != 0 || tl_log_prove_inclusion(hashes, &n, d->log, index, size) != 0)
-		return NULL;
+		goto out;
 	return route_proof_json("index", index, size, hashes, n);
+out:
+	return NULL;
 }
 
 /* schema/publish-response.schema.json */
