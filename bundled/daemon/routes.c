@@ -1,10 +1,10 @@
 #include "daemon.h"
 #include "routes.h"
 
+static const char *const domain_reads[] = { "from", "to", "size", NULL }; /* .../diff only */
 static const char *const proof_inclusion[] = { "index", "size", NULL };
 static const char *const proof_consistency[] = { "old", "size", NULL };
 static const char *const gateway[] = { "format", NULL };
-static const char *const domain_reads[] = { "from", "to", "size", NULL }; /* .../diff only */
 
 /* A path ending in '/' matches as a prefix; the handler parses the rest, raw. The log's reads
  * and the gateway run on the event loops: they are served from memory or by RocksDB point

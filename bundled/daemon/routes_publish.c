@@ -26,6 +26,13 @@ struct written {
 	bd_entry *version; /* the bundle entry of a version, or NULL */
 };
 
+/* A new version (published or by revocation): its diffs are made now, off this thread. */
+static void queue_diffs(struct daemon *d, const struct written *w, const bd_entry *version)
+{
+	if (!w->res.existing && d->diffs != NULL)
+		diff_cache_published(d->diffs, version->domain, version->sequence);
+}
+
 typedef int (*write_fn)(struct written *w, struct daemon *d, const struct http_request *req, const char *td);
 
 static void log_refusal(const struct http_request *req, const char *addr, const char *reason)
@@ -121,9 +128,6 @@ static int serve_write(bd_httpd_response *res, const struct http_request *req, s
 		log_refusal(req, addr, tl_error_message());
 		return err;
 	}
-	/* A new version (published or by revocation): its diffs are made now, off this thread. */
-	if (w.version != NULL && !w.res.existing && d->diffs != NULL)
-		diff_cache_published(d->diffs, w.version->domain, w.version->sequence);
 	err = reply_written(res, d, &w);
 	free(w.version);
 	return err;
@@ -204,6 +208,7 @@ static int do_bundle(struct written *w, struct daemon *d, const struct http_requ
 	    (err = bd_publish_bundle(&w->res, d->publisher, r.entry, r.entry_len, r.bundle, r.bundle_len,
 		     (uint64_t)time(NULL))) != 0)
 		goto out;
+	queue_diffs(d, w, e);
 	w->version = e;
 	e = NULL;
 out:
@@ -225,6 +230,7 @@ static int do_revocation(struct written *w, struct daemon *d, const struct http_
 	    (err = bd_publish_revocation(&w->res, d->publisher, r.revocation, r.revocation_len, r.entry, r.entry_len,
 		     (uint64_t)time(NULL))) != 0)
 		goto out;
+	queue_diffs(d, w, e);
 	w->version = e;
 	e = NULL;
 out:
