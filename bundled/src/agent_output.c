@@ -11,6 +11,7 @@
 
 #include "agent_internal.h"
 #include "bundled/bundle.h"
+#include "bundled/evidence.h"
 #include "bundled/file.h"
 #include "translog/file.h"
 
@@ -92,38 +93,29 @@ int agent_run_hook(const bd_agent_options *o, size_t i, uint64_t sequence)
 int agent_save_evidence(char *where, size_t cap, const bd_agent_options *o, const struct agent_state *st,
 	const struct agent_update *u, const bd_diff_response *r)
 {
-	char dir[BD_FILE_MAX_PATH], path[BD_FILE_MAX_PATH + 64], rh[2 * TL_HASH_SIZE + 1], rh2[2 * TL_HASH_SIZE + 1];
-	tl_buf txt = tl_buf_make(4096);
+	char dir[BD_FILE_MAX_PATH], path[BD_FILE_MAX_PATH + 64], prefix[24];
+	char (*paths)[BD_EVIDENCE_PATH_MAX] = calloc(BD_EVIDENCE_FILES, BD_EVIDENCE_PATH_MAX);
+	tl_follow_fork fork = u->evidence;
 	struct stat sb;
 	uint64_t n = 1;
+	size_t written;
 	int err;
 
+	if (paths == NULL)
+		return tl_error_set(TL_E_NOMEM, "out of memory");
 	snprintf(dir, sizeof(dir), "%s/" AGENT_EVIDENCE_DIR, o->state_dir);
 	for (;; n++) { /* the first free number: evidence is never overwritten */
 		snprintf(path, sizeof(path), "%s/%" PRIu64 "-fork.txt", dir, n);
 		if (stat(path, &sb) != 0)
 			break;
 	}
-	tl_hex_encode(rh, u->evidence.old.root.b, TL_HASH_SIZE);
-	tl_hex_encode(rh2, u->evidence.new.root.b, TL_HASH_SIZE);
-	if ((err = agent_mkdir(dir)) != 0)
-		goto out;
-	snprintf(path, sizeof(path), "%s/%" PRIu64 "-old.checkpoint", dir, n);
-	if ((err = tl_file_replace(path, st->note.data, st->note.len)) != 0)
-		goto out;
-	snprintf(path, sizeof(path), "%s/%" PRIu64 "-new.checkpoint", dir, n);
-	if ((err = tl_file_replace(path, r->checkpoint, r->checkpoint_len)) != 0)
-		goto out;
-	if ((err = tl_buf_printf(&txt, "%s: the log signed a tree of %" PRIu64 " entries with root %s and one of %" PRIu64
-		     " entries with root %s, which does not extend it (a fork)\n", u->evidence.old.origin, u->evidence.old.size, rh,
-		     u->evidence.new.size, rh2)) != 0)
-		goto out;
-	snprintf(path, sizeof(path), "%s/%" PRIu64 "-fork.txt", dir, n);
-	if ((err = tl_file_replace(path, txt.data, txt.len)) != 0)
-		goto out;
-	snprintf(where, cap, "%s/%" PRIu64 "-*", dir, n);
-out:
-	tl_buf_free(&txt);
+	/* Two roots for one size: the new tree's root at the old size is its own. */
+	if (fork.new.size == fork.old.size)
+		fork.prefix_root = fork.new.root;
+	snprintf(prefix, sizeof(prefix), "%" PRIu64, n);
+	if ((err = bd_evidence_write(paths, &written, dir, prefix, st->note.data, st->note.len, r->checkpoint,
+		     r->checkpoint_len, &fork)) == 0)
+		snprintf(where, cap, "%s/%" PRIu64 "-*", dir, n);
+	free(paths);
 	return err;
 }
-

@@ -128,6 +128,7 @@ START_TEST(refuses_another_log_and_a_split_view)
 {
 	struct fixture f;
 	struct tu_world other, split;
+	struct tu_output o = { 0 };
 	struct stat sb;
 	char log_key[4300];
 
@@ -148,7 +149,13 @@ START_TEST(refuses_another_log_and_a_split_view)
 	ck_assert_int_eq(stat(tu_path_in(f.state, "evidence/1-old.checkpoint"), &sb), 0);
 	ck_assert_int_eq(stat(tu_path_in(f.state, "evidence/1-new.checkpoint"), &sb), 0);
 	ck_assert_int_eq(stat(tu_path_in(f.state, "evidence/1-fork.txt"), &sb), 0);
+	ck_assert_int_eq(stat(tu_path_in(f.state, "evidence/1-consistency.proof"), &sb), 0);
+	/* The evidence is what `bundlectl verify-consistency` takes, and it refuses it. */
+	ck_assert_int_eq(tu_run(&o, f.w.dir, "bundlectl", "verify-consistency --vkey '%s' '%s/evidence/1-old.checkpoint' "
+					"'%s/evidence/1-new.checkpoint' '%s/evidence/1-consistency.proof'",
+				 f.w.d.vkey, f.state, f.state, f.state), 1);
 	tu_world_stop(&split);
+	tu_output_free(&o);
 	teardown(&f);
 }
 END_TEST
