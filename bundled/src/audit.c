@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "audit_internal.h"
+#include "bundled/evidence.h"
 #include "translog/bytes.h"
 #include "translog/hash.h"
 
@@ -128,67 +129,21 @@ static int audit_finish(struct audit *a, tl_buf *buf)
 	return 0;
 }
 
-static int write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wx");
-	int ok;
-
-	if (f == NULL)
-		return tl_error_set(TL_E_IO, "%s: %s", path, strerror(errno));
-	ok = fwrite(data, 1, len, f) == len;
-	ok = fclose(f) == 0 && ok;
-	return ok ? 0 : tl_error_set(TL_E_IO, "%s: cannot write", path);
-}
-
-/* Writes what a third party needs to see the fork: both signed notes, and the consistency
- * proof the new tree's tiles give (as `bundlectl verify-consistency` reads it). */
+/* Writes what a third party needs to see the fork (bundled/evidence.h) into DIR/evidence,
+ * numbered by the state's count of forks seen. */
 static int write_evidence(struct audit *a, const tl_buf *new_note, const tl_follow_fork *fork)
 {
 	struct audit_state *st = a->st;
-	const char *dir = a->opts->state_dir;
-	tl_buf proof = { 0 }, text = { 0 };
-	char base[4096];
-	char root_old[65], root_new[65], prefix[65];
-	int err = 0;
+	char base[4096], prefix[24];
+	size_t n = 0;
+	int err;
 
-	snprintf(base, sizeof(base), "%s/" AUDIT_EVIDENCE_DIR, dir);
-	if (mkdir(base, 0700) != 0 && errno != EEXIST)
-		return tl_error_set(TL_E_IO, "%s: %s", base, strerror(errno));
+	snprintf(base, sizeof(base), "%s/" AUDIT_EVIDENCE_DIR, a->opts->state_dir);
 	st->evidence_count++;
-	for (size_t i = 0; i < fork->n_proof && err == 0; i++) {
-		err = tl_base64_encode(&proof, fork->proof[i].b, TL_HASH_SIZE);
-		if (err == 0)
-			err = tl_buf_append_u8(&proof, '\n');
-	}
-	tl_hex_encode(root_old, fork->old.root.b, TL_HASH_SIZE);
-	tl_hex_encode(root_new, fork->new.root.b, TL_HASH_SIZE);
-	tl_hex_encode(prefix, fork->prefix_root.b, TL_HASH_SIZE);
-	if (err == 0)
-		err = tl_buf_printf(&text,
-			"log %s %s\nold checkpoint: size %" PRIu64 " root %s\nnew checkpoint: size %" PRIu64 " root %s\n%s%s%s"
-			"check: bundlectl verify-consistency --vkey VKEY old.checkpoint new.checkpoint consistency.proof\n",
-			fork->old.origin, fork->rollback ? "rolled back" : "forked", fork->old.size, root_old, fork->new.size,
-			root_new, fork->rollback ? "" : "the new tree's tiles give the root at the old size: ",
-			fork->rollback ? "" : prefix, fork->rollback ? "" : "\n");
-	const struct {
-		const char *name;
-		const void *data;
-		size_t len;
-	} files[4] = {
-		{ "old.checkpoint", st->note, st->note_len },
-		{ "new.checkpoint", new_note->data, new_note->len },
-		{ "consistency.proof", proof.data, proof.len },
-		{ "fork.txt", text.data, text.len },
-	};
-	for (size_t i = 0; i < 4 && err == 0; i++) {
-		char *path = a->rep->evidence[a->rep->n_evidence];
-
-		snprintf(path, sizeof(a->rep->evidence[0]), "%s/%" PRIu64 "-%s", base, st->evidence_count, files[i].name);
-		if ((err = write_file(path, files[i].data != NULL ? files[i].data : "", files[i].len)) == 0)
-			a->rep->n_evidence++;
-	}
-	tl_buf_free(&proof);
-	tl_buf_free(&text);
+	snprintf(prefix, sizeof(prefix), "%" PRIu64, st->evidence_count);
+	err = bd_evidence_write(a->rep->evidence + a->rep->n_evidence, &n, base, prefix, st->note, st->note_len,
+		new_note->data, new_note->len, fork);
+	a->rep->n_evidence += n;
 	return err;
 }
 

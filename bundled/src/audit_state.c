@@ -18,15 +18,14 @@
  * line out of place refuses the whole file.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "audit_internal.h"
 #include "translog/bytes.h"
+#include "translog/file.h"
 
 #define STATE_HEADER "bundled-audit-state v1"
 #define MAX_STATE_LINE (64u * 1024u)
@@ -107,45 +106,13 @@ static int format_state(tl_buf *b, const struct audit_state *st)
 
 int audit_state_save(const struct audit_state *st, const char *dir)
 {
-	char path[4200], tmp[4200];
+	char path[4200];
 	tl_buf b = tl_buf_make(MAX_STATE_FILE);
-	int fd = -1, err;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/" AUDIT_STATE_FILE, dir);
-	snprintf(tmp, sizeof(tmp), "%s/" AUDIT_STATE_FILE ".tmp", dir);
-	if ((err = format_state(&b, st)) != 0)
-		goto out;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
-		err = tl_error_set(TL_E_IO, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	for (size_t off = 0; off < b.len;) {
-		ssize_t n = write(fd, b.data + off, b.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = tl_error_set(TL_E_IO, "%s: %s", tmp, strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		err = tl_error_set(TL_E_IO, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		err = tl_error_set(TL_E_IO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	/* The rename is durable only once the directory is. */
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) != 0)
-		err = tl_error_set(TL_E_IO, "%s: %s", dir, strerror(errno));
-out:
-	if (fd >= 0)
-		close(fd);
+	if ((err = format_state(&b, st)) == 0)
+		err = tl_file_replace(path, b.data, b.len);
 	tl_buf_free(&b);
 	return err;
 }
