@@ -142,6 +142,21 @@ START_TEST(agents_follow_the_history_in_every_format)
 }
 END_TEST
 
+/* `bundlectl agent` running (not --once) on one domain; its pid. */
+static pid_t start_agent(const struct tu_world *w, const char *td, const char *out, const char *state,
+	const char *interval)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execl(tu_bin_path("bundlectl"), "bundlectl", "agent", "--server", w->d.base_url, "--domain", td, "--out",
+			out, "--state", state, "--log-key", w->d.vkey, "--poll-interval", interval, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
 static void copy(const char *from, const char *to)
 {
 	ck_assert_int_eq(tu_system("cp -a '%s' '%s'", from, to), 0);
@@ -189,13 +204,7 @@ START_TEST(agent_restarts_after_kill_and_outage)
 
 	/* A real kill -9 of a running agent, at some point of its work. */
 	tu_world_publish(&w, ALPHA, 3);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		execl(tu_bin_path("bundlectl"), "bundlectl", "agent", "--server", w.d.base_url, "--domain", ALPHA, "--out",
-			out, "--state", state, "--log-key", w.d.vkey, "--poll-interval", "1s", (char *)NULL);
-		_exit(127);
-	}
+	pid = start_agent(&w, ALPHA, out, state, "1s");
 	nanosleep(&(struct timespec){ 0, 30 * 1000000L }, NULL);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
@@ -257,13 +266,7 @@ START_TEST(running_agent_wakes_and_stops)
 	snprintf(out, sizeof(out), "%s/out.json", w.dir);
 	snprintf(state, sizeof(state), "%s/state", w.dir);
 	tu_world_publish(&w, ALPHA, 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		execl(tu_bin_path("bundlectl"), "bundlectl", "agent", "--server", w.d.base_url, "--domain", ALPHA, "--out",
-			out, "--state", state, "--log-key", w.d.vkey, "--poll-interval", "1h", (char *)NULL);
-		_exit(127);
-	}
+	pid = start_agent(&w, ALPHA, out, state, "1h");
 	ck_assert_msg(becomes_newest(&w, ALPHA, out, 20), "the first round did not write the file");
 	tu_world_publish(&w, ALPHA, 1);
 	kill(pid, SIGHUP);
