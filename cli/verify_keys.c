@@ -50,8 +50,10 @@ int cli_keys_load(struct cli_keys *k, const char *cmd)
 			return rc;
 		rc = parse_vkey(&k->log_key, cmd, (const char *)key_text, key_len, k->vkey_file);
 		free(key_text);
-	} else {
+	} else if (k->vkey != NULL) {
 		rc = parse_vkey(&k->log_key, cmd, k->vkey, strlen(k->vkey), "--vkey");
+	} else {
+		rc = CLI_OK; /* no log key (bundlectl agent --tofu): log_key stays NULL */
 	}
 	if (rc != CLI_OK)
 		return rc;
@@ -70,7 +72,7 @@ int cli_keys_load(struct cli_keys *k, const char *cmd)
 		cli_error(cmd, "--witness: %s", tl_error_message());
 		return CLI_USAGE;
 	}
-	if (tl_verifier_type(k->log_key) != TL_KEY_TYPE_ED25519) {
+	if (k->log_key != NULL && tl_verifier_type(k->log_key) != TL_KEY_TYPE_ED25519) {
 		cli_error(cmd, "the log key must be an Ed25519 (type 0x01) key");
 		return CLI_USAGE;
 	}

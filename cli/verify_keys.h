@@ -39,7 +39,7 @@ int cli_keys_have_log_key(const struct cli_keys *k);
 
 /* Settles the quorum (a number from 0 to CLI_MAX_WITNESSES, by default every witness given;
  * more than were given is a usage error), then
- * parses the log key, which must be Ed25519 (type 0x01), and the witness keys, which must be
+ * parses the log key, if one was given, which must be Ed25519 (type 0x01), and the witness keys, which must be
  * cosigner (type 0x04) keys. CLI_OK, or CLI_USAGE after a one-line message on stderr. */
 int cli_keys_load(struct cli_keys *k, const char *cmd);
 

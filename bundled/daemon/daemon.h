@@ -42,6 +42,7 @@ struct daemon {
 	bd_publisher *publisher;
 	struct auth auth;          /* the operator's token */
 	struct ratelimit *writes;  /* per-client limits on POST requests */
+	struct diff_cache *diffs;  /* diffs between versions, made once (diff_cache.h) */
 	struct metrics *metrics; /* every series /metrics shows; features register theirs here */
 
 	/* Mirrors (mirrors.c). */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "daemon.h"
+#include "diff_cache.h"
 #include "logging.h"
 #include "metrics_daemon.h"
 #include "mirrors.h"
@@ -265,7 +266,7 @@ static int rebuild(struct daemon *d)
 
 static int open_state(struct daemon *d)
 {
-	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 3];
+	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 4];
 	/* Decoded full tiles for proofs (16 KiB each, filled as they are read): with the
 	 * default 1,024, random inclusion proofs on a 1M-entry log re-read and re-hashed a tile
 	 * for most proofs (benchmarks/README.md, "HTTP"); 16,384 slots hold every tile of a
@@ -286,6 +287,7 @@ static int open_state(struct daemon *d)
 	cfs[ncf++] = bd_blockstore_column_family;
 	cfs[ncf++] = bd_pinq_column_family;
 	cfs[ncf++] = BD_REGISTRY_COLUMN_FAMILY;
+	cfs[ncf++] = DIFF_CACHE_COLUMN_FAMILY;
 	snprintf(db_path, sizeof(db_path), "%s/db", d->cfg.data_dir);
 	if ((err = tl_db_open(&d->db, db_path, cfs, ncf)) != 0 ||
 	    (err = d->key != NULL ? tl_log_open(&d->log, d->db, d->key, &log_opts) :
@@ -297,6 +299,8 @@ static int open_state(struct daemon *d)
 	if (bd_registry_skipped(d->registry) > 0)
 		log_at(LOG_ERROR, "the log holds entries the registry cannot apply: a damaged or forged store; audit it",
 			"entries=%llu", (unsigned long long)bd_registry_skipped(d->registry));
+	if (!rebuild_index && (err = diff_cache_open(&d->diffs, d)) != 0)
+		return err;
 	if (rebuild_index)
 		return 0;
 	if (d->cfg.ipfs_api[0] != '\0' && (err = open_pinning(d)) != 0)
@@ -316,6 +320,7 @@ static void close_state(struct daemon *d)
 	witnesses_close(d);
 	mirrors_close(d);
 	ratelimit_free(d->writes);
+	diff_cache_close(d->diffs);
 	bd_publisher_free(d->publisher);
 	if (d->pins != NULL) {
 		bd_pinq_stop(d->pins);

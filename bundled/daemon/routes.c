@@ -1,6 +1,7 @@
 #include "daemon.h"
 #include "routes.h"
 
+static const char *const domain_reads[] = { "from", "to", "size", NULL }; /* .../diff only */
 static const char *const proof_inclusion[] = { "index", "size", NULL };
 static const char *const proof_consistency[] = { "old", "size", NULL };
 static const char *const gateway[] = { "format", NULL };
@@ -24,7 +25,7 @@ const struct http_route daemon_routes[] = {
 	{ "GET", "/ipfs/", route_ipfs_block, gateway, 0 },
 	{ "GET", "/v1/log", route_log_info, NULL, 1 },
 	{ "GET", "/v1/domains", route_domains_list, NULL, 1 },
-	{ "GET", "/v1/domains/", route_domain_get, NULL, 1 },
+	{ "GET", "/v1/domains/", route_domain_get, domain_reads, 1 },
 	{ "POST", "/v1/domains", route_domain_register, NULL, 1 },
 	{ "POST", "/v1/domains/", route_domain_post, NULL, 1 },
 	{ "GET", "/v1/watch", route_watch, watch, 1 },

@@ -8,6 +8,8 @@
 #include "bundled/entry.h"
 #include "http.h"
 
+struct daemon;
+
 /* routes_ops.c */
 int route_healthz(bd_httpd_response *res, const struct http_request *req, void *app);
 int route_metrics(bd_httpd_response *res, const struct http_request *req, void *app);
@@ -44,6 +46,14 @@ struct domain_path {
 	const char *rest;
 };
 int domain_path_parse(struct domain_path *out, const char *path) TL_MUST_USE;
+
+/* routes_log.c: {"<first>":a,"size":size,"hashes":["base64",...]}: a proof inside a JSON answer; NULL when
+ * out of memory. */
+struct json_t *route_proof_json(const char *first, uint64_t a, uint64_t size, const tl_hash *hashes, size_t n);
+
+/* GET /v1/domains/<td>/diff (routes_diff.c), dispatched by route_domain_get. */
+int route_domain_diff(bd_httpd_response *res, const struct http_request *req, struct daemon *d, const char *td)
+	TL_MUST_USE;
 
 /* An error answer that no tl_err category names (415, 429): {"error":{"code","message"}}. */
 int route_reply_error(bd_httpd_response *res, unsigned status, const char *code, const char *message) TL_MUST_USE;

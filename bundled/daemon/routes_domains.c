@@ -11,6 +11,7 @@
 #include "bundled/entry.h"
 #include "daemon.h"
 #include "routes.h"
+#include "versions.h"
 #include "translog/proof.h"
 #include "translog/text.h"
 #include "translog/tlog_proof.h"
@@ -107,29 +108,6 @@ int route_domains_list(bd_httpd_response *res, const struct http_request *req, v
 	return err;
 }
 
-/* The version of `td` with `sequence` (or the newest when !by_sequence): its leaf index, its
- * entry's text and the parsed entry. */
-static int load_version(uint64_t *index, tl_buf *text, bd_entry *e, struct daemon *d, const char *td,
-	bool by_sequence, uint64_t sequence)
-{
-	bd_domain_state s;
-	int err;
-
-	if (by_sequence) {
-		if ((err = bd_registry_version(index, d->registry, td, sequence)) != 0)
-			return err;
-	} else {
-		if ((err = bd_registry_get(&s, d->registry, td)) != 0)
-			return err;
-		if (!s.has_version)
-			return tl_error_set(TL_E_NOTFOUND, "%s has published no version yet", td);
-		*index = s.version_index;
-	}
-	if ((err = tl_log_entry(text, d->log, *index)) != 0 || (err = bd_entry_parse(e, text->data, text->len)) != 0)
-		return tl_error_wrap(err, "entry %llu", (unsigned long long)*index);
-	return 0;
-}
-
 /* Whether If-None-Match names the ETag (or is "*"). */
 static bool not_modified(const struct http_request *req, const char *etag)
 {
@@ -143,7 +121,6 @@ static int serve_bytes(bd_httpd_response *res, const struct http_request *req, s
 	const bd_entry *e, bool immutable)
 {
 	char etag[2 * TL_HASH_SIZE + 3];
-	bd_cid cid;
 	int err;
 
 	etag[0] = '"';
@@ -154,11 +131,8 @@ static int serve_bytes(bd_httpd_response *res, const struct http_request *req, s
 	res->content_type = "application/json";
 	if (not_modified(req, etag)) {
 		res->status = 304;
-	} else {
-		if ((err = bd_cid_parse(&cid, e->cid, strlen(e->cid))) != 0 ||
-		    (err = bd_blockstore_cat(&res->body, d->blocks, &cid)) != 0)
-			return tl_error_wrap(err == TL_E_NOTFOUND ? TL_E_INTERNAL : err, "version %llu of %s",
-				(unsigned long long)e->sequence, e->domain);
+	} else if ((err = version_bytes(&res->body, d, e)) != 0) {
+		return err;
 	}
 	if ((err = bd_httpd_add_header(res, "ETag", "%s", etag)) != 0 ||
 	    (err = bd_httpd_add_header(res, "X-Bundle-Cid", "%s", e->cid)) != 0 ||
@@ -203,6 +177,10 @@ int route_domain_get(bd_httpd_response *res, const struct http_request *req, voi
 
 	if ((err = domain_path_parse(&dp, req->path)) != 0)
 		return err;
+	if (strcmp(dp.rest, "/diff") == 0)
+		return route_domain_diff(res, req, d, dp.td);
+	if (req->nparams != 0)
+		return tl_error_set(TL_E_INPUT, "query parameters are only taken by /v1/domains/<td>/diff");
 	if (dp.rest[0] == '\0') {
 		if ((err = bd_registry_get(&s, d->registry, dp.td)) != 0)
 			return err;
@@ -226,7 +204,7 @@ int route_domain_get(bd_httpd_response *res, const struct http_request *req, voi
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = load_version(&index, &text, e, d, dp.td, by_sequence, sequence)) != 0)
+	if ((err = version_load(&index, &text, e, d, dp.td, by_sequence, sequence)) != 0)
 		goto out;
 	if (strcmp(rest, "/entry") == 0) {
 		if ((err = bd_httpd_reply(res, 200, "text/plain; charset=utf-8", text.data, text.len)) == 0)

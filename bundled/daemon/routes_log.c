@@ -1,4 +1,5 @@
 /* The log as C2SP tlog-tiles (checkpoint, hash tiles, entry bundles) and as JSON proofs. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -141,6 +142,26 @@ static int proof_json(bd_httpd_response *res, const char *first, uint64_t a, con
 		    (err = tl_buf_append_str(out, "\"")) != 0)
 			return err;
 	return tl_buf_append_str(out, "]}\n");
+}
+
+json_t *route_proof_json(const char *first, uint64_t a, uint64_t size, const tl_hash *hashes, size_t n)
+{
+	tl_buf b64 = tl_buf_make(64);
+	json_t *list = json_array(), *doc = NULL;
+
+	if (list == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		tl_buf_reset(&b64);
+		if (tl_base64_encode(&b64, hashes[i].b, TL_HASH_SIZE) != 0 ||
+		    json_array_append_new(list, json_stringn((const char *)b64.data, b64.len)) != 0)
+			goto out;
+	}
+	doc = json_pack("{s:I,s:I,s:O}", first, (json_int_t)a, "size", (json_int_t)size, "hashes", list);
+out:
+	json_decref(list);
+	tl_buf_free(&b64);
+	return doc;
 }
 
 int route_inclusion_proof(bd_httpd_response *res, const struct http_request *req, void *app)

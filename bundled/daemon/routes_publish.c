@@ -13,6 +13,7 @@
 
 #include "bundled/request.h"
 #include "daemon.h"
+#include "diff_cache.h"
 #include "logging.h"
 #include "mirrors.h"
 #include "routes.h"
@@ -25,6 +26,13 @@ struct written {
 	char domain[BD_MAX_DOMAIN + 1];
 	bd_entry *version; /* the bundle entry of a version, or NULL */
 };
+
+/* A new version (published or by revocation): its diffs are made now, off this thread. */
+static void queue_diffs(struct daemon *d, const struct written *w, const bd_entry *version)
+{
+	if (!w->res.existing && d->diffs != NULL)
+		diff_cache_published(d->diffs, version->domain, version->sequence);
+}
 
 typedef int (*write_fn)(struct written *w, struct daemon *d, const struct http_request *req, const char *td);
 
@@ -52,26 +60,14 @@ static bool is_json(const struct http_request *req)
 static json_t *inclusion_json(tl_buf *note, struct daemon *d, uint64_t index)
 {
 	tl_hash hashes[TL_MAX_PROOF_HASHES];
-	tl_buf b64 = tl_buf_make(64);
-	json_t *list = NULL, *doc = NULL;
 	uint64_t size;
 	size_t n;
 
 	if (bd_cosigning_checkpoint(&size, note, d->cosigning, d->log, index + 1) != 0 || tl_log_prove_inclusion(hashes, &n, d->log, index, size) != 0)
 		goto out;
-	if ((list = json_array()) == NULL)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		tl_buf_reset(&b64);
-		if (tl_base64_encode(&b64, hashes[i].b, TL_HASH_SIZE) != 0 ||
-		    json_array_append_new(list, json_stringn((const char *)b64.data, b64.len)) != 0)
-			goto out;
-	}
-	doc = json_pack("{s:I,s:I,s:O}", "index", (json_int_t)index, "size", (json_int_t)size, "hashes", list);
+	return route_proof_json("index", index, size, hashes, n);
 out:
-	json_decref(list);
-	tl_buf_free(&b64);
-	return doc;
+	return NULL;
 }
 
 /* schema/publish-response.schema.json */
@@ -231,6 +227,7 @@ static int do_bundle(struct written *w, struct daemon *d, const struct http_requ
 	    (err = bd_publish_bundle(&w->res, d->publisher, r.entry, r.entry_len, r.bundle, r.bundle_len,
 		     (uint64_t)time(NULL))) != 0)
 		goto out;
+	queue_diffs(d, w, e);
 	w->version = e;
 	e = NULL;
 out:
@@ -252,6 +249,7 @@ static int do_revocation(struct written *w, struct daemon *d, const struct http_
 	    (err = bd_publish_revocation(&w->res, d->publisher, r.revocation, r.revocation_len, r.entry, r.entry_len,
 		     (uint64_t)time(NULL))) != 0)
 		goto out;
+	queue_diffs(d, w, e);
 	w->version = e;
 	e = NULL;
 out:

@@ -1,6 +1,7 @@
 /*
- * The auditor's table of trust domains, by name (open addressing), with each domain's
- * publisher keys as the log's own entries made them (see audit_internal.h).
+ * The table of trust domains, by name (open addressing), with each domain's publisher keys
+ * as the log's own entries made them, and the rules a domain entry must keep to change them
+ * (see audit_internal.h): the auditor's, and the agent's for the domains it follows.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ static uint64_t name_hash(const char *s)
 	return h;
 }
 
-struct audit_domain *audit_domain_find(struct audit_domains *t, const char *name)
+struct audit_domain *audit_domain_find(const struct audit_domains *t, const char *name)
 {
 	if (t->cap == 0)
 		return NULL;
@@ -112,4 +113,70 @@ void audit_domains_free(struct audit_domains *t)
 	}
 	free(t->slots);
 	memset(t, 0, sizeof(*t));
+}
+
+int audit_domain_signed(const struct audit_domain *d, const bd_entry *e, const char *origin)
+{
+	int k = audit_domain_key_index(d, &e->key);
+	int err;
+
+	if (k < 0)
+		return tl_error_set(TL_E_UNAUTHORIZED, "%s: signed by a key the domain does not hold", e->domain);
+	if ((err = bd_entry_verify(e, origin, d->verifiers[k])) != 0)
+		return tl_error_wrap(err, "%s", e->domain);
+	return 0;
+}
+
+/* A registration: the domain with the keys it names (a key that is not one is skipped, and
+ * reported once the rest is applied). */
+static int step_register(struct audit_domains *t, const bd_entry *e)
+{
+	struct audit_domain *d;
+	int err, bad = 0;
+
+	if (audit_domain_find(t, e->domain) != NULL)
+		return tl_error_set(TL_E_CONFLICT, "%s registered twice", e->domain);
+	if ((err = audit_domain_add(&d, t, e->domain)) != 0)
+		return err;
+	d->keys_time = e->time;
+	for (size_t i = 0; i < e->n_keys; i++)
+		if (audit_domain_add_key(d, e->keys[i]) != 0 && bad == 0)
+			bad = tl_error_wrap(TL_E_CONFLICT, "%s: publisher key %zu", e->domain, i);
+	return bad;
+}
+
+int audit_domain_step(struct audit_domains *t, const bd_entry *e, const char *origin)
+{
+	struct audit_domain *d = audit_domain_find(t, e->domain);
+	tl_hash fp;
+	tl_verifier *v;
+	int k, err;
+
+	if (e->action == BD_DOMAIN_REGISTER)
+		return step_register(t, e);
+	if (d == NULL)
+		return tl_error_set(TL_E_CONFLICT, "key change of unregistered domain %s", e->domain);
+	if ((err = audit_domain_signed(d, e, origin)) != 0)
+		return err;
+	if (e->time <= d->keys_time)
+		return tl_error_set(TL_E_CONFLICT, "%s: key change not later than the previous one (replayed?)", e->domain);
+	if ((err = tl_verifier_parse(&v, e->keys[0], strlen(e->keys[0]))) != 0)
+		return tl_error_wrap(TL_E_CONFLICT, "%s", e->domain);
+	bd_key_fingerprint(&fp, v);
+	tl_verifier_free(v);
+	k = audit_domain_key_index(d, &fp);
+	if (e->action == BD_DOMAIN_ADD_KEY && (k >= 0 || d->n_keys == BD_ENTRY_MAX_KEYS))
+		return tl_error_set(TL_E_CONFLICT, "%s: adds a key it %s", e->domain,
+			k >= 0 ? "holds already" : "has no room for");
+	if (e->action == BD_DOMAIN_REMOVE_KEY && (k < 0 || d->n_keys == 1))
+		return tl_error_set(TL_E_CONFLICT, "%s: removes %s", e->domain,
+			k < 0 ? "a key it does not hold" : "its last key");
+	d->keys_time = e->time;
+	if (e->action == BD_DOMAIN_REMOVE_KEY) {
+		audit_domain_remove_key(d, (size_t)k);
+		return 0;
+	}
+	if ((err = audit_domain_add_key(d, e->keys[0])) != 0)
+		return tl_error_wrap(TL_E_CONFLICT, "%s", e->domain);
+	return 0;
 }

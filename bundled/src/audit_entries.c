@@ -16,72 +16,25 @@
 /* Whether e is signed by a key d holds now: a finding otherwise. */
 static bool signed_by_domain(struct audit *a, uint64_t index, const struct audit_domain *d, const bd_entry *e)
 {
-	int k = audit_domain_key_index(d, &e->key);
-
-	if (k < 0) {
-		audit_finding(a->st, BD_AUDIT_SIGNATURE, index, "%s: signed by a key the domain does not hold", e->domain);
-		return false;
-	}
-	if (bd_entry_verify(e, a->origin, d->verifiers[k]) != 0) {
-		audit_finding(a->st, BD_AUDIT_SIGNATURE, index, "%s: %s", e->domain, tl_error_message());
+	if (audit_domain_signed(d, e, a->origin) != 0) {
+		audit_finding(a->st, BD_AUDIT_SIGNATURE, index, "%s", tl_error_message());
 		return false;
 	}
 	return true;
 }
 
+/* A registration or key change: an invalid step is a finding and changes nothing (but a
+ * registration's valid keys). */
 static int check_domain_entry(struct audit *a, uint64_t index, const bd_entry *e)
 {
-	struct audit_domain *d = audit_domain_find(&a->st->domains, e->domain);
-	tl_hash fp;
-	tl_verifier *v;
-	int k, err;
+	int err = audit_domain_step(&a->st->domains, e, a->origin);
 
-	if (e->action == BD_DOMAIN_REGISTER) {
-		if (d != NULL) {
-			audit_finding(a->st, BD_AUDIT_DOMAIN, index, "%s registered twice", e->domain);
-			return 0;
-		}
-		if ((err = audit_domain_add(&d, &a->st->domains, e->domain)) != 0)
-			return err;
-		d->keys_time = e->time;
-		for (size_t i = 0; i < e->n_keys; i++)
-			if (audit_domain_add_key(d, e->keys[i]) != 0)
-				audit_finding(a->st, BD_AUDIT_DOMAIN, index, "%s: publisher key %zu: %s", e->domain, i, tl_error_message());
-		return 0;
-	}
-	if (d == NULL) {
-		audit_finding(a->st, BD_AUDIT_DOMAIN, index, "key change of unregistered domain %s", e->domain);
-		return 0;
-	}
-	if (!signed_by_domain(a, index, d, e))
-		return 0;
-	if (e->time <= d->keys_time) {
-		audit_finding(a->st, BD_AUDIT_DOMAIN, index, "%s: key change not later than the previous one (replayed?)",
-			e->domain);
-		return 0;
-	}
-	if (tl_verifier_parse(&v, e->keys[0], strlen(e->keys[0])) != 0) {
-		audit_finding(a->st, BD_AUDIT_DOMAIN, index, "%s: %s", e->domain, tl_error_message());
-		return 0;
-	}
-	bd_key_fingerprint(&fp, v);
-	tl_verifier_free(v);
-	k = audit_domain_key_index(d, &fp);
-	if (e->action == BD_DOMAIN_ADD_KEY && (k >= 0 || d->n_keys == BD_ENTRY_MAX_KEYS)) {
-		audit_finding(a->st, BD_AUDIT_DOMAIN, index, "%s: adds a key it %s", e->domain,
-			k >= 0 ? "holds already" : "has no room for");
-		return 0;
-	}
-	if (e->action == BD_DOMAIN_REMOVE_KEY && (k < 0 || d->n_keys == 1)) {
-		audit_finding(a->st, BD_AUDIT_DOMAIN, index, "%s: removes %s", e->domain,
-			k < 0 ? "a key it does not hold" : "its last key");
-		return 0;
-	}
-	d->keys_time = e->time;
-	if (e->action == BD_DOMAIN_REMOVE_KEY)
-		audit_domain_remove_key(d, (size_t)k);
-	else if (audit_domain_add_key(d, e->keys[0]) != 0)
-		audit_finding(a->st, BD_AUDIT_DOMAIN, index, "%s: %s", e->domain, tl_error_message());
+	if (err == TL_E_UNAUTHORIZED)
+		audit_finding(a->st, BD_AUDIT_SIGNATURE, index, "%s", tl_error_message());
+	else if (err == TL_E_CONFLICT)
+		audit_finding(a->st, BD_AUDIT_DOMAIN, index, "%s", tl_error_message());
+	else if (err != 0)
+		return err;
 	return 0;
 }
 

@@ -87,7 +87,7 @@ int audit_state_save(const struct audit_state *st, const char *dir) TL_MUST_USE;
 void audit_state_free(struct audit_state *st);
 
 /* The domain named `name`, or NULL. */
-struct audit_domain *audit_domain_find(struct audit_domains *t, const char *name);
+struct audit_domain *audit_domain_find(const struct audit_domains *t, const char *name);
 /* Adds a new domain with these verifier keys (the table takes nothing from the caller). */
 int audit_domain_add(struct audit_domain **out, struct audit_domains *t, const char *name) TL_MUST_USE;
 /* Adds a publisher key by its text to d: TL_E_INPUT if it is not a verifier key. */
@@ -97,6 +97,15 @@ int audit_domain_key_index(const struct audit_domain *d, const tl_hash *fp);
 /* Drops d's key at position k. */
 void audit_domain_remove_key(struct audit_domain *d, size_t k);
 void audit_domains_free(struct audit_domains *t);
+/* Whether e is signed by a key d holds: 0, or TL_E_UNAUTHORIZED naming what failed. */
+int audit_domain_signed(const struct audit_domain *d, const bd_entry *e, const char *origin) TL_MUST_USE;
+/* Applies the domain entry e (a registration or key change, logged in the log `origin`) to
+ * the table, as the publisher's rules allow (docs/formats.md, "What the log accepts"): 0, or
+ * TL_E_UNAUTHORIZED (not signed by a key the domain holds) or TL_E_CONFLICT (not a valid
+ * step: registered twice, unknown domain, not later than the last change, a key held or not
+ * held, the last key) naming why, and nothing is changed, except that a registration with
+ * a bad key registers the domain with its other keys; TL_E_NOMEM. */
+int audit_domain_step(struct audit_domains *t, const bd_entry *e, const char *origin) TL_MUST_USE;
 
 /* Checks entry `index` (its bytes) against the grammar and the state the earlier entries
  * made, and updates that state. Findings are recorded; the return is 0 or an error that

@@ -106,6 +106,11 @@ int bd_client_get(tl_buf *out, bd_client *c, const char *path, size_t max)
 	return get(out, c, path, max, NULL);
 }
 
+int bd_client_get_headers(tl_buf *out, bd_client *c, const char *path, const char *const *headers, size_t max)
+{
+	return get(out, c, path, max, headers);
+}
+
 int bd_client_post_json(tl_buf *out, bd_client *c, const char *path, const void *body, size_t len)
 {
 	return call(out, c, path, BD_CLIENT_MAX_REPLY, NULL, len ? body : "", len);

@@ -24,6 +24,12 @@ const char *tu_peer_path(const char *name)
 
 pid_t tu_proxy_start(char *url, size_t cap, const char *dir, const char *upstream, const char *corrupt)
 {
+	return tu_proxy_start_mode(url, cap, dir, upstream, corrupt, "flip");
+}
+
+pid_t tu_proxy_start_mode(char *url, size_t cap, const char *dir, const char *upstream, const char *corrupt,
+	const char *mode)
+{
 	char addr_file[4200];
 	const char *bin = tu_peer_path("tamperproxy");
 	pid_t pid;
@@ -33,8 +39,8 @@ pid_t tu_proxy_start(char *url, size_t cap, const char *dir, const char *upstrea
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		execl(bin, "tamperproxy", "-upstream", upstream, "-corrupt", corrupt, "-addr-file", addr_file,
-			(char *)NULL);
+		execl(bin, "tamperproxy", "-upstream", upstream, "-corrupt", corrupt, "-addr-file", addr_file, "-mode",
+			mode, (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 400; i++) {

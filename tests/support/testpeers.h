@@ -17,6 +17,9 @@ const char *tu_peer_path(const char *name);
  * `corrupt`; its base URL goes to url (cap bytes). `dir` holds its address file. Waits (at
  * most 20 s) until it listens; fails the test otherwise. Returns its pid for tu_proxy_stop. */
 pid_t tu_proxy_start(char *url, size_t cap, const char *dir, const char *upstream, const char *corrupt);
+/* The same with another of the proxy's -mode (tests/peers/cmd/tamperproxy/main.go). */
+pid_t tu_proxy_start_mode(char *url, size_t cap, const char *dir, const char *upstream, const char *corrupt,
+	const char *mode);
 
 void tu_proxy_stop(pid_t pid);
 

@@ -83,6 +83,11 @@ int bd_client_block(tl_buf *out, bd_client *c, const bd_cid *cid) TL_MUST_USE;
  * reply's body, at most `max` bytes (and no more than out has room for). */
 int bd_client_get(tl_buf *out, bd_client *c, const char *path, size_t max) TL_MUST_USE;
 
+/* The same with extra request header lines ("Accept: ...", NULL-ended): a reply of at most
+ * `max` bytes (a binary one too, such as a diff response). */
+int bd_client_get_headers(tl_buf *out, bd_client *c, const char *path, const char *const *headers, size_t max)
+	TL_MUST_USE;
+
 /* POST <path> with `body` as application/json (the bodies of bundled/request.h): appends the
  * body of a 2xx reply (at most BD_CLIENT_MAX_REPLY bytes, or out's room); a refusal is the
  * daemon's error message under the categories above (HTTP 429 is TL_E_UNAVAILABLE). */

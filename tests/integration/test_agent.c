@@ -1,0 +1,303 @@
+/*
+ * bundlectl agent against the real daemon: several agents (every output format, one and two
+ * domains, a pinned log key and TOFU, the daemon's own trustless gateway) follow two domains
+ * through the bundle history (../shared/research/cacert-history/, or the generated one) and
+ * their files equal each newest canonical version after every publish; then the agent starts
+ * again from the states a kill -9 can leave, from a real kill -9 of a running agent, and
+ * after the server was down.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bundled/bundle.h"
+#include "testagent.h"
+#include "testutil.h"
+
+#define ALPHA "alpha.agent.test"
+#define BETA "beta.agent.test"
+
+/* The newest version of td as an agent writes it in `format`. */
+static uint8_t *expected(const struct tu_world *w, const char *td, const char *format, size_t *len)
+{
+	size_t n;
+	uint8_t *canon = tu_world_newest(w, td, &n);
+	tl_buf out = tl_buf_make(4 * (size_t)BD_MAX_BUNDLE_SIZE);
+	bd_bundle *b;
+
+	if (strcmp(format, "spiffe") == 0) {
+		*len = n;
+		return canon;
+	}
+	ck_assert_int_eq(bd_bundle_parse(&b, canon, n, 0, NULL), 0);
+	ck_assert_int_eq(strcmp(format, "pem") == 0 ? bd_bundle_write_pem(&out, b) : bd_bundle_write_der(&out, b), 0);
+	bd_bundle_free(b);
+	free(canon);
+	return tl_buf_detach(&out, len);
+}
+
+static void assert_file(const struct tu_world *w, const char *td, const char *format, const char *path)
+{
+	size_t want_len, have_len;
+	uint8_t *want = expected(w, td, format, &want_len), *have = tu_read_file(path, &have_len);
+
+	ck_assert_msg(have != NULL, "%s is missing", path);
+	ck_assert_msg(have_len == want_len && memcmp(have, want, want_len) == 0, "%s is not the newest %s of %s", path,
+		format, td);
+	free(want);
+	free(have);
+}
+
+START_TEST(agents_follow_the_history_in_every_format)
+{
+	static const char *const domains[] = { ALPHA, BETA };
+	struct tu_world w;
+	struct tu_output o = { 0 };
+	size_t diffs = 0, hooks_len;
+	char *hooks, other[512];
+
+	tu_world_start(&w, domains, 2, NULL, NULL);
+	for (size_t v = 0; v < w.h.n; v++) {
+		tu_world_publish(&w, ALPHA, v);
+		if (v % 3 == 0)
+			tu_world_publish(&w, BETA, v);
+		/* spiffe, one domain, pinned key, a hook */
+		ck_assert_msg(tu_agent_once(&o, w.dir, w.d.base_url,
+				      "--domain " ALPHA " --out '%s/a.json' --state '%s/a' --log-key '%s' "
+				      "--on-update 'echo $BUNDLED_DOMAIN $BUNDLED_SEQUENCE >>%s/hooks'",
+				      w.dir, w.dir, w.d.vkey, w.dir) == 0,
+			"agent a, version %zu: %s", v, o.err);
+		if (strstr(o.err, "from a diff") != NULL)
+			diffs++;
+		assert_file(&w, ALPHA, "spiffe", tu_path_in(w.dir, "a.json"));
+		/* pem, two domains into a directory, TOFU */
+		ck_assert_msg(tu_agent_once(&o, w.dir, w.d.base_url,
+				      "--domain " ALPHA " --domain " BETA " --out '%s/b' --state '%s/bs' --tofu --format pem",
+				      w.dir, w.dir) == 0,
+			"agent b, version %zu: %s", v, o.err);
+		assert_file(&w, ALPHA, "pem", tu_path_in(w.dir, "b/" ALPHA ".pem"));
+		assert_file(&w, BETA, "pem", tu_path_in(w.dir, "b/" BETA ".pem"));
+		/* der, the daemon as the IPFS gateway for whole versions */
+		ck_assert_msg(tu_agent_once(&o, w.dir, w.d.base_url,
+				      "--domain " BETA " --out '%s/c.der' --state '%s/c' --log-key '%s' --format der "
+				      "--ipfs-gateway %s",
+				      w.dir, w.dir, w.d.vkey, w.d.base_url) == 0,
+			"agent c, version %zu: %s", v, o.err);
+		assert_file(&w, BETA, "der", tu_path_in(w.dir, "c.der"));
+	}
+	/* The first version came whole, every later one as a diff; the hook ran once a version. */
+	ck_assert_uint_eq(diffs, w.h.n - 1);
+	ck_assert_ptr_nonnull(hooks = (char *)tu_read_file(tu_path_in(w.dir, "hooks"), &hooks_len));
+	ck_assert_ptr_nonnull(strstr(hooks, ALPHA " 1\n"));
+	for (size_t i = 0, lines = 0; i <= hooks_len; i++)
+		if (i == hooks_len)
+			ck_assert_uint_eq(lines, w.h.n);
+		else if (hooks[i] == '\n')
+			lines++;
+	free(hooks);
+	/* The JSON form of the diff endpoint, in each status, as its schema says. */
+	{
+		static const char *const queries[] = { "from=1&size=3", "from=0", "from=2&to=2&size=1" };
+		static const char *const statuses[] = { "\"status\":\"patch\"", "\"status\":\"unknown_base\"",
+			"\"status\":\"current\"" };
+		char path[256], *body;
+
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "/v1/domains/" ALPHA "/diff?%s", queries[i]);
+			ck_assert_int_eq(tu_http_get(&w.d, path, &body, NULL), 200);
+			ck_assert_msg(strstr(body, statuses[i]) != NULL, "%s: %s", path, body);
+			tu_expect_schema(w.dir, "diff-response.schema.json", body);
+			free(body);
+		}
+		ck_assert_int_eq(tu_http_get(&w.d, "/v1/domains/" ALPHA "/diff?from=3&to=2", &body, NULL), 400);
+		free(body);
+		ck_assert_int_eq(tu_http_get(&w.d, "/v1/domains/" ALPHA "/bundle?from=1", &body, NULL), 400);
+		free(body);
+	}
+	/* Nothing new: a round changes no file and exits 0. */
+	ck_assert_int_eq(tu_agent_once(&o, w.dir, w.d.base_url, "--domain " ALPHA " --out '%s/a.json' --state '%s/a' --log-key '%s'",
+				 w.dir, w.dir, w.d.vkey), 0);
+	/* A domain followed later: its keys are somewhere in the log already replayed, which is
+	 * replayed again for it. */
+	ck_assert_msg(tu_agent_once(&o, w.dir, w.d.base_url,
+			      "--domain " ALPHA " --domain " BETA " --out '%s/a2' --state '%s/a' --log-key '%s'", w.dir,
+			      w.dir, w.d.vkey) == 0, "%s", o.err);
+	assert_file(&w, BETA, "spiffe", tu_path_in(w.dir, "a2/" BETA ".json"));
+	assert_file(&w, ALPHA, "spiffe", tu_path_in(w.dir, "a2/" ALPHA ".json"));
+	/* A state pinned to one log key refuses another. */
+	ck_assert_int_eq(tu_run(&o, w.dir, "bundlectl", "keygen --name other.test/log --out '%s/other.key'", w.dir), 0);
+	snprintf(other, sizeof(other), "%.*s", (int)o.out_len - 1, o.out);
+	ck_assert_int_eq(tu_agent_once(&o, w.dir, w.d.base_url,
+				 "--domain " ALPHA " --out '%s/a.json' --state '%s/a' --log-key '%s'", w.dir, w.dir, other), 1);
+	ck_assert_ptr_nonnull(strstr(o.err, "pinned to another log key"));
+	tu_output_free(&o);
+	tu_world_stop(&w);
+}
+END_TEST
+
+/* `bundlectl agent` running (not --once) on one domain; its pid. */
+static pid_t start_agent(const struct tu_world *w, const char *td, const char *out, const char *state,
+	const char *interval)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execl(tu_bin_path("bundlectl"), "bundlectl", "agent", "--server", w->d.base_url, "--domain", td, "--out",
+			out, "--state", state, "--log-key", w->d.vkey, "--poll-interval", interval, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void copy(const char *from, const char *to)
+{
+	ck_assert_int_eq(tu_system("cp -a '%s' '%s'", from, to), 0);
+}
+
+START_TEST(agent_restarts_after_kill_and_outage)
+{
+	static const char *const domains[] = { ALPHA };
+	struct tu_world w;
+	struct tu_output o = { 0 };
+	struct tu_agent_files before, after;
+	char out[4200], state[4200];
+	pid_t pid;
+
+	tu_world_start(&w, domains, 1, NULL, NULL);
+	ck_assert_uint_ge(w.h.n, 4);
+	snprintf(out, sizeof(out), "%s/out.json", w.dir);
+	snprintf(state, sizeof(state), "%s/state", w.dir);
+#define AGENT(...) tu_agent_once(&o, w.dir, w.d.base_url, "--domain " ALPHA " --out '%s' --state '%s' --log-key '%s' " __VA_ARGS__, out, state, w.d.vkey)
+	/* From an empty state. */
+	tu_world_publish(&w, ALPHA, 0);
+	ck_assert_msg(AGENT() == 0, "%s", o.err);
+	assert_file(&w, ALPHA, "spiffe", out);
+
+	/* Killed after the state's commit, before the file's: the next start writes the file. */
+	copy(out, tu_path_in(w.dir, "out.v1"));
+	tu_world_publish(&w, ALPHA, 1);
+	ck_assert_msg(AGENT() == 0, "%s", o.err);
+	copy(tu_path_in(w.dir, "out.v1"), out);
+	ck_assert_int_eq(tu_write_file(tu_path_in(w.dir, "out.json.new"), "half", 4), 0);
+	ck_assert_msg(AGENT() == 0, "%s", o.err);
+	ck_assert_ptr_nonnull(strstr(o.err, "interrupted update"));
+	assert_file(&w, ALPHA, "spiffe", out);
+
+	/* Killed before the state's commit (the new version's bytes and a temporary state
+	 * written): the old state holds, and the update is made again. */
+	copy(state, tu_path_in(w.dir, "state.v2"));
+	copy(out, tu_path_in(w.dir, "out.v2"));
+	tu_world_publish(&w, ALPHA, 2);
+	ck_assert_msg(AGENT() == 0, "%s", o.err);
+	ck_assert_int_eq(tu_system("cp '%s/state' '%s/state.v2/state.tmp' && rm -rf '%s' && mv '%s/state.v2' '%s' && cp '%s/out.v2' '%s'",
+				 state, w.dir, state, w.dir, state, w.dir, out), 0);
+	ck_assert_msg(AGENT() == 0, "%s", o.err);
+	assert_file(&w, ALPHA, "spiffe", out);
+
+	/* A real kill -9 of a running agent, at some point of its work. */
+	tu_world_publish(&w, ALPHA, 3);
+	pid = start_agent(&w, ALPHA, out, state, "1s");
+	nanosleep(&(struct timespec){ 0, 30 * 1000000L }, NULL);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	ck_assert_msg(AGENT() == 0, "%s", o.err);
+	assert_file(&w, ALPHA, "spiffe", out);
+
+	/* The server down: nothing changes, the agent says so; staleness is reported. */
+	tu_agent_files_get(&before, out, state);
+	ck_assert_int_eq(tu_daemon_stop(&w.d), 0);
+	sleep(2);
+	ck_assert_int_eq(AGENT("--max-stale 1s"), 2);
+	ck_assert_ptr_nonnull(strstr(o.err, "did not answer"));
+	ck_assert_ptr_nonnull(strstr(o.err, "STALE"));
+	tu_agent_files_get(&after, out, state);
+	tu_agent_files_assert_same(&before, &after, "server down");
+	tu_agent_files_free(&after);
+	/* Back up (same data), with a newer version: the agent catches up. */
+	ck_assert_int_eq(tu_daemon_start(&w.d, w.data, NULL), 0);
+	tu_world_publish(&w, ALPHA, w.h.n - 1);
+	ck_assert_msg(AGENT("--max-stale 1h") == 0, "%s", o.err);
+	assert_file(&w, ALPHA, "spiffe", out);
+#undef AGENT
+	tu_agent_files_free(&before);
+	tu_output_free(&o);
+	tu_world_stop(&w);
+}
+END_TEST
+
+/* Whether `path` holds exactly the newest version of td, within `seconds`. */
+static bool becomes_newest(const struct tu_world *w, const char *td, const char *path, int seconds)
+{
+	for (int i = 0; i < 10 * seconds; i++) {
+		size_t want_len, have_len;
+		uint8_t *want = tu_world_newest(w, td, &want_len), *have = tu_read_file(path, &have_len);
+		bool same = have != NULL && have_len == want_len && memcmp(have, want, want_len) == 0;
+
+		free(want);
+		free(have);
+		if (same)
+			return true;
+		nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL);
+	}
+	return false;
+}
+
+/* A running agent polls at once when woken (SIGHUP: bd_agent_wake), stops cleanly on
+ * SIGTERM; and a checkpoint without the witness quorum asked for is refused. */
+START_TEST(running_agent_wakes_and_stops)
+{
+	static const char *const domains[] = { ALPHA };
+	struct tu_world w;
+	struct tu_output o = { 0 };
+	struct stat sb;
+	char out[4200], state[4200], witness[512];
+	pid_t pid;
+	int status;
+
+	tu_world_start(&w, domains, 1, NULL, NULL);
+	snprintf(out, sizeof(out), "%s/out.json", w.dir);
+	snprintf(state, sizeof(state), "%s/state", w.dir);
+	tu_world_publish(&w, ALPHA, 0);
+	pid = start_agent(&w, ALPHA, out, state, "1h");
+	ck_assert_msg(becomes_newest(&w, ALPHA, out, 20), "the first round did not write the file");
+	tu_world_publish(&w, ALPHA, 1);
+	kill(pid, SIGHUP);
+	ck_assert_msg(becomes_newest(&w, ALPHA, out, 20), "woken, the agent did not take the new version");
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	ck_assert_int_eq(tu_run(&o, w.dir, "bundlectl", "keygen --cosigner --name witness.agent.test --out '%s/w.key'", w.dir), 0);
+	snprintf(witness, sizeof(witness), "%.*s", (int)o.out_len - 1, o.out);
+	ck_assert_int_eq(tu_agent_once(&o, w.dir, w.d.base_url,
+				 "--domain " ALPHA " --out '%s/w.json' --state '%s/w' --log-key '%s' --witness '%s' "
+				 "--witness-quorum 1",
+				 w.dir, w.dir, w.d.vkey, witness), 1);
+	ck_assert_msg(strstr(o.err, "checkpoint refused") != NULL, "%s", o.err);
+	ck_assert_int_ne(stat(tu_path_in(w.dir, "w.json"), &sb), 0);
+	ck_assert_int_ne(stat(tu_path_in(w.dir, "w/state"), &sb), 0);
+	tu_output_free(&o);
+	tu_world_stop(&w);
+}
+END_TEST
+
+Suite *suite_it_agent(void)
+{
+	Suite *s = suite_create("it_agent");
+	TCase *tc = tcase_create("agent");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, agents_follow_the_history_in_every_format);
+	tcase_add_test(tc, agent_restarts_after_kill_and_outage);
+	tcase_add_test(tc, running_agent_wakes_and_stops);
+	suite_add_tcase(s, tc);
+	return s;
+}
