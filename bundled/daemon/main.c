@@ -268,7 +268,8 @@ static int open_state(struct daemon *d)
 	cfs[ncf++] = BD_REGISTRY_COLUMN_FAMILY;
 	snprintf(db_path, sizeof(db_path), "%s/db", d->cfg.data_dir);
 	if ((err = tl_db_open(&d->db, db_path, cfs, ncf)) != 0 || (err = tl_log_open(&d->log, d->db, d->key, &log_opts)) != 0 ||
-	    (err = bd_blockstore_open(&d->blocks, d->db)) != 0 || (err = http_gzip_cache_new(&d->gzip)) != 0)
+	    (err = bd_blockstore_open(&d->blocks, d->db)) != 0 || (err = http_gzip_cache_new(&d->gzip)) != 0 ||
+	    (err = http_file_cache_new(&d->files, HTTP_FILE_ARENA_BYTES)) != 0)
 		return err;
 	if ((err = bd_registry_open(&d->registry, d->db, d->log)) != 0)
 		return err;
@@ -299,6 +300,7 @@ static void close_state(struct daemon *d)
 	bd_ipfs_close(d->ipfs);
 	bd_registry_close(d->registry);
 	http_gzip_cache_free(d->gzip);
+	http_file_cache_free(d->files);
 	bd_blockstore_close(d->blocks);
 	tl_log_close(d->log);
 	tl_db_close(d->db);

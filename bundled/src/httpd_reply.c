@@ -5,12 +5,14 @@
  */
 #include "httpd_internal.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "translog/text.h"
 
@@ -32,6 +34,46 @@ void bd_httpd_reply_borrowed(bd_httpd_response *res, unsigned status, const char
 	res->borrowed_len = len;
 	res->release = release;
 	res->release_ctx = release_ctx;
+}
+
+void bd_httpd_reply_file(bd_httpd_response *res, unsigned status, const char *type, int fd, uint64_t off, size_t len,
+	void (*release)(void *release_ctx), void *release_ctx)
+{
+	bd_httpd_reply_borrowed(res, status, type, NULL, len, release, release_ctx);
+	res->body_file = true;
+	res->body_fd = fd;
+	res->body_off = off;
+}
+
+/* A file body read into the response (for a TLS connection): 0, or the read failed. */
+int bd_httpd__file_to_memory(bd_httpd_response *res)
+{
+	size_t len = res->borrowed_len, done = 0;
+	int fd = res->body_fd, err;
+	uint64_t off = res->body_off;
+	tl_buf copy = tl_buf_make(len + 1);
+
+	if ((err = tl_buf_reserve(&copy, len)) != 0)
+		goto out;
+	while (done < len) {
+		ssize_t n = pread(fd, copy.data + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = tl_error_set(TL_E_IO, "reading a response body: %s", n < 0 ? strerror(errno) : "short file");
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	copy.len = len;
+	bd_httpd__release_body(res);
+	tl_buf_free(&res->body);
+	res->body = copy;
+	copy = (tl_buf){ 0 };
+out:
+	tl_buf_free(&copy);
+	return err;
 }
 
 int bd_httpd_reply_stream(bd_httpd_response *res, unsigned status, const char *type, bd_httpd_producer produce,
@@ -118,6 +160,7 @@ void bd_httpd__release_body(bd_httpd_response *res)
 	res->release_ctx = NULL;
 	res->produce = NULL;
 	res->stream = NULL;
+	res->body_file = false;
 	tl_buf_reset(&res->body);
 }
 

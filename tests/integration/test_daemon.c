@@ -295,6 +295,11 @@ START_TEST(gateway_serves_verified_raw_blocks)
 	ck_assert_uint_eq(len, 1024);
 	ck_assert(memcmp(block, file_bytes, 1024) == 0);
 	free(block);
+	/* again: now from the daemon's memory file of blocks (sendfile), the same bytes */
+	block = get(path, 200, &len);
+	ck_assert_uint_eq(len, 1024);
+	ck_assert(memcmp(block, file_bytes, 1024) == 0);
+	free(block);
 
 	ck_assert_int_eq(bd_cid_format(text, sizeof(text), &file_root), 0);
 	snprintf(path, sizeof(path), "/ipfs/%s?format=raw", text);
