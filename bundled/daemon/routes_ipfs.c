@@ -72,6 +72,5 @@ int route_ipfs_block(bd_httpd_response *res, const struct http_request *req, voi
 		return 0;
 	}
 	tl_error_clear();
-	bd_httpd_reply_borrowed(res, 200, RAW_TYPE, block, len, tl_db_release, pin);
-	return 0;
+	return http_reply_pinned(res, RAW_TYPE, block, len, pin);
 }
