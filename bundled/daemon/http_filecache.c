@@ -151,9 +151,10 @@ int http_file_cache_put(struct http_file_body *out, struct http_file_cache *c, c
 	size_t len)
 {
 	struct slot *s = slot_of(c, key);
+	size_t key_len = strlen(key);
 	int err = 0;
 
-	if (len == 0 || len > c->arena_bytes / 4 || strlen(key) > HTTP_FILE_MAX_KEY)
+	if (len == 0 || len > c->arena_bytes / 4 || key_len > HTTP_FILE_MAX_KEY)
 		return tl_error_set(TL_E_INPUT, "a body of %zu bytes is not kept in a file", len);
 	pthread_mutex_lock(&c->lock);
 	if (s->arena != NULL && strcmp(s->key, key) == 0) /* another thread was first */
@@ -166,7 +167,7 @@ int http_file_cache_put(struct http_file_body *out, struct http_file_cache *c, c
 	s->arena = c->cur;
 	s->off = c->cur->used;
 	s->len = len;
-	strcpy(s->key, key);
+	memcpy(s->key, key, key_len + 1);
 	c->cur->used += len;
 found:
 	hand_out(out, s);
