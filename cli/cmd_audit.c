@@ -20,7 +20,8 @@
 
 #define USAGE \
 	"usage: bundlectl " CMD " --server URL --log-key VKEY --state DIR [--fetch-bundles] [--ipfs-gateway URL]\n" \
-	"       [--witness VKEY... --witness-quorum N] [--max-entries N] [--tree-only] [--json]\n"
+	"       [--witness VKEY... --witness-quorum N] [--max-entries N] [--tree-only] [--threads N]\n" \
+	"       [--json]\n"
 
 static const char help_text[] = USAGE
 	"\n"
@@ -36,6 +37,8 @@ static const char help_text[] = USAGE
 	"                      checkpoints need N valid cosignatures (default: all witnesses)\n"
 	"  --max-entries N     stop after about N new entries (the next run goes on from there)\n"
 	"  --tree-only         check the tree and tiles only, not what the entries say\n"
+	"  --threads N         threads checking entries and signatures (default: one per CPU);\n"
+	"                      the findings do not depend on it\n"
 	"  --json              a summary object on stdout\n\n"
 	"--server may also come from BUNDLED_SERVER. A progress bar on a terminal, plain lines\n"
 	"otherwise (stderr).\n"
@@ -142,7 +145,7 @@ static int parse_count(uint64_t *out, const char *text)
 
 static int run(int argc, char **argv)
 {
-	const char *server = NULL, *state = NULL, *gateway = NULL, *max_text = NULL;
+	const char *server = NULL, *state = NULL, *gateway = NULL, *max_text = NULL, *threads_text = NULL;
 	int fetch_bundles = 0, json = 0, tree_only = 0, rc, err;
 	struct cli_keys keys = { 0 };
 	const struct cli_opt opts[] = {
@@ -155,6 +158,7 @@ static int run(int argc, char **argv)
 		CLI_OPT_VALUE("witness-quorum", &keys.quorum_text),
 		CLI_OPT_VALUE("max-entries", &max_text),
 		CLI_OPT_FLAG("tree-only", &tree_only),
+		CLI_OPT_VALUE("threads", &threads_text),
 		CLI_OPT_FLAG("json", &json),
 	};
 	const struct cli_cmd_spec spec = CLI_SPEC(CMD, USAGE, help_text, opts, 0, 0, "");
@@ -170,6 +174,13 @@ static int run(int argc, char **argv)
 		return cli_opt_usage_error(&spec, "--server, --log-key and --state are required");
 	if (parse_count(&ao.max_entries, max_text) != 0)
 		return cli_opt_usage_error(&spec, "--max-entries takes a number");
+	if (threads_text != NULL) {
+		uint64_t n;
+
+		if (parse_count(&n, threads_text) != 0 || n == 0 || n > 1024)
+			return cli_opt_usage_error(&spec, "--threads takes a number from 1 to 1024");
+		ao.threads = (unsigned)n;
+	}
 	if (gateway != NULL && !fetch_bundles)
 		return cli_opt_usage_error(&spec, "--ipfs-gateway needs --fetch-bundles");
 	if ((rc = cli_keys_load(&keys, CMD)) != CLI_OK)

@@ -291,7 +291,7 @@ START_TEST(a_log_is_audited_clean_and_resumes_to_the_same_result)
 	bd_audit_report_free(&rep);
 	/* the command line: exit 0 and a JSON summary (blocks through the gateway option) */
 	ck_assert_int_eq(tu_system("%s audit --server %s --log-key '%s' --state %s/s3 --fetch-bundles --ipfs-gateway %s "
-		"--json > %s/out.json", tu_bin_path("bundlectl"), r.d.base_url, r.d.vkey, tmp, r.d.base_url, tmp), 0);
+		"--threads 2 --json > %s/out.json", tu_bin_path("bundlectl"), r.d.base_url, r.d.vkey, tmp, r.d.base_url, tmp), 0);
 	/* a witness policy the daemon's checkpoints do not meet: could not audit (2) */
 	ck_assert_int_eq(tu_system("W=$(%s keygen --cosigner --name w.example --out %s/w.key) && %s audit --server %s "
 		"--log-key '%s' --state %s/s4 --witness \"$W\" --witness-quorum 1 2>%s/err.txt",
