@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The daemon's read path against nginx serving the same bytes (issue 7, §3).
 #
-#   benchmarks/bench_http.sh [--quick] [--entries N] [--seconds S]
+#   benchmarks/bench_http.sh [--quick] [--entries N] [--seconds S] [--baseline BIN]
+#                            [--only NAME,NAME...] [--rounds plain,contended,idle]
 #
 # Fills a data directory with a log of N entries (default 1,000,000, ~400 bytes each) and two
 # raw blocks (6 KB, 33 KB) through the libraries (benchmarks/http/fill.c), starts the daemon on
@@ -12,7 +13,13 @@
 #   contended  a CPU hog pinned (taskset) to CPU 0, beside both servers
 #   idle       10,000 idle keep-alive connections held to the server under test
 #              (benchmarks/http/hold_idle.py), with the server's RSS before and during
-# Prints one table per round: requests/s, p50 and p99 for both, and daemon/nginx ratios.
+# Prints one table per round: requests/s, p50 and p99 for both, and daemon/nginx ratios, and
+# each server's CPU per request (user + system CPU of its processes over the run, divided by
+# the requests answered: far less sensitive to the machine's other load than requests/s).
+# --baseline BIN adds a second daemon, another build (e.g. main's build/bin/bundled copied
+# aside), on a copy of the same data, run in turn with the others (daemon, baseline, nginx,
+# twice), so a change is measured against its baseline in the same minutes. --only keeps the
+# named endpoints, --rounds the named rounds.
 #
 # Not run by `make bench` (it needs nginx and wrk and takes ~10 minutes): it installs them
 # itself (Debian packages nginx, wrk) when missing.
@@ -21,12 +28,18 @@ cd "$(dirname "$0")/.."
 
 entries=1000000
 seconds=5
+baseline=
+only=
+rounds=plain,contended,idle
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) entries=100000; seconds=2 ;;
 	--entries) entries=$2; shift ;;
 	--seconds) seconds=$2; shift ;;
-	*) echo "usage: $0 [--quick] [--entries N] [--seconds S]" >&2; exit 2 ;;
+	--baseline) baseline=$(realpath "$2"); shift ;;
+	--only) only=$2; shift ;;
+	--rounds) rounds=$2; shift ;;
+	*) echo "usage: $0 [--quick] [--entries N] [--seconds S] [--baseline BIN] [--only NAMES] [--rounds NAMES]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -68,6 +81,16 @@ cid33=$(sed -n 2p "$work/cids")
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 dport=$(free_port)
 nport=$(free_port)
+bport=
+if [ -n "$baseline" ]; then
+	cp -a "$work/data" "$work/data-baseline"
+	bport=$(free_port)
+	"$baseline" --data "$work/data-baseline" --listen "127.0.0.1:$bport" --log-level warn --idle-timeout 300 \
+		--max-per-address 1024 >"$work/baseline.log" 2>&1 &
+	bpid=$!
+	pids+=("$bpid")
+	for _ in $(seq 100); do curl -fs "http://127.0.0.1:$bport/healthz" >/dev/null && break; sleep 0.2; done
+fi
 
 build/bin/bundled --data "$work/data" --listen "127.0.0.1:$dport" --log-level warn --idle-timeout 300 \
 	--max-per-address 1024 >"$work/daemon.log" 2>&1 &
@@ -86,6 +109,7 @@ def p(n):
     return s
 print(p($n // 2))")
 names=(checkpoint hash-tile entry-bundle entry-bundle-gzip entry proof block-6k block-33k)
+if [ -n "$only" ]; then IFS=, read -r -a names <<<"$only"; fi
 declare -A path=(
 	[checkpoint]=/checkpoint
 	[hash-tile]=/tile/0/$tile
@@ -174,38 +198,67 @@ for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$nport/checkpoin
 for name in checkpoint hash-tile entry-bundle entry block-6k block-33k; do
 	cmp -s <(curl -fs "http://127.0.0.1:$dport${path[$name]}") <(curl -fs "http://127.0.0.1:$nport${path[$name]}") ||
 		{ echo "bench_http: $name differs between the servers" >&2; exit 1; }
+	[ -z "$bport" ] || cmp -s <(curl -fs "http://127.0.0.1:$dport${path[$name]}") \
+		<(curl -fs "http://127.0.0.1:$bport${path[$name]}") ||
+		{ echo "bench_http: $name differs between the daemon and the baseline" >&2; exit 1; }
 done
 
-# One wrk run: prints "rps p50_ms p99_ms".
+# CPU ticks (user + system) of a process and its children's threads: /proc/PID/stat of the
+# process, and of nginx's workers.
+cpu_ticks() { # pid...
+	local total=0 p
+	for p in "$@"; do total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+	echo "$total"
+}
+server_pids() { # port
+	case $1 in
+	"$dport") echo "$dpid" ;;
+	"$bport") echo "$bpid" ;;
+	*) echo "$npid $(pgrep -P "$npid" | tr '\n' ' ')" ;;
+	esac
+}
+hz=$(getconf CLK_TCK)
+
+# One wrk run: prints "rps p50_ms p99_ms cpu_us_per_request".
 run_wrk() { # port name
-	local port=$1 name=$2 args=(-t2 -c64 -d"${seconds}s" --latency) out
+	local port=$1 name=$2 args=(-t2 -c64 -d"${seconds}s" --latency) out t0 t1
 	case $name in
-	proof) [ "$port" = "$dport" ] && args+=(-s "$work/proof_daemon.lua") || args+=(-s "$work/proof_nginx.lua") ;;
+	proof) [ "$port" = "$nport" ] && args+=(-s "$work/proof_nginx.lua") || args+=(-s "$work/proof_daemon.lua") ;;
 	entry-bundle-gzip) args+=(-H 'Accept-Encoding: gzip') ;;
 	esac
+	# shellcheck disable=SC2046
+	t0=$(cpu_ticks $(server_pids "$port"))
 	out=$(wrk "${args[@]}" "http://127.0.0.1:$port${path[$name]}")
+	# shellcheck disable=SC2046
+	t1=$(cpu_ticks $(server_pids "$port"))
 	if echo "$out" | grep -q 'Non-2xx'; then echo "bench_http: $name on $port: non-2xx answers" >&2; echo "$out" >&2; exit 1; fi
-	echo "$out" | awk '
+	echo "$out" | awk -v ticks=$((t1 - t0)) -v hz="$hz" '
 		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
 		/^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec:/ { rps = $2 }
-		END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }'
+		/ requests in / { n = $1 }
+		END { printf "%.0f %.3f %.3f %.1f\n", rps, p50, p99, (n > 0 ? ticks * 1e6 / hz / n : 0) }'
 }
 
-# A/B/A/B per endpoint; the figures are the means of the two runs of each server.
+# A/B/A/B per endpoint (with a baseline: daemon, baseline, nginx, twice); the figures are the
+# means of the two runs of each server.
 round() { # title
 	echo
 	echo "== $1 (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
-	printf '%-18s %10s %10s %6s | %8s %8s | %8s %8s | %6s\n' endpoint daemon-rps nginx-rps ratio \
-		d-p50ms n-p50ms d-p99ms n-p99ms p99-r
+	printf '%-18s %10s %10s %6s | %8s %8s | %8s %8s | %6s | %6s %6s\n' endpoint daemon-rps nginx-rps ratio \
+		d-p50ms n-p50ms d-p99ms n-p99ms p99-r d-cpuus n-cpuus
 	for name in "${names[@]}"; do
-		local a1 b1 a2 b2
-		a1=$(run_wrk "$dport" "$name"); b1=$(run_wrk "$nport" "$name")
-		a2=$(run_wrk "$dport" "$name"); b2=$(run_wrk "$nport" "$name")
+		local a1 b1 a2 b2 c1="" c2=""
+		a1=$(run_wrk "$dport" "$name"); [ -z "$bport" ] || c1=$(run_wrk "$bport" "$name"); b1=$(run_wrk "$nport" "$name")
+		a2=$(run_wrk "$dport" "$name"); [ -z "$bport" ] || c2=$(run_wrk "$bport" "$name"); b2=$(run_wrk "$nport" "$name")
 		echo "$name $a1 $b1 $a2 $b2" | awk '{
-			dr = ($2 + $8) / 2; nr = ($5 + $11) / 2; d50 = ($3 + $9) / 2; n50 = ($6 + $12) / 2
-			d99 = ($4 + $10) / 2; n99 = ($7 + $13) / 2
-			printf "%-18s %10.0f %10.0f %5.2fx | %8.3f %8.3f | %8.3f %8.3f | %5.2fx   (runs: %s/%s %s/%s)\n",
-				$1, dr, nr, dr / nr, d50, n50, d99, n99, d99 / n99, $2, $5, $8, $11 }'
+			dr = ($2 + $10) / 2; nr = ($6 + $14) / 2; d50 = ($3 + $11) / 2; n50 = ($7 + $15) / 2
+			d99 = ($4 + $12) / 2; n99 = ($8 + $16) / 2; dc = ($5 + $13) / 2; nc = ($9 + $17) / 2
+			printf "%-18s %10.0f %10.0f %5.2fx | %8.3f %8.3f | %8.3f %8.3f | %5.2fx | %6.1f %6.1f   (runs: %s/%s %s/%s)\n",
+				$1, dr, nr, dr / nr, d50, n50, d99, n99, d99 / n99, dc, nc, $2, $6, $10, $14 }'
+		[ -z "$bport" ] || echo "$name $a1 $c1 $a2 $c2" | awk '{
+			dr = ($2 + $10) / 2; br = ($6 + $14) / 2; dc = ($5 + $13) / 2; bc = ($9 + $17) / 2
+			printf "  %-16s baseline %10.0f rps, daemon/baseline %5.2fx; CPU us/request daemon %.1f, baseline %.1f   (runs: %s/%s %s/%s; CPU %s/%s %s/%s)\n",
+				"", br, dr / br, dc, bc, $2, $6, $10, $14, $5, $9, $13, $17 }'
 	done
 	echo "(load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
 }
@@ -219,17 +272,23 @@ nginx_rss_kb() { # the master and its workers
 
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
+[ -z "$baseline" ] || echo "baseline daemon: $baseline on a copy of the data"
 echo "daemon: $(git rev-parse --short HEAD), default loops/workers; nginx $("$NGINX" -v 2>&1 | cut -d/ -f2), 2 workers; wrk -t2 -c64 -d${seconds}s"
 echo "log: $entries entries of ~400 bytes; tile $tile; proofs against size $size"
 
-round "plain"
+has_round() { [[ ",$rounds," == *",$1,"* ]]; }
 
-taskset -c 0 sh -c 'while :; do :; done' &
-hog=$!
-pids+=("$hog")
-round "contended: a CPU hog pinned to CPU 0"
-kill "$hog"
+if has_round plain; then round "plain"; fi
 
+if has_round contended; then
+	taskset -c 0 sh -c 'while :; do :; done' &
+	hog=$!
+	pids+=("$hog")
+	round "contended: a CPU hog pinned to CPU 0"
+	kill "$hog"
+fi
+
+has_round idle || exit 0
 # 10,000 idle connections to each server in turn, then the same wrk load on the daemon and
 # nginx while they are held (each holder talks only to its own server).
 echo

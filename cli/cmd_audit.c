@@ -21,7 +21,8 @@
 
 #define USAGE \
 	"usage: bundlectl " CMD " --server URL --log-key VKEY --state DIR [--fetch-bundles] [--ipfs-gateway URL]\n" \
-	"       [--witness VKEY... --witness-quorum N] [--max-entries N] [--tree-only] [--json]\n" \
+	"       [--witness VKEY... --witness-quorum N] [--max-entries N] [--tree-only] [--threads N]\n" \
+	"       [--json]\n" \
 	"       bundlectl " CMD " --server URL --log-key VKEY --git DIR [--json]\n"
 
 static const char help_text[] = USAGE
@@ -38,6 +39,8 @@ static const char help_text[] = USAGE
 	"                      checkpoints need N valid cosignatures (default: all witnesses)\n"
 	"  --max-entries N     stop after about N new entries (the next run goes on from there)\n"
 	"  --tree-only         check the tree and tiles only, not what the entries say\n"
+	"  --threads N         threads checking entries and signatures (default: one per CPU);\n"
+	"                      the findings do not depend on it\n"
 	"  --json              a summary object on stdout\n"
 	"  --git DIR           instead, check a clone of bundled's git mirror (bundled --git-mirror)\n"
 	"                      against the log: the same entries in the same order, byte for byte,\n"
@@ -177,7 +180,7 @@ static int parse_count(uint64_t *out, const char *text)
 
 static int run(int argc, char **argv)
 {
-	const char *server = NULL, *state = NULL, *gateway = NULL, *max_text = NULL, *git = NULL;
+	const char *server = NULL, *state = NULL, *gateway = NULL, *max_text = NULL, *threads_text = NULL, *git = NULL;
 	int fetch_bundles = 0, json = 0, tree_only = 0, rc, err;
 	struct cli_keys keys = { 0 };
 	const struct cli_opt opts[] = {
@@ -190,6 +193,7 @@ static int run(int argc, char **argv)
 		CLI_OPT_VALUE("witness-quorum", &keys.quorum_text),
 		CLI_OPT_VALUE("max-entries", &max_text),
 		CLI_OPT_FLAG("tree-only", &tree_only),
+		CLI_OPT_VALUE("threads", &threads_text),
 		CLI_OPT_FLAG("json", &json),
 		CLI_OPT_VALUE("git", &git),
 	};
@@ -206,6 +210,13 @@ static int run(int argc, char **argv)
 		return cli_opt_usage_error(&spec, "--server, --log-key and --state (or --git) are required");
 	if (parse_count(&ao.max_entries, max_text) != 0)
 		return cli_opt_usage_error(&spec, "--max-entries takes a number");
+	if (threads_text != NULL) {
+		uint64_t n;
+
+		if (parse_count(&n, threads_text) != 0 || n == 0 || n > 1024)
+			return cli_opt_usage_error(&spec, "--threads takes a number from 1 to 1024");
+		ao.threads = (unsigned)n;
+	}
 	if (gateway != NULL && !fetch_bundles)
 		return cli_opt_usage_error(&spec, "--ipfs-gateway needs --fetch-bundles");
 	if ((rc = cli_keys_load(&keys, CMD)) != CLI_OK)

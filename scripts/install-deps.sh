@@ -18,6 +18,8 @@ packages=(
   # The monitoring checks: a real Prometheus scrapes the daemon in suite_it_prometheus, and
   # promtool checks the exposition and docker/grafana/bundled.rules.yml.
   prometheus
+  # benchmarks/bench_diff.c sets bundled's diffs beside these three diff tools (issue 10).
+  xdelta3 bsdiff zstd
 )
 # The JSON Schema check of the tests (tests/schema/, ajv) runs on Node.js; the base image ships
 # Node 20 with its own npm, which conflicts with Debian's npm package, so Debian's is only a

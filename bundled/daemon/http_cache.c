@@ -6,6 +6,8 @@
 #include <strings.h>
 #include <zlib.h>
 
+#include "translog/db.h"
+
 struct http_gzip_cache {
 	pthread_mutex_t lock;
 	size_t bytes; /* compressed bytes held by the slots */
@@ -102,6 +104,47 @@ bool http_accepts_gzip(const struct http_request *req)
 		i = item_end + 1;
 	}
 	return gzip >= 0 ? gzip == 1 : any == 1;
+}
+
+/* The process serves one daemon: one count. */
+static size_t lent_bytes;
+
+struct lent {
+	void *pin;
+	size_t len;
+};
+
+static void lent_release(void *ctx)
+{
+	struct lent *l = ctx;
+
+	__atomic_sub_fetch(&lent_bytes, l->len, __ATOMIC_RELAXED);
+	tl_db_release(l->pin);
+	free(l);
+}
+
+size_t http_lent_bytes(void)
+{
+	return __atomic_load_n(&lent_bytes, __ATOMIC_RELAXED);
+}
+
+int http_reply_pinned(bd_httpd_response *res, const char *type, const uint8_t *data, size_t len, void *pin)
+{
+	struct lent *l = malloc(sizeof(*l));
+	int err;
+
+	if (l != NULL && __atomic_add_fetch(&lent_bytes, len, __ATOMIC_RELAXED) <= HTTP_MAX_LENT_BYTES) {
+		l->pin = pin;
+		l->len = len;
+		bd_httpd_reply_borrowed(res, 200, type, data, len, lent_release, l);
+		return 0;
+	}
+	if (l != NULL)
+		__atomic_sub_fetch(&lent_bytes, len, __ATOMIC_RELAXED);
+	free(l);
+	err = bd_httpd_reply(res, 200, type, data, len);
+	tl_db_release(pin);
+	return err;
 }
 
 int http_gzip_cache_new(struct http_gzip_cache **out)

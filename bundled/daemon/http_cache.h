@@ -50,4 +50,52 @@ int http_gzip_cache_put(struct http_gzip **out, struct http_gzip_cache *c, uint6
 /* Drops a reference (a bd_httpd_reply_borrowed release function). */
 void http_gzip_release(void *gz);
 
+/*
+ * RocksDB values lent to responses (tl_db_get_pinned and the reads built on it) stay pinned
+ * in the block cache until the client has them all; a cache full of pinned blocks, held by
+ * slow clients, admits nothing new and every other read misses. So the bytes lent at once
+ * are capped: past HTTP_MAX_LENT_BYTES a value is copied into its response and unpinned at
+ * once (the copy costs the same memory, but malloc's, not the cache's).
+ */
+#define HTTP_MAX_LENT_BYTES ((size_t)32 << 20) /* a quarter of the default block cache */
+
+/* Answers 200 with data[0..len), pinned by `pin`: lent while the bytes lent stay within
+ * HTTP_MAX_LENT_BYTES, copied otherwise. `pin` is released either way (now, or once sent). */
+int http_reply_pinned(bd_httpd_response *res, const char *type, const uint8_t *data, size_t len, void *pin)
+	TL_MUST_USE;
+/* The bytes lent to responses now (for the metrics). */
+size_t http_lent_bytes(void);
+
+/*
+ * Immutable bodies in memory files, sent with sendfile (http_filecache.c). Keyed by text (a
+ * CID); a body is appended once and never changed, so responses may read it while the cache
+ * moves on. HTTP_FILE_SLOTS bodies are indexed (direct-mapped by key), in at most two files
+ * of `arena_bytes` each.
+ */
+#define HTTP_FILE_SLOTS 4096
+#define HTTP_FILE_MAX_KEY 127
+#define HTTP_FILE_ARENA_BYTES ((size_t)32 << 20)
+
+/* A body lent from the cache: len bytes of fd from off, until http_file_release(ref). */
+struct http_file_body {
+	int fd;
+	uint64_t off;
+	size_t len;
+	void *ref;
+};
+
+struct http_file_cache;
+
+int http_file_cache_new(struct http_file_cache **out, size_t arena_bytes) TL_MUST_USE;
+void http_file_cache_free(struct http_file_cache *c);
+/* The body kept under `key`, referenced; false when absent. */
+bool http_file_cache_get(struct http_file_body *out, struct http_file_cache *c, const char *key);
+/* Keeps data[0..len) under `key` (or finds it kept) and lends it, referenced. TL_E_INPUT
+ * for a body too large for the cache (over a quarter of an arena) or an empty one: the
+ * caller serves it from memory instead. */
+int http_file_cache_put(struct http_file_body *out, struct http_file_cache *c, const char *key, const void *data,
+	size_t len) TL_MUST_USE;
+/* Drops a body's reference (a bd_httpd_reply_file release function). */
+void http_file_release(void *ref);
+
 #endif

@@ -180,12 +180,19 @@ static int register_pins(struct metrics *m, struct daemon *d)
 		"Pin queue steps that could not read or write the queue.", NULL, read_pin_storage_errors, d);
 }
 
+static double read_lent(void *ctx)
+{
+	return (double)http_lent_bytes();
+}
+
 int daemon_metrics_register(struct daemon *d)
 {
 	int err;
 
 	if ((err = metrics_sampled(d->metrics, METRIC_GAUGE, "bundled_start_time_seconds",
 		     "Unix time the daemon started.", NULL, read_started, d)) != 0 ||
+	    (err = metrics_sampled(d->metrics, METRIC_GAUGE, "bundled_http_lent_bytes",
+		     "Bytes of RocksDB's block cache lent to responses being sent (capped).", NULL, read_lent, d)) != 0 ||
 	    (err = register_log(d->metrics, d)) != 0)
 		return err;
 	return d->pins != NULL ? register_pins(d->metrics, d) : 0;

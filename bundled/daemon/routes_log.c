@@ -83,7 +83,7 @@ int route_tile(bd_httpd_response *res, const struct http_request *req, void *app
 		return err;
 	if (gzip)
 		return reply_gzip_bundle(res, d, &t);
-	/* A full tile or bundle is lent from RocksDB's block cache, not copied. */
+	/* A full tile or bundle is lent from RocksDB's block cache, not copied (up to a cap). */
 	if (t.width == 256) {
 		const uint8_t *data;
 		size_t len;
@@ -91,8 +91,7 @@ int route_tile(bd_httpd_response *res, const struct http_request *req, void *app
 
 		if ((err = tl_log_tile_pinned(&data, &len, &pin, d->log, &t)) != 0)
 			return err;
-		bd_httpd_reply_borrowed(res, 200, "application/octet-stream", data, len, tl_db_release, pin);
-		return 0;
+		return http_reply_pinned(res, "application/octet-stream", data, len, pin);
 	}
 	res->status = 200;
 	res->content_type = "application/octet-stream";

@@ -99,7 +99,7 @@ static int check_signature(struct scan *s)
 
 	if (d == NULL)
 		return tl_error_set(TL_E_UNAUTHORIZED, "%s has no registration in the log before its version", s->u->entry.domain);
-	if (audit_domain_signed(d, &s->u->entry, s->c->origin) != 0)
+	if (audit_domain_signed(d, &s->u->entry, s->c->origin, AUDIT_SIG_UNCHECKED, NULL) != 0)
 		return tl_error_wrap(TL_E_UNAUTHORIZED, "publisher signature refused");
 	s->checked = true;
 	return 0;
@@ -116,7 +116,7 @@ static int on_entry(void *ctx, uint64_t index, const uint8_t *text, size_t len)
 	}
 	/* The log's invalid steps change nothing, as in the daemon's registry and for auditors. */
 	if (bd_entry_parse(&s->e, text, len) == 0 && s->e.kind == BD_ENTRY_DOMAIN && followed(s->st, s->e.domain) &&
-	    audit_domain_step(&s->st->keys, &s->e, s->c->origin) == TL_E_NOMEM)
+	    audit_domain_step(&s->st->keys, &s->e, s->c->origin, AUDIT_SIG_UNCHECKED, NULL) == TL_E_NOMEM)
 		return TL_E_NOMEM;
 	return 0;
 }

@@ -62,34 +62,53 @@ static void on_node(void *ctx, unsigned level, uint64_t index, const tl_hash *ha
 	}
 }
 
+static void precheck_one(void *ctx, size_t i)
+{
+	struct audit *a = ctx;
+
+	audit_entry_precheck(a, &a->pre[i]);
+}
+
 /* Reads entry bundle `n` of the checkpoint's tree and audits the entries in it that are
- * not audited yet; the ones that are must be the leaves audited before. */
+ * not audited yet; the ones that are must be the leaves audited before. What an entry says
+ * on its own (grammar, canonical form, signature) is checked on the pool first, all of the
+ * bundle's new entries at once; then, in log order, the tree and the checks that depend on
+ * the entries before, so the findings and the state are those of a run on one thread. */
 static int audit_bundle(struct audit *a, tl_buf *buf, uint64_t n, uint64_t end)
 {
 	struct audit_state *st = a->st;
 	const tl_checkpoint *cp = &st->checkpoint;
-	unsigned width = tl_tile_width_at(0, n, cp->size);
+	unsigned width = tl_tile_width_at(0, n, cp->size), have = 0, fresh = 0;
 	tl_tile t = { true, 0, n, width };
 	uint64_t first = n * TL_TILE_WIDTH;
+	const uint8_t *text[TL_TILE_WIDTH];
+	size_t len[TL_TILE_WIDTH];
 	tl_cursor cur;
 	int err;
 
 	if ((err = fetch(buf, a, &t, BD_CLIENT_MAX_BUNDLE)) != 0)
 		return err;
 	cur = tl_cursor_make(buf->data, buf->len);
+	for (; have < width && first + have < end; have++)
+		if (audit_bundle_next(&text[have], &len[have], &cur) != 0)
+			break;
+	if (a->pool != NULL) {
+		/* The entries audited before are only compared with their leaves. */
+		unsigned skip = st->audited > first ? (unsigned)(st->audited - first) : 0;
+
+		for (unsigned i = skip; i < have; i++, fresh++) {
+			a->pre[fresh].text = text[i];
+			a->pre[fresh].len = len[i];
+		}
+		audit_pool_run(a->pool, precheck_one, a, fresh);
+		fresh = 0;
+	}
 	a->n_done = 0;
-	for (unsigned i = 0; i < width && first + i < end; i++) {
+	for (unsigned i = 0; i < have; i++) {
 		uint64_t index = first + i;
-		const uint8_t *entry;
-		size_t len;
 		tl_hash leaf;
 
-		if ((err = audit_bundle_next(&entry, &len, &cur)) != 0) {
-			audit_finding(st, BD_AUDIT_TILE, index, "entry bundle %" PRIu64 " has %u entries, not %u", n, i, width);
-			/* The tree cannot go on without the leaf: nothing later can be audited. */
-			return tl_error_set(TL_E_INPUT, "entry bundle %" PRIu64 " is short: the log cannot be replayed", n);
-		}
-		tl_hash_leaf(&leaf, entry, len);
+		tl_hash_leaf(&leaf, text[i], len[i]);
 		if (index < st->audited) {
 			if (!tl_hash_equal(&leaf, &st->tiles[0][i]))
 				audit_finding(st, BD_AUDIT_TILE, index, "entry %" PRIu64 " differs from when it was audited", index);
@@ -98,8 +117,13 @@ static int audit_bundle(struct audit *a, tl_buf *buf, uint64_t n, uint64_t end)
 		tl_frontier_append(&st->frontier, &leaf, on_node, a);
 		st->audited++;
 		a->rep->checked++;
-		if (!a->opts->tree_only && (err = audit_entry_check(a, index, entry, len)) != 0)
+		if (a->pool != NULL && (err = audit_entry_check(a, index, &a->pre[fresh++])) != 0)
 			return err;
+	}
+	if (have < width && first + have < end) {
+		audit_finding(st, BD_AUDIT_TILE, first + have, "entry bundle %" PRIu64 " has %u entries, not %u", n, have, width);
+		/* The tree cannot go on without the leaf: nothing later can be audited. */
+		return tl_error_set(TL_E_INPUT, "entry bundle %" PRIu64 " is short: the log cannot be replayed", n);
 	}
 	if (st->audited == first + width && tl_cursor_left(&cur) != 0)
 		audit_finding(st, BD_AUDIT_TILE, first, "entry bundle %" PRIu64 " has bytes after its %u entries", n, width);
@@ -197,7 +221,7 @@ static void report_findings(bd_audit_report *rep, const struct audit_state *st)
 int bd_audit_run(bd_audit_report *rep, const bd_audit_options *opts)
 {
 	struct audit_state *st = calloc(1, sizeof(*st));
-	struct audit a = { opts, tl_verifier_name(opts->follow.log_key), st, rep, 0, { { 0, 0 } } };
+	struct audit a = { opts, tl_verifier_name(opts->follow.log_key), st, rep, 0, { { 0, 0 } }, NULL, NULL };
 	uint64_t chunk = opts->chunk != 0 ? opts->chunk : BD_AUDIT_DEFAULT_CHUNK, end, saved;
 	tl_buf buf = { 0 };
 	int err;
@@ -220,6 +244,14 @@ int bd_audit_run(bd_audit_report *rep, const bd_audit_options *opts)
 		goto out;
 	}
 	rep->start = st->audited;
+	if (!opts->tree_only) {
+		if ((a.pre = calloc(TL_TILE_WIDTH, sizeof(*a.pre))) == NULL) {
+			err = tl_error_set(TL_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((err = audit_pool_start(&a.pool, opts->threads)) != 0)
+			goto out;
+	}
 	if ((err = update_checkpoint(&a)) != 0) {
 		if (err == 1)
 			err = audit_state_save(st, opts->state_dir);
@@ -251,6 +283,8 @@ out:
 	if (err == 0)
 		report_findings(rep, st);
 	tl_buf_free(&buf);
+	audit_pool_stop(a.pool);
+	free(a.pre);
 	audit_state_free(st);
 	free(st);
 	return err;

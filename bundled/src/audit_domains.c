@@ -115,13 +115,19 @@ void audit_domains_free(struct audit_domains *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int audit_domain_signed(const struct audit_domain *d, const bd_entry *e, const char *origin)
+int audit_domain_signed(const struct audit_domain *d, const bd_entry *e, const char *origin, enum audit_sig pre,
+	const char *pre_message)
 {
 	int k = audit_domain_key_index(d, &e->key);
 	int err;
 
 	if (k < 0)
 		return tl_error_set(TL_E_UNAUTHORIZED, "%s: signed by a key the domain does not hold", e->domain);
+	/* Checked already by the auditor's pool, with the key of this fingerprint. */
+	if (pre == AUDIT_SIG_VALID)
+		return 0;
+	if (pre == AUDIT_SIG_INVALID)
+		return tl_error_set(TL_E_UNAUTHORIZED, "%s: %s", e->domain, pre_message);
 	if ((err = bd_entry_verify(e, origin, d->verifiers[k])) != 0)
 		return tl_error_wrap(err, "%s", e->domain);
 	return 0;
@@ -145,7 +151,8 @@ static int step_register(struct audit_domains *t, const bd_entry *e)
 	return bad;
 }
 
-int audit_domain_step(struct audit_domains *t, const bd_entry *e, const char *origin)
+int audit_domain_step(struct audit_domains *t, const bd_entry *e, const char *origin, enum audit_sig pre,
+	const char *pre_message)
 {
 	struct audit_domain *d = audit_domain_find(t, e->domain);
 	tl_hash fp;
@@ -156,7 +163,7 @@ int audit_domain_step(struct audit_domains *t, const bd_entry *e, const char *or
 		return step_register(t, e);
 	if (d == NULL)
 		return tl_error_set(TL_E_CONFLICT, "key change of unregistered domain %s", e->domain);
-	if ((err = audit_domain_signed(d, e, origin)) != 0)
+	if ((err = audit_domain_signed(d, e, origin, pre, pre_message)) != 0)
 		return err;
 	if (e->time <= d->keys_time)
 		return tl_error_set(TL_E_CONFLICT, "%s: key change not later than the previous one (replayed?)", e->domain);

@@ -5,6 +5,7 @@
  * up as a finding. Invalid steps are reported and not applied.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,10 +14,12 @@
 
 #define MAX_VERSION_SIZE ((uint64_t)16 << 20)
 
-/* Whether e is signed by a key d holds now: a finding otherwise. */
-static bool signed_by_domain(struct audit *a, uint64_t index, const struct audit_domain *d, const bd_entry *e)
+/* Whether e is signed by a key d holds now: a finding otherwise. The pool's result is taken
+ * when it checked the signature (with the key of the fingerprint e names, which d holds). */
+static bool signed_by_domain(struct audit *a, uint64_t index, const struct audit_domain *d, const bd_entry *e,
+	enum audit_sig pre, const char *pre_message)
 {
-	if (audit_domain_signed(d, e, a->origin) != 0) {
+	if (audit_domain_signed(d, e, a->origin, pre, pre_message) != 0) {
 		audit_finding(a->st, BD_AUDIT_SIGNATURE, index, "%s", tl_error_message());
 		return false;
 	}
@@ -25,9 +28,9 @@ static bool signed_by_domain(struct audit *a, uint64_t index, const struct audit
 
 /* A registration or key change: an invalid step is a finding and changes nothing (but a
  * registration's valid keys). */
-static int check_domain_entry(struct audit *a, uint64_t index, const bd_entry *e)
+static int check_domain_entry(struct audit *a, uint64_t index, const struct audit_pre *pre)
 {
-	int err = audit_domain_step(&a->st->domains, e, a->origin);
+	int err = audit_domain_step(&a->st->domains, &pre->e, a->origin, pre->sig, pre->message);
 
 	if (err == TL_E_UNAUTHORIZED)
 		audit_finding(a->st, BD_AUDIT_SIGNATURE, index, "%s", tl_error_message());
@@ -123,8 +126,9 @@ out:
 	return err;
 }
 
-static int check_bundle_entry(struct audit *a, uint64_t index, const bd_entry *e)
+static int check_bundle_entry(struct audit *a, uint64_t index, const struct audit_pre *pre)
 {
+	const bd_entry *e = &pre->e;
 	struct audit_state *st = a->st;
 	struct audit_domain *d = audit_domain_find(&st->domains, e->domain);
 	const bd_entry *rev = &st->revocation;
@@ -134,7 +138,7 @@ static int check_bundle_entry(struct audit *a, uint64_t index, const bd_entry *e
 		audit_finding(st, BD_AUDIT_SEQUENCE, index, "version of unregistered domain %s", e->domain);
 		return 0;
 	}
-	(void)signed_by_domain(a, index, d, e);
+	(void)signed_by_domain(a, index, d, e, pre->sig, pre->message);
 	if (d->has_version && e->sequence <= d->sequence)
 		audit_finding(st, BD_AUDIT_SEQUENCE, index, "%s: sequence %" PRIu64 " after %" PRIu64, e->domain, e->sequence,
 			d->sequence);
@@ -152,8 +156,9 @@ static int check_bundle_entry(struct audit *a, uint64_t index, const bd_entry *e
 	return err;
 }
 
-static void check_revocation(struct audit *a, uint64_t index, const bd_entry *e)
+static void check_revocation(struct audit *a, uint64_t index, const struct audit_pre *pre)
 {
+	const bd_entry *e = &pre->e;
 	struct audit_domain *d = audit_domain_find(&a->st->domains, e->domain);
 
 	if (d == NULL || !d->has_version) {
@@ -161,27 +166,55 @@ static void check_revocation(struct audit *a, uint64_t index, const bd_entry *e)
 			e->domain);
 		return;
 	}
-	(void)signed_by_domain(a, index, d, e);
+	(void)signed_by_domain(a, index, d, e, pre->sig, pre->message);
 	a->st->has_revocation = true;
 	a->st->revocation_index = index;
 	a->st->revocation = *e;
 }
 
-int audit_entry_check(struct audit *a, uint64_t index, const uint8_t *text, size_t len)
+void audit_entry_precheck(const struct audit *a, struct audit_pre *pre)
 {
-	bd_entry *e = malloc(sizeof(*e));
+	bd_entry *e = &pre->e;
 	tl_buf again = tl_buf_make(BD_ENTRY_MAX_SIZE + 1);
-	int err = 0;
+	struct audit_domain *d;
+	int k;
 
-	if (e == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
-	if (bd_entry_parse(e, text, len) != 0) {
-		audit_finding(a->st, BD_AUDIT_GRAMMAR, index, "%s", tl_error_message());
-		goto done;
+	pre->parsed = false;
+	pre->sig = AUDIT_SIG_UNCHECKED;
+	pre->message[0] = '\0';
+	if (bd_entry_parse(e, pre->text, pre->len) != 0) {
+		snprintf(pre->message, sizeof(pre->message), "%s", tl_error_message());
+		goto out;
 	}
-	if (bd_entry_write(&again, e) != 0 || again.len != len || memcmp(again.data, text, len) != 0) {
-		audit_finding(a->st, BD_AUDIT_GRAMMAR, index, "not in canonical form");
-		goto done;
+	if (bd_entry_write(&again, e) != 0 || again.len != pre->len || memcmp(again.data, pre->text, pre->len) != 0) {
+		snprintf(pre->message, sizeof(pre->message), "not in canonical form");
+		goto out;
+	}
+	pre->parsed = true;
+	/* A registration is authorized by the operator, not signed. */
+	if (e->kind == BD_ENTRY_DOMAIN && e->action == BD_DOMAIN_REGISTER)
+		goto out;
+	/* Read only: the in-order checks do not run while the pool does. */
+	d = audit_domain_find(&a->st->domains, e->domain);
+	if (d == NULL || (k = audit_domain_key_index(d, &e->key)) < 0)
+		goto out;
+	if (bd_entry_verify(e, a->origin, d->verifiers[k]) == 0) {
+		pre->sig = AUDIT_SIG_VALID;
+	} else {
+		pre->sig = AUDIT_SIG_INVALID;
+		snprintf(pre->message, sizeof(pre->message), "%s", tl_error_message());
+	}
+out:
+	tl_buf_free(&again);
+}
+
+int audit_entry_check(struct audit *a, uint64_t index, const struct audit_pre *pre)
+{
+	const bd_entry *e = &pre->e;
+
+	if (!pre->parsed) {
+		audit_finding(a->st, BD_AUDIT_GRAMMAR, index, "%s", pre->message);
+		return 0;
 	}
 	if (a->st->has_revocation && e->kind != BD_ENTRY_BUNDLE) {
 		audit_finding(a->st, BD_AUDIT_REVOCATION, a->st->revocation_index, "revocation not followed by its version");
@@ -189,17 +222,12 @@ int audit_entry_check(struct audit *a, uint64_t index, const uint8_t *text, size
 	}
 	switch (e->kind) {
 	case BD_ENTRY_DOMAIN:
-		err = check_domain_entry(a, index, e);
-		break;
+		return check_domain_entry(a, index, pre);
 	case BD_ENTRY_BUNDLE:
-		err = check_bundle_entry(a, index, e);
-		break;
+		return check_bundle_entry(a, index, pre);
 	case BD_ENTRY_REVOCATION:
-		check_revocation(a, index, e);
+		check_revocation(a, index, pre);
 		break;
 	}
-done:
-	tl_buf_free(&again);
-	free(e);
-	return err;
+	return 0;
 }

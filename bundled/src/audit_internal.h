@@ -61,6 +61,26 @@ struct audit_state {
 	bd_audit_finding findings[BD_AUDIT_MAX_FINDINGS];
 };
 
+/* What the worker pool finds about one entry from its bytes alone and the domains as the
+ * previous entry bundles left them (audit_entry_precheck), for audit_entry_check to use in
+ * log order. The signature is checked here against the key the entry names, if a domain of
+ * its name holds that key already: the result depends only on the entry, the origin and the
+ * key's bytes (which its fingerprint names), so the in-order check can take it whenever the
+ * domain holds that key at the entry's index, and each signature is verified once. */
+enum audit_sig { AUDIT_SIG_UNCHECKED, AUDIT_SIG_VALID, AUDIT_SIG_INVALID };
+struct audit_pre {
+	bool parsed;                        /* in the grammar and in canonical form */
+	enum audit_sig sig;
+	char message[BD_AUDIT_MAX_MESSAGE]; /* why not parsed, or why the signature failed */
+	const uint8_t *text;                /* the entry's bytes (in the bundle read) */
+	size_t len;
+	bd_entry e;                         /* when parsed */
+};
+
+/* Threads of the pool at most (the caller's included). */
+#define AUDIT_POOL_MAX_THREADS 64u
+struct audit_pool;
+
 struct audit {
 	const bd_audit_options *opts;
 	const char *origin;
@@ -73,6 +93,8 @@ struct audit {
 		unsigned level;
 		uint64_t index;
 	} done[AUDIT_TILE_LEVELS];
+	struct audit_pool *pool;    /* NULL in tree-only audits */
+	struct audit_pre *pre;      /* TL_TILE_WIDTH of them, with the pool */
 };
 
 /* Records a finding (kept while there is room; always counted). */
@@ -98,19 +120,33 @@ int audit_domain_key_index(const struct audit_domain *d, const tl_hash *fp);
 void audit_domain_remove_key(struct audit_domain *d, size_t k);
 void audit_domains_free(struct audit_domains *t);
 /* Whether e is signed by a key d holds: 0, or TL_E_UNAUTHORIZED naming what failed. */
-int audit_domain_signed(const struct audit_domain *d, const bd_entry *e, const char *origin) TL_MUST_USE;
+int audit_domain_signed(const struct audit_domain *d, const bd_entry *e, const char *origin, enum audit_sig pre,
+	const char *pre_message) TL_MUST_USE;
 /* Applies the domain entry e (a registration or key change, logged in the log `origin`) to
  * the table, as the publisher's rules allow (docs/formats.md, "What the log accepts"): 0, or
  * TL_E_UNAUTHORIZED (not signed by a key the domain holds) or TL_E_CONFLICT (not a valid
  * step: registered twice, unknown domain, not later than the last change, a key held or not
  * held, the last key) naming why, and nothing is changed, except that a registration with
  * a bad key registers the domain with its other keys; TL_E_NOMEM. */
-int audit_domain_step(struct audit_domains *t, const bd_entry *e, const char *origin) TL_MUST_USE;
+int audit_domain_step(struct audit_domains *t, const bd_entry *e, const char *origin, enum audit_sig pre,
+	const char *pre_message) TL_MUST_USE;
 
-/* Checks entry `index` (its bytes) against the grammar and the state the earlier entries
- * made, and updates that state. Findings are recorded; the return is 0 or an error that
- * stops the audit (out of memory, the block source unreachable). */
-int audit_entry_check(struct audit *a, uint64_t index, const uint8_t *text, size_t len) TL_MUST_USE;
+/* Fills pre from pre->text: grammar, canonical form, and the signature when the domain holds
+ * the key already. Reads a->st and changes nothing but *pre: safe on several threads at once
+ * while nothing changes the state. */
+void audit_entry_precheck(const struct audit *a, struct audit_pre *pre);
+/* Checks entry `index` (prechecked) against the state the earlier entries made, and updates
+ * that state. Findings are recorded; the return is 0 or an error that stops the audit (out
+ * of memory, the block source unreachable). In log order, on one thread. */
+int audit_entry_check(struct audit *a, uint64_t index, const struct audit_pre *pre) TL_MUST_USE;
+
+/* A pool of `threads` threads, the caller's included (0: one per online CPU, at most
+ * AUDIT_POOL_MAX_THREADS). */
+int audit_pool_start(struct audit_pool **out, unsigned threads) TL_MUST_USE;
+/* Runs fn(ctx, i) for i in [0, n) on the pool and the calling thread; returns when every
+ * call has returned. */
+void audit_pool_run(struct audit_pool *p, void (*fn)(void *ctx, size_t i), void *ctx, size_t n);
+void audit_pool_stop(struct audit_pool *p);
 /* Appends the file content of the UnixFS DAG rooted at `cid_text` (at most `max` bytes),
  * every block fetched from `c` and checked against its CID. TL_E_CONFLICT for a block whose
  * bytes are not its CID's, TL_E_NOTFOUND if the source lacks one, TL_E_INPUT for a DAG that

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -202,7 +203,7 @@ static bool conn_close(struct conn *c)
 
 static size_t body_len_of(const bd_httpd_response *res)
 {
-	return res->borrowed != NULL || res->release != NULL ? res->borrowed_len : res->body.len;
+	return res->body_file || res->borrowed != NULL || res->release != NULL ? res->borrowed_len : res->body.len;
 }
 
 static const uint8_t *body_of(const bd_httpd_response *res)
@@ -219,7 +220,12 @@ static bool conn_respond(struct conn *c, bool keep_alive)
 {
 	bool has_body = bd_httpd__has_body(c->res.status);
 	bool head_only = !has_body || (c->parsed && c->req.head);
-	size_t len = has_body ? body_len_of(&c->res) : 0;
+	size_t len;
+
+	/* OpenSSL cannot sendfile (no kTLS here): a file body is read into memory. */
+	if (c->res.body_file && c->tls != NULL && !head_only && bd_httpd__file_to_memory(&c->res) != 0)
+		bd_httpd_reply_error(&c->res, TL_E_IO);
+	len = has_body ? body_len_of(&c->res) : 0;
 
 	c->stream_end = false;
 	c->paused = false;
@@ -380,7 +386,7 @@ static bool conn_write(struct conn *c)
 {
 	for (;;) {
 		size_t head = c->out_head.len, body = body_len_of(&c->res);
-		struct iovec iov[2];
+		struct iovec iov[2] = { { NULL, 0 }, { NULL, 0 } };
 		int n = 0;
 		ssize_t w;
 
@@ -399,7 +405,7 @@ static bool conn_write(struct conn *c)
 		}
 		if (c->out_off < head)
 			iov[n++] = (struct iovec){ c->out_head.data + c->out_off, head - c->out_off };
-		if (body) {
+		if (body && !c->res.body_file) {
 			size_t skip = c->out_off > head ? c->out_off - head : 0;
 
 			iov[n++] = (struct iovec){ (uint8_t *)(uintptr_t)body_of(&c->res) + skip, body - skip };
@@ -409,7 +415,15 @@ static bool conn_write(struct conn *c)
 		if (c->tls != NULL) {
 			w = bd_httpd__tls_write(c->tls, iov[0].iov_base, iov[0].iov_len);
 		} else {
-			w = writev(c->fd, iov, n);
+			if (n == 0) { /* the rest of a file body (never on TLS) */
+				off_t off = (off_t)(c->res.body_off + (c->out_off - head));
+
+				w = sendfile(c->fd, c->res.body_fd, &off, head + body - c->out_off);
+			} else if (c->res.body_file && body != 0) { /* the head, the file body next */
+				w = send(c->fd, iov[0].iov_base, iov[0].iov_len, MSG_MORE | MSG_NOSIGNAL);
+			} else {
+				w = writev(c->fd, iov, n);
+			}
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0)

@@ -9,6 +9,9 @@
 
 /* Frees a response's body (calling its release for borrowed bytes) and empties it. */
 void bd_httpd__release_body(bd_httpd_response *res);
+/* Reads a file body (bd_httpd_reply_file) into res->body and releases the file: for a
+ * connection that cannot use sendfile (TLS). TL_E_IO if the read fails. */
+int bd_httpd__file_to_memory(bd_httpd_response *res) TL_MUST_USE;
 /* The JSON error for one of the server's own statuses (400, 408, 413, 414, 431, 429, 503...). */
 void bd_httpd__reply_status_error(bd_httpd_response *res, unsigned status);
 /* Whether a status carries a body (not 1xx, 204, 304). */

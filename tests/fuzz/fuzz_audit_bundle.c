@@ -15,6 +15,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct audit_state st;
+	static struct audit_pre pre; /* a few KiB: not on the stack */
 	bd_audit_options opts;
 	bd_audit_report rep;
 	struct audit a;
@@ -33,7 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (tl_cursor_left(&cur) != 0 && audit_bundle_next(&entry, &len, &cur) == 0) {
 		if (entry < data || entry + len > data + size)
 			abort();
-		if (audit_entry_check(&a, n++, entry, len) != 0)
+		/* The pool's part, then the in-order part, as audit.c runs them (one entry per
+		 * "bundle" here, so the precheck sees the state the entries before made). */
+		pre.text = entry;
+		pre.len = len;
+		audit_entry_precheck(&a, &pre);
+		if (audit_entry_check(&a, n++, &pre) != 0)
 			break;
 		if (st.n_kept > st.n_findings || st.n_kept > BD_AUDIT_MAX_FINDINGS || st.domains.n > st.domains.cap)
 			abort();

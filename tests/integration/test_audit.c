@@ -293,7 +293,7 @@ START_TEST(a_log_is_audited_clean_and_resumes_to_the_same_result)
 	bd_audit_report_free(&rep);
 	/* the command line: exit 0 and a JSON summary (blocks through the gateway option) */
 	ck_assert_int_eq(tu_run(&out, tmp, "bundlectl", "audit --server %s --log-key '%s' --state %s/s3 --fetch-bundles "
-		"--ipfs-gateway %s --json", r.d.base_url, r.d.vkey, tmp, r.d.base_url), 0);
+		"--ipfs-gateway %s --threads 2 --json", r.d.base_url, r.d.vkey, tmp, r.d.base_url), 0);
 	/* a witness policy the daemon's checkpoints do not meet: could not audit (2) */
 	ck_assert_int_eq(tu_system("W=$(%s keygen --cosigner --name w.example --out %s/w.key) && %s audit --server %s "
 		"--log-key '%s' --state %s/s4 --witness \"$W\" --witness-quorum 1 2>%s/err.txt",
@@ -499,6 +499,51 @@ START_TEST(signatures_by_keys_not_held_and_rollbacks_are_caught)
 }
 END_TEST
 
+/* The pool checks an entry bundle's signatures against the keys held when the bundle starts;
+ * the log-order checks must still see key changes inside the bundle. In bundle 1: k1 added
+ * back and used at once, a forged signature by a held key, k2 removed and then used. The
+ * findings are the same on one thread and on several. */
+START_TEST(entries_checked_on_several_threads_give_the_findings_of_one)
+{
+	struct testlog l;
+	struct audit_run r;
+	bd_audit_report one, many;
+	bd_entry *forged;
+
+	build_log(&l, 0);
+	ck_assert_uint_gt(l.n, 256);
+	add(&l, tu_key_change("a.example", BD_DOMAIN_ADD_KEY, k1, k2, 1700000003));
+	add(&l, version(&l, "a.example", 9001, 0, k1, NULL));
+	forged = version(&l, "a.example", 9002, 0, k2, NULL);
+	forged->signature[0] ^= 1;
+	add(&l, forged);
+	add(&l, tu_key_change("a.example", BD_DOMAIN_REMOVE_KEY, k2, k1, 1700000004));
+	add(&l, version(&l, "a.example", 9003, 0, k2, NULL));
+	serve(&r, &l, "data", NULL);
+	r.o.blocks = NULL;
+	r.o.threads = 1;
+	audit(&one, &r, path_in("s1"));
+	r.o.threads = 3;
+	audit(&many, &r, path_in("s2"));
+	ck_assert_uint_eq(one.n_findings, 2);
+	ck_assert_int_eq(one.findings[0].kind, BD_AUDIT_SIGNATURE);
+	ck_assert_uint_eq(one.findings[0].index, l.n - 3);
+	ck_assert_ptr_nonnull(strstr(one.findings[0].message, "does not verify"));
+	ck_assert_int_eq(one.findings[1].kind, BD_AUDIT_SIGNATURE);
+	ck_assert_uint_eq(one.findings[1].index, l.n - 1);
+	ck_assert_ptr_nonnull(strstr(one.findings[1].message, "does not hold"));
+	assert_same_findings(&one, &many);
+	bd_audit_report_free(&many);
+	/* resumed one entry bundle at a time, on several threads: the same again */
+	audit_resumed(&many, &r, path_in("s3"));
+	assert_same_findings(&one, &many);
+	bd_audit_report_free(&many);
+	bd_audit_report_free(&one);
+	stop(&r);
+	free_log(&l);
+}
+END_TEST
+
 Suite *suite_audit(void)
 {
 	Suite *s = suite_create("audit");
@@ -512,6 +557,7 @@ Suite *suite_audit(void)
 	tcase_add_test(tc, a_version_whose_bytes_are_not_its_entrys_is_caught);
 	tcase_add_test(tc, a_revocation_that_does_not_remove_its_authority_is_caught);
 	tcase_add_test(tc, signatures_by_keys_not_held_and_rollbacks_are_caught);
+	tcase_add_test(tc, entries_checked_on_several_threads_give_the_findings_of_one);
 	suite_add_tcase(s, tc);
 	return s;
 }

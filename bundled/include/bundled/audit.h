@@ -81,6 +81,9 @@ typedef struct bd_audit_options {
 	 * and how many this run has to read in all. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
+	/* Threads checking entries (grammar, canonical form, signatures) in parallel, the
+	 * caller's included; findings and state stay in log order. 0: one per online CPU. */
+	unsigned threads;
 } bd_audit_options;
 
 typedef struct bd_audit_report {

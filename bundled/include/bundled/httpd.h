@@ -78,6 +78,11 @@ typedef struct bd_httpd_response {
 	size_t borrowed_len;
 	void (*release)(void *release_ctx);
 	void *release_ctx;
+	/* Or borrowed_len bytes of a file from body_off (bd_httpd_reply_file), sent with
+	 * sendfile: the kernel hands the file's pages to the socket without copying them. */
+	bool body_file;
+	int body_fd;
+	uint64_t body_off;
 	/* Or a streamed body (bd_httpd_reply_stream): sent with chunked transfer-coding (to an
 	 * HTTP/1.0 client: until the connection closes) as produce(.., release_ctx) makes it. */
 	bd_httpd_producer produce;
@@ -152,6 +157,12 @@ void bd_httpd_stats_get(bd_httpd_stats *out, const bd_httpd *srv);
  * statuses without a body (and when a later reply or an error replaces the body). */
 int bd_httpd_reply(bd_httpd_response *res, unsigned status, const char *type, const void *data, size_t len) TL_MUST_USE;
 void bd_httpd_reply_borrowed(bd_httpd_response *res, unsigned status, const char *type, const void *data, size_t len,
+	void (*release)(void *release_ctx), void *release_ctx);
+/* The same for `len` bytes of the file `fd` from `off`, sent with sendfile on plain
+ * connections (read into the response on TLS ones, which sendfile cannot serve). The bytes
+ * must not change until release(release_ctx): the kernel may still send them from the file's
+ * pages after the call returned, so only append-only files of immutable bytes qualify. */
+void bd_httpd_reply_file(bd_httpd_response *res, unsigned status, const char *type, int fd, uint64_t off, size_t len,
 	void (*release)(void *release_ctx), void *release_ctx);
 int bd_httpd_add_header(bd_httpd_response *res, const char *name, const char *fmt, ...) TL_PRINTF(3, 4) TL_MUST_USE;
 /* Answers a streamed body: the server calls produce(out, ctx) whenever the client can take

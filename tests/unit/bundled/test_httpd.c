@@ -39,6 +39,16 @@ static bd_httpd *srv;
 
 static const char borrowed_body[] = "borrowed bytes, never copied";
 
+/* /file: FILE_LEN bytes of a temporary file from FILE_OFF, sent with sendfile; more than a
+ * socket buffer, so the server sends it in several calls. Byte i of the file is pattern(i). */
+enum { FILE_OFF = 1000, FILE_LEN = 600000 };
+static FILE *body_file;
+
+static uint8_t pattern(size_t i)
+{
+	return (uint8_t)(i * 7 % 251);
+}
+
 static void on_release(void *ctx)
 {
 	__atomic_add_fetch(&app.released, 1, __ATOMIC_RELAXED);
@@ -85,6 +95,11 @@ static int handle(bd_httpd_response *res, const bd_httpd_request *req, void *ctx
 	}
 	if (path_is(req, "/borrowed")) {
 		bd_httpd_reply_borrowed(res, 200, "text/plain", borrowed_body, strlen(borrowed_body), on_release, NULL);
+		return 0;
+	}
+	if (path_is(req, "/file")) {
+		bd_httpd_reply_file(res, 200, "application/octet-stream", fileno(body_file), FILE_OFF, FILE_LEN, on_release,
+			NULL);
 		return 0;
 	}
 	if (path_is(req, "/stream"))
@@ -150,6 +165,10 @@ static void setup(void)
 
 	memset(&app, 0, sizeof(app));
 	pthread_mutex_init(&app.mu, NULL);
+	ck_assert_ptr_nonnull(body_file = tmpfile());
+	for (size_t i = 0; i < FILE_OFF + FILE_LEN + 100; i++)
+		ck_assert_int_ne(fputc(pattern(i), body_file), EOF);
+	ck_assert_int_eq(fflush(body_file), 0);
 	start(&o);
 }
 
@@ -157,6 +176,7 @@ static void teardown(void)
 {
 	bd_httpd_stop(srv);
 	srv = NULL;
+	fclose(body_file);
 	tl_buf_free(&app.pushed);
 	pthread_mutex_destroy(&app.mu);
 }
@@ -314,6 +334,33 @@ START_TEST(borrowed_bodies_are_released_once_sent)
 
 	ck_assert_ptr_nonnull(strstr(r, borrowed_body));
 	ck_assert_uint_eq(__atomic_load_n(&app.released, __ATOMIC_RELAXED), 1);
+	free(r);
+}
+END_TEST
+
+START_TEST(file_bodies_are_sent_whole_and_released)
+{
+	size_t len;
+	char *r = once("GET /file HTTP/1.1\r\nHost: a\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+		&len);
+	const char *body = strstr(r, "\r\n\r\n");
+
+	/* the whole range, then the pipelined answer right after it */
+	ck_assert_ptr_nonnull(body);
+	body += 4;
+	ck_assert_uint_eq(th_content_length(r), FILE_LEN);
+	ck_assert_uint_ge(len, (size_t)(body - r) + FILE_LEN);
+	for (size_t i = 0; i < FILE_LEN; i++)
+		ck_assert_msg((uint8_t)body[i] == pattern(FILE_OFF + i), "byte %zu differs", i);
+	ck_assert_msg(strncmp(body + FILE_LEN, "HTTP/1.1 200 ", 13) == 0, "no answer after the file body");
+	ck_assert_ptr_nonnull(strstr(body + FILE_LEN, "\r\n\r\nhello\n"));
+	ck_assert_uint_eq(__atomic_load_n(&app.released, __ATOMIC_RELAXED), 1);
+	free(r);
+	/* HEAD: the length, no body, released all the same */
+	r = once("HEAD /file HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", &len);
+	ck_assert_uint_eq(th_content_length(r), FILE_LEN);
+	ck_assert_str_eq(strstr(r, "\r\n\r\n"), "\r\n\r\n");
+	ck_assert_uint_eq(__atomic_load_n(&app.released, __ATOMIC_RELAXED), 2);
 	free(r);
 }
 END_TEST
@@ -756,6 +803,7 @@ Suite *suite_httpd(void)
 	tcase_add_test(tc, deep_pipelining_does_not_recurse);
 	tcase_add_test(tc, head_gets_the_headers_of_get);
 	tcase_add_test(tc, borrowed_bodies_are_released_once_sent);
+	tcase_add_test(tc, file_bodies_are_sent_whole_and_released);
 	tcase_add_test(tc, chunked_uploads);
 	tcase_add_test(tc, expect_100_continue_with_curl);
 	tcase_add_test(tc, own_answers_are_json_single_and_counted);
