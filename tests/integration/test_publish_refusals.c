@@ -410,7 +410,9 @@ END_TEST
 
 START_TEST(a_flood_of_writes_is_limited_per_client)
 {
-	const char *args[] = { "--write-rate", "1", "--write-burst", "5", NULL };
+	/* One write per 100 s after a burst of 5: no token comes back while the test runs, however
+	 * slow the machine, so exactly the first 5 pass. */
+	const char *args[] = { "--write-rate", "0.01", "--write-burst", "5", NULL };
 	char *dir = tu_mkdtemp(), data[4200];
 	struct tu_daemon d;
 	struct tu_reply r;
@@ -425,7 +427,8 @@ START_TEST(a_flood_of_writes_is_limited_per_client)
 			if (first_limited < 0)
 				first_limited = i;
 			ck_assert_ptr_nonnull(tu_reply_header(&r, "Retry-After"));
-			ck_assert_str_eq(tu_reply_header(&r, "Retry-After"), "1");
+			ck_assert_int_ge(atoi(tu_reply_header(&r, "Retry-After")), 1);
+			ck_assert_int_le(atoi(tu_reply_header(&r, "Retry-After")), 100);
 			ck_assert_ptr_nonnull(strstr(r.body, "\"rate_limited\""));
 		} else {
 			ck_assert_int_eq(r.status, 400);
@@ -433,7 +436,7 @@ START_TEST(a_flood_of_writes_is_limited_per_client)
 		tu_reply_free(&r);
 	}
 	ck_assert_int_eq(first_limited, 5);
-	ck_assert_int_ge(limited, 14);
+	ck_assert_int_eq(limited, 15);
 	/* Another client is not held back, and reads are never limited. */
 	ck_assert_int_eq(tu_api_json(&r, &d, "POST", "/v1/domains/flood.test/bundles", "{}", "127.0.0.2"), 400);
 	tu_reply_free(&r);
