@@ -4,6 +4,7 @@
  * repeat under none, every refused write once under the error code of its answer (whether
  * the route answered it or the server did from the handler's error), and diff lookups count
  * as a miss when the diff is made on request and as a hit when it comes from the cache.
+ * (The exposition as a whole is checked by promtool in suite_it_prometheus.)
  */
 #include <check.h>
 #include <stdio.h>
@@ -179,6 +180,32 @@ START_TEST(diff_lookups_count_hits_and_misses)
 }
 END_TEST
 
+/* The route's own 429: each counted once as rate_limited, whatever the timing. */
+START_TEST(rate_limited_writes_count_as_such)
+{
+	const char *args[] = { "--write-rate", "1", "--write-burst", "2", NULL };
+	char *own = tu_mkdtemp(), path[4200];
+	struct tu_daemon limited;
+	struct tu_reply r;
+	long n429 = 0, n400 = 0;
+
+	snprintf(path, sizeof(path), "%s/data", own);
+	ck_assert_int_eq(tu_daemon_start(&limited, path, args), 0);
+	for (int i = 0; i < 8; i++) {
+		tu_api_json(&r, &limited, "POST", "/v1/domains/" TD "/bundles", "{}", NULL);
+		ck_assert_msg(r.status == 429 || r.status == 400, "%ld: %s", r.status, r.body);
+		*(r.status == 429 ? &n429 : &n400) += 1;
+		tu_reply_free(&r);
+	}
+	ck_assert_int_ge(n429, 1);
+	ck_assert_int_eq(tu_metric(&limited, "bundled_publish_refusals_total{reason=\"rate_limited\"}"), n429);
+	ck_assert_int_eq(tu_metric(&limited, "bundled_publish_refusals_total{reason=\"bad_input\"}"), n400);
+	ck_assert_int_eq(tu_daemon_stop(&limited), 0);
+	tu_rm_rf(own);
+	free(own);
+}
+END_TEST
+
 Suite *suite_publish_metrics(void)
 {
 	Suite *s = suite_create("publish_metrics");
@@ -189,6 +216,10 @@ Suite *suite_publish_metrics(void)
 	tcase_add_test(tc, publishes_count_by_kind_and_repeats_do_not);
 	tcase_add_test(tc, refusals_count_by_the_code_of_their_answer);
 	tcase_add_test(tc, diff_lookups_count_hits_and_misses);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rate_limited");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, rate_limited_writes_count_as_such);
 	suite_add_tcase(s, tc);
 	return s;
 }
