@@ -8,9 +8,10 @@
  *   log.vkey     the log's verifier key (public)
  *   log.key      only with --include-key: the log's private key, mode 0600
  *
- * Both commands run the same checks on the copy, one function per store in `checks` below.
- * A new store (the bundle registry, once it exists) adds its check there, and both commands
- * then check it.
+ * Both commands run the same checks on the copy, one function per store in `checks` below:
+ * the log (signature, entries, tiles), the blocks (each hash-correct) and the registry (the
+ * one the log rebuilds, backup_registry.c). A new store adds its check there, and both
+ * commands then check it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "backup_registry.h"
 #include "bundled/blockstore.h"
 #include "cli.h"
 #include "opt.h"
@@ -40,10 +42,13 @@
 /* What the checks share: the copy, the key it is checked with, and what they found. */
 struct backup_state {
 	tl_db *db;
+	const char *db_path;
 	const tl_verifier *vkey;
 	tl_checkpoint cp;
 	tl_buf note;
 	uint64_t blocks, block_bytes;
+	uint64_t domains;
+	tl_hash registry_digest;
 };
 
 static int check_log(struct backup_state *st)
@@ -64,12 +69,18 @@ static int check_blocks(struct backup_state *st)
 	return err;
 }
 
+static int check_registry(struct backup_state *st)
+{
+	return backup_check_registry(&st->domains, &st->registry_digest, st->db_path, st->vkey);
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct backup_state *st);
 } checks[] = {
 	{ "log", check_log },
 	{ "blocks", check_blocks },
+	{ "registry", check_registry },
 };
 
 /* Opens the copy in `db_path` read-only and runs every check on it. */
@@ -79,6 +90,7 @@ static int check_copy(struct backup_state *st, const char *db_path)
 
 	if ((err = tl_db_open_read_only(&st->db, db_path)) != 0)
 		return err;
+	st->db_path = db_path;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		if ((err = checks[i].run(st)) != 0)
 			return tl_error_wrap(err, "%s", checks[i].name);
@@ -305,6 +317,8 @@ static const char verify_help[] = VERIFY_USAGE
 	"           every entry has its size and root; every stored tile is the recomputed one;\n"
 	"           no tile or entry is missing or beyond the checkpoint; DIR/checkpoint is it\n"
 	"  blocks   every block in the block store hashes to its key\n"
+	"  registry the stored domain registry is the one rebuilt from the log (rebuilt in a\n"
+	"           scratch copy under $TMPDIR, removed afterwards)\n"
 	"  key      if DIR/log.key is there: mode 0600 and the same key as DIR/log.vkey\n"
 	"\n"
 	"  --vkey VKEY, --vkey-file PATH\n"
@@ -420,7 +434,7 @@ int cli_admin_verify_backup(int argc, char **argv)
 	const struct cli_opt opts[] = { CLI_KEYS_LOG_OPTS(&keys) };
 	const struct cli_cmd_spec spec = CLI_SPEC(CMD_VERIFY, VERIFY_USAGE, verify_help, opts, 1, 1, "DIR");
 	struct backup_state st = { .note = tl_buf_make(TL_NOTE_MAX_SIZE) };
-	char db_path[BACKUP_PATH_MAX];
+	char db_path[BACKUP_PATH_MAX], digest[2 * TL_HASH_SIZE + 1];
 	size_t n_args;
 	int rc, err, key_present = 0;
 
@@ -439,6 +453,8 @@ int cli_admin_verify_backup(int argc, char **argv)
 	}
 	printf("log: %s size %" PRIu64 ": checkpoint signature, every entry and tile check\n", st.cp.origin, st.cp.size);
 	printf("blocks: %" PRIu64 " blocks (%" PRIu64 " bytes), every one hash-correct\n", st.blocks, st.block_bytes);
+	tl_hex_encode(digest, st.registry_digest.b, TL_HASH_SIZE);
+	printf("registry: %" PRIu64 " domains, the one the log rebuilds (digest %s)\n", st.domains, digest);
 	printf("key: %s\n", key_present ? "log.key is the log's key, mode 0600" : "not in the backup (kept separately)");
 	printf("ok\n");
 	rc = fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;

@@ -12,6 +12,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "http_cache.h"
+#include "publish_metrics.h"
 #include "translog/db.h"
 #include "translog/key.h"
 #include "translog/log.h"
@@ -45,6 +46,7 @@ struct daemon {
 	struct ratelimit *writes;  /* per-client limits on POST requests */
 	struct diff_cache *diffs;  /* diffs between versions, made once (diff_cache.h) */
 	struct metrics *metrics; /* every series /metrics shows; features register theirs here */
+	struct publish_metrics publishes; /* the publish routes' answers, counted (publish_metrics.h) */
 
 	/* Mirrors (mirrors.c). */
 	tl_verifier *log_vkey;     /* the log's verifier key: the signer's, or a replica's primary's */

@@ -23,6 +23,7 @@ struct diff_cache {
 	struct daemon *d;
 	rocksdb_column_family_handle_t *cf;
 	rocksdb_writeoptions_t *write; /* not synced: derived state */
+	struct metric *hits, *misses; /* lookups of diff_cache_get (the precomputations are not counted) */
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock;
@@ -69,7 +70,8 @@ out:
 	return err;
 }
 
-int diff_cache_get(tl_buf *out, struct diff_cache *c, const char *td, uint64_t from, uint64_t to)
+/* The diff from the cache, or made now and kept; *hit says which (untouched on a refusal). */
+static int lookup(tl_buf *out, bool *hit, struct diff_cache *c, const char *td, uint64_t from, uint64_t to)
 {
 	char key[KEY_MAX], *err_text = NULL, *value = NULL;
 	size_t klen, vlen, start = out->len;
@@ -82,11 +84,13 @@ int diff_cache_get(tl_buf *out, struct diff_cache *c, const char *td, uint64_t f
 			(unsigned long long)to);
 	klen = make_key(key, td, to, from);
 	if ((err = tl_db_get(&value, &vlen, c->d->db, c->cf, key, klen)) == 0) {
+		*hit = true;
 		err = tl_buf_append(out, value, vlen);
 		goto out;
 	}
 	if (err != TL_E_NOTFOUND)
 		goto out;
+	*hit = false;
 	if ((err = version_of(&a, c->d, td, from)) != 0 || (err = version_of(&b, c->d, td, to)) != 0 ||
 	    (err = bd_diff_make(out, a.data, a.len, b.data, b.len)) != 0)
 		goto out;
@@ -110,6 +114,16 @@ out:
 	return err;
 }
 
+int diff_cache_get(tl_buf *out, struct diff_cache *c, const char *td, uint64_t from, uint64_t to)
+{
+	bool hit = false;
+	int err = lookup(out, &hit, c, td, from, to);
+
+	if (err != TL_E_INPUT)
+		metric_inc(hit ? c->hits : c->misses);
+	return err;
+}
+
 /* Drops the domain's diffs to targets below `keep_from`. */
 static int prune(struct diff_cache *c, const char *td, uint64_t keep_from)
 {
@@ -123,10 +137,11 @@ static int prune(struct diff_cache *c, const char *td, uint64_t keep_from)
 static void precompute(struct diff_cache *c, const struct job *j)
 {
 	tl_buf patch = tl_buf_make(BD_DIFF_MAX_VERSION_SIZE + (1u << 20));
+	bool hit;
 
 	for (uint64_t k = 1; k <= DIFF_CACHE_BASES && k < j->sequence; k++) {
 		tl_buf_reset(&patch);
-		if (diff_cache_get(&patch, c, j->td, j->sequence - k, j->sequence) != 0 &&
+		if (lookup(&patch, &hit, c, j->td, j->sequence - k, j->sequence) != 0 &&
 		    tl_error_code() != TL_E_NOTFOUND)
 			log_at(LOG_WARN, "diff precomputation failed", "domain=%s from=%llu to=%llu error=\"%s\"", j->td,
 				(unsigned long long)(j->sequence - k), (unsigned long long)j->sequence, tl_error_message());
@@ -176,6 +191,7 @@ void diff_cache_published(struct diff_cache *c, const char *td, uint64_t sequenc
 int diff_cache_open(struct diff_cache **out, struct daemon *d)
 {
 	struct diff_cache *c = calloc(1, sizeof(*c));
+	static const char help[] = "Diff lookups of GET /v1/domains/<td>/diff: found in the cache or made now.";
 	int err = 0;
 
 	if (c == NULL)
@@ -183,6 +199,11 @@ int diff_cache_open(struct diff_cache **out, struct daemon *d)
 	c->d = d;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
+	if ((err = metrics_counter(&c->hits, d->metrics, "bundled_diff_cache_requests_total", help,
+		     "result=\"hit\"")) != 0 ||
+	    (err = metrics_counter(&c->misses, d->metrics, "bundled_diff_cache_requests_total", help,
+		     "result=\"miss\"")) != 0)
+		goto out;
 	if ((c->cf = tl_db_cf(d->db, DIFF_CACHE_COLUMN_FAMILY)) == NULL) {
 		err = tl_error_set(TL_E_INTERNAL, "the database has no \"%s\" column family", DIFF_CACHE_COLUMN_FAMILY);
 		goto out;

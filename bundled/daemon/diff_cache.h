@@ -37,7 +37,9 @@ void diff_cache_close(struct diff_cache *c);
 
 /* Appends the diff from version `from` to version `to` of `td` (from < to, both published,
  * to - from <= DIFF_CACHE_MAX_AGE): from the cache, or made now and kept. TL_E_NOTFOUND for
- * a version the registry does not know. Thread-safe. */
+ * a version the registry does not know. Thread-safe. Counted in
+ * bundled_diff_cache_requests_total{result="hit"|"miss"} (registered by diff_cache_open on
+ * d->metrics; the precomputation is not counted). */
 int diff_cache_get(tl_buf *out, struct diff_cache *c, const char *td, uint64_t from, uint64_t to) TL_MUST_USE;
 
 /* Queues the precomputation of the diffs to `td`'s new version `sequence` and the pruning of

@@ -400,6 +400,7 @@ int main(int argc, char **argv)
 		return err ? 1 : 0;
 	}
 	if ((err = open_state(&d)) != 0 || (err = daemon_metrics_register(&d)) != 0 ||
+	    (err = publish_metrics_register(&d.publishes, d.metrics)) != 0 ||
 	    (err = mirrors_metrics_register(&d)) != 0 || (err = watch_hub_new(&d.watch, &wopts, d.metrics)) != 0 ||
 	    (err = http_start(&srv, &hopts)) != 0 || (err = mirrors_start(&d)) != 0) {
 		log_at(LOG_ERROR, "cannot start", "error=\"%s\"", tl_error_message());

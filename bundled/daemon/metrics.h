@@ -5,7 +5,7 @@
  *
  *     struct metric *published;
  *     if ((err = metrics_counter(&published, d->metrics, "bundled_publishes_total",
- *             "Bundle versions accepted for the log.", "result=\"accepted\"")) != 0)
+ *             "Writes that added an entry to the log.", "kind=\"bundle\"")) != 0)
  *             goto out;
  *     ...
  *     metric_inc(published);             (any thread, lock-free)

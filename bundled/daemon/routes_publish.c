@@ -261,7 +261,9 @@ out:
 
 int route_domain_register(bd_httpd_response *res, const struct http_request *req, void *app)
 {
-	return serve_write(res, req, app, NULL, do_register);
+	struct daemon *d = app;
+
+	return publish_metrics_count(&d->publishes, res, PUBLISH_DOMAIN, serve_write(res, req, d, NULL, do_register));
 }
 
 int route_domain_post(bd_httpd_response *res, const struct http_request *req, void *app)
@@ -269,11 +271,13 @@ int route_domain_post(bd_httpd_response *res, const struct http_request *req, vo
 	static const struct {
 		const char *rest;
 		write_fn fn;
+		enum publish_kind kind;
 	} writes[] = {
-		{ "/keys", do_key_change },
-		{ "/bundles", do_bundle },
-		{ "/revocations", do_revocation },
+		{ "/keys", do_key_change, PUBLISH_KEY },
+		{ "/bundles", do_bundle, PUBLISH_BUNDLE },
+		{ "/revocations", do_revocation, PUBLISH_REVOCATION },
 	};
+	struct daemon *d = app;
 	struct domain_path dp;
 	int err;
 
@@ -281,10 +285,11 @@ int route_domain_post(bd_httpd_response *res, const struct http_request *req, vo
 		char addr[RATELIMIT_ADDR_MAX];
 
 		log_refusal(req, http_client_addr(addr, sizeof(addr), req), tl_error_message());
-		return err;
+		return publish_metrics_count(&d->publishes, res, PUBLISH_DOMAIN, err);
 	}
 	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
 		if (strcmp(dp.rest, writes[i].rest) == 0)
-			return serve_write(res, req, app, dp.td, writes[i].fn);
+			return publish_metrics_count(&d->publishes, res, writes[i].kind,
+				serve_write(res, req, d, dp.td, writes[i].fn));
 	return tl_error_set(TL_E_NOTFOUND, "no such endpoint: POST /v1/domains/%s%s", dp.td, dp.rest);
 }

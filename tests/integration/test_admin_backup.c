@@ -14,10 +14,14 @@
 
 #include "bundled/cid.h"
 #include "bundled/dag.h"
+#include "bundled/registry.h"
 #include "testbundle.h"
 #include "testdaemon.h"
+#include "testentry.h"
+#include "testpublish.h"
 #include "testrun.h"
 #include "testutil.h"
+#include "translog/db.h"
 
 enum { ENTRIES = 300, FILE_BYTES = 3000 };
 
@@ -80,7 +84,7 @@ static void backup(const char *name, const char *extra)
 	int status = run("admin backup --data '%s' --out '%s' %s", tu_path_in(dir, "data"), tu_path_in(dir, name), extra);
 
 	ck_assert_msg(status == 0, "backup: %d: %s", status, ran.err);
-	ck_assert_ptr_nonnull(strstr(ran.out, "log backup.test/log size 300, "));
+	ck_assert_ptr_nonnull(strstr(ran.out, "log backup.test/log size "));
 }
 
 static int verify(const char *name)
@@ -155,6 +159,62 @@ START_TEST(damaged_backups_are_refused)
 }
 END_TEST
 
+/* Overwrites, in the backup's database, the value of the first registry key that starts
+ * with `prefix` (one byte flipped), as damage or tampering would. */
+static void alter_registry(const char *name, char prefix)
+{
+	tl_db *db;
+	rocksdb_column_family_handle_t *cf;
+	rocksdb_iterator_t *it;
+	rocksdb_writeoptions_t *w = rocksdb_writeoptions_create();
+	char *key = NULL, *value = NULL, *err = NULL;
+	size_t klen = 0, vlen = 0;
+
+	ck_assert_int_eq(tl_db_open(&db, tu_path_in(dir, name), NULL, 0), 0);
+	ck_assert_ptr_nonnull(cf = tl_db_cf(db, BD_REGISTRY_COLUMN_FAMILY));
+	it = rocksdb_create_iterator_cf(tl_db_rocks(db), tl_db_read(db), cf);
+	rocksdb_iter_seek(it, &prefix, 1);
+	ck_assert(rocksdb_iter_valid(it));
+	{
+		const char *k = rocksdb_iter_key(it, &klen), *v = rocksdb_iter_value(it, &vlen);
+
+		ck_assert(klen > 0 && k[0] == prefix && vlen > 0);
+		ck_assert_ptr_nonnull(key = malloc(klen));
+		ck_assert_ptr_nonnull(value = malloc(vlen));
+		memcpy(key, k, klen);
+		memcpy(value, v, vlen);
+	}
+	rocksdb_iter_destroy(it);
+	value[vlen - 1] ^= 1;
+	rocksdb_put_cf(tl_db_rocks(db), w, cf, key, klen, value, vlen, &err);
+	ck_assert_msg(err == NULL, "%s", err);
+	rocksdb_writeoptions_destroy(w);
+	tl_db_close(db);
+	free(key);
+	free(value);
+}
+
+START_TEST(a_backup_whose_registry_is_not_the_logs_is_refused)
+{
+	tl_signer *k = tu_signer(1, "publisher.registry.test");
+	char vkey[BD_MAX_VKEY + 1];
+	const char *keys[1] = { vkey };
+
+	tu_vkey(vkey, k);
+	tu_api_register(&live, tu_path_in(dir, "data"), "registry.test", keys, 1, 201);
+	backup("b", "");
+	ck_assert_int_eq(verify("b"), 0);
+	ck_assert_msg(strstr(ran.out, "registry: 1 domains, the one the log rebuilds") != NULL, "%s", ran.out);
+	/* A domain's record changed in the registry alone: the log rebuilds another one. */
+	alter_registry("b/db", 'D');
+	tu_assert_invalid(&ran, verify("b"), "the stored registry is not the one the log rebuilds");
+	ck_assert_ptr_nonnull(strstr(ran.err, "registry: "));
+	/* The check changed nothing: the backup is still as altered, and still refused. */
+	tu_assert_invalid(&ran, verify("b"), "the stored registry is not the one the log rebuilds");
+	tl_signer_free(k);
+}
+END_TEST
+
 START_TEST(a_restored_backup_serves_the_same_log_and_blocks)
 {
 	static const char *const paths[] = { "/checkpoint", "/tile/0/000", "/tile/0/001.p/44", "/tile/1/000.p/1",
@@ -214,6 +274,7 @@ Suite *suite_admin_backup(void)
 	tcase_add_test(tc, the_key_is_in_the_backup_only_when_asked);
 	tcase_add_test(tc, a_backup_never_overwrites);
 	tcase_add_test(tc, damaged_backups_are_refused);
+	tcase_add_test(tc, a_backup_whose_registry_is_not_the_logs_is_refused);
 	tcase_add_test(tc, a_restored_backup_serves_the_same_log_and_blocks);
 	suite_add_tcase(s, tc);
 	return s;
