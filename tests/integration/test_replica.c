@@ -483,6 +483,64 @@ START_TEST(a_replica_follows_the_primarys_events_not_its_interval)
 }
 END_TEST
 
+/* A primary with a witness serves cosigned checkpoints: the replica stores and serves the
+ * same note, cosignature included (a new note of the same tree is taken too). */
+START_TEST(a_replica_serves_the_primarys_cosigned_checkpoint)
+{
+	static const char *const td = "c.replica.test";
+	struct world w;
+	struct tu_daemon witness = { 0 };
+	char wkey[4200], wstate[4200], wvkey[512], spec[1024], *cp = NULL;
+	const char *wargs[] = { "witness", "serve", "--key", wkey, "--log", NULL, "--state", wstate, "--listen",
+		"127.0.0.1:0", NULL };
+	const char *pargs[] = { "--witness", spec, "--witness-quorum", "1", NULL };
+	int i;
+
+	world_init(&w);
+	snprintf(wkey, sizeof(wkey), "%s/w.key", w.dir);
+	snprintf(wstate, sizeof(wstate), "%s/w-state", w.dir);
+	BUNDLECTL_OK(&w, "keygen --cosigner --name witness.replica.test --out '%s'", wkey);
+	snprintf(wvkey, sizeof(wvkey), "%.*s", (int)w.o.out_len - 1, w.o.out);
+	wargs[5] = w.primary.vkey;
+	ck_assert_int_eq(tu_server_start(&witness, "bundlectl", wargs, tu_path_in(w.dir, "witness.log")), 0);
+	snprintf(spec, sizeof(spec), "http://127.0.0.1:%u=%s", witness.port, wvkey);
+	ck_assert_int_eq(tu_daemon_stop(&w.primary), 0);
+	ck_assert_int_eq(tu_daemon_start(&w.primary, w.primary_data, pargs), 0);
+	register_domain(&w, td);
+	publish(&w, td);
+	for (i = 0; i < 600; i++) {
+		ck_assert_int_eq(tu_http_get(&w.primary, "/checkpoint", &cp, NULL), 200);
+		if (strstr(cp, "\u2014 witness.replica.test ") != NULL)
+			break;
+		free(cp);
+		cp = NULL;
+		sleep_ms(50);
+	}
+	ck_assert_msg(i < 600, "the primary never served a cosigned checkpoint");
+	free(cp);
+	start_replica(&w);
+	wait_level(&w); /* byte for byte: the cosignature too */
+	ck_assert_int_eq(tu_http_get(&w.replica, "/checkpoint", &cp, NULL), 200);
+	ck_assert_ptr_nonnull(strstr(cp, "\u2014 witness.replica.test "));
+	free(cp);
+	/* A new version: the replica follows, and takes its cosigned note as it comes. */
+	publish(&w, td);
+	for (i = 0; i < 600; i++) {
+		ck_assert_int_eq(tu_http_get(&w.replica, "/checkpoint", &cp, NULL), 200);
+		if (strstr(cp, "\u2014 witness.replica.test ") != NULL && served_size(&w.replica) == served_size(&w.primary))
+			break;
+		free(cp);
+		cp = NULL;
+		sleep_ms(50);
+	}
+	ck_assert_msg(i < 600, "the replica never served the cosigned checkpoint of the new tree");
+	free(cp);
+	wait_level(&w);
+	tu_daemon_stop(&witness);
+	world_free(&w);
+}
+END_TEST
+
 START_TEST(a_forked_primary_halts_the_replica_with_evidence)
 {
 	static const char *const domains[] = { "a.replica.test" };
@@ -588,6 +646,7 @@ Suite *suite_replica(void)
 	tcase_add_test(tc, a_replica_serves_the_primarys_bytes_and_refuses_writes);
 	tcase_add_test(tc, a_replica_tells_its_watchers_serves_diffs_and_feeds_agents);
 	tcase_add_test(tc, a_replica_follows_the_primarys_events_not_its_interval);
+	tcase_add_test(tc, a_replica_serves_the_primarys_cosigned_checkpoint);
 	tcase_add_test(tc, a_forked_primary_halts_the_replica_with_evidence);
 	tcase_add_test(tc, a_replica_needs_the_primarys_key);
 	suite_add_tcase(s, tc);
