@@ -48,11 +48,16 @@ static void on_appended(void *ctx, uint64_t first, uint64_t n, uint64_t tree_siz
 	committed_entries(ctx, first, n, tree_size);
 }
 
-/* The watch connection to the primary, for the logs: the interval alone goes on without it. */
+/* The watch connection to the primary, for the logs, once each way: the interval alone goes
+ * on without it. On the watch's thread only. */
 static void on_watch(void *ctx, bool connected, const char *why)
 {
 	struct daemon *d = ctx;
+	int state = connected ? 1 : -1;
 
+	if (state == d->replica_watch_state)
+		return;
+	d->replica_watch_state = state;
 	if (connected)
 		log_at(LOG_INFO, "replica watching the primary", "primary=\"%s\"", bd_replica_primary(d->replica));
 	else
