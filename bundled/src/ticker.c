@@ -45,24 +45,26 @@ int bd__ticker_start(struct bd__ticker *t, unsigned interval_ms, void (*fn)(void
 	return 0;
 }
 
-void bd__ticker_kick(struct bd__ticker *t)
+/* Sets one of the thread's flags and wakes it from its wait. */
+static void wake_with(struct bd__ticker *t, bool *flag)
 {
-	if (!t->running)
-		return;
 	pthread_mutex_lock(&t->lock);
-	t->kicked = true;
+	*flag = true;
 	pthread_cond_signal(&t->wake);
 	pthread_mutex_unlock(&t->lock);
+}
+
+void bd__ticker_kick(struct bd__ticker *t)
+{
+	if (t->running)
+		wake_with(t, &t->kicked);
 }
 
 void bd__ticker_stop(struct bd__ticker *t)
 {
 	if (!t->running)
 		return;
-	pthread_mutex_lock(&t->lock);
-	t->stopping = true;
-	pthread_cond_signal(&t->wake);
-	pthread_mutex_unlock(&t->lock);
+	wake_with(t, &t->stopping);
 	pthread_join(t->thread, NULL);
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->wake);
