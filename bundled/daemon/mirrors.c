@@ -155,6 +155,11 @@ int mirrors_start(struct daemon *d)
 	return d->git != NULL ? bd_gitmirror_start(d->git) : 0;
 }
 
+void mirrors_stop(struct daemon *d)
+{
+	bd_replica_stop(d->replica);
+}
+
 void mirrors_close(struct daemon *d)
 {
 	bd_replica_free(d->replica);
