@@ -73,8 +73,9 @@ static void world_init(struct world *w)
 
 static void world_free(struct world *w)
 {
+	/* A replica stops cleanly, its follower and watch threads with it. */
 	if (w->replica.pid > 0)
-		tu_daemon_stop(&w->replica);
+		ck_assert_int_eq(tu_daemon_stop(&w->replica), 0);
 	if (w->primary.pid > 0)
 		tu_daemon_stop(&w->primary);
 	tu_output_free(&w->o);
