@@ -3,14 +3,17 @@
  * (build/bin/bundled, default settings) and a replica of it (--replica-of, polling every
  * INTERVAL ms). 16 publisher threads publish 40 versions of each of 32 domains as fast as the
  * primary takes them (signed before the clock starts), while a sampler reads both
- * checkpoints every 5 ms. Reported:
+ * checkpoints every 5 ms. A mode "MS" polls only (--replica-no-watch); "MS+watch" also
+ * holds a watch of the primary and runs a round on each event (the default of bundled), so
+ * the two are compared in the same run. Reported:
  *   - the primary's publishes/s during the storm (with the replica reading from it);
  *   - the replica's lag in time: for every primary checkpoint the sampler saw, how long until
  *     the replica served a checkpoint at least as large (p50, p99, max);
  *   - the replica's lag in entries (max), and how long it took to be level after the storm;
  *   - the replica's failed rounds (bundled_replica_failed_rounds_total).
  *
- *   build/bench/bench_replica_lag [INTERVAL_MS|none ...]    (default: none 50 250 1000)
+ *   build/bench/bench_replica_lag [INTERVAL_MS[+watch]|none ...]
+ *                        (default: none 50 50+watch 1000 1000+watch)
  *
  * "none" is the baseline of the same run: the storm on a primary without a replica.
  */
@@ -138,8 +141,10 @@ static int run(const char *base, const char *interval)
 	struct sampler sm = { &primary, &replica, samples, 0, 0 };
 	pthread_t threads[PUBLISHERS], sampler;
 	static tl_signer *keys[DOMAINS];
-	char vkey[512], *auth = NULL;
-	const char *args[] = { "--replica-of", primary.url, "--replica-log-key", vkey, "--replica-interval", interval, NULL };
+	char vkey[512], *auth = NULL, ms[32];
+	bool watch = strstr(interval, "+watch") != NULL;
+	const char *args[] = { "--replica-of", primary.url, "--replica-log-key", vkey, "--replica-interval", ms,
+		watch ? NULL : "--replica-no-watch", NULL };
 	CURL *curl = curl_easy_init();
 	uint8_t *file;
 	size_t len, nlags = 0, failed = 0, total = 0;
@@ -149,6 +154,7 @@ static int run(const char *base, const char *interval)
 	bool with_replica = strcmp(interval, "none") != 0;
 	int rc = 1;
 
+	snprintf(ms, sizeof(ms), "%.*s", (int)strcspn(interval, "+"), interval);
 	snprintf(primary.dir, sizeof(primary.dir), "%s/primary-%s", base, interval);
 	snprintf(replica.dir, sizeof(replica.dir), "%s/replica-%s", base, interval);
 	mkdir(primary.dir, 0700);
@@ -233,8 +239,8 @@ static int run(const char *base, const char *interval)
 			lags[nlags++] = samples[j].t - samples[i].t;
 	}
 	bench_sort(lags, nlags);
-	printf("replica polling every %s ms: %zu publishes in %.1f s (%.0f/s, %zu failed), final size %llu\n", interval,
-		total, wall, (double)total / wall, failed, final);
+	printf("replica polling every %s ms%s: %zu publishes in %.1f s (%.0f/s, %zu failed), final size %llu\n",
+		ms, watch ? " and watching" : " (no watch)", total, wall, (double)total / wall, failed, final);
 	if (nlags > 0)
 		printf("  lag behind the primary's checkpoint: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%zu checkpoints); "
 		       "at most %llu entries behind; level %.0f ms after the storm; %ld failed rounds\n",
@@ -260,7 +266,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	static const char *const defaults[] = { "none", "50", "250", "1000" };
+	static const char *const defaults[] = { "none", "50", "50+watch", "1000", "1000+watch" };
 	char tmpl[] = "/tmp/bench-replica-XXXXXX";
 	int rc = 0;
 
@@ -271,7 +277,7 @@ int main(int argc, char **argv)
 		for (int i = 1; i < argc; i++)
 			rc |= run(tmpl, argv[i]);
 	else
-		for (size_t i = 0; i < 4; i++)
+		for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 			rc |= run(tmpl, defaults[i]);
 	nftw(tmpl, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	curl_global_cleanup();

@@ -6,6 +6,7 @@
 #define BUNDLED_DAEMON_CONFIG_MIRROR_H
 
 #include <getopt.h>
+#include <stdbool.h>
 
 #include "translog/error.h"
 
@@ -21,6 +22,7 @@ struct config_mirror {
 	/* PEM file of the CA of an https primary ("" = the system's). */
 	char replica_ca_file[CONFIG_MIRROR_MAX_STRING];
 	unsigned replica_interval_ms; /* between rounds of the follower */
+	bool replica_watch;           /* a round on each watch event of the primary, too */
 	/* The git mirror's bare repository ("" = none). */
 	char git_mirror[CONFIG_MIRROR_MAX_STRING];
 };

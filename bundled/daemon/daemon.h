@@ -53,6 +53,7 @@ struct daemon {
 	bd_replica *replica;       /* NULL unless --replica-of */
 	char replica_evidence[CONFIG_MAX_STRING + 32];
 	int replica_last_err;      /* the follower's last round, for logging changes only */
+	int replica_watch_state;   /* its watch of the primary: 0 not yet, 1 up, -1 down (logging) */
 	bd_gitmirror *git;         /* NULL unless --git-mirror */
 	bd_tiledir *tiles;         /* the log's full tiles on IPFS; NULL without --ipfs-api */
 	char tiles_state[CONFIG_MAX_STRING + 32];

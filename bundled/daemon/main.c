@@ -412,9 +412,12 @@ int main(int argc, char **argv)
 	log_at(LOG_INFO, "stopping", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = 0;
 out:
-	/* The server first: closing the streams takes them out of the hub. */
+	/* The server first: closing the streams takes them out of the hub; then the replica's
+	 * follower, which tells the hub of what it takes. */
 	http_stop(srv);
+	mirrors_stop(&d);
 	watch_hub_free(d.watch);
+	d.watch = NULL;
 	close_state(&d);
 	metrics_free(d.metrics);
 	if (rc == 0)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "committed.h"
 #include "logging.h"
 #include "routes.h"
 
@@ -39,6 +40,29 @@ static void on_round(void *ctx, int err, const bd_replica_status *st)
 		log_at(LOG_WARN, "replica round failed; retrying", "primary=\"%s\" size=%llu error=\"%s\"",
 			bd_replica_primary(d->replica), (unsigned long long)st->size, st->error);
 	d->replica_last_err = err;
+}
+
+/* The primary's entries are stored: the replica's readers hear of them as a publish's would. */
+static void on_appended(void *ctx, uint64_t first, uint64_t n, uint64_t tree_size)
+{
+	committed_entries(ctx, first, n, tree_size);
+}
+
+/* The watch connection to the primary, for the logs, once each way: the interval alone goes
+ * on without it. On the watch's thread only. */
+static void on_watch(void *ctx, bool connected, const char *why)
+{
+	struct daemon *d = ctx;
+	int state = connected ? 1 : -1;
+
+	if (state == d->replica_watch_state)
+		return;
+	d->replica_watch_state = state;
+	if (connected)
+		log_at(LOG_INFO, "replica watching the primary", "primary=\"%s\"", bd_replica_primary(d->replica));
+	else
+		log_at(LOG_WARN, "replica's watch of the primary lost; rounds every interval go on",
+			"primary=\"%s\" error=\"%s\"", bd_replica_primary(d->replica), why);
 }
 
 /* The git mirror: where the repository is and how far it got. */
@@ -100,7 +124,10 @@ static int open_replica(struct daemon *d)
 	o.primary.ca_file = d->cfg.mirror.replica_ca_file[0] ? d->cfg.mirror.replica_ca_file : NULL;
 	o.evidence_dir = d->replica_evidence;
 	o.interval_ms = d->cfg.mirror.replica_interval_ms;
+	o.watch_primary = d->cfg.mirror.replica_watch;
 	o.on_round = on_round;
+	o.on_appended = on_appended;
+	o.on_watch = on_watch;
 	o.ctx = d;
 	if ((err = bd_replica_new(&d->replica, &o)) != 0)
 		return err;
@@ -126,6 +153,11 @@ int mirrors_start(struct daemon *d)
 	    (d->tiles != NULL && (err = bd_tiledir_start(d->tiles)) != 0))
 		return err;
 	return d->git != NULL ? bd_gitmirror_start(d->git) : 0;
+}
+
+void mirrors_stop(struct daemon *d)
+{
+	bd_replica_stop(d->replica);
 }
 
 void mirrors_close(struct daemon *d)

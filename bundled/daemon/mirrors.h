@@ -25,6 +25,10 @@ int mirrors_metrics_register(struct daemon *d) TL_MUST_USE;
 /* Starts the follower thread (once the server listens). */
 int mirrors_start(struct daemon *d) TL_MUST_USE;
 
+/* Stops the replica's follower, which tells the watch hub and the diff cache of the
+ * versions it takes: before they are freed. Harmless when there is none or it stopped. */
+void mirrors_stop(struct daemon *d);
+
 /* Stops and frees what mirrors_open made. */
 void mirrors_close(struct daemon *d);
 

@@ -13,7 +13,7 @@
 
 #include "bundled/request.h"
 #include "daemon.h"
-#include "diff_cache.h"
+#include "committed.h"
 #include "logging.h"
 #include "mirrors.h"
 #include "routes.h"
@@ -26,13 +26,6 @@ struct written {
 	char domain[BD_MAX_DOMAIN + 1];
 	bd_entry *version; /* the bundle entry of a version, or NULL */
 };
-
-/* A new version (published or by revocation): its diffs are made now, off this thread. */
-static void queue_diffs(struct daemon *d, const struct written *w, const bd_entry *version)
-{
-	if (!w->res.existing && d->diffs != NULL)
-		diff_cache_published(d->diffs, version->domain, version->sequence);
-}
 
 typedef int (*write_fn)(struct written *w, struct daemon *d, const struct http_request *req, const char *td);
 
@@ -102,18 +95,18 @@ out:
 	return err;
 }
 
-/* A new version (of a bundle, or made by a revocation) is committed: its watchers hear of it
+/* A new version (of a bundle, or made by a revocation) is committed: its readers hear of it
  * before the publisher's answer is written. */
-static void notify_watchers(struct daemon *d, const struct written *w)
+static void tell_readers(struct daemon *d, const struct written *w)
 {
 	struct watch_event ev;
 
-	if (d->watch == NULL || w->version == NULL || w->res.existing)
+	if (w->version == NULL || w->res.existing)
 		return;
 	watch_event_from_entry(&ev, w->version, w->res.index, w->res.tree_size);
 	ev.revocation = w->res.first != w->res.index;
 	ev.revocation_index = w->res.first;
-	watch_hub_publish(d->watch, &ev);
+	committed_version(d, &ev);
 }
 
 /* Rate limit, content type, then the write itself; refusals are logged. */
@@ -146,7 +139,7 @@ static int serve_write(bd_httpd_response *res, const struct http_request *req, s
 		log_refusal(req, addr, tl_error_message());
 		return err;
 	}
-	notify_watchers(d, &w);
+	tell_readers(d, &w);
 	err = reply_written(res, d, &w);
 	free(w.version);
 	return err;
@@ -227,7 +220,6 @@ static int do_bundle(struct written *w, struct daemon *d, const struct http_requ
 	    (err = bd_publish_bundle(&w->res, d->publisher, r.entry, r.entry_len, r.bundle, r.bundle_len,
 		     (uint64_t)time(NULL))) != 0)
 		goto out;
-	queue_diffs(d, w, e);
 	w->version = e;
 	e = NULL;
 out:
@@ -249,7 +241,6 @@ static int do_revocation(struct written *w, struct daemon *d, const struct http_
 	    (err = bd_publish_revocation(&w->res, d->publisher, r.revocation, r.revocation_len, r.entry, r.entry_len,
 		     (uint64_t)time(NULL))) != 0)
 		goto out;
-	queue_diffs(d, w, e);
 	w->version = e;
 	e = NULL;
 out:

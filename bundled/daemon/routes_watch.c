@@ -4,16 +4,21 @@
  * `after`, or above the Last-Event-ID a reconnecting client sends (the higher of the two),
  * are replayed first from the registry and the log, at most WATCH_MAX_REPLAY per domain (the
  * newest: an older version is superseded by them); then every new one as it is committed.
+ * domains=* watches every domain (a read replica's follower): its replay is the versions
+ * among the log's newest WATCH_MAX_REPLAY_ALL entries.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "committed.h"
 #include "daemon.h"
 #include "logging.h"
 #include "routes.h"
 #include "translog/text.h"
 
 #define WATCH_MAX_REPLAY 64u /* replayed events per domain */
+/* Log entries looked at for the events of every domain (domains=*) */
+#define WATCH_MAX_REPLAY_ALL (WATCH_MAX_DOMAINS * WATCH_MAX_REPLAY)
 
 struct replay {
 	struct daemon *d;
@@ -24,50 +29,42 @@ struct replay {
 	int err;
 };
 
-/* The entry at leaf index `index`, parsed. */
-static int entry_at(bd_entry *e, struct daemon *d, uint64_t index)
-{
-	tl_buf text = tl_buf_make(BD_ENTRY_MAX_SIZE);
-	int err;
-
-	if ((err = tl_log_entry(&text, d->log, index)) == 0)
-		err = bd_entry_parse(e, text.data, text.len);
-	tl_buf_free(&text);
-	return err;
-}
-
 static int replay_one(void *ctx, uint64_t sequence, uint64_t index)
 {
 	struct replay *r = ctx;
-	bd_entry *e = malloc(sizeof(*e));
 	struct watch_event *ev;
+	bool is_version;
 	int err;
 
-	if (e == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
-	if (r->n == r->cap) {
-		err = 1; /* enough: the newest WATCH_MAX_REPLAY */
-		goto out;
-	}
+	if (r->n == r->cap)
+		return 1; /* enough: the newest WATCH_MAX_REPLAY */
 	ev = &r->events[r->n];
-	if ((err = entry_at(e, r->d, index)) != 0)
-		goto out;
-	if (e->kind != BD_ENTRY_BUNDLE || e->sequence != sequence || strcmp(e->domain, r->domain) != 0) {
-		err = tl_error_set(TL_E_INTERNAL, "registry: version %llu of %s is not the entry at %llu",
+	if ((err = committed_event_at(ev, &is_version, r->d, index, r->tree_size)) != 0)
+		return err;
+	if (!is_version || ev->sequence != sequence || strcmp(ev->domain, r->domain) != 0)
+		return tl_error_set(TL_E_INTERNAL, "registry: version %llu of %s is not the entry at %llu",
 			(unsigned long long)sequence, r->domain, (unsigned long long)index);
-		goto out;
-	}
-	watch_event_from_entry(ev, e, index, r->tree_size);
-	/* A revocation and the version it makes are logged together, revocation first. */
-	if (index > 0 && entry_at(e, r->d, index - 1) == 0 && e->kind == BD_ENTRY_REVOCATION &&
-	    strcmp(e->domain, r->domain) == 0) {
-		ev->revocation = true;
-		ev->revocation_index = index - 1;
-	}
 	r->n++;
-out:
-	free(e);
-	return err;
+	return 0;
+}
+
+/* Every domain's: the versions among the log's newest WATCH_MAX_REPLAY_ALL entries after
+ * `after`. */
+static int replay_all(struct replay *r, uint64_t after)
+{
+	uint64_t from = after + 1, size = r->tree_size;
+	bool is_version;
+	int err;
+
+	if (size > WATCH_MAX_REPLAY_ALL && from < size - WATCH_MAX_REPLAY_ALL)
+		from = size - WATCH_MAX_REPLAY_ALL;
+	for (uint64_t i = from; i < size; i++) {
+		if ((err = committed_event_at(&r->events[r->n], &is_version, r->d, i, size)) != 0)
+			return err;
+		if (is_version)
+			r->n++;
+	}
+	return 0;
 }
 
 static int by_index(const void *a, const void *b)
@@ -83,14 +80,16 @@ static int replay(tl_buf *out, uint64_t **indices, size_t *count, struct daemon 
 	uint64_t after)
 {
 	struct replay r = { .d = d, .tree_size = tl_log_size(d->log) };
+	size_t cap = n > 0 ? n * WATCH_MAX_REPLAY : WATCH_MAX_REPLAY_ALL;
 	int err = 0;
 
 	*count = 0;
-	if ((r.events = calloc(n * WATCH_MAX_REPLAY, sizeof(*r.events))) == NULL ||
-	    (*indices = calloc(n * WATCH_MAX_REPLAY, sizeof(**indices))) == NULL) {
+	if ((r.events = calloc(cap, sizeof(*r.events))) == NULL || (*indices = calloc(cap, sizeof(**indices))) == NULL) {
 		free(r.events);
 		return tl_error_set(TL_E_NOMEM, "out of memory");
 	}
+	if (n == 0 && (err = replay_all(&r, after)) != 0)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		r.domain = domains[i];
 		r.cap = r.n + WATCH_MAX_REPLAY;
@@ -121,6 +120,8 @@ static int parse_domains(char (*out)[BD_MAX_DOMAIN + 1], size_t *n, struct daemo
 	int err = 0;
 
 	*n = 0;
+	if (strcmp(list, WATCH_ALL_DOMAINS) == 0)
+		return 0;
 	for (;;) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);

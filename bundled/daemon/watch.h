@@ -29,6 +29,7 @@
 #define WATCH_RING_EVENTS 4096u       /* recent events kept for streams that lag */
 #define WATCH_MAX_EVENT_TEXT 2048     /* bytes of one formatted event */
 #define WATCH_ADDR_MAX 64             /* bytes of a client address, with the NUL */
+#define WATCH_ALL_DOMAINS "*"         /* the domains list that watches every domain */
 
 struct metrics;
 struct watch_hub;

@@ -14,6 +14,7 @@
 
 #include "bundled/entry.h"
 #include "bundled/evidence.h"
+#include "bundled/watch.h"
 #include "translog/follow.h"
 #include "ticker.h"
 #include "unixfs.h"
@@ -32,6 +33,8 @@ struct bd_replica {
 	pthread_mutex_t lock; /* status */
 	bd_replica_status status;
 	struct bd__ticker ticker;
+	bd_watch *watch;      /* with watch_primary, once started */
+	pthread_t watch_thread;
 };
 
 /* The entries a round takes, length-prefixed as in an entry bundle, with their offsets. */
@@ -249,6 +252,8 @@ static int catch_up(bd_replica *r, const tl_checkpoint *cp, const tl_buf *note, 
 	    (err = tl_log_append_signed(&first, r->opts.log, b.entries, b.lens, b.n, note->data, note->len)) != 0 ||
 	    (err = bd_registry_sync(r->opts.registry, r->opts.log, cp->size)) != 0)
 		goto out;
+	if (b.n > 0 && r->opts.on_appended != NULL)
+		r->opts.on_appended(r->opts.ctx, first, b.n, cp->size);
 out:
 	free(b.entries);
 	free(b.lens);
@@ -329,15 +334,75 @@ static void round_(void *arg)
 	}
 }
 
+/* An event of the primary: a round now. What it says is not used: the round verifies. */
+static int on_event(void *ctx, const bd_watch_event *ev)
+{
+	(void)ev;
+	bd__ticker_kick(&((bd_replica *)ctx)->ticker);
+	return 0;
+}
+
+/* A new connection may follow missed events: a round now too. */
+static void on_watch_state(void *ctx, bool connected, const char *why)
+{
+	bd_replica *r = ctx;
+
+	if (connected)
+		bd__ticker_kick(&r->ticker);
+	if (r->opts.on_watch != NULL)
+		r->opts.on_watch(r->opts.ctx, connected, why);
+}
+
+static void *watch_main(void *arg)
+{
+	bd_replica *r = arg;
+
+	/* Busy answers and broken connections are retried inside; a refusal for good (a primary
+	 * without the watch) ends it, and the interval alone goes on. */
+	if (bd_watch_run(r->watch) != 0 && r->opts.on_watch != NULL)
+		r->opts.on_watch(r->opts.ctx, false, tl_error_message());
+	return NULL;
+}
+
+static int start_watch(bd_replica *r)
+{
+	static const char *const all[] = { BD_WATCH_ALL_DOMAINS };
+	bd_watch_options o = { .http = r->opts.primary, .domains = all, .n_domains = 1, .on_event = on_event,
+		.on_state = on_watch_state, .ctx = r };
+	int err;
+
+	o.http.name = "primary";
+	if ((err = bd_watch_new(&r->watch, &o)) != 0)
+		return err;
+	if (pthread_create(&r->watch_thread, NULL, watch_main, r) != 0) {
+		bd_watch_free(r->watch);
+		r->watch = NULL;
+		return tl_error_set(TL_E_INTERNAL, "cannot start the replica's watch thread");
+	}
+	return 0;
+}
+
 int bd_replica_start(bd_replica *r)
 {
-	return bd__ticker_start(&r->ticker, r->opts.interval_ms ? r->opts.interval_ms : DEFAULT_INTERVAL_MS, round_, r);
+	int err = bd__ticker_start(&r->ticker, r->opts.interval_ms ? r->opts.interval_ms : DEFAULT_INTERVAL_MS, round_, r);
+
+	if (err == 0 && r->opts.watch_primary && (err = start_watch(r)) != 0)
+		bd__ticker_stop(&r->ticker);
+	return err;
 }
 
 void bd_replica_stop(bd_replica *r)
 {
-	if (r != NULL)
-		bd__ticker_stop(&r->ticker);
+	if (r == NULL)
+		return;
+	/* The watch first: its events kick the ticker. */
+	if (r->watch != NULL) {
+		bd_watch_stop(r->watch);
+		pthread_join(r->watch_thread, NULL);
+		bd_watch_free(r->watch);
+		r->watch = NULL;
+	}
+	bd__ticker_stop(&r->ticker);
 }
 
 void bd_replica_get_status(bd_replica_status *out, bd_replica *r)

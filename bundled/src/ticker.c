@@ -12,6 +12,7 @@ static void *run(void *arg)
 	while (!t->stopping) {
 		struct timespec until;
 
+		t->kicked = false;
 		pthread_mutex_unlock(&t->lock);
 		t->fn(t->ctx);
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -19,7 +20,7 @@ static void *run(void *arg)
 		until.tv_sec += t->interval_ms / 1000u + until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
 		pthread_mutex_lock(&t->lock);
-		while (!t->stopping && pthread_cond_timedwait(&t->wake, &t->lock, &until) != ETIMEDOUT)
+		while (!t->stopping && !t->kicked && pthread_cond_timedwait(&t->wake, &t->lock, &until) != ETIMEDOUT)
 			;
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -31,6 +32,7 @@ int bd__ticker_start(struct bd__ticker *t, unsigned interval_ms, void (*fn)(void
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->wake, NULL);
 	t->stopping = false;
+	t->kicked = false;
 	t->interval_ms = interval_ms;
 	t->fn = fn;
 	t->ctx = ctx;
@@ -43,14 +45,26 @@ int bd__ticker_start(struct bd__ticker *t, unsigned interval_ms, void (*fn)(void
 	return 0;
 }
 
+/* Sets one of the thread's flags and wakes it from its wait. */
+static void wake_with(struct bd__ticker *t, bool *flag)
+{
+	pthread_mutex_lock(&t->lock);
+	*flag = true;
+	pthread_cond_signal(&t->wake);
+	pthread_mutex_unlock(&t->lock);
+}
+
+void bd__ticker_kick(struct bd__ticker *t)
+{
+	if (t->running)
+		wake_with(t, &t->kicked);
+}
+
 void bd__ticker_stop(struct bd__ticker *t)
 {
 	if (!t->running)
 		return;
-	pthread_mutex_lock(&t->lock);
-	t->stopping = true;
-	pthread_cond_signal(&t->wake);
-	pthread_mutex_unlock(&t->lock);
+	wake_with(t, &t->stopping);
 	pthread_join(t->thread, NULL);
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->wake);

@@ -15,6 +15,7 @@ struct bd__ticker {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping, running;
+	bool kicked;            /* a round is due now, not at the end of the interval */
 	pthread_t thread;
 	unsigned interval_ms;
 	void (*fn)(void *ctx);
@@ -22,6 +23,10 @@ struct bd__ticker {
 };
 
 int bd__ticker_start(struct bd__ticker *t, unsigned interval_ms, void (*fn)(void *ctx), void *ctx) TL_MUST_USE;
+/* Runs the next round now (after the one in progress, if any) instead of at the end of the
+ * interval; kicks while a round runs make one more round, not one each. Any thread. Harmless
+ * if never started. */
+void bd__ticker_kick(struct bd__ticker *t);
 /* Harmless if never started; the ticker may be started again afterwards. */
 void bd__ticker_stop(struct bd__ticker *t);
 

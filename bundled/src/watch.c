@@ -86,6 +86,10 @@ int bd_watch_new(bd_watch **out, const bd_watch_options *o)
 	for (size_t i = 0; i < o->n_domains; i++) {
 		size_t n = strlen(o->domains[i]);
 
+		if (o->n_domains == 1 && strcmp(o->domains[i], BD_WATCH_ALL_DOMAINS) == 0) {
+			memcpy(w->domains[i], o->domains[i], n + 1);
+			continue;
+		}
 		if (n == 0 || n > BD_MAX_DOMAIN || bd_domain_name_check(o->domains[i], n) != 0) {
 			err = tl_error_set(TL_E_INPUT, "watch: \"%.64s\" is not a SPIFFE trust domain name", o->domains[i]);
 			goto fail;
@@ -182,6 +186,8 @@ static const char *get_str(json_t *doc, const char *name, size_t max)
 
 static bool watched(const bd_watch *w, const char *domain)
 {
+	if (strcmp(w->domains[0], BD_WATCH_ALL_DOMAINS) == 0)
+		return true;
 	for (size_t i = 0; i < w->n_domains; i++)
 		if (strcmp(w->domains[i], domain) == 0)
 			return true;

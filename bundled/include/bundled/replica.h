@@ -14,7 +14,15 @@
  *   4. appends the entries with the primary's own signed checkpoint (tl_log_append_signed),
  *      and only then brings the registry up to them (bd_registry_sync): the registry is
  *      derived from the followed entries exactly as bundled --rebuild-index derives it.
- * Nothing newer than a verified, consistent checkpoint is ever stored or served.
+ * Nothing newer than a verified, consistent checkpoint is ever stored or served. Once the
+ * entries are stored, on_appended tells the daemon, which tells its readers (watchers, diffs)
+ * what a publish would have told them.
+ *
+ * Rounds run every interval_ms; with watch_primary, the follower also holds a GET /v1/watch
+ * connection to the primary (bundled/watch.h, every domain) and runs a round as soon as an
+ * event arrives, so its lag is one round, not the interval. The interval stays the fallback:
+ * for a primary that does not serve the watch, while the connection is down, and for what
+ * sends no event (registrations, key changes, new cosignatures).
  *
  * A primary that forks or rolls back (TL_E_CONFLICT from step 1) halts the replica for good:
  * it keeps its last verified state, writes the evidence (bundled/evidence.h) into
@@ -64,9 +72,16 @@ typedef struct bd_replica_options {
 	bd_client_options primary;   /* the primary's base URL and transport options */
 	const char *evidence_dir;    /* where a fork's evidence goes */
 	unsigned interval_ms;        /* the follower thread's pause between rounds; 0: 1000 */
+	bool watch_primary;          /* also run a round on each of the primary's watch events */
 	/* Called on the follower thread after each of its rounds with the round's result
 	 * (tl_error_message() says why it failed) and the status; NULL: none. */
 	void (*on_round)(void *ctx, int err, const struct bd_replica_status *status);
+	/* Called on the follower thread once entries [first, first + n) are stored under a
+	 * checkpoint of tree_size and the registry holds them; NULL: none. */
+	void (*on_appended)(void *ctx, uint64_t first, uint64_t n, uint64_t tree_size);
+	/* Called on the watch's thread when its connection to the primary is made (connected) or
+	 * lost or refused (why: the message), for logs; NULL: none. */
+	void (*on_watch)(void *ctx, bool connected, const char *why);
 	void *ctx;
 } bd_replica_options;
 
@@ -79,7 +94,8 @@ int bd_replica_new(bd_replica **out, const bd_replica_options *opts) TL_MUST_USE
  * error when the round failed and changed nothing durable but blocks. */
 int bd_replica_step(bd_replica *r) TL_MUST_USE;
 
-/* Runs rounds on a thread of its own, every interval_ms, until bd_replica_stop. */
+/* Runs rounds on a thread of its own, every interval_ms (and on each watch event with
+ * watch_primary), until bd_replica_stop. */
 int bd_replica_start(bd_replica *r) TL_MUST_USE;
 void bd_replica_stop(bd_replica *r);
 

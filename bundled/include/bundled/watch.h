@@ -33,6 +33,9 @@
 #define BD_WATCH_BACKOFF_MIN_MS 250u        /* first reconnection delay (before jitter) */
 #define BD_WATCH_BACKOFF_MAX_MS 30000u      /* the delay doubles up to this */
 #define BD_WATCH_IDLE_TIMEOUT_MS 60000u     /* silence after which the connection is dropped */
+/* The one domain that watches every domain (a read replica's follower; the server needs to
+ * support it: see docs/http-api.md). */
+#define BD_WATCH_ALL_DOMAINS "*"
 
 /* One event, valid during the callback. */
 typedef struct bd_watch_event {
@@ -51,7 +54,7 @@ typedef struct bd_watch_options {
 	bd_http_options http;      /* the server (url, ca_file, client certificate, proxy, ...);
 	                            * its timeout_ms is not used: a watch has no end */
 	const char *const *domains;
-	size_t n_domains;          /* 1 .. BD_WATCH_MAX_DOMAINS */
+	size_t n_domains;          /* 1 .. BD_WATCH_MAX_DOMAINS; or the one BD_WATCH_ALL_DOMAINS */
 	bool resume;               /* replay the events after `after` on the first connection */
 	uint64_t after;            /* (a leaf index: the last event id a previous run saw) */
 	unsigned backoff_min_ms;   /* 0: BD_WATCH_BACKOFF_MIN_MS */

@@ -1,0 +1,75 @@
+#include "committed.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "diff_cache.h"
+#include "logging.h"
+
+void committed_version(struct daemon *d, const struct watch_event *ev)
+{
+	/* Diffs first: an agent woken by the event then finds them made or being made. */
+	if (d->diffs != NULL)
+		diff_cache_published(d->diffs, ev->domain, ev->sequence);
+	if (d->watch != NULL)
+		watch_hub_publish(d->watch, ev);
+}
+
+/* The entry at leaf `index`, parsed. */
+static int entry_at(bd_entry *e, struct daemon *d, uint64_t index)
+{
+	tl_buf text = tl_buf_make(BD_ENTRY_MAX_SIZE);
+	int err;
+
+	if ((err = tl_log_entry(&text, d->log, index)) == 0)
+		err = bd_entry_parse(e, text.data, text.len);
+	tl_buf_free(&text);
+	return err;
+}
+
+int committed_event_at(struct watch_event *ev, bool *is_version, struct daemon *d, uint64_t index, uint64_t tree_size)
+{
+	bd_entry *e = malloc(sizeof(*e));
+	tl_buf text = tl_buf_make(BD_ENTRY_MAX_SIZE);
+	int err;
+
+	*is_version = false;
+	if (e == NULL) {
+		err = tl_error_set(TL_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = tl_log_entry(&text, d->log, index)) != 0)
+		goto out;
+	/* An entry the registry cannot read is the registry's to skip: no version. */
+	if (bd_entry_parse(e, text.data, text.len) != 0 || e->kind != BD_ENTRY_BUNDLE)
+		goto out;
+	watch_event_from_entry(ev, e, index, tree_size);
+	*is_version = true;
+	/* A revocation and the version it makes are logged together, revocation first. */
+	if (index > 0 && entry_at(e, d, index - 1) == 0 && e->kind == BD_ENTRY_REVOCATION &&
+	    strcmp(e->domain, ev->domain) == 0) {
+		ev->revocation = true;
+		ev->revocation_index = index - 1;
+	}
+out:
+	tl_buf_free(&text);
+	free(e);
+	return err;
+}
+
+void committed_entries(struct daemon *d, uint64_t first, uint64_t n, uint64_t tree_size)
+{
+	struct watch_event ev;
+	bool is_version;
+
+	for (uint64_t i = first; i < first + n; i++) {
+		if (committed_event_at(&ev, &is_version, d, i, tree_size) != 0) {
+			log_at(LOG_WARN, "a committed entry could not be read back: its watchers miss it",
+				"index=%llu error=\"%s\"", (unsigned long long)i, tl_error_message());
+			continue;
+		}
+		if (is_version)
+			committed_version(d, &ev);
+	}
+}
