@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundled/bundle.h"
 #include "bundled/entry.h"
 #include "testdaemon.h"
 #include "testentry.h"
@@ -31,6 +32,28 @@ static struct tu_daemon d;
 static tl_signer *key, *stranger;
 static struct tu_history history;
 
+/* The real history's versions 005-013 carry a CA the strict parser refuses (EC-ACC, a
+ * negative serial number): these tests publish the files as they are, so keep those it takes. */
+static void keep_parseable(struct tu_history *h)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < h->n; i++) {
+		bd_bundle *b = NULL;
+
+		if (bd_bundle_parse(&b, h->data[i], h->len[i], 0, NULL) == 0) {
+			h->data[kept] = h->data[i];
+			h->len[kept] = h->len[i];
+			memcpy(h->name[kept], h->name[i], sizeof(h->name[0]));
+			kept++;
+		} else {
+			free(h->data[i]);
+		}
+		bd_bundle_free(b);
+	}
+	h->n = kept;
+}
+
 static void setup(void)
 {
 	char vkey[BD_MAX_VKEY + 1];
@@ -44,6 +67,7 @@ static void setup(void)
 	stranger = tu_signer(2, "stranger.test");
 	tu_vkey(vkey, key);
 	tu_history_load(&history, VERSIONS);
+	keep_parseable(&history);
 	ck_assert_uint_ge(history.n, 3);
 	tu_api_register(&d, data, TD, keys, 1, 201);
 }
