@@ -96,4 +96,15 @@ int agent_save_evidence(char *where, size_t cap, const bd_agent_options *o, cons
 /* mkdir, 0700, an existing directory included. */
 int agent_mkdir(const char *path) TL_MUST_USE;
 
+/* The watch (agent_watch.c): a thread holding one /v1/watch stream for o's domains that calls
+ * bd_agent_wake(agent, domain) for each event of a sequence above the one held (told through
+ * agent_watch_held). resume/after: replay the events after leaf index `after`. */
+struct agent_watch;
+int agent_watch_start(struct agent_watch **out, bd_agent *agent, const bd_agent_options *o, bool resume,
+	uint64_t after) TL_MUST_USE;
+/* The sequence now held of domain i (NULL aw: nothing). */
+void agent_watch_held(struct agent_watch *aw, size_t i, uint64_t sequence);
+/* Ends the stream and the thread, frees. NULL is ignored. */
+void agent_watch_stop(struct agent_watch *aw);
+
 #endif

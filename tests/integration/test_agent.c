@@ -142,18 +142,16 @@ START_TEST(agents_follow_the_history_in_every_format)
 }
 END_TEST
 
-/* `bundlectl agent` running (not --once) on one domain; its pid. */
+/* `bundlectl agent` running (not --once) on one domain, its stderr into DIR/agent.log, with
+ * `extra` (a flag, or NULL); its pid. */
 static pid_t start_agent(const struct tu_world *w, const char *td, const char *out, const char *state,
-	const char *interval)
+	const char *interval, const char *extra)
 {
-	pid_t pid = fork();
+	const char *args[] = { "agent", "--server", w->d.base_url, "--domain", td, "--out", out, "--state", state,
+		"--log-key", w->d.vkey, "--poll-interval", interval, extra, NULL };
+	pid_t pid = tu_spawn("bundlectl", args, tu_path_in(w->dir, "agent.log"));
 
 	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		execl(tu_bin_path("bundlectl"), "bundlectl", "agent", "--server", w->d.base_url, "--domain", td, "--out",
-			out, "--state", state, "--log-key", w->d.vkey, "--poll-interval", interval, (char *)NULL);
-		_exit(127);
-	}
 	return pid;
 }
 
@@ -204,7 +202,7 @@ START_TEST(agent_restarts_after_kill_and_outage)
 
 	/* A real kill -9 of a running agent, at some point of its work. */
 	tu_world_publish(&w, ALPHA, 3);
-	pid = start_agent(&w, ALPHA, out, state, "1s");
+	pid = start_agent(&w, ALPHA, out, state, "1s", NULL);
 	nanosleep(&(struct timespec){ 0, 30 * 1000000L }, NULL);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
@@ -250,6 +248,59 @@ static bool becomes_newest(const struct tu_world *w, const char *td, const char 
 	return false;
 }
 
+/* The agent's log holds `text`. */
+static bool log_says(const struct tu_world *w, const char *text)
+{
+	size_t n;
+	char *log = (char *)tu_read_file(tu_path_in(w->dir, "agent.log"), &n);
+	bool yes = log != NULL && strstr(log, text) != NULL;
+
+	free(log);
+	return yes;
+}
+
+/* A running agent polling once an hour takes each new version from the watch stream (the
+ * bounds only catch hangs: no timing is asserted), and after the daemon restarted (same
+ * address, same data) it reconnects and still converges. */
+START_TEST(running_agent_follows_the_watch_stream)
+{
+	static const char *const domains[] = { ALPHA };
+	struct tu_world w;
+	char out[4200], state[4200], listen[64];
+	const char *again[] = { "--listen", listen, NULL };
+	pid_t pid;
+	int status;
+
+	tu_world_start(&w, domains, 1, NULL, NULL);
+	ck_assert_uint_ge(w.h.n, 3);
+	snprintf(out, sizeof(out), "%s/out.json", w.dir);
+	snprintf(state, sizeof(state), "%s/state", w.dir);
+	tu_world_publish(&w, ALPHA, 0);
+	pid = start_agent(&w, ALPHA, out, state, "1h", NULL);
+	ck_assert_msg(becomes_newest(&w, ALPHA, out, 60), "the first round did not write the file");
+	for (int i = 0; i < 600 && !log_says(&w, "watch: connected"); i++)
+		nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL);
+	if (!log_says(&w, "watch: connected"))
+		tu_system("cat '%s/agent.log' >&2", w.dir);
+	ck_assert_msg(log_says(&w, "watch: connected"), "the agent holds no watch stream");
+	tu_world_publish(&w, ALPHA, 1);
+	ck_assert_msg(becomes_newest(&w, ALPHA, out, 60), "the watch event did not bring the new version");
+	ck_assert(log_says(&w, ALPHA ": woken"));
+
+	/* The daemon restarts on the same address: the agent reconnects (back-off, resume). */
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", (int)w.d.port);
+	ck_assert_int_eq(tu_daemon_stop(&w.d), 0);
+	ck_assert_int_eq(tu_daemon_start(&w.d, w.data, again), 0);
+	tu_world_publish(&w, ALPHA, 2);
+	ck_assert_msg(becomes_newest(&w, ALPHA, out, 120), "after the restart, the agent did not converge");
+	ck_assert(log_says(&w, "watch: connection lost"));
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	tu_world_stop(&w);
+}
+END_TEST
+
 /* A running agent polls at once when woken (SIGHUP: bd_agent_wake), stops cleanly on
  * SIGTERM; and a checkpoint without the witness quorum asked for is refused. */
 START_TEST(running_agent_wakes_and_stops)
@@ -266,7 +317,7 @@ START_TEST(running_agent_wakes_and_stops)
 	snprintf(out, sizeof(out), "%s/out.json", w.dir);
 	snprintf(state, sizeof(state), "%s/state", w.dir);
 	tu_world_publish(&w, ALPHA, 0);
-	pid = start_agent(&w, ALPHA, out, state, "1h");
+	pid = start_agent(&w, ALPHA, out, state, "1h", "--no-watch");
 	ck_assert_msg(becomes_newest(&w, ALPHA, out, 20), "the first round did not write the file");
 	tu_world_publish(&w, ALPHA, 1);
 	kill(pid, SIGHUP);
@@ -289,6 +340,96 @@ START_TEST(running_agent_wakes_and_stops)
 }
 END_TEST
 
+/* Witnesses end to end: bundled restarted with three real `bundlectl witness serve`
+ * processes (quorum 2, policy "serve": the newest checkpoint is served with what cosigned
+ * it). An agent asking for 2 of the 3 cosignatures takes the cosigned checkpoint and the new
+ * version; with two witnesses down, what is served has one cosignature, and the agent refuses
+ * it and keeps its file and its state. */
+START_TEST(agent_with_witnesses)
+{
+	static const char *const domains[] = { ALPHA };
+	struct tu_world w;
+	struct tu_output o = { 0 };
+	struct tu_daemon wit[3];
+	struct tu_agent_files before, after;
+	char wvkey[3][512], spec[3][600], out[4200], state[4200], name[64];
+	const char *args[16];
+	size_t n = 0;
+	int rc = -1;
+
+	tu_world_start(&w, domains, 1, NULL, NULL);
+	snprintf(out, sizeof(out), "%s/out.json", w.dir);
+	snprintf(state, sizeof(state), "%s/state", w.dir);
+	for (int i = 0; i < 3; i++) {
+		const char *wargs[] = { "witness", "serve", "--key", NULL, "--log", w.d.vkey, "--state", NULL, "--listen",
+			"127.0.0.1:0", NULL };
+		char key[4200], wstate[4200];
+
+		snprintf(key, sizeof(key), "%s/w%d.key", w.dir, i);
+		snprintf(wstate, sizeof(wstate), "%s/w%d-state", w.dir, i);
+		ck_assert_int_eq(tu_run(&o, w.dir, "bundlectl", "keygen --cosigner --name w%d.agent.test --out '%s'", i,
+					 key), 0);
+		snprintf(wvkey[i], sizeof(wvkey[i]), "%.*s", (int)o.out_len - 1, o.out);
+		wargs[3] = key;
+		wargs[7] = wstate;
+		snprintf(name, sizeof(name), "w%d.log", i);
+		ck_assert_int_eq(tu_server_start(&wit[i], "bundlectl", wargs, tu_path_in(w.dir, name)), 0);
+		snprintf(spec[i], sizeof(spec[i]), "http://127.0.0.1:%u=%s", wit[i].port, wvkey[i]);
+		args[n++] = "--witness";
+		args[n++] = spec[i];
+	}
+	args[n++] = "--witness-quorum";
+	args[n++] = "2";
+	args[n++] = "--witness-policy";
+	args[n++] = "serve";
+	args[n++] = "--witness-refresh";
+	args[n++] = "1";
+	args[n] = NULL;
+	ck_assert_int_eq(tu_daemon_stop(&w.d), 0);
+	ck_assert_int_eq(tu_daemon_start(&w.d, w.data, args), 0);
+#define AGENT() tu_agent_once(&o, w.dir, w.d.base_url, "--domain " ALPHA " --out '%s' --state '%s' --log-key '%s' " \
+	"--witness '%s' --witness '%s' --witness '%s' --witness-quorum 2", out, state, w.d.vkey, wvkey[0], wvkey[1], wvkey[2])
+	/* Accepted once the served checkpoint includes the version and is cosigned (the
+	 * witnesses' round follows the commit: until then the agent refuses or holds). */
+	tu_world_publish(&w, ALPHA, 0);
+	for (int i = 0; i < 100; i++) {
+		size_t have_len, want_len;
+		uint8_t *have, *want = tu_world_newest(&w, ALPHA, &want_len);
+		bool same;
+
+		rc = AGENT();
+		have = tu_read_file(out, &have_len);
+		same = have != NULL && have_len == want_len && memcmp(have, want, want_len) == 0;
+		free(have);
+		free(want);
+		if (rc == 0 && same)
+			break;
+		rc = -1;
+		nanosleep(&(struct timespec){ 0, 200 * 1000000L }, NULL);
+	}
+	ck_assert_msg(rc == 0, "the agent never accepted the cosigned checkpoint: %s", o.err);
+	assert_file(&w, ALPHA, "spiffe", out);
+
+	/* Two witnesses down: the quorum is unmet, the agent refuses and keeps everything. */
+	ck_assert_int_eq(tu_daemon_stop(&wit[1]), 0);
+	ck_assert_int_eq(tu_daemon_stop(&wit[2]), 0);
+	tu_agent_files_get(&before, out, state);
+	tu_world_publish(&w, ALPHA, 1);
+	for (int i = 0; i < 100 && (rc = AGENT()) == 0; i++)
+		nanosleep(&(struct timespec){ 0, 200 * 1000000L }, NULL);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, o.err);
+	ck_assert_msg(strstr(o.err, "checkpoint refused") != NULL, "%s", o.err);
+	tu_agent_files_get(&after, out, state);
+	tu_agent_files_assert_same(&before, &after, "witness quorum unmet");
+#undef AGENT
+	tu_agent_files_free(&before);
+	tu_agent_files_free(&after);
+	ck_assert_int_eq(tu_daemon_stop(&wit[0]), 0);
+	tu_output_free(&o);
+	tu_world_stop(&w);
+}
+END_TEST
+
 Suite *suite_it_agent(void)
 {
 	Suite *s = suite_create("it_agent");
@@ -298,6 +439,14 @@ Suite *suite_it_agent(void)
 	tcase_add_test(tc, agents_follow_the_history_in_every_format);
 	tcase_add_test(tc, agent_restarts_after_kill_and_outage);
 	tcase_add_test(tc, running_agent_wakes_and_stops);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("agent_watch");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, running_agent_follows_the_watch_stream);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("agent_witnesses");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, agent_with_witnesses);
 	suite_add_tcase(s, tc);
 	return s;
 }
