@@ -150,8 +150,16 @@ static bool held_elsewhere(const struct agent_state *st, const tl_hash *sha)
 	return false;
 }
 
-/* Installs a verified update of domain i: canonical bytes, then the state, then the file. */
-static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_update *u, const bd_diff_response *r)
+/* The bytes of replies the agent has received from the server and the gateway. */
+static uint64_t received(const bd_agent *a)
+{
+	return bd_client_received(a->server) + (a->gateway != NULL ? bd_client_received(a->gateway) : 0);
+}
+
+/* Installs a verified update of domain i: canonical bytes, then the state, then the file.
+ * `downloaded`: the bytes the update took (diff response, entry bundles, blocks), said. */
+static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_update *u, const bd_diff_response *r,
+	uint64_t downloaded)
 {
 	char path[BD_FILE_MAX_PATH], old_path[BD_FILE_MAX_PATH];
 	struct agent_version old = st->held[i];
@@ -177,8 +185,9 @@ static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_u
 		return 0;
 	if ((err = agent_write_output(&changed, &a->o, i, u->bytes.data, u->bytes.len)) != 0)
 		return err;
-	say(a, BD_AGENT_INFO, "%s: version %" PRIu64 " verified and installed (%s, %zu bytes)", st->domains[i],
-		u->entry.sequence, r->status == BD_DIFF_STATUS_PATCH ? "from a diff" : "fetched whole by CID", u->bytes.len);
+	say(a, BD_AGENT_INFO, "%s: version %" PRIu64 " verified and installed (%s, %zu bytes; %" PRIu64 " bytes downloaded)",
+		st->domains[i], u->entry.sequence, r->status == BD_DIFF_STATUS_PATCH ? "from a diff" : "fetched whole by CID",
+		u->bytes.len, downloaded);
 	if (old.has && !held_elsewhere(st, &old.sha256)) {
 		version_path(old_path, sizeof(old_path), a, &old.sha256);
 		unlink(old_path);
@@ -198,6 +207,7 @@ static int poll_domain(bd_agent_round *rd, bd_agent *a, size_t i)
 	tl_follow_config follow;
 	struct agent_check c;
 	char path[BD_FILE_MAX_PATH];
+	uint64_t received0 = received(a);
 	int err;
 
 	if (st == NULL || u == NULL || r == NULL) {
@@ -242,7 +252,7 @@ static int poll_domain(bd_agent_round *rd, bd_agent *a, size_t i)
 		err = 0;
 		goto out;
 	}
-	if ((err = install(a, st, i, u, r)) == 0 && r->status != BD_DIFF_STATUS_CURRENT)
+	if ((err = install(a, st, i, u, r, received(a) - received0)) == 0 && r->status != BD_DIFF_STATUS_CURRENT)
 		rd->updated++;
 out:
 	if (st != NULL && i < st->n && st->held[i].has)
@@ -312,6 +322,11 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
+static void wake_for(void *ctx, const char *domain)
+{
+	bd_agent_wake(ctx, domain);
+}
+
 /* Starts the watch stream, resuming after the checkpoint verified last (so what was
  * published since the round before is replayed). Its failure is only said. */
 static void start_watch(bd_agent *a)
@@ -327,7 +342,7 @@ static void start_watch(bd_agent *a)
 	if (st != NULL)
 		agent_state_free(st);
 	free(st);
-	if (agent_watch_start(&a->watch, a, &a->o, resume, after) != 0)
+	if (agent_watch_start(&a->watch, &a->o, resume, after, wake_for, a) != 0)
 		say(a, BD_AGENT_WARN, "watch: not started (%s); polling only", tl_error_message());
 }
 

@@ -97,11 +97,11 @@ int agent_save_evidence(char *where, size_t cap, const bd_agent_options *o, cons
 int agent_mkdir(const char *path) TL_MUST_USE;
 
 /* The watch (agent_watch.c): a thread holding one /v1/watch stream for o's domains that calls
- * bd_agent_wake(agent, domain) for each event of a sequence above the one held (told through
+ * wake(wake_ctx, domain) for each event of a sequence above the one held (told through
  * agent_watch_held). resume/after: replay the events after leaf index `after`. */
 struct agent_watch;
-int agent_watch_start(struct agent_watch **out, bd_agent *agent, const bd_agent_options *o, bool resume,
-	uint64_t after) TL_MUST_USE;
+int agent_watch_start(struct agent_watch **out, const bd_agent_options *o, bool resume, uint64_t after,
+	void (*wake)(void *ctx, const char *domain), void *wake_ctx) TL_MUST_USE;
 /* The sequence now held of domain i (NULL aw: nothing). */
 void agent_watch_held(struct agent_watch *aw, size_t i, uint64_t sequence);
 /* Ends the stream and the thread, frees. NULL is ignored. */

@@ -1,6 +1,7 @@
 /*
  * The agent's watch (bundled/agent.h): one GET /v1/watch connection for the followed domains,
- * on a thread of its own, that wakes the agent's loop for the domain an event names. The
+ * on a thread of its own, that wakes the agent's loop (bd_agent_wake) for the domain an event
+ * names. The
  * stream is only a hint (the loop verifies everything as before), so this side only filters:
  * an event for a sequence not above the one held wakes nothing, which makes replays (resume,
  * a hostile server) free. Reconnection, back-off and Last-Event-ID are bd_watch's.
@@ -16,7 +17,8 @@
 #include "bundled/watch.h"
 
 struct agent_watch {
-	bd_agent *agent;
+	void (*wake)(void *ctx, const char *domain);
+	void *wake_ctx;
 	const bd_agent_options *o;
 	bd_watch *w;
 	pthread_t thread;
@@ -44,7 +46,7 @@ static int on_event(void *ctx, const bd_watch_event *ev)
 
 	for (size_t i = 0; i < aw->o->n_domains; i++)
 		if (strcmp(aw->o->domains[i], ev->domain) == 0 && ev->sequence > atomic_load(&aw->held[i]))
-			bd_agent_wake(aw->agent, aw->o->domains[i]);
+			aw->wake(aw->wake_ctx, aw->o->domains[i]);
 	return 0;
 }
 
@@ -68,8 +70,8 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int agent_watch_start(struct agent_watch **out, bd_agent *agent, const bd_agent_options *o, bool resume,
-	uint64_t after)
+int agent_watch_start(struct agent_watch **out, const bd_agent_options *o, bool resume, uint64_t after,
+	void (*wake)(void *ctx, const char *domain), void *wake_ctx)
 {
 	struct agent_watch *aw;
 	bd_watch_options wo = { .http = o->server, .domains = o->domains, .n_domains = o->n_domains,
@@ -81,7 +83,8 @@ int agent_watch_start(struct agent_watch **out, bd_agent *agent, const bd_agent_
 		return tl_error_set(TL_E_INPUT, "watch: at most %d domains on one stream", BD_WATCH_MAX_DOMAINS);
 	if ((aw = calloc(1, sizeof(*aw))) == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
-	aw->agent = agent;
+	aw->wake = wake;
+	aw->wake_ctx = wake_ctx;
 	aw->o = o;
 	wo.http.name = "bundled"; /* as bd_client names it in messages */
 	wo.http.timeout_ms = 0;

@@ -7,6 +7,7 @@
  * after the server was down.
  */
 #include <check.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -55,12 +56,35 @@ static void assert_file(const struct tu_world *w, const char *td, const char *fo
 	free(have);
 }
 
+/* The number N before `after` in an agent's "installed" line (" bytes downloaded)": what
+ * the update downloaded; " bytes; ": the version's canonical size). */
+static uint64_t number_before(const char *log, const char *after)
+{
+	const char *p = strstr(log, after);
+	uint64_t n = 0, scale = 1;
+
+	ck_assert_ptr_nonnull(p);
+	while (p > log && p[-1] >= '0' && p[-1] <= '9') {
+		n += scale * (uint64_t)(*--p - '0');
+		scale *= 10;
+	}
+	return n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 START_TEST(agents_follow_the_history_in_every_format)
 {
 	static const char *const domains[] = { ALPHA, BETA };
 	struct tu_world w;
 	struct tu_output o = { 0 };
-	size_t diffs = 0, hooks_len;
+	size_t diffs = 0, hooks_len, full = 0;
+	uint64_t downloaded[sizeof(w.h.len) / sizeof(w.h.len[0])];
 	char *hooks, other[512];
 
 	tu_world_start(&w, domains, 2, NULL, NULL);
@@ -74,8 +98,10 @@ START_TEST(agents_follow_the_history_in_every_format)
 				      "--on-update 'echo $BUNDLED_DOMAIN $BUNDLED_SEQUENCE >>%s/hooks'",
 				      w.dir, w.dir, w.d.vkey, w.dir) == 0,
 			"agent a, version %zu: %s", v, o.err);
-		if (strstr(o.err, "from a diff") != NULL)
-			diffs++;
+		if (strstr(o.err, "from a diff") != NULL) {
+			full += number_before(o.err, " bytes; ");
+			downloaded[diffs++] = number_before(o.err, " bytes downloaded)");
+		}
 		assert_file(&w, ALPHA, "spiffe", tu_path_in(w.dir, "a.json"));
 		/* pem, two domains into a directory, TOFU */
 		ck_assert_msg(tu_agent_once(&o, w.dir, w.d.base_url,
@@ -92,8 +118,14 @@ START_TEST(agents_follow_the_history_in_every_format)
 			"agent c, version %zu: %s", v, o.err);
 		assert_file(&w, BETA, "der", tu_path_in(w.dir, "c.der"));
 	}
-	/* The first version came whole, every later one as a diff; the hook ran once a version. */
+	/* The first version came whole, every later one as a diff; the hook ran once a version.
+	 * What each diff update downloaded (diff response, entry bundles, checkpoint), beside the
+	 * whole bundle, for benchmarks/README.md. */
 	ck_assert_uint_eq(diffs, w.h.n - 1);
+	qsort(downloaded, diffs, sizeof(uint64_t), cmp_u64);
+	fprintf(stderr, "agent: %zu updates by diff; bytes downloaded per update: median %" PRIu64 ", max %" PRIu64
+		"; the versions' canonical bytes: mean %zu (%.0fx the median update)\n", diffs, downloaded[diffs / 2],
+		downloaded[diffs - 1], full / diffs, (double)(full / diffs) / (double)downloaded[diffs / 2]);
 	ck_assert_ptr_nonnull(hooks = (char *)tu_read_file(tu_path_in(w.dir, "hooks"), &hooks_len));
 	ck_assert_ptr_nonnull(strstr(hooks, ALPHA " 1\n"));
 	for (size_t i = 0, lines = 0; i <= hooks_len; i++)
