@@ -157,9 +157,10 @@ static uint64_t received(const bd_agent *a)
 }
 
 /* Installs a verified update of domain i: canonical bytes, then the state, then the file.
- * `downloaded`: the bytes the update took (diff response, entry bundles, blocks), said. */
+ * `downloaded`: the bytes the update took (diff response, entry bundles, blocks), said with
+ * the diff response's own share. */
 static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_update *u, const bd_diff_response *r,
-	uint64_t downloaded)
+	uint64_t downloaded, size_t response)
 {
 	char path[BD_FILE_MAX_PATH], old_path[BD_FILE_MAX_PATH];
 	struct agent_version old = st->held[i];
@@ -185,9 +186,9 @@ static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_u
 		return 0;
 	if ((err = agent_write_output(&changed, &a->o, i, u->bytes.data, u->bytes.len)) != 0)
 		return err;
-	say(a, BD_AGENT_INFO, "%s: version %" PRIu64 " verified and installed (%s, %zu bytes; %" PRIu64 " bytes downloaded)",
-		st->domains[i], u->entry.sequence, r->status == BD_DIFF_STATUS_PATCH ? "from a diff" : "fetched whole by CID",
-		u->bytes.len, downloaded);
+	say(a, BD_AGENT_INFO, "%s: version %" PRIu64 " verified and installed (%s, %zu bytes; %" PRIu64 " bytes downloaded, "
+		"%zu of them the diff response)", st->domains[i], u->entry.sequence,
+		r->status == BD_DIFF_STATUS_PATCH ? "from a diff" : "fetched whole by CID", u->bytes.len, downloaded, response);
 	if (old.has && !held_elsewhere(st, &old.sha256)) {
 		version_path(old_path, sizeof(old_path), a, &old.sha256);
 		unlink(old_path);
@@ -252,7 +253,7 @@ static int poll_domain(bd_agent_round *rd, bd_agent *a, size_t i)
 		err = 0;
 		goto out;
 	}
-	if ((err = install(a, st, i, u, r, received(a) - received0)) == 0 && r->status != BD_DIFF_STATUS_CURRENT)
+	if ((err = install(a, st, i, u, r, received(a) - received0, body.len)) == 0 && r->status != BD_DIFF_STATUS_CURRENT)
 		rd->updated++;
 out:
 	if (st != NULL && i < st->n && st->held[i].has)

@@ -56,7 +56,7 @@ static void assert_file(const struct tu_world *w, const char *td, const char *fo
 	free(have);
 }
 
-/* The number N before `after` in an agent's "installed" line (" bytes downloaded)": what
+/* The number N before `after` in an agent's "installed" line (" bytes downloaded,": what
  * the update downloaded; " bytes; ": the version's canonical size). */
 static uint64_t number_before(const char *log, const char *after)
 {
@@ -84,7 +84,7 @@ START_TEST(agents_follow_the_history_in_every_format)
 	struct tu_world w;
 	struct tu_output o = { 0 };
 	size_t diffs = 0, hooks_len, full = 0;
-	uint64_t downloaded[sizeof(w.h.len) / sizeof(w.h.len[0])];
+	uint64_t downloaded[sizeof(w.h.len) / sizeof(w.h.len[0])], response[sizeof(w.h.len) / sizeof(w.h.len[0])];
 	char *hooks, other[512];
 
 	tu_world_start(&w, domains, 2, NULL, NULL);
@@ -100,7 +100,8 @@ START_TEST(agents_follow_the_history_in_every_format)
 			"agent a, version %zu: %s", v, o.err);
 		if (strstr(o.err, "from a diff") != NULL) {
 			full += number_before(o.err, " bytes; ");
-			downloaded[diffs++] = number_before(o.err, " bytes downloaded)");
+			response[diffs] = number_before(o.err, " of them the diff response");
+			downloaded[diffs++] = number_before(o.err, " bytes downloaded,");
 		}
 		assert_file(&w, ALPHA, "spiffe", tu_path_in(w.dir, "a.json"));
 		/* pem, two domains into a directory, TOFU */
@@ -123,9 +124,12 @@ START_TEST(agents_follow_the_history_in_every_format)
 	 * whole bundle, for benchmarks/README.md. */
 	ck_assert_uint_eq(diffs, w.h.n - 1);
 	qsort(downloaded, diffs, sizeof(uint64_t), cmp_u64);
+	qsort(response, diffs, sizeof(uint64_t), cmp_u64);
 	fprintf(stderr, "agent: %zu updates by diff; bytes downloaded per update: median %" PRIu64 ", max %" PRIu64
-		"; the versions' canonical bytes: mean %zu (%.0fx the median update)\n", diffs, downloaded[diffs / 2],
-		downloaded[diffs - 1], full / diffs, (double)(full / diffs) / (double)downloaded[diffs / 2]);
+		" (the diff response alone: median %" PRIu64 ", max %" PRIu64 "); the versions' canonical bytes: mean %zu "
+		"(%.0fx the median update, %.0fx the median diff response)\n", diffs, downloaded[diffs / 2],
+		downloaded[diffs - 1], response[diffs / 2], response[diffs - 1], full / diffs,
+		(double)(full / diffs) / (double)downloaded[diffs / 2], (double)(full / diffs) / (double)response[diffs / 2]);
 	ck_assert_ptr_nonnull(hooks = (char *)tu_read_file(tu_path_in(w.dir, "hooks"), &hooks_len));
 	ck_assert_ptr_nonnull(strstr(hooks, ALPHA " 1\n"));
 	for (size_t i = 0, lines = 0; i <= hooks_len; i++)
