@@ -257,9 +257,9 @@ static int run(struct bench_daemon *d, size_t n, size_t m)
 	double t0, connect_s;
 	int ep = epoll_create1(0);
 
-	snprintf(nbuf[0], sizeof(nbuf[0]), "%zu", n + 16);
+	snprintf(nbuf[0], sizeof(nbuf[0]), "%zu", n + m + 16); /* the agents watch too */
 	snprintf(nbuf[1], sizeof(nbuf[1]), "%zu", n + 16);
-	snprintf(nbuf[2], sizeof(nbuf[2]), "%zu", n + 1024);
+	snprintf(nbuf[2], sizeof(nbuf[2]), "%zu", n + m + 1024);
 	if (bench_daemon_start(d, args) != 0)
 		return fail("starting the daemon");
 	sscanf(d->url, "http://127.0.0.1:%u", &port);
