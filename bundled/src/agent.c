@@ -234,7 +234,7 @@ static int poll_domain(bd_agent_round *rd, bd_agent *a, size_t i)
 	follow = (tl_follow_config){ .transport = { bd_client_fetch, a->server }, .log_key = a->log_key,
 		.witnesses = a->o.witnesses, .n_witnesses = a->o.n_witnesses, .quorum = a->o.quorum };
 	c = (struct agent_check){ .follow = &follow, .origin = tl_verifier_name(a->log_key), .domain = a->o.domains[i],
-		.blocks = a->gateway ? a->gateway : a->server, .held_bytes = held.len ? held.data : NULL, .held_len = held.len };
+		.server = a->server, .blocks = a->gateway ? a->gateway : a->server, .held_bytes = held.len ? held.data : NULL, .held_len = held.len };
 	if ((err = bd_diff_response_read(r, body.data, body.len)) == 0 && (err = agent_verify(u, st, &c, r)) == 0 &&
 	    u->fork) {
 		rd->fork = true;
