@@ -187,7 +187,7 @@ static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_u
 	if ((err = agent_write_output(&changed, &a->o, i, u->bytes.data, u->bytes.len)) != 0)
 		return err;
 	say(a, BD_AGENT_INFO, "%s: version %" PRIu64 " verified and installed (%s, %zu bytes; %" PRIu64 " bytes downloaded, "
-		"%zu of them the diff response)", st->domains[i], u->entry.sequence,
+		"%zu of them the diff response body)", st->domains[i], u->entry.sequence,
 		r->status == BD_DIFF_STATUS_PATCH ? "from a diff" : "fetched whole by CID", u->bytes.len, downloaded, response);
 	if (old.has && !held_elsewhere(st, &old.sha256)) {
 		version_path(old_path, sizeof(old_path), a, &old.sha256);

@@ -126,8 +126,8 @@ START_TEST(agents_follow_the_history_in_every_format)
 	qsort(downloaded, diffs, sizeof(uint64_t), cmp_u64);
 	qsort(response, diffs, sizeof(uint64_t), cmp_u64);
 	fprintf(stderr, "agent: %zu updates by diff; bytes downloaded per update: median %" PRIu64 ", max %" PRIu64
-		" (the diff response alone: median %" PRIu64 ", max %" PRIu64 "); the versions' canonical bytes: mean %zu "
-		"(%.0fx the median update, %.0fx the median diff response)\n", diffs, downloaded[diffs / 2],
+		" (the diff response's body alone: median %" PRIu64 ", max %" PRIu64 "); the versions' canonical bytes: mean %zu "
+		"(%.0fx the median update, %.0fx the median diff response body)\n", diffs, downloaded[diffs / 2],
 		downloaded[diffs - 1], response[diffs / 2], response[diffs - 1], full / diffs,
 		(double)(full / diffs) / (double)downloaded[diffs / 2], (double)(full / diffs) / (double)response[diffs / 2]);
 	ck_assert_ptr_nonnull(hooks = (char *)tu_read_file(tu_path_in(w.dir, "hooks"), &hooks_len));
