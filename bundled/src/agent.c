@@ -329,22 +329,22 @@ static void wake_for(void *ctx, const char *domain)
 }
 
 /* Starts the watch stream, resuming after the checkpoint verified last (so what was
- * published since the round before is replayed). Its failure is only said. */
+ * published since the round before is replayed), told the sequences held. Its failure is
+ * only said. */
 static void start_watch(bd_agent *a)
 {
 	struct agent_state *st = calloc(1, sizeof(*st));
-	bool resume = false;
-	uint64_t after = 0;
+	bool loaded = st != NULL && agent_state_load(st, a->o.state_dir, a->o.domains, a->o.n_domains) == 0;
+	bool resume = loaded && st->has_checkpoint && st->checkpoint.size > 0;
 
-	if (st != NULL && agent_state_load(st, a->o.state_dir, a->o.domains, a->o.n_domains) == 0) {
-		resume = st->has_checkpoint && st->checkpoint.size > 0;
-		after = resume ? st->checkpoint.size - 1 : 0;
-	}
+	if (agent_watch_start(&a->watch, &a->o, resume, resume ? st->checkpoint.size - 1 : 0, wake_for, a) != 0)
+		say(a, BD_AGENT_WARN, "watch: not started (%s); polling only", tl_error_message());
+	for (size_t i = 0; loaded && i < st->n; i++)
+		if (st->held[i].has)
+			agent_watch_held(a->watch, i, st->held[i].sequence);
 	if (st != NULL)
 		agent_state_free(st);
 	free(st);
-	if (agent_watch_start(&a->watch, &a->o, resume, after, wake_for, a) != 0)
-		say(a, BD_AGENT_WARN, "watch: not started (%s); polling only", tl_error_message());
 }
 
 /* The domains woken since the last look, polled now; whether any was updated. */
@@ -392,6 +392,8 @@ int bd_agent_run(bd_agent *a)
 		if (atomic_exchange(&a->woken_all, false) || now >= next_round) {
 			uint64_t wait_ms;
 
+			for (size_t i = 0; i < a->o.n_domains; i++)
+				atomic_store(&a->woken[i], false); /* the round asks about every domain */
 			if ((err = bd_agent_poll(&rd, a)) != 0)
 				break;
 			wait_ms = interval_s(a) * 1000;
