@@ -6,13 +6,19 @@
  * again from the states a kill -9 can leave, from a real kill -9 of a running agent, and
  * after the server was down.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -337,6 +343,142 @@ START_TEST(running_agent_follows_the_watch_stream)
 }
 END_TEST
 
+/* ---- a hostile watch stream ---- */
+
+/* A server that floods /v1/watch with events announcing versions that are not there (a new
+ * sequence each millisecond) and answers every other request 404, counting them. */
+struct hostile {
+	int fd;
+	unsigned port;
+	atomic_bool stop;
+	atomic_uint requests, events;
+	pthread_t thread;
+};
+
+struct hostile_conn {
+	struct hostile *h;
+	int fd;
+};
+
+static void *hostile_conn(void *arg)
+{
+	struct hostile_conn *c = arg;
+	struct hostile *h = c->h;
+	static const char not_found[] = "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 49\r\n"
+					"Connection: close\r\n\r\n{\"error\":{\"code\":\"not_found\",\"message\":\"no\"}}";
+	static const char stream[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n\r\n";
+	char req[4096], ev[1024];
+	ssize_t n = read(c->fd, req, sizeof(req) - 1);
+
+	if (n > 0 && (req[n] = '\0', strncmp(req, "GET /v1/watch", 13) == 0)) {
+		bool ok = send(c->fd, stream, sizeof(stream) - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof(stream) - 1);
+
+		for (unsigned k = 1; ok && !atomic_load(&h->stop); k++) {
+			int len = snprintf(ev, sizeof(ev), "event: version\nid: %u\ndata: {\"kind\":\"version\",\"domain\":\"" ALPHA
+				"\",\"sequence\":%u,\"sha256\":\"%064u\",\"cid\":\"bafkqaaa\",\"index\":%u,\"tree_size\":%u}\n\n",
+				k, 1000 + k, k, k, k + 1);
+
+			ok = send(c->fd, ev, (size_t)len, MSG_NOSIGNAL) == len;
+			atomic_fetch_add(&h->events, 1);
+			nanosleep(&(struct timespec){ 0, 1000000L }, NULL);
+		}
+	} else if (n > 0) {
+		atomic_fetch_add(&h->requests, 1);
+		if (send(c->fd, not_found, sizeof(not_found) - 1, MSG_NOSIGNAL) < 0) {
+			/* the agent went away: nothing to answer */
+		}
+	}
+	close(c->fd);
+	free(c);
+	return NULL;
+}
+
+static void *hostile_accept(void *arg)
+{
+	struct hostile *h = arg;
+
+	while (!atomic_load(&h->stop)) {
+		struct pollfd p = { .fd = h->fd, .events = POLLIN };
+		struct hostile_conn *c;
+		pthread_t t;
+
+		if (poll(&p, 1, 50) <= 0 || (c = malloc(sizeof(*c))) == NULL)
+			continue;
+		c->h = h;
+		if ((c->fd = accept(h->fd, NULL, NULL)) < 0 || pthread_create(&t, NULL, hostile_conn, c) != 0) {
+			if (c->fd >= 0)
+				close(c->fd);
+			free(c);
+			continue;
+		}
+		pthread_detach(t);
+	}
+	return NULL;
+}
+
+static void hostile_start(struct hostile *h)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+
+	memset(h, 0, sizeof(*h));
+	ck_assert_int_ge(h->fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(h->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(h->fd, 16), 0);
+	ck_assert_int_eq(getsockname(h->fd, (struct sockaddr *)&a, &len), 0);
+	h->port = ntohs(a.sin_port);
+	ck_assert_int_eq(pthread_create(&h->thread, NULL, hostile_accept, h), 0);
+}
+
+static void hostile_stop(struct hostile *h)
+{
+	atomic_store(&h->stop, true);
+	pthread_join(h->thread, NULL);
+	close(h->fd);
+	nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL); /* the streams see stop */
+}
+
+/* A stream announcing a new version every millisecond, none of them real: the agent does not
+ * spin. Its woken polls find nothing, so their gap doubles; over 4 s the thousands of events
+ * cost a handful of requests (each one a poll that fails, as the server has nothing). */
+START_TEST(a_hostile_watch_stream_does_not_make_the_agent_spin)
+{
+	struct hostile h;
+	char *dir = tu_mkdtemp(), url[64], out[4200], state[4200], log[4200], vkey[512];
+	const char *args[] = { "agent", "--server", url, "--domain", ALPHA, "--out", out, "--state", state, "--log-key",
+		vkey, "--poll-interval", "1h", NULL };
+	tl_signer *key;
+	tl_buf text = tl_buf_make(sizeof(vkey));
+	pid_t pid;
+	int status;
+
+	ck_assert_int_eq(tl_signer_generate(&key, "hostile.agent.test/log"), 0);
+	ck_assert_int_eq(tl_signer_vkey(&text, key), 0);
+	snprintf(vkey, sizeof(vkey), "%.*s", (int)text.len, (const char *)text.data);
+	tl_buf_free(&text);
+	tl_signer_free(key);
+	hostile_start(&h);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", h.port);
+	snprintf(out, sizeof(out), "%s/out.json", dir);
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(log, sizeof(log), "%s/agent.log", dir);
+	ck_assert_int_gt(pid = tu_spawn("bundlectl", args, log), 0);
+	sleep(4);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	hostile_stop(&h);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the agent did not stop cleanly: %d", status);
+	ck_assert_msg(atomic_load(&h.events) >= 500, "only %u events sent", atomic_load(&h.events));
+	ck_assert_msg(tu_file_count(log, ALPHA ": woken") >= 1, "the stream woke nothing");
+	ck_assert_msg(atomic_load(&h.requests) <= 20, "%u requests for %u events", atomic_load(&h.requests),
+		atomic_load(&h.events));
+	fprintf(stderr, "agent: a hostile stream sent %u events in 4 s; the agent made %u requests\n",
+		atomic_load(&h.events), atomic_load(&h.requests));
+	tu_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 /* A running agent polls at once when woken (SIGHUP: bd_agent_wake), stops cleanly on
  * SIGTERM; and a checkpoint without the witness quorum asked for is refused. */
 START_TEST(running_agent_wakes_and_stops)
@@ -479,6 +621,10 @@ Suite *suite_it_agent(void)
 	tc = tcase_create("agent_watch");
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, running_agent_follows_the_watch_stream);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("agent_hostile_watch");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, a_hostile_watch_stream_does_not_make_the_agent_spin);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("agent_witnesses");
 	tcase_set_timeout(tc, 300);
