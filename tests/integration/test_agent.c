@@ -2,9 +2,12 @@
  * bundlectl agent against the real daemon: several agents (every output format, one and two
  * domains, a pinned log key and TOFU, the daemon's own trustless gateway) follow two domains
  * through the bundle history (../shared/research/cacert-history/, or the generated one) and
- * their files equal each newest canonical version after every publish; then the agent starts
- * again from the states a kill -9 can leave, from a real kill -9 of a running agent, and
- * after the server was down.
+ * their files equal each newest canonical version after every publish (and what each update
+ * downloaded is printed); then the agent starts again from the states a kill -9 can leave,
+ * from a real kill -9 of a running agent, and after the server was down. A running agent
+ * takes new versions from the watch stream and rides out a daemon restart; a hostile stream
+ * does not make it spin; against real witnesses it takes a cosigned checkpoint and refuses
+ * one short of its quorum.
  */
 #include <arpa/inet.h>
 #include <check.h>
