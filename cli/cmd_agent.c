@@ -19,7 +19,7 @@
 #define USAGE                                                                                                     \
 	"usage: bundlectl " CMD " --domain TD [--domain TD...] --out FILE|DIR --state DIR (--log-key VKEY | --tofu)\n" \
 	"       [--format spiffe|pem|der] [--ipfs-gateway URL] [--witness VKEY... --witness-quorum N]\n"              \
-	"       [--on-update CMD] [--once] [--max-stale DURATION] [--poll-interval DURATION] [--timeout DURATION]\n       " CLI_SERVER_USAGE "\n"
+	"       [--on-update CMD] [--once] [--max-stale DURATION] [--poll-interval DURATION] [--no-watch] [--timeout DURATION]\n       " CLI_SERVER_USAGE "\n"
 
 static const char help_text[] = USAGE
 	"\n"
@@ -44,6 +44,9 @@ static const char help_text[] = USAGE
 	"  --max-stale D       an alarm (and, with --once, exit 3) when no checkpoint was verified\n"
 	"                      for D (30s, 10m, 2h, 1d)\n"
 	"  --poll-interval D   poll every D instead of at each version's refresh hint\n"
+	"  --no-watch          poll only; by default a running agent also holds one GET /v1/watch\n"
+	"                      stream (up to 16 domains) whose events make it poll that domain at\n"
+	"                      once (a hint: what it announces is verified as any poll's answer)\n"
 	"  --timeout D         the longest a request to the server may take (default 30s)\n" CLI_SERVER_HELP
 	"\nSIGINT/SIGTERM stop it, SIGHUP makes it poll now.\n"
 	"exit status: 0 current, 1 an update refused or a fork found, 2 usage error or the server\n"
@@ -103,7 +106,7 @@ static int run(int argc, char **argv)
 	const char *on_update = NULL, *stale_text = NULL, *interval_text = NULL, *timeout_text = NULL;
 	uint64_t timeout_s = 0;
 	size_t n_domains = 0, n_args;
-	int tofu = 0, once = 0, rc, err;
+	int tofu = 0, once = 0, no_watch = 0, rc, err;
 	struct cli_server server = CLI_SERVER_INIT;
 	struct cli_keys keys = { 0 };
 	const struct cli_opt opts[] = {
@@ -121,6 +124,7 @@ static int run(int argc, char **argv)
 		CLI_OPT_FLAG("once", &once),
 		CLI_OPT_VALUE("max-stale", &stale_text),
 		CLI_OPT_VALUE("poll-interval", &interval_text),
+		CLI_OPT_FLAG("no-watch", &no_watch),
 		CLI_OPT_VALUE("timeout", &timeout_text),
 	};
 	const struct cli_cmd_spec spec = CLI_SPEC(CMD, USAGE, help_text, opts, 0, 0, "");
@@ -157,6 +161,7 @@ static int run(int argc, char **argv)
 	ao.n_witnesses = keys.n_witnesses;
 	ao.quorum = keys.quorum;
 	ao.on_update = on_update;
+	ao.watch = no_watch == 0;
 	ao.log = on_log;
 	if ((err = bd_agent_new(&a, &ao)) != 0) {
 		rc = cli_fail(CMD, err);

@@ -16,7 +16,7 @@
 #include "clock.h"
 #include "file.h"
 
-static const char *bin_path(void)
+const char *bench_bin_path(const char *name)
 {
 	static char path[PATH_MAX + 16];
 	char exe[PATH_MAX];
@@ -27,7 +27,7 @@ static const char *bin_path(void)
 	exe[n] = '\0';
 	*strrchr(exe, '/') = '\0'; /* <build>/bench */
 	*strrchr(exe, '/') = '\0'; /* <build> */
-	snprintf(path, sizeof(path), "%s/bin/bundled", exe);
+	snprintf(path, sizeof(path), "%s/bin/%s", exe, name);
 	return path;
 }
 
@@ -88,7 +88,7 @@ long bench_request(CURL *curl, const struct bench_daemon *d, const char *path, c
 int bench_daemon_start(struct bench_daemon *d, const char *const *extra)
 {
 	char data[PATH_MAX + 8], log[PATH_MAX + 16];
-	const char *bin = bin_path();
+	const char *bin = bench_bin_path("bundled");
 	tl_buf b = tl_buf_make(1u << 20);
 	CURL *curl;
 	json_t *doc;

@@ -27,6 +27,9 @@ struct bench_request {
 	size_t len;
 };
 
+/* build/bin/<name> beside the running benchmark (a static buffer), or NULL. */
+const char *bench_bin_path(const char *name);
+
 /* Starts bundled with --data DIR/data --listen 127.0.0.1:0 and `extra` (NULL-ended, may be
  * NULL), its log in DIR/daemon.log, and waits until it listens and answers /v1/log (whose
  * origin it keeps). 0, or -1. */

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,9 @@ struct bd_agent {
 	const tl_verifier *log_key;
 	int wake[2];            /* the loop waits on wake[0] */
 	volatile sig_atomic_t stopping;
+	atomic_bool woken_all;                     /* bd_agent_wake(NULL): a whole round now */
+	atomic_bool woken[BD_AGENT_MAX_DOMAINS];   /* bd_agent_wake(domain i): poll it soon */
+	struct agent_watch *watch;                 /* during bd_agent_run with o.watch */
 };
 
 static void say(const bd_agent *a, bd_agent_level level, const char *fmt, ...) TL_PRINTF(3, 4);
@@ -146,8 +150,17 @@ static bool held_elsewhere(const struct agent_state *st, const tl_hash *sha)
 	return false;
 }
 
-/* Installs a verified update of domain i: canonical bytes, then the state, then the file. */
-static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_update *u, const bd_diff_response *r)
+/* The bytes of replies the agent has received from the server and the gateway. */
+static uint64_t received(const bd_agent *a)
+{
+	return bd_client_received(a->server) + (a->gateway != NULL ? bd_client_received(a->gateway) : 0);
+}
+
+/* Installs a verified update of domain i: canonical bytes, then the state, then the file.
+ * `downloaded`: the bytes the update took (diff response, entry bundles, blocks), said with
+ * the diff response's own share. */
+static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_update *u, const bd_diff_response *r,
+	uint64_t downloaded, size_t response)
 {
 	char path[BD_FILE_MAX_PATH], old_path[BD_FILE_MAX_PATH];
 	struct agent_version old = st->held[i];
@@ -173,8 +186,9 @@ static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_u
 		return 0;
 	if ((err = agent_write_output(&changed, &a->o, i, u->bytes.data, u->bytes.len)) != 0)
 		return err;
-	say(a, BD_AGENT_INFO, "%s: version %" PRIu64 " verified and installed (%s, %zu bytes)", st->domains[i],
-		u->entry.sequence, r->status == BD_DIFF_STATUS_PATCH ? "from a diff" : "fetched whole by CID", u->bytes.len);
+	say(a, BD_AGENT_INFO, "%s: version %" PRIu64 " verified and installed (%s, %zu bytes; %" PRIu64 " bytes downloaded, "
+		"%zu of them the diff response body)", st->domains[i], u->entry.sequence,
+		r->status == BD_DIFF_STATUS_PATCH ? "from a diff" : "fetched whole by CID", u->bytes.len, downloaded, response);
 	if (old.has && !held_elsewhere(st, &old.sha256)) {
 		version_path(old_path, sizeof(old_path), a, &old.sha256);
 		unlink(old_path);
@@ -194,6 +208,7 @@ static int poll_domain(bd_agent_round *rd, bd_agent *a, size_t i)
 	tl_follow_config follow;
 	struct agent_check c;
 	char path[BD_FILE_MAX_PATH];
+	uint64_t received0 = received(a);
 	int err;
 
 	if (st == NULL || u == NULL || r == NULL) {
@@ -219,7 +234,7 @@ static int poll_domain(bd_agent_round *rd, bd_agent *a, size_t i)
 	follow = (tl_follow_config){ .transport = { bd_client_fetch, a->server }, .log_key = a->log_key,
 		.witnesses = a->o.witnesses, .n_witnesses = a->o.n_witnesses, .quorum = a->o.quorum };
 	c = (struct agent_check){ .follow = &follow, .origin = tl_verifier_name(a->log_key), .domain = a->o.domains[i],
-		.blocks = a->gateway ? a->gateway : a->server, .held_bytes = held.len ? held.data : NULL, .held_len = held.len };
+		.server = a->server, .blocks = a->gateway ? a->gateway : a->server, .held_bytes = held.len ? held.data : NULL, .held_len = held.len };
 	if ((err = bd_diff_response_read(r, body.data, body.len)) == 0 && (err = agent_verify(u, st, &c, r)) == 0 &&
 	    u->fork) {
 		rd->fork = true;
@@ -238,9 +253,11 @@ static int poll_domain(bd_agent_round *rd, bd_agent *a, size_t i)
 		err = 0;
 		goto out;
 	}
-	if ((err = install(a, st, i, u, r)) == 0 && r->status != BD_DIFF_STATUS_CURRENT)
+	if ((err = install(a, st, i, u, r, received(a) - received0, body.len)) == 0 && r->status != BD_DIFF_STATUS_CURRENT)
 		rd->updated++;
 out:
+	if (st != NULL && i < st->n && st->held[i].has)
+		agent_watch_held(a->watch, i, st->held[i].sequence);
 	if (u != NULL)
 		tl_buf_free(&u->bytes);
 	if (st != NULL)
@@ -298,42 +315,135 @@ static uint64_t interval_s(const bd_agent *a)
 	return s < BD_AGENT_MIN_INTERVAL_S ? BD_AGENT_MIN_INTERVAL_S : s;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void wake_for(void *ctx, const char *domain)
+{
+	bd_agent_wake(ctx, domain);
+}
+
+/* Starts the watch stream, resuming after the checkpoint verified last (so what was
+ * published since the round before is replayed), told the sequences held. Its failure is
+ * only said. */
+static void start_watch(bd_agent *a)
+{
+	struct agent_state *st = calloc(1, sizeof(*st));
+	bool loaded = st != NULL && agent_state_load(st, a->o.state_dir, a->o.domains, a->o.n_domains) == 0;
+	bool resume = loaded && st->has_checkpoint && st->checkpoint.size > 0;
+
+	if (agent_watch_start(&a->watch, &a->o, resume, resume ? st->checkpoint.size - 1 : 0, wake_for, a) != 0)
+		say(a, BD_AGENT_WARN, "watch: not started (%s); polling only", tl_error_message());
+	for (size_t i = 0; loaded && i < st->n; i++)
+		if (st->held[i].has)
+			agent_watch_held(a->watch, i, st->held[i].sequence);
+	if (st != NULL)
+		agent_state_free(st);
+	free(st);
+}
+
+/* The domains woken since the last look, polled now; whether any was updated. */
+static int poll_woken(bool *updated, bd_agent *a)
+{
+	bd_agent_round rd;
+	int err = 0;
+
+	memset(&rd, 0, sizeof(rd));
+	for (size_t i = 0; i < a->o.n_domains && err == 0; i++)
+		if (atomic_exchange(&a->woken[i], false)) {
+			say(a, BD_AGENT_INFO, "%s: woken (a new version announced): polling it", a->o.domains[i]);
+			err = poll_domain(&rd, a, i);
+		}
+	*updated = rd.updated != 0;
+	return err;
+}
+
+static bool any_woken(bd_agent *a)
+{
+	for (size_t i = 0; i < a->o.n_domains; i++)
+		if (atomic_load(&a->woken[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Two clocks: the whole round (every domain) at the interval, or sooner after a failure
+ * (back-off), or at once on bd_agent_wake(NULL); and the woken domains, polled at most once
+ * per `gap`, which doubles each time a woken poll finds nothing new (a stream announcing what
+ * is not there) and falls back once one installs something.
+ */
 int bd_agent_run(bd_agent *a)
 {
-	uint64_t backoff_ms = 0;
+	uint64_t backoff_ms = 0, gap_ms = BD_AGENT_WAKE_GAP_MIN_MS, next_round = 0, next_wake = 0;
 	bd_agent_round rd;
 	char drain[64];
-	int err;
+	bool updated;
+	int err = 0;
 
 	while (!a->stopping) {
-		uint64_t wait_ms;
+		uint64_t now = now_ms(), until;
 		struct pollfd p = { .fd = a->wake[0], .events = POLLIN };
 
-		if ((err = bd_agent_poll(&rd, a)) != 0)
-			return err;
-		wait_ms = interval_s(a) * 1000;
-		if (rd.failed != 0 || rd.refused != 0) {
-			/* Jittered exponential back-off from 1 s, up to the interval. */
-			backoff_ms = backoff_ms == 0 ? 1000 : backoff_ms < wait_ms ? 2 * backoff_ms : backoff_ms;
-			if (backoff_ms < wait_ms)
-				wait_ms = backoff_ms / 2 + randombytes_uniform((uint32_t)(backoff_ms / 2 + 1));
-		} else {
-			backoff_ms = 0;
+		if (atomic_exchange(&a->woken_all, false) || now >= next_round) {
+			uint64_t wait_ms;
+
+			for (size_t i = 0; i < a->o.n_domains; i++)
+				atomic_store(&a->woken[i], false); /* the round asks about every domain */
+			if ((err = bd_agent_poll(&rd, a)) != 0)
+				break;
+			wait_ms = interval_s(a) * 1000;
+			if (rd.failed != 0 || rd.refused != 0) {
+				/* Jittered exponential back-off from 1 s, up to the interval. */
+				backoff_ms = backoff_ms == 0 ? 1000 : backoff_ms < wait_ms ? 2 * backoff_ms : backoff_ms;
+				if (backoff_ms < wait_ms)
+					wait_ms = backoff_ms / 2 + randombytes_uniform((uint32_t)(backoff_ms / 2 + 1));
+			} else {
+				backoff_ms = 0;
+			}
+			next_round = now_ms() + wait_ms;
+			if (a->o.watch && a->watch == NULL && !a->stopping)
+				start_watch(a);
+		} else if (any_woken(a) && now >= next_wake) {
+			if ((err = poll_woken(&updated, a)) != 0)
+				break;
+			gap_ms = updated ? BD_AGENT_WAKE_GAP_MIN_MS : gap_ms * 2 > BD_AGENT_WAKE_GAP_MAX_MS ?
+				BD_AGENT_WAKE_GAP_MAX_MS : gap_ms * 2;
+			next_wake = now_ms() + gap_ms;
 		}
 		if (a->stopping)
 			break;
-		if (poll(&p, 1, wait_ms > 86400000 ? 86400000 : (int)wait_ms) > 0)
+		now = now_ms();
+		until = next_round;
+		if (any_woken(a) && next_wake < until)
+			until = next_wake;
+		if (atomic_load(&a->woken_all))
+			until = now;
+		until = until > now ? until - now : 0;
+		if (poll(&p, 1, until > 86400000 ? 86400000 : (int)until) > 0)
 			while (read(a->wake[0], drain, sizeof(drain)) > 0)
 				;
 	}
-	return 0;
+	agent_watch_stop(a->watch);
+	a->watch = NULL;
+	return err;
 }
 
 void bd_agent_wake(bd_agent *a, const char *domain)
 {
+	size_t i = 0;
 	ssize_t n;
 
-	(void)domain; /* a round asks about every domain: one diff request each, cheap */
+	while (domain != NULL && i < a->o.n_domains && strcmp(a->o.domains[i], domain) != 0)
+		i++;
+	if (domain != NULL && i < a->o.n_domains)
+		atomic_store(&a->woken[i], true);
+	else
+		atomic_store(&a->woken_all, true);
 	do
 		n = write(a->wake[1], "w", 1);
 	while (n < 0 && errno == EINTR);

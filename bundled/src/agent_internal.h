@@ -19,6 +19,11 @@
 #define AGENT_VERSIONS_DIR "versions"   /* canonical bytes by SHA-256 (the bases of diffs) */
 #define AGENT_EVIDENCE_DIR "evidence"
 #define AGENT_MAX_STATE_FILE (4u << 20)
+/* Up to this many new log entries are read one by one (GET /v1/log/entries/<i>, each proven
+ * by its inclusion proof against the verified checkpoint) rather than from entry bundles: a
+ * partial bundle holds every entry of its tile so far, so reading it again downloads the
+ * prefix the agent replayed before (most of an update's bytes; benchmarks/README.md). */
+#define AGENT_MAX_SINGLE_ENTRIES 8
 
 /* The version the agent holds of one domain. */
 struct agent_version {
@@ -65,6 +70,7 @@ struct agent_check {
 	const tl_follow_config *follow;   /* log key (pinned), witnesses, tiles through the server */
 	const char *origin;               /* the log's origin (the pinned key's name) */
 	const char *domain;
+	bd_client *server;                /* the daemon: single entries and their inclusion proofs */
 	bd_client *blocks;                /* where whole versions come from, by CID */
 	const uint8_t *held_bytes;        /* the canonical bytes held (NULL if none) */
 	size_t held_len;
@@ -95,5 +101,16 @@ int agent_save_evidence(char *where, size_t cap, const bd_agent_options *o, cons
 	const struct agent_update *u, const bd_diff_response *r) TL_MUST_USE;
 /* mkdir, 0700, an existing directory included. */
 int agent_mkdir(const char *path) TL_MUST_USE;
+
+/* The watch (agent_watch.c): a thread holding one /v1/watch stream for o's domains that calls
+ * wake(wake_ctx, domain) for each event of a sequence above the one held (told through
+ * agent_watch_held). resume/after: replay the events after leaf index `after`. */
+struct agent_watch;
+int agent_watch_start(struct agent_watch **out, const bd_agent_options *o, bool resume, uint64_t after,
+	void (*wake)(void *ctx, const char *domain), void *wake_ctx) TL_MUST_USE;
+/* The sequence now held of domain i (NULL aw: nothing). */
+void agent_watch_held(struct agent_watch *aw, size_t i, uint64_t sequence);
+/* Ends the stream and the thread, frees. NULL is ignored. */
+void agent_watch_stop(struct agent_watch *aw);
 
 #endif

@@ -9,6 +9,7 @@
 #include "agent_internal.h"
 #include "bundled/bundle.h"
 #include "bundled/dag.h"
+#include "translog/proof.h"
 
 /* 1-2: the checkpoint is the log's, and extends the one held (or is a fork: u->fork). */
 static int check_checkpoint(struct agent_update *u, const struct agent_state *st, const struct agent_check *c,
@@ -121,12 +122,44 @@ static int on_entry(void *ctx, uint64_t index, const uint8_t *text, size_t len)
 	return 0;
 }
 
+/* Entries [first, first + count) of cp's tree one by one, each proven by its inclusion proof
+ * against cp (what tl_follow_entries proves from bundles and hash tiles), to on_entry. */
+static int read_single(struct scan *s, bd_client *server, const tl_checkpoint *cp, uint64_t first, uint64_t count)
+{
+	tl_buf entry = tl_buf_make(BD_CLIENT_MAX_ENTRY);
+	tl_hash *proof = malloc(TL_MAX_PROOF_HASHES * sizeof(tl_hash)), leaf;
+	size_t n;
+	int err = 0;
+
+	if (proof == NULL) {
+		err = tl_error_set(TL_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (uint64_t i = first; i < first + count && err == 0; i++) {
+		tl_buf_reset(&entry);
+		if ((err = bd_client_entry(&entry, server, i)) != 0 ||
+		    (err = bd_client_inclusion_proof(proof, &n, server, i, cp->size)) != 0)
+			break;
+		tl_hash_leaf(&leaf, entry.data, entry.len);
+		if ((err = tl_verify_inclusion(&leaf, i, cp->size, proof, n, &cp->root)) != 0) {
+			err = tl_error_wrap(TL_E_UNAUTHORIZED, "log entry %" PRIu64 " is not in the verified tree", i);
+			break;
+		}
+		err = on_entry(s, i, entry.data, entry.len);
+	}
+out:
+	free(proof);
+	tl_buf_free(&entry);
+	return err;
+}
+
 /* 4: replays the entries since the last scan (proven by the verified checkpoint) into the
  * followed domains' keys, checking the version's signature where it stands in the log. */
 static int check_keys(struct agent_state *st, const struct agent_check *c, const struct agent_update *u,
 	const bd_diff_response *r)
 {
 	struct scan *s = calloc(1, sizeof(*s));
+	uint64_t count;
 	int err;
 
 	if (s == NULL)
@@ -139,7 +172,12 @@ static int check_keys(struct agent_state *st, const struct agent_check *c, const
 	/* A version logged before the entries already replayed: the keys held now decide. */
 	if (r->index < st->scanned && (err = check_signature(s)) != 0)
 		goto out;
-	if ((err = tl_follow_entries(c->follow, &u->checkpoint, st->scanned, u->checkpoint.size - st->scanned, on_entry, s)) != 0)
+	count = u->checkpoint.size - st->scanned;
+	if (c->server != NULL && count <= AGENT_MAX_SINGLE_ENTRIES)
+		err = read_single(s, c->server, &u->checkpoint, st->scanned, count);
+	else
+		err = tl_follow_entries(c->follow, &u->checkpoint, st->scanned, count, on_entry, s);
+	if (err != 0)
 		goto out;
 	if (!s->checked)
 		err = tl_error_set(TL_E_INTERNAL, "the version's signature was not checked");

@@ -11,6 +11,7 @@
 
 struct bd_client {
 	bd_http *http;
+	uint64_t received; /* bytes of replies (head and body) so far */
 };
 
 int bd_client_open(bd_client **out, const bd_client_options *opts)
@@ -86,6 +87,7 @@ static int call(tl_buf *out, bd_client *c, const char *path, size_t max, const c
 	req.body_type = "application/json";
 	if ((err = bd_http_request_send(&r, c->http, &req)) != 0)
 		goto out;
+	c->received += r.header_bytes + r.body.len;
 	if (r.status != 200 && !(body != NULL && r.status == 201)) {
 		err = status_failure(what, &r);
 		goto out;
@@ -94,6 +96,11 @@ static int call(tl_buf *out, bd_client *c, const char *path, size_t max, const c
 out:
 	tl_buf_free(&r.body);
 	return err;
+}
+
+uint64_t bd_client_received(const bd_client *c)
+{
+	return c->received;
 }
 
 static int get(tl_buf *out, bd_client *c, const char *path, size_t max, const char *const *headers)

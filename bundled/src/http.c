@@ -204,6 +204,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	bd_http_reply *r = ctx;
 	size_t len = size * n, k = sizeof(name) - 1;
 
+	r->header_bytes += len;
 	if (len > k && strncasecmp(data, name, k) == 0) {
 		size_t i = k, end;
 

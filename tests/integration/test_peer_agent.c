@@ -95,13 +95,20 @@ static void expect_refused(struct fixture *f, const char *url, int status, const
 	tu_output_free(&o);
 }
 
+/* Through a proxy that corrupts the answers to paths under `prefix` as `mode` says. */
+static void through_proxy_at(struct fixture *f, const char *prefix, const char *mode, int status, const char *reason)
+{
+	char url[128], what[128];
+	pid_t p = tu_proxy_start_mode(url, sizeof(url), f->w.dir, f->w.d.base_url, prefix, mode);
+
+	snprintf(what, sizeof(what), "%s on %s", mode, prefix);
+	expect_refused(f, url, status, reason, what);
+	tu_proxy_stop(p);
+}
+
 static void through_proxy(struct fixture *f, const char *mode, int status, const char *reason)
 {
-	char url[128];
-	pid_t p = tu_proxy_start_mode(url, sizeof(url), f->w.dir, f->w.d.base_url, "/v1/domains/", mode);
-
-	expect_refused(f, url, status, reason, mode);
-	tu_proxy_stop(p);
+	through_proxy_at(f, "/v1/domains/", mode, status, reason);
 }
 
 START_TEST(refuses_what_a_proxy_tampers_with)
@@ -116,6 +123,10 @@ START_TEST(refuses_what_a_proxy_tampers_with)
 	through_proxy(&f, "rollback", 1, "sequence rollback");
 	through_proxy(&f, "truncate", 1, "diff response");
 	through_proxy(&f, "slow", 2, "did not answer");
+	/* The log's new entries, read one by one with their inclusion proofs: an altered entry
+	 * or proof is not in the verified tree. */
+	through_proxy_at(&f, "/v1/log/entries/", "flip", 1, "is not in the verified tree");
+	through_proxy_at(&f, "/v1/log/proof/inclusion", "flip", 1, "is not in the verified tree");
 	/* The answers recorded earlier, given again. */
 	expect_refused(&f, f.replay_first_url, 1, "older than the", "replay of version 1");
 	expect_refused(&f, f.replay_diff_url, 1, "sequence rollback: offered 2, holding 2", "replay of the diff from 1 to 2");

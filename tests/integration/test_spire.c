@@ -19,9 +19,11 @@
  * the authorities bundled serves; after `bundlectl revoke`, the revoked one is gone from
  * SPIRE's view within a refresh (a quarter of the version's refresh hint of 60 s).
  *
- * Not here yet: an agent receiving each followed version as a verified diff (`bundlectl
- * agent` is being built). Without spire-server in BUNDLED_TEST_PEERS_BIN the suite is left
- * out with a note.
+ * A running `bundlectl agent` follows the domain meanwhile (polling once an hour, so the
+ * watch stream is what wakes it; it too rides out the daemon's restart): each rotation
+ * reaches it as a verified diff (its log says so for every sequence after its first, fetched
+ * whole), and its file ends equal to the canonical bytes of the newest version.
+ * Without spire-server in BUNDLED_TEST_PEERS_BIN the suite is left out with a note.
  */
 #include <check.h>
 #include <jansson.h>
@@ -49,7 +51,7 @@
 
 static char *dir;
 static struct tu_daemon bundled;
-static pid_t follower = -1;
+static pid_t follower = -1, agent = -1;
 static struct tu_output ran;
 
 #define bundlectl(...) tu_run(&ran, dir, "bundlectl", __VA_ARGS__)
@@ -65,6 +67,11 @@ static void teardown(void)
 		kill(follower, SIGKILL);
 		waitpid(follower, NULL, 0);
 		follower = -1;
+	}
+	if (agent > 0) {
+		kill(agent, SIGKILL);
+		waitpid(agent, NULL, 0);
+		agent = -1;
 	}
 	if (bundled.pid > 0)
 		tu_daemon_stop(&bundled);
@@ -212,7 +219,9 @@ START_TEST(follow_logs_each_spire_rotation)
 	struct follow_source src;
 	char source[256], log_path[4096], listen[64], path[128];
 	const char *restart[] = { "--listen", listen, NULL };
-	char key[4096], ca[4096];
+	char key[4096], ca[4096], agent_log[4096], agent_out[4096], agent_state[4096], line[128];
+	const char *agent_args[] = { "agent", "--server", bundled.base_url, "--domain", FOLLOW_DOMAIN, "--out", agent_out,
+		"--state", agent_state, "--log-key", bundled.vkey, "--poll-interval", "1h", NULL };
 	const char *follow_args[] = { "follow", "--server", bundled.base_url, "--domain", FOLLOW_DOMAIN, "--key", key,
 		"--source", source, "--source-ca", ca, "--interval", "1s", NULL };
 	uint64_t seqs[MAX_SEEN];
@@ -232,6 +241,12 @@ START_TEST(follow_logs_each_spire_rotation)
 	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
 	ck_assert_int_gt(follower = tu_spawn("bundlectl", follow_args, log_path), 0);
 	ck_assert_msg(tu_file_wait(log_path, "msg=\"published\"", 1, STEP_WAIT_S), "nothing published; see %s", log_path);
+	snprintf(agent_log, sizeof(agent_log), "%s/agent.log", dir);
+	snprintf(agent_out, sizeof(agent_out), "%s/agent.json", dir);
+	snprintf(agent_state, sizeof(agent_state), "%s/agent-state", dir);
+	ck_assert_int_gt(agent = tu_spawn("bundlectl", agent_args, agent_log), 0);
+	ck_assert_msg(tu_file_wait(agent_log, "fetched whole by CID", 1, STEP_WAIT_S), "the agent took nothing; see %s",
+		agent_log);
 
 	/* The daemon goes away and comes back on its port: the follower reports and carries on. */
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", bundled.port);
@@ -262,6 +277,35 @@ START_TEST(follow_logs_each_spire_rotation)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "follow did not stop cleanly: %d", status);
 	ck_assert_uint_eq(tu_file_count(log_path, "msg=\"stopping\" signal=SIGTERM"), 1);
 	n = published(seqs, MAX_SEEN, log_path);
+
+	/* The agent: every version after the one it started from came as a verified diff, and
+	 * its file is the newest version's canonical bytes. */
+	snprintf(line, sizeof(line), "version %llu verified and installed (from a diff", (unsigned long long)seqs[n - 1]);
+	ck_assert_msg(tu_file_wait(agent_log, line, 1, STEP_WAIT_S), "the agent did not get %llu; see %s",
+		(unsigned long long)seqs[n - 1], agent_log);
+	kill(agent, SIGTERM);
+	ck_assert_int_eq(waitpid(agent, &status, 0), agent);
+	agent = -1;
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the agent did not stop cleanly: %d", status);
+	ck_assert_uint_eq(tu_file_count(agent_log, "fetched whole by CID"), 1);
+	ck_assert_uint_eq(tu_file_count(agent_log, "update refused"), 0);
+	for (size_t i = 1; i < n; i++) {
+		snprintf(line, sizeof(line), "version %llu verified and installed (from a diff", (unsigned long long)seqs[i]);
+		ck_assert_msg(tu_file_count(agent_log, line) == 1, "rotation %llu did not reach the agent as a diff; see %s",
+			(unsigned long long)seqs[i], agent_log);
+	}
+	{
+		char *body = NULL, *have;
+		size_t have_len;
+
+		snprintf(path, sizeof(path), "/v1/domains/" FOLLOW_DOMAIN "/bundles/%llu", (unsigned long long)seqs[n - 1]);
+		ck_assert_int_eq(tu_http_get(&bundled, path, &body, &len), 200);
+		ck_assert_ptr_nonnull(have = (char *)tu_read_file(agent_out, &have_len));
+		ck_assert_msg(have_len == len && memcmp(have, body, len) == 0, "the agent's file is not version %llu",
+			(unsigned long long)seqs[n - 1]);
+		free(have);
+		free(body);
+	}
 
 	/* Each published sequence is a logged version, above the one before, holding exactly what
 	 * SPIRE served under it, with an entry the log proves. */

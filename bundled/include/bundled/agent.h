@@ -21,7 +21,13 @@
  * A refused update leaves the output file and the state byte for byte as they were.
  *
  * The loop waits for the refresh hint (or the poll interval) on a pipe that bd_agent_wake
- * writes to, so a watch stream (or anything else) can make it poll a domain at once.
+ * writes to, so a watch stream (or anything else) can make it poll a domain at once. With
+ * `watch`, bd_agent_run holds one GET /v1/watch stream (bundled/watch.h) on a thread of its
+ * own, and each event of a followed domain, for a sequence above the one held, wakes the loop
+ * for that domain only; the poll of every domain at the refresh hint goes on, so a lost event
+ * costs at most one interval. The stream is a hint, never trusted: what it announces is
+ * verified as any poll's answer, and wakes are coalesced and spaced (BD_AGENT_WAKE_GAP_*:
+ * a wake that finds nothing new doubles the gap), so a hostile stream cannot make it spin.
  */
 #ifndef BUNDLED_AGENT_H
 #define BUNDLED_AGENT_H
@@ -39,6 +45,8 @@
 #define BD_AGENT_DEFAULT_INTERVAL_S 300u /* when a version has no refresh hint */
 #define BD_AGENT_MIN_INTERVAL_S 5u       /* a refresh hint below this is raised to it */
 #define BD_AGENT_MAX_INTERVAL_S 86400u
+#define BD_AGENT_WAKE_GAP_MIN_MS 100u    /* the least time between two woken polls of domains */
+#define BD_AGENT_WAKE_GAP_MAX_MS 60000u  /* the gap after woken polls that found nothing, at most */
 
 typedef enum bd_agent_format {
 	BD_AGENT_FORMAT_SPIFFE = 0, /* the canonical SPIFFE bundle (JSON), as published */
@@ -69,6 +77,7 @@ typedef struct bd_agent_options {
 	                                * BUNDLED_DOMAIN, BUNDLED_SEQUENCE, BUNDLED_FILE set */
 	uint64_t max_stale_s;          /* 0: no staleness limit */
 	uint64_t poll_interval_s;      /* 0: each domain's refresh hint */
+	bool watch;                    /* bd_agent_run holds a /v1/watch stream (1..16 domains) */
 	/* Where the agent says what it does (may be NULL: nothing is said). */
 	void (*log)(void *ctx, bd_agent_level level, const char *message);
 	void *log_ctx;
@@ -99,11 +108,14 @@ int bd_agent_poll(bd_agent_round *r, bd_agent *a) TL_MUST_USE;
 
 /* Runs rounds until bd_agent_stop: after each, waits for the shortest refresh hint (or the
  * poll interval), or less after a failure (jittered exponential back-off from 1 s), or until
- * bd_agent_wake. Returns 0 once stopped, or the error of bd_agent_poll. */
+ * bd_agent_wake (a wake for one domain polls only it). With opts->watch, the watch stream
+ * runs meanwhile (a stream that cannot be had is said, and the agent polls only). Returns 0
+ * once stopped, or the error of bd_agent_poll. */
 int bd_agent_run(bd_agent *a) TL_MUST_USE;
 
-/* Makes the waiting loop poll now; `domain` (NULL: all) is the domain said to have changed.
- * Thread-safe and async-signal-safe (one write to a pipe). */
+/* Makes the waiting loop poll now; `domain` (NULL, or one not followed: all) is the domain
+ * said to have changed, and only it is asked about. Thread-safe and async-signal-safe (an
+ * atomic flag and one write to a pipe). */
 void bd_agent_wake(bd_agent *a, const char *domain);
 
 /* Makes bd_agent_run return after the round in progress. Thread- and signal-safe. */

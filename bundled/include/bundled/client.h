@@ -56,6 +56,10 @@ void bd_client_close(bd_client *c);
 /* The base URL in use, without user-info: safe to print. */
 const char *bd_client_url(const bd_client *c);
 
+/* The bytes of replies (status line, headers and body; not TCP or TLS framing) this client
+ * has received so far: what a caller downloaded, for its logs and benchmarks. */
+uint64_t bd_client_received(const bd_client *c);
+
 /* GET /checkpoint: appends the signed checkpoint note (not verified here). */
 int bd_client_checkpoint(tl_buf *out, bd_client *c) TL_MUST_USE;
 

@@ -93,6 +93,7 @@ typedef struct bd_http_reply {
 	long status;           /* the HTTP status, once one was read */
 	int over;              /* the body went over the cap (the request then fails) */
 	char stream_error[256]; /* a Kubo X-Stream-Error trailer, printable, or "" */
+	size_t header_bytes;   /* the bytes of the status line and header lines read */
 } bd_http_reply;
 
 /* A reply whose body may grow to `cap` bytes (0: TL_BUF_DEFAULT_CAP). Free r->body with
