@@ -570,7 +570,7 @@ START_TEST(agent_with_witnesses)
 	ck_assert_int_eq(tu_daemon_stop(&w.d), 0);
 	ck_assert_int_eq(tu_daemon_start(&w.d, w.data, args), 0);
 #define AGENT_STALE(extra) tu_agent_once(&o, w.dir, w.d.base_url, "--domain " ALPHA " --out '%s' --state '%s' " \
-	"--log-key '%s' --witness '%s' --witness '%s' --witness '%s' --witness-quorum 2 --max-stale %s", out, state, \
+	"--log-key '%s' --witness '%s' --witness '%s' --witness '%s' --witness-quorum 2 %s", out, state, \
 	w.d.vkey, wvkey[0], wvkey[1], wvkey[2], extra)
 #define AGENT() AGENT_STALE("")
 	/* Accepted once the served checkpoint includes the version and is cosigned (the
