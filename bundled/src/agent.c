@@ -174,6 +174,9 @@ static int install(bd_agent *a, struct agent_state *st, size_t i, struct agent_u
 		st->held[i] = (struct agent_version){ .has = true, .sequence = u->entry.sequence, .index = u->index,
 			.size = u->entry.size, .refresh_hint = u->entry.refresh_hint, .sha256 = u->entry.sha256 };
 	}
+	/* The same checkpoint seen before with fresher cosignatures is as fresh as those. */
+	if (!st->has_checkpoint || st->checkpoint.size != u->checkpoint.size || u->cosigned_at > st->cosigned_at)
+		st->cosigned_at = u->cosigned_at;
 	st->has_checkpoint = true;
 	st->checkpoint = u->checkpoint;
 	tl_buf_reset(&st->note);
@@ -270,6 +273,16 @@ out:
 	return err;
 }
 
+/* With witnesses, the view is as fresh as the quorum's cosignatures on the newest checkpoint
+ * verified (a frozen server can replay an old checkpoint, not new cosignatures); without, only
+ * the time since a checkpoint last verified can be known. */
+static bool is_stale(const bd_agent *a, const struct agent_state *st)
+{
+	uint64_t now = (uint64_t)time(NULL), since = a->o.n_witnesses > 0 ? st->cosigned_at : st->verified_at;
+
+	return !st->has_checkpoint || since == 0 || (now > since && now - since > a->o.max_stale_s);
+}
+
 int bd_agent_poll(bd_agent_round *rd, bd_agent *a)
 {
 	struct agent_state *st;
@@ -282,10 +295,13 @@ int bd_agent_poll(bd_agent_round *rd, bd_agent *a)
 		return err;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return tl_error_set(TL_E_NOMEM, "out of memory");
-	if ((err = agent_state_load(st, a->o.state_dir, a->o.domains, a->o.n_domains)) == 0 &&
-	    (!st->has_checkpoint || (uint64_t)time(NULL) - st->verified_at > a->o.max_stale_s)) {
+	if ((err = agent_state_load(st, a->o.state_dir, a->o.domains, a->o.n_domains)) == 0 && is_stale(a, st)) {
 		rd->stale = true;
-		say(a, BD_AGENT_ERROR, "STALE: no checkpoint verified in the last %" PRIu64 " s", a->o.max_stale_s);
+		if (a->o.n_witnesses > 0)
+			say(a, BD_AGENT_ERROR, "STALE: no checkpoint verified that %zu witnesses cosigned in the last %" PRIu64 " s",
+				a->o.quorum > 0 ? a->o.quorum : (size_t)1, a->o.max_stale_s);
+		else
+			say(a, BD_AGENT_ERROR, "STALE: no checkpoint verified in the last %" PRIu64 " s", a->o.max_stale_s);
 	}
 	agent_state_free(st);
 	free(st);

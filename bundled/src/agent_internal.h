@@ -39,6 +39,7 @@ struct agent_state {
 	tl_checkpoint checkpoint;           /* the last checkpoint verified */
 	tl_buf note;                        /* its signed note */
 	uint64_t verified_at;               /* unix seconds when a checkpoint was last verified */
+	uint64_t cosigned_at;               /* with witnesses: when the quorum-th of them had cosigned it */
 	uint64_t scanned;                   /* entries [0, scanned) replayed into `keys` */
 	bool rescan;                        /* a domain is followed that was not replayed for */
 	struct audit_domains keys;          /* the followed domains' keys as the log made them */
@@ -61,6 +62,7 @@ struct agent_update {
 	uint64_t index;
 	tl_buf bytes;            /* its canonical bytes (empty when status is CURRENT) */
 	tl_checkpoint checkpoint;
+	uint64_t cosigned_at;    /* with witnesses: the quorum-th newest valid cosignature's time */
 	bool fork;               /* the checkpoint contradicts the held one: evidence, not an update */
 	tl_follow_fork evidence;
 };
@@ -75,6 +77,9 @@ struct agent_check {
 	const uint8_t *held_bytes;        /* the canonical bytes held (NULL if none) */
 	size_t held_len;
 };
+
+/* A cosignature dated further ahead of the agent's clock than this is refused as invalid. */
+#define AGENT_MAX_COSIG_SKEW_S 300
 
 /* Verifies response `r` (items 1-6 of bundled/agent.h) against the state, and on success
  * fills *u and advances st->keys, st->scanned (the caller saves st only if it installs).

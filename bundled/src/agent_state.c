@@ -2,12 +2,16 @@
  * The agent's state file, DIR/state: text, one fact a line, written whole and atomically
  * (tl_file_replace), so a kill -9 at any point leaves the previous state or the next:
  *
- *   bundled-agent-state v1
+ *   bundled-agent-state v2
  *   log-key <vkey>                      the pinned log key
  *   checkpoint <base64 of the note> <verified-at unix seconds>
+ *   cosigned <unix seconds>             with witnesses: the quorum-th newest cosignature's time
  *   scanned <entries replayed for the key history> <td>...  (the domains replayed for)
  *   keys <td> <keys-time> <vkey>...     a followed domain's publisher keys
  *   version <td> <sequence> <index> <size> <sha256 hex> <refresh-hint>
+ *
+ * v1 (no "cosigned" line) still loads: its cosigned time is 0, unknown, so an agent with
+ * witnesses is stale until its next verified checkpoint.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,7 +23,8 @@
 #include "translog/file.h"
 #include "translog/text.h"
 
-#define MAGIC "bundled-agent-state v1"
+#define MAGIC "bundled-agent-state v2"
+#define MAGIC_V1 "bundled-agent-state v1"
 
 static int find_domain(const struct agent_state *st, const char *td, size_t n)
 {
@@ -136,6 +141,8 @@ static int parse_line(struct agent_state *st, const char *p, const char *end)
 	}
 	if (IS("checkpoint"))
 		return parse_checkpoint(st, p, end);
+	if (IS("cosigned"))
+		return word_u64(&st->cosigned_at, &p, end) && p == end ? 0 : -1;
 	if (IS("scanned"))
 		return parse_scanned(st, p, end);
 	if (IS("keys"))
@@ -171,7 +178,9 @@ int agent_state_load(struct agent_state *st, const char *dir, const char *const 
 	}
 	p = (const char *)text.data;
 	end = p + text.len;
-	if (text.len < strlen(MAGIC) + 1 || memcmp(p, MAGIC "\n", strlen(MAGIC) + 1) != 0) {
+	/* v1 and v2 have magics of one length */
+	if (text.len < strlen(MAGIC) + 1 ||
+	    (memcmp(p, MAGIC "\n", strlen(MAGIC) + 1) != 0 && memcmp(p, MAGIC_V1 "\n", strlen(MAGIC) + 1) != 0)) {
 		err = tl_error_set(TL_E_INPUT, "%s is not an agent state (remove it to start over)", path);
 		goto out;
 	}
@@ -200,6 +209,8 @@ int agent_state_save(const struct agent_state *st, const char *dir)
 	if (err == 0 && st->has_checkpoint &&
 	    ((err = tl_buf_append_str(&b, "checkpoint ")) != 0 || (err = tl_base64_encode(&b, st->note.data, st->note.len)) != 0 ||
 		    (err = tl_buf_printf(&b, " %" PRIu64 "\n", st->verified_at)) != 0))
+		goto out;
+	if (err == 0 && st->cosigned_at != 0 && (err = tl_buf_printf(&b, "cosigned %" PRIu64 "\n", st->cosigned_at)) != 0)
 		goto out;
 	if (err != 0 || (err = tl_buf_printf(&b, "scanned %" PRIu64, st->scanned)) != 0)
 		goto out;

@@ -5,10 +5,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent_internal.h"
 #include "bundled/bundle.h"
 #include "bundled/dag.h"
+#include "translog/cosig.h"
 #include "translog/proof.h"
 
 /* 1-2: the checkpoint is the log's, and extends the one held (or is a fork: u->fork). */
@@ -56,6 +58,38 @@ static int check_checkpoint(struct agent_update *u, const struct agent_state *st
 			old->size, cp->size);
 	return tl_error_set(TL_E_UNAUTHORIZED, "the consistency proof from %" PRIu64 " to %" PRIu64
 		" entries does not verify", old->size, cp->size);
+}
+
+/* 2b, with witnesses: how fresh the checkpoint is. A checkpoint carries no time; a witness's
+ * cosignature does. u->cosigned_at is the time of the quorum-th newest valid cosignature (by
+ * then that many witnesses had seen this checkpoint). Cosignatures dated ahead of our clock
+ * beyond AGENT_MAX_COSIG_SKEW_S are not counted: counting them would let a witness make a
+ * frozen view look fresh. */
+static int check_freshness(struct agent_update *u, const struct agent_check *c, const bd_diff_response *r)
+{
+	const tl_follow_config *f = c->follow;
+	uint64_t times[BD_AGENT_MAX_WITNESSES], t, now = (uint64_t)time(NULL);
+	size_t n = 0, k, quorum = f->quorum > 0 ? f->quorum : 1;
+	tl_note note;
+	int err;
+
+	if (f->n_witnesses == 0)
+		return 0;
+	if ((err = tl_note_parse(&note, r->checkpoint, r->checkpoint_len)) != 0)
+		return tl_error_wrap(err, "checkpoint refused");
+	for (size_t i = 0; i < f->n_witnesses && n < BD_AGENT_MAX_WITNESSES; i++) {
+		if (tl_cosig_verify(&t, &note, f->witnesses[i]) != 0 || t > now + AGENT_MAX_COSIG_SKEW_S)
+			continue;
+		/* insertion, newest first */
+		for (k = n++; k > 0 && times[k - 1] < t; k--)
+			times[k] = times[k - 1];
+		times[k] = t;
+	}
+	if (n < quorum)
+		return tl_error_set(TL_E_UNAUTHORIZED, "checkpoint refused: %zu witnesses cosigned it at a time not ahead "
+			"of this clock, quorum is %zu", n, quorum);
+	u->cosigned_at = times[quorum - 1];
+	return 0;
 }
 
 /* 3: the entry is the version asked about, and in the checkpoint's tree. */
@@ -243,6 +277,8 @@ int agent_verify(struct agent_update *u, struct agent_state *st, const struct ag
 		if (strcmp(st->domains[i], c->domain) == 0 && st->held[i].has)
 			held = &st->held[i];
 	if ((err = check_checkpoint(u, st, c, r)) != 0 || u->fork)
+		return err;
+	if ((err = check_freshness(u, c, r)) != 0)
 		return err;
 	if ((err = check_entry(u, c, r)) != 0)
 		return err;

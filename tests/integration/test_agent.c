@@ -270,6 +270,7 @@ START_TEST(agent_restarts_after_kill_and_outage)
 	ck_assert_msg(AGENT("--max-stale 1h") == 0, "%s", o.err);
 	assert_file(&w, ALPHA, "spiffe", out);
 #undef AGENT
+#undef AGENT_STALE
 	tu_agent_files_free(&before);
 	tu_output_free(&o);
 	tu_world_stop(&w);
@@ -568,8 +569,10 @@ START_TEST(agent_with_witnesses)
 	args[n] = NULL;
 	ck_assert_int_eq(tu_daemon_stop(&w.d), 0);
 	ck_assert_int_eq(tu_daemon_start(&w.d, w.data, args), 0);
-#define AGENT() tu_agent_once(&o, w.dir, w.d.base_url, "--domain " ALPHA " --out '%s' --state '%s' --log-key '%s' " \
-	"--witness '%s' --witness '%s' --witness '%s' --witness-quorum 2", out, state, w.d.vkey, wvkey[0], wvkey[1], wvkey[2])
+#define AGENT_STALE(extra) tu_agent_once(&o, w.dir, w.d.base_url, "--domain " ALPHA " --out '%s' --state '%s' " \
+	"--log-key '%s' --witness '%s' --witness '%s' --witness '%s' --witness-quorum 2 %s", out, state, \
+	w.d.vkey, wvkey[0], wvkey[1], wvkey[2], extra)
+#define AGENT() AGENT_STALE("")
 	/* Accepted once the served checkpoint includes the version and is cosigned (the
 	 * witnesses' round follows the commit: until then the agent refuses or holds). */
 	tu_world_publish(&w, ALPHA, 0);
@@ -590,6 +593,22 @@ START_TEST(agent_with_witnesses)
 	}
 	ck_assert_msg(rc == 0, "the agent never accepted the cosigned checkpoint: %s", o.err);
 	assert_file(&w, ALPHA, "spiffe", out);
+	/* Re-cosigned every second: fresh. */
+	rc = AGENT_STALE("--max-stale 30s");
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, o.err);
+
+	/* A daemon that stops asking its witnesses (a re-cosigning every hour) keeps answering
+	 * with the same checkpoint, which verifies, but its cosignatures age: STALE. */
+	args[n - 1] = "3600";
+	ck_assert_int_eq(tu_daemon_stop(&w.d), 0);
+	ck_assert_int_eq(tu_daemon_start(&w.d, w.data, args), 0);
+	for (int i = 0; i < 100 && (rc = AGENT_STALE("--max-stale 30s")) != 0; i++)
+		nanosleep(&(struct timespec){ 0, 200 * 1000000L }, NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, o.err);
+	sleep(4);
+	rc = AGENT_STALE("--max-stale 3s");
+	ck_assert_msg(rc == 3, "exit %d: %s", rc, o.err);
+	ck_assert_msg(strstr(o.err, "STALE") != NULL && strstr(o.err, "refused") == NULL, "%s", o.err);
 
 	/* Two witnesses down: the quorum is unmet, the agent refuses and keeps everything. */
 	ck_assert_int_eq(tu_daemon_stop(&wit[1]), 0);
@@ -603,6 +622,7 @@ START_TEST(agent_with_witnesses)
 	tu_agent_files_get(&after, out, state);
 	tu_agent_files_assert_same(&before, &after, "witness quorum unmet");
 #undef AGENT
+#undef AGENT_STALE
 	tu_agent_files_free(&before);
 	tu_agent_files_free(&after);
 	ck_assert_int_eq(tu_daemon_stop(&wit[0]), 0);
