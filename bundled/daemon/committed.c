@@ -16,14 +16,14 @@ void committed_version(struct daemon *d, const struct watch_event *ev)
 		watch_hub_publish(d->watch, ev);
 }
 
-/* The entry at leaf `index`, parsed. */
-static int entry_at(bd_entry *e, struct daemon *d, uint64_t index)
+/* Reads leaf `index` into *e; *parsed says whether it is an entry the registry can read (one
+ * it cannot is the registry's to skip: no version). Fails only when the log cannot be read. */
+static int entry_at(bd_entry *e, bool *parsed, struct daemon *d, uint64_t index)
 {
 	tl_buf text = tl_buf_make(BD_ENTRY_MAX_SIZE);
-	int err;
+	int err = tl_log_entry(&text, d->log, index);
 
-	if ((err = tl_log_entry(&text, d->log, index)) == 0)
-		err = bd_entry_parse(e, text.data, text.len);
+	*parsed = err == 0 && bd_entry_parse(e, text.data, text.len) == 0;
 	tl_buf_free(&text);
 	return err;
 }
@@ -31,7 +31,7 @@ static int entry_at(bd_entry *e, struct daemon *d, uint64_t index)
 int committed_event_at(struct watch_event *ev, bool *is_version, struct daemon *d, uint64_t index, uint64_t tree_size)
 {
 	bd_entry *e = malloc(sizeof(*e));
-	tl_buf text = tl_buf_make(BD_ENTRY_MAX_SIZE);
+	bool parsed;
 	int err;
 
 	*is_version = false;
@@ -39,21 +39,17 @@ int committed_event_at(struct watch_event *ev, bool *is_version, struct daemon *
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = tl_log_entry(&text, d->log, index)) != 0)
-		goto out;
-	/* An entry the registry cannot read is the registry's to skip: no version. */
-	if (bd_entry_parse(e, text.data, text.len) != 0 || e->kind != BD_ENTRY_BUNDLE)
+	if ((err = entry_at(e, &parsed, d, index)) != 0 || !parsed || e->kind != BD_ENTRY_BUNDLE)
 		goto out;
 	watch_event_from_entry(ev, e, index, tree_size);
 	*is_version = true;
 	/* A revocation and the version it makes are logged together, revocation first. */
-	if (index > 0 && entry_at(e, d, index - 1) == 0 && e->kind == BD_ENTRY_REVOCATION &&
+	if (index > 0 && entry_at(e, &parsed, d, index - 1) == 0 && parsed && e->kind == BD_ENTRY_REVOCATION &&
 	    strcmp(e->domain, ev->domain) == 0) {
 		ev->revocation = true;
 		ev->revocation_index = index - 1;
 	}
 out:
-	tl_buf_free(&text);
 	free(e);
 	return err;
 }
