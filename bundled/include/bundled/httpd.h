@@ -148,6 +148,8 @@ typedef struct bd_httpd_stats {
 	uint64_t refused_max_connections; /* over max_connections */
 	uint64_t refused_max_per_address; /* over max_per_address */
 	uint64_t shed_no_descriptors;   /* closed unanswered: the process was out of descriptors */
+	uint64_t loop_connections_min;  /* connections of the event loop with the fewest now */
+	uint64_t loop_connections_max;  /* and of the one with the most */
 } bd_httpd_stats;
 void bd_httpd_stats_get(bd_httpd_stats *out, const bd_httpd *srv);
 

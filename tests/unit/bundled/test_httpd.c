@@ -572,6 +572,41 @@ START_TEST(per_address_limit_refuses_only_that_address)
 }
 END_TEST
 
+/* A burst of connections (wrk opens its 64 at once) is spread over the loops: the loop that
+ * accepts them hands each to the one with the fewest, where it once kept them all. */
+START_TEST(a_burst_of_connections_is_spread_over_the_loops)
+{
+	enum { BURST = 64 };
+	bd_httpd_options o = { .loops = 2 };
+	bd_httpd_stats st;
+	int fds[BURST];
+	size_t len;
+	char *r;
+
+	bd_httpd_stop(srv);
+	start(&o);
+	for (int i = 0; i < BURST; i++)
+		fds[i] = dial();
+	th_wait_connections(srv, BURST);
+	bd_httpd_stats_get(&st, srv);
+	ck_assert_msg(st.loop_connections_min + st.loop_connections_max == BURST &&
+			st.loop_connections_max - st.loop_connections_min <= 2,
+		"%llu and %llu connections on the two loops", (unsigned long long)st.loop_connections_min,
+		(unsigned long long)st.loop_connections_max);
+	/* and every one of them is served, wherever it went */
+	for (int i = 0; i < BURST; i++) {
+		th_send(fds[i], "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n", 32);
+		r = th_read_response(fds[i], &len);
+		ck_assert_ptr_nonnull(strstr(r, "\r\n\r\nhello\n"));
+		free(r);
+		close(fds[i]);
+	}
+	th_wait_connections(srv, 0);
+	bd_httpd_stats_get(&st, srv);
+	ck_assert_uint_eq(st.loop_connections_max, 0);
+}
+END_TEST
+
 START_TEST(global_limit_answers_503)
 {
 	bd_httpd_options o = { .max_connections = 2 };
@@ -816,6 +851,7 @@ Suite *suite_httpd(void)
 	tcase_add_test(tc, streams_take_pushes_from_other_threads);
 	tcase_add_test(tc, a_stream_whose_client_left_is_closed);
 	tcase_add_test(tc, stop_with_connections_open);
+	tcase_add_test(tc, a_burst_of_connections_is_spread_over_the_loops);
 	suite_add_tcase(s, tc);
 	return s;
 }
