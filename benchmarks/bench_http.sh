@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # The daemon's read path against nginx serving the same bytes (issue 7, §3).
 #
-#   benchmarks/bench_http.sh [--quick] [--entries N] [--seconds S] [--baseline BIN]
+#   benchmarks/bench_http.sh [--quick] [--entries N] [--seconds S] [--keep DIR] [--baseline BIN]
 #                            [--only NAME,NAME...] [--rounds plain,contended,idle]
 #
-# Fills a data directory with a log of N entries (default 1,000,000, ~400 bytes each) and two
-# raw blocks (6 KB, 33 KB) through the libraries (benchmarks/http/fill.c), starts the daemon on
-# it, saves the daemon's own answers as static files and starts nginx on them (an unprivileged
+# Fills a log of N entries (default 1,000,000; --quick 100,000) through the daemon's own API
+# (benchmarks/http/fill.c): the daemon starts on an empty data directory, 1,026 trust domains
+# are registered (POST /v1/domains) and signed versions published (POST
+# /v1/domains/<td>/bundles) by 64 publishers at once, each on its own keep-alive connection
+# from its own loopback address, until the log holds N entries (registrations and versions);
+# two of the versions are single raw blocks of ~6 KB and ~33 KB (found through the API, at
+# /ipfs/<cid>), the others two-CA bundles. Everything the benchmark reads came in through the
+# API; the one departure from the daemon's defaults is --write-rate 0 while filling (else 100
+# writes/s per address). The fill's time and rate are printed. --keep DIR fills DIR once (the
+# daemon stopped cleanly, DIR/fill.manifest written last) and reuses it while the manifest's
+# entry count matches; each run serves a copy. Then it starts the daemon on the filled data,
+# saves the daemon's own answers as static files and starts nginx on them (an unprivileged
 # process on loopback: 2 workers, sendfile, keep-alive, open_file_cache), then runs wrk
-# (-t2 -c64, --latency) A/B/A/B on each endpoint: daemon, nginx, daemon, nginx. Three rounds:
+# (-t2 -c64, --latency) A/B/A/B on each endpoint: daemon, nginx, daemon, nginx. Endpoints:
+# checkpoint, hash-tile, entry-bundle, entry-bundle-gzip, entry, proof (random inclusion
+# proofs), version (/v1/domains/<td>/bundles/<seq> of a mid-log version), federation
+# (/v1/domains/<td>/bundle), block-6k, block-33k. Three rounds:
 #   plain      nothing else running (but the machine's other users)
 #   contended  a CPU hog pinned (taskset) to CPU 0, beside both servers
 #   idle       10,000 idle keep-alive connections held to the server under test
@@ -21,7 +33,7 @@
 # twice), so a change is measured against its baseline in the same minutes. --only keeps the
 # named endpoints, --rounds the named rounds.
 #
-# Not run by `make bench` (it needs nginx and wrk and takes ~10 minutes): it installs them
+# Not run by `make bench` (it needs nginx and wrk and takes ~20 minutes with the fill): it installs them
 # itself (Debian packages nginx, wrk) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +41,7 @@ cd "$(dirname "$0")/.."
 entries=1000000
 seconds=5
 baseline=
+keep=
 only=
 rounds=plain,contended,idle
 while [ $# -gt 0 ]; do
@@ -37,9 +50,10 @@ while [ $# -gt 0 ]; do
 	--entries) entries=$2; shift ;;
 	--seconds) seconds=$2; shift ;;
 	--baseline) baseline=$(realpath "$2"); shift ;;
+	--keep) keep=$(realpath -m "$2"); shift ;;
 	--only) only=$2; shift ;;
 	--rounds) rounds=$2; shift ;;
-	*) echo "usage: $0 [--quick] [--entries N] [--seconds S] [--baseline BIN] [--only NAMES] [--rounds NAMES]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--quick] [--entries N] [--seconds S] [--keep DIR] [--baseline BIN] [--only NAMES] [--rounds NAMES]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -67,16 +81,50 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The filler runs build/bin/bundled: it finds it from its own place, build/bench/.
+mkdir -p build/bench
 # shellcheck disable=SC2046
-cc -std=c11 -O2 -D_DEFAULT_SOURCE -Itranslog/include -Ibundled/include -o "$work/fill" benchmarks/http/fill.c \
+cc -std=c11 -O2 -D_DEFAULT_SOURCE -Itranslog/include -Ibundled/include -Ibenchmarks -o build/bench/http_fill \
+	benchmarks/http/fill.c benchmarks/util/*.c \
 	build/lib/libbundled.a build/lib/libtranslog-storage.a build/lib/libtranslog.a \
 	$(pkg-config --libs openssl libsodium rocksdb jansson libcurl libzstd zlib) -lpthread -lm -ldl
-echo "filling a log of $entries entries ..."
-t0=$(date +%s)
-"$work/fill" "$work/data" "$entries" 400 >"$work/cids"
-echo "filled in $(($(date +%s) - t0)) s ($(du -sh "$work/data" | cut -f1) on disk)"
-cid6=$(sed -n 1p "$work/cids")
-cid33=$(sed -n 2p "$work/cids")
+
+# Fills DIR/data through the API; DIR/fill.manifest (name=value lines) is written last.
+fill() { # dir
+	local t0
+	echo "filling a log of $entries entries through the API (64 publishers) ..."
+	t0=$(date +%s)
+	build/bench/http_fill "$1" "$entries" >"$1/fill.out"
+	{ echo "entries=$entries"; echo "fill_seconds=$(($(date +%s) - t0))"; echo "filled_at=$(date -u +%FT%TZ)"
+	  echo "commit=$(git rev-parse --short HEAD)"; cat "$1/fill.out"; } >"$1/fill.manifest.tmp"
+	mv "$1/fill.manifest.tmp" "$1/fill.manifest"
+}
+if [ -z "$keep" ]; then
+	mkdir "$work/fill"
+	fill "$work/fill"
+	mv "$work/fill/data" "$work/data"
+	manifest=$work/fill/fill.manifest
+else
+	manifest=$keep/fill.manifest
+	if [ -f "$manifest" ] && grep -qx "entries=$entries" "$manifest"; then
+		echo "reusing $keep: filled with $entries entries at $(sed -n 's/^filled_at=//p' "$manifest")"
+	else
+		# Only a directory of ours is emptied: nothing in it but what fill() leaves.
+		if [ -d "$keep" ] && [ -n "$(ls -A "$keep" | grep -vxE 'data|daemon.log|fill.out|fill.manifest(.tmp)?')" ]; then
+			echo "bench_http: --keep $keep holds other files: give an empty or new directory" >&2
+			exit 2
+		fi
+		rm -rf "$keep/data" "$manifest"
+		mkdir -p "$keep"
+		fill "$keep"
+	fi
+	cp -a "$keep/data" "$work/data"
+fi
+m() { sed -n "s/^$1=//p" "$manifest"; }
+echo "filled $entries entries through the API in $(m fill_seconds) s: versions published at" \
+	"$(m publishes_per_second)/s ($(du -sh "$work/data" | cut -f1) on disk)"
+cid6=$(m block6k)
+cid33=$(m block33k)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 dport=$(free_port)
@@ -108,7 +156,7 @@ def p(n):
     while n: s = 'x%03d/' % (n % 1000) + s; n //= 1000
     return s
 print(p($n // 2))")
-names=(checkpoint hash-tile entry-bundle entry-bundle-gzip entry proof block-6k block-33k)
+names=(checkpoint hash-tile entry-bundle entry-bundle-gzip entry proof version federation block-6k block-33k)
 if [ -n "$only" ]; then IFS=, read -r -a names <<<"$only"; fi
 declare -A path=(
 	[checkpoint]=/checkpoint
@@ -117,13 +165,15 @@ declare -A path=(
 	[entry-bundle-gzip]=/tile/entries/$tile
 	[entry]=/v1/log/entries/$((entries / 2 + 17))
 	[proof]=/v1/log/proof/inclusion
+	[version]=$(m version)
+	[federation]=$(m federation)
 	[block-6k]="/ipfs/$cid6?format=raw"
 	[block-33k]="/ipfs/$cid33?format=raw"
 )
 
 # The daemon's answers, saved as nginx's files.
 www=$work/www
-for name in checkpoint hash-tile entry-bundle entry block-6k block-33k; do
+for name in checkpoint hash-tile entry-bundle entry version federation block-6k block-33k; do
 	p=${path[$name]%%\?*}
 	mkdir -p "$www$(dirname "$p")"
 	curl -fs -o "$www$p" "http://127.0.0.1:$dport${path[$name]}"
@@ -183,6 +233,7 @@ http {
 		location = /checkpoint { default_type "text/plain; charset=utf-8"; }
 		location /tile/entries/ { gzip_static on; gzip_vary on; }
 		location /proofs/ { default_type application/json; }
+		location /v1/domains/ { default_type application/json; }
 		location /ipfs/ { default_type application/vnd.ipld.raw; }
 	}
 }
@@ -195,7 +246,7 @@ pids+=("$npid")
 for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$nport/checkpoint" && break; sleep 0.2; done
 
 # Both serve the same bytes.
-for name in checkpoint hash-tile entry-bundle entry block-6k block-33k; do
+for name in checkpoint hash-tile entry-bundle entry version federation block-6k block-33k; do
 	cmp -s <(curl -fs "http://127.0.0.1:$dport${path[$name]}") <(curl -fs "http://127.0.0.1:$nport${path[$name]}") ||
 		{ echo "bench_http: $name differs between the servers" >&2; exit 1; }
 	[ -z "$bport" ] || cmp -s <(curl -fs "http://127.0.0.1:$dport${path[$name]}") \
@@ -274,7 +325,8 @@ echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
 [ -z "$baseline" ] || echo "baseline daemon: $baseline on a copy of the data"
 echo "daemon: $(git rev-parse --short HEAD), default loops/workers; nginx $("$NGINX" -v 2>&1 | cut -d/ -f2), 2 workers; wrk -t2 -c64 -d${seconds}s"
-echo "log: $entries entries of ~400 bytes; tile $tile; proofs against size $size"
+echo "log: $entries entries filled through the API; tile $tile; proofs against size $size;" \
+	"version ${path[version]}, federation ${path[federation]}; blocks of $(m block6k_bytes) and $(m block33k_bytes) bytes"
 
 has_round() { [[ ",$rounds," == *",$1,"* ]]; }
 

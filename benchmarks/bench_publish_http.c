@@ -126,7 +126,7 @@ static int throughput(struct bench_daemon *d)
 	for (int i = 0; i < PUBLISHERS; i++) {
 		size_t per = (DOMAINS / PUBLISHERS) * VERSIONS, n = 0;
 
-		pubs[i] = (struct bench_publisher){ d, i, calloc(per, sizeof(struct bench_request)), 0, calloc(per, sizeof(double)), 0 };
+		pubs[i] = (struct bench_publisher){ d, i, calloc(per, sizeof(struct bench_request)), 0, calloc(per, sizeof(double)), 0, NULL, NULL };
 		for (int v = 0; v < VERSIONS; v++)
 			for (int k = i; k < DOMAINS; k += PUBLISHERS)
 				pubs[i].reqs[n++] = reqs[k][v];

@@ -189,7 +189,7 @@ static int run(const char *base, const char *interval)
 
 		pubs[i] = (struct bench_publisher){ &primary, i,
 			calloc((DOMAINS / PUBLISHERS) * VERSIONS, sizeof(struct bench_request)), 0,
-			calloc((DOMAINS / PUBLISHERS) * VERSIONS, sizeof(double)), 0 };
+			calloc((DOMAINS / PUBLISHERS) * VERSIONS, sizeof(double)), 0, NULL, NULL };
 		for (int v = 0; v < VERSIONS; v++)
 			for (int k = i; k < DOMAINS; k += PUBLISHERS)
 				pubs[i].reqs[n++] = reqs[k][v];

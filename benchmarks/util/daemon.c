@@ -217,14 +217,27 @@ void *bench_publish(void *arg)
 	snprintf(iface, sizeof(iface), "host!127.0.0.%d", p->id + 1);
 	curl_easy_setopt(curl, CURLOPT_INTERFACE, iface);
 	for (size_t i = 0; i < p->n; i++) {
-		double t0 = bench_now_s();
+		struct bench_request made, *r = &p->reqs[i];
+		double t0;
 
-		tl_buf_reset(&out);
-		if (bench_request(curl, p->d, p->reqs[i].path, NULL, p->reqs[i].body, p->reqs[i].len, &out) != 201) {
-			if (p->failed++ == 0 && p->id == 0)
-				fprintf(stderr, "bench: a publish failed: %.*s", (int)out.len, (const char *)out.data);
+		if (p->make != NULL) {
+			r = &made;
+			if (p->make(r, i, p->ctx) != 0) {
+				if (p->failed++ == 0)
+					fprintf(stderr, "bench: making a request failed: %s\n", tl_error_message());
+				continue;
+			}
 		}
-		p->latency[i] = bench_now_s() - t0;
+		t0 = bench_now_s();
+		tl_buf_reset(&out);
+		if (bench_request(curl, p->d, r->path, NULL, r->body, r->len, &out) != 201) {
+			if (p->failed++ == 0 && (p->id == 0 || p->make != NULL))
+				fprintf(stderr, "bench: a publish failed: %.*s\n", (int)out.len, (const char *)out.data);
+		}
+		if (p->latency != NULL)
+			p->latency[i] = bench_now_s() - t0;
+		if (p->make != NULL)
+			free(made.body);
 	}
 	tl_buf_free(&out);
 	curl_easy_cleanup(curl);

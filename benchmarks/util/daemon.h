@@ -58,10 +58,15 @@ int bench_make_request(struct bench_request *r, const struct bench_daemon *d, bd
 struct bench_publisher {
 	const struct bench_daemon *d;
 	int id;
-	struct bench_request *reqs; /* this publisher's, in order */
+	struct bench_request *reqs; /* this publisher's, in order (unused with `make`) */
 	size_t n;
-	double *latency; /* seconds, one per request (filled by bench_publish) */
+	double *latency; /* seconds, one per request (filled by bench_publish), or NULL */
 	size_t failed;   /* requests not answered 201 */
+	/* When set, request i is made by make(r, i, ctx) just before it is sent, and its body
+	 * freed after: for storms too long to sign beforehand (an entry's claimed time must be
+	 * within 600 s of the daemon's clock). Not timed in `latency`. Nonzero: counted failed. */
+	int (*make)(struct bench_request *r, size_t i, void *ctx);
+	void *ctx;
 };
 
 /* The thread's body (pthread_create(..., bench_publish, publisher)). */
