@@ -9,7 +9,10 @@
 
 void committed_version(struct daemon *d, const struct watch_event *ev)
 {
-	/* Diffs first: an agent woken by the event then finds them made or being made. */
+	/* Readers of the domain's newest version see this one from now on, before the publisher
+	 * is answered. Then diffs: an agent woken by the event finds them made or being made. */
+	if (d->versions != NULL)
+		version_cache_committed(d->versions, ev);
 	if (d->diffs != NULL)
 		diff_cache_published(d->diffs, ev->domain, ev->sequence);
 	if (d->watch != NULL)
@@ -63,6 +66,9 @@ void committed_entries(struct daemon *d, uint64_t first, uint64_t n, uint64_t tr
 		if (committed_event_at(&ev, &is_version, d, i, tree_size) != 0) {
 			log_at(LOG_WARN, "a committed entry could not be read back: its watchers miss it",
 				"index=%llu error=\"%s\"", (unsigned long long)i, tl_error_message());
+			/* It may be a version: no domain's cached newest can be trusted now. */
+			if (d->versions != NULL)
+				version_cache_forget_newest(d->versions);
 			continue;
 		}
 		if (is_version)
