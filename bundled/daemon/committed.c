@@ -10,9 +10,11 @@
 void committed_version(struct daemon *d, const struct watch_event *ev)
 {
 	/* Readers of the domain's newest version see this one from now on, before the publisher
-	 * is answered. Then diffs: an agent woken by the event finds them made or being made. */
+	 * is answered: it is the newest while the registry has applied up to it and no further
+	 * (a later commit makes readers look again). Then diffs: an agent woken by the event
+	 * finds them made or being made. */
 	if (d->versions != NULL)
-		version_cache_committed(d->versions, ev);
+		version_cache_put(d->versions, ev, true, ev->index + 1);
 	if (d->diffs != NULL)
 		diff_cache_published(d->diffs, ev->domain, ev->sequence);
 	if (d->watch != NULL)
@@ -66,9 +68,6 @@ void committed_entries(struct daemon *d, uint64_t first, uint64_t n, uint64_t tr
 		if (committed_event_at(&ev, &is_version, d, i, tree_size) != 0) {
 			log_at(LOG_WARN, "a committed entry could not be read back: its watchers miss it",
 				"index=%llu error=\"%s\"", (unsigned long long)i, tl_error_message());
-			/* It may be a version: no domain's cached newest can be trusted now. */
-			if (d->versions != NULL)
-				version_cache_forget_newest(d->versions);
 			continue;
 		}
 		if (is_version)

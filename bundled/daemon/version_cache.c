@@ -6,12 +6,12 @@
 
 struct slot {
 	bool used;
+	uint64_t applied; /* newest slots: valid while the registry's applied index is this */
 	struct watch_event v;
 };
 
 struct version_cache {
 	pthread_mutex_t lock;
-	uint64_t epoch; /* commits seen (under the lock) */
 	uint64_t n_versions, n_newest;
 	struct slot versions[VERSION_CACHE_SLOTS];
 	struct slot newest[VERSION_CACHE_NEWEST_SLOTS];
@@ -37,94 +37,68 @@ void version_cache_free(struct version_cache *c)
 	free(c);
 }
 
-/* FNV-1a over the domain, then the sequence mixed in. */
-static uint64_t key_hash(const char *td, uint64_t sequence)
+/* FNV-1a over the domain, the sequence mixed in after. */
+static size_t slot_index(const char *td, uint64_t sequence, size_t n)
 {
 	uint64_t h = 1469598103934665603ull;
 
 	for (const char *p = td; *p != '\0'; p++)
 		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	return (h ^ sequence) * 0x9E3779B97F4A7C15ull;
+	return (size_t)((((h ^ sequence) * 0x9E3779B97F4A7C15ull) >> 20) % n);
 }
 
-static struct slot *version_slot(struct version_cache *c, const char *td, uint64_t sequence)
+/* Copies the slot's summary out if it is td's (and of `sequence`, unless any); lock held. */
+static bool take(struct watch_event *out, const struct slot *s, const char *td, bool any, uint64_t sequence)
 {
-	return &c->versions[(key_hash(td, sequence) >> 20) % VERSION_CACHE_SLOTS];
+	if (!s->used || strcmp(s->v.domain, td) != 0 || (!any && s->v.sequence != sequence))
+		return false;
+	*out = s->v;
+	return true;
 }
 
-static struct slot *newest_slot(struct version_cache *c, const char *td)
+bool version_cache_get(struct watch_event *out, struct version_cache *c, const char *td, uint64_t sequence)
 {
-	return &c->newest[(key_hash(td, 0) >> 20) % VERSION_CACHE_NEWEST_SLOTS];
-}
-
-bool version_cache_get(struct watch_event *out, struct version_cache *c, const char *td, bool newest,
-	uint64_t sequence)
-{
-	struct slot *s;
 	bool found;
 
 	pthread_mutex_lock(&c->lock);
-	s = newest ? newest_slot(c, td) : version_slot(c, td, sequence);
-	found = s->used && strcmp(s->v.domain, td) == 0 && (newest || s->v.sequence == sequence);
-	if (found)
-		*out = s->v;
+	found = take(out, &c->versions[slot_index(td, sequence, VERSION_CACHE_SLOTS)], td, false, sequence);
 	pthread_mutex_unlock(&c->lock);
 	return found;
 }
 
-uint64_t version_cache_epoch(struct version_cache *c)
+bool version_cache_newest(struct watch_event *out, struct version_cache *c, const char *td, uint64_t applied)
 {
-	uint64_t epoch;
+	const struct slot *s;
+	bool found;
 
 	pthread_mutex_lock(&c->lock);
-	epoch = c->epoch;
+	s = &c->newest[slot_index(td, 0, VERSION_CACHE_NEWEST_SLOTS)];
+	found = s->applied == applied && take(out, s, td, true, 0);
 	pthread_mutex_unlock(&c->lock);
-	return epoch;
+	return found;
 }
 
 /* Lock held. */
-static void fill(struct slot *s, uint64_t *count, const struct watch_event *v)
+static void fill(struct slot *s, uint64_t *count, const struct watch_event *v, uint64_t applied)
 {
 	if (!s->used)
 		(*count)++;
 	s->used = true;
+	s->applied = applied;
 	s->v = *v;
 }
 
-/* Lock held: v becomes its domain's newest unless the slot knows a later one of it. */
-static void set_newest(struct version_cache *c, const struct watch_event *v)
+void version_cache_put(struct version_cache *c, const struct watch_event *v, bool newest, uint64_t applied)
 {
-	struct slot *s = newest_slot(c, v->domain);
+	struct slot *s;
 
-	if (s->used && strcmp(s->v.domain, v->domain) == 0 && s->v.sequence > v->sequence)
-		return;
-	fill(s, &c->n_newest, v);
-}
-
-void version_cache_put(struct version_cache *c, const struct watch_event *v, bool newest, uint64_t epoch)
-{
 	pthread_mutex_lock(&c->lock);
-	fill(version_slot(c, v->domain, v->sequence), &c->n_versions, v);
-	if (newest && epoch == c->epoch)
-		set_newest(c, v);
-	pthread_mutex_unlock(&c->lock);
-}
-
-void version_cache_committed(struct version_cache *c, const struct watch_event *v)
-{
-	pthread_mutex_lock(&c->lock);
-	c->epoch++;
-	fill(version_slot(c, v->domain, v->sequence), &c->n_versions, v);
-	set_newest(c, v);
-	pthread_mutex_unlock(&c->lock);
-}
-
-void version_cache_forget_newest(struct version_cache *c)
-{
-	pthread_mutex_lock(&c->lock);
-	c->epoch++;
-	memset(c->newest, 0, sizeof(c->newest));
-	c->n_newest = 0;
+	fill(&c->versions[slot_index(v->domain, v->sequence, VERSION_CACHE_SLOTS)], &c->n_versions, v, 0);
+	s = &c->newest[slot_index(v->domain, 0, VERSION_CACHE_NEWEST_SLOTS)];
+	/* Never back to an older version of the domain, nor to an older applied index. */
+	if (newest && !(s->used && strcmp(s->v.domain, v->domain) == 0 &&
+			      (s->v.sequence > v->sequence || s->applied > applied)))
+		fill(s, &c->n_newest, v, applied);
 	pthread_mutex_unlock(&c->lock);
 }
 

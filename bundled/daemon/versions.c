@@ -47,15 +47,16 @@ int version_bytes(tl_buf *out, struct daemon *d, const bd_entry *e)
 
 int version_find(struct watch_event *out, struct daemon *d, const char *td, bool by_sequence, uint64_t sequence)
 {
-	uint64_t epoch, index;
+	uint64_t applied = bd_registry_applied(d->registry), index;
 	bd_entry *e = NULL;
 	tl_buf text = tl_buf_make(BD_ENTRY_MAX_SIZE + 1);
 	int err;
 
-	if (version_cache_get(out, d->versions, td, !by_sequence, sequence))
+	/* `applied` is read before the registry: what this finds is kept as newest only until
+	 * the next commit moves it (version_cache.h). */
+	if (by_sequence ? version_cache_get(out, d->versions, td, sequence) :
+			  version_cache_newest(out, d->versions, td, applied))
 		return 0;
-	/* Before the registry read: a commit after it keeps what this finds from being newest. */
-	epoch = version_cache_epoch(d->versions);
 	if ((e = malloc(sizeof(*e))) == NULL) {
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
@@ -67,7 +68,7 @@ int version_find(struct watch_event *out, struct daemon *d, const char *td, bool
 		goto out;
 	}
 	watch_event_from_entry(out, e, index, 0);
-	version_cache_put(d->versions, out, !by_sequence, epoch);
+	version_cache_put(d->versions, out, !by_sequence, applied);
 out:
 	free(e);
 	tl_buf_free(&text);
