@@ -9,7 +9,12 @@
 
 void committed_version(struct daemon *d, const struct watch_event *ev)
 {
-	/* Diffs first: an agent woken by the event then finds them made or being made. */
+	/* Readers of the domain's newest version see this one from now on, before the publisher
+	 * is answered: it is the newest while the registry has applied up to it and no further
+	 * (a later commit makes readers look again). Then diffs: an agent woken by the event
+	 * finds them made or being made. */
+	if (d->versions != NULL)
+		version_cache_put(d->versions, ev, true, ev->index + 1);
 	if (d->diffs != NULL)
 		diff_cache_published(d->diffs, ev->domain, ev->sequence);
 	if (d->watch != NULL)

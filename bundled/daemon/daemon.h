@@ -26,6 +26,7 @@
 #include "bundled/replica.h"
 #include "bundled/tiledir.h"
 #include "ratelimit.h"
+#include "version_cache.h"
 #include "watch.h"
 
 struct daemon {
@@ -35,7 +36,8 @@ struct daemon {
 	tl_log *log;
 	bd_blockstore *blocks;
 	struct http_gzip_cache *gzip; /* entry bundles compressed once, for Accept-Encoding: gzip */
-	struct http_file_cache *files; /* raw blocks in memory files, for sendfile */
+	struct http_file_cache *files; /* raw blocks and versions' bytes in memory files, for sendfile */
+	struct version_cache *versions; /* what version lookups learned (version_cache.h) */
 	bd_ipfs *ipfs;   /* NULL when no IPFS API is configured */
 	char ipfs_api_shown[CONFIG_MAX_STRING]; /* the API URL with any user-info redacted */
 	bd_pinq *pins;   /* the durable pin queue; NULL when no IPFS API is configured */

@@ -111,7 +111,7 @@ static bool is_blocking(const bd_httpd_request *raw, void *ctx)
 	const struct http_route *r = find_route(&srv->opts, raw->method, raw->target, raw->path_len, allow,
 		sizeof(allow));
 
-	return r != NULL && r->blocking;
+	return r != NULL && r->blocking && (r->on_loops == NULL || !r->on_loops(raw->target, raw->path_len));
 }
 
 /* Every answer, the server's own included: counted, and one debug line with the client's

@@ -44,6 +44,9 @@ struct http_route {
 	http_handler handler;
 	const char *const *params;       /* query parameter names it takes (NULL-ended; NULL: none) */
 	int blocking;                    /* may wait on something slow: runs in the worker pool, off the loops */
+	/* NULL, or which raw paths of a blocking route do not wait (memory and RocksDB point
+	 * reads only): those run on the loops. */
+	bool (*on_loops)(const char *path, size_t len);
 };
 
 struct http_server;

@@ -293,7 +293,8 @@ static int open_state(struct daemon *d)
 	    (err = d->key != NULL ? tl_log_open(&d->log, d->db, d->key, &log_opts) :
 				    tl_log_open_replica(&d->log, d->db, d->log_vkey, &log_opts)) != 0 ||
 	    (err = bd_blockstore_open(&d->blocks, d->db)) != 0 || (err = http_gzip_cache_new(&d->gzip)) != 0 ||
-	    (err = http_file_cache_new(&d->files, HTTP_FILE_ARENA_BYTES)) != 0)
+	    (err = http_file_cache_new(&d->files, HTTP_FILE_ARENA_BYTES)) != 0 ||
+	    (err = version_cache_new(&d->versions)) != 0)
 		return err;
 	if ((err = bd_registry_open(&d->registry, d->db, d->log)) != 0)
 		return err;
@@ -331,6 +332,7 @@ static void close_state(struct daemon *d)
 	bd_registry_close(d->registry);
 	http_gzip_cache_free(d->gzip);
 	http_file_cache_free(d->files);
+	version_cache_free(d->versions);
 	bd_blockstore_close(d->blocks);
 	tl_log_close(d->log);
 	tl_db_close(d->db);

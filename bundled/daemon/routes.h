@@ -31,6 +31,9 @@ int route_ipfs_block(bd_httpd_response *res, const struct http_request *req, voi
 int route_log_info(bd_httpd_response *res, const struct http_request *req, void *app);
 int route_domains_list(bd_httpd_response *res, const struct http_request *req, void *app);
 int route_domain_get(bd_httpd_response *res, const struct http_request *req, void *app);
+/* Whether a raw path under /v1/domains/ is a version's bytes (.../bundle, .../bundles/<seq>):
+ * answered from memory or by RocksDB point reads, so on the event loops (routes.c). */
+bool route_domain_on_loops(const char *path, size_t len);
 
 /* routes_publish.c: registrations, key changes, versions and revocations */
 int route_domain_register(bd_httpd_response *res, const struct http_request *req, void *app);

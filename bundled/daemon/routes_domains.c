@@ -5,6 +5,7 @@
  * the log and the block store; the registry only says where they are.
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,29 +117,31 @@ static bool not_modified(const struct http_request *req, const char *etag)
 	return inm != NULL && (strcmp(inm, "*") == 0 || strstr(inm, etag) != NULL);
 }
 
-/* The canonical bytes, with what lets caches and clients check and keep them. */
+/* The canonical bytes, with what lets caches and clients check and keep them: a version by
+ * sequence is immutable, the newest is revalidated (its tag is its SHA-256 either way). A
+ * conditional request is answered from the version's summary, before any body is read. */
 static int serve_bytes(bd_httpd_response *res, const struct http_request *req, struct daemon *d,
-	const bd_entry *e, bool immutable)
+	const struct watch_event *v, bool immutable)
 {
 	char etag[2 * TL_HASH_SIZE + 3];
+	bool done = false;
 	int err;
 
-	etag[0] = '"';
-	tl_hex_encode(etag + 1, e->sha256.b, TL_HASH_SIZE);
-	etag[2 * TL_HASH_SIZE + 1] = '"';
-	etag[2 * TL_HASH_SIZE + 2] = '\0';
-	res->status = 200;
-	res->content_type = "application/json";
-	if (not_modified(req, etag)) {
-		res->status = 304;
-	} else if ((err = version_bytes(&res->body, d, e)) != 0) {
-		return err;
+	snprintf(etag, sizeof(etag), "\"%s\"", v->sha256);
+	if (immutable) {
+		if ((err = http_immutable(&done, res, req, etag, false)) != 0)
+			return err;
+	} else {
+		if ((err = bd_httpd_add_header(res, "ETag", "%s", etag)) != 0 ||
+		    (err = bd_httpd_add_header(res, "Cache-Control", "%s", "no-cache")) != 0)
+			return err;
+		if ((done = not_modified(req, etag)))
+			bd_httpd_reply_borrowed(res, 304, NULL, NULL, 0, NULL, NULL);
 	}
-	if ((err = bd_httpd_add_header(res, "ETag", "%s", etag)) != 0 ||
-	    (err = bd_httpd_add_header(res, "X-Bundle-Cid", "%s", e->cid)) != 0 ||
-	    (err = bd_httpd_add_header(res, "X-Bundle-Sequence", "%llu", (unsigned long long)e->sequence)) != 0)
+	if ((err = bd_httpd_add_header(res, "X-Bundle-Cid", "%s", v->cid)) != 0 ||
+	    (err = bd_httpd_add_header(res, "X-Bundle-Sequence", "%llu", (unsigned long long)v->sequence)) != 0)
 		return err;
-	return bd_httpd_add_header(res, "Cache-Control", "%s", immutable ? IMMUTABLE : "no-cache");
+	return done ? 0 : version_reply(res, d, v);
 }
 
 /* A C2SP tlog-proof of the version's entry against the served checkpoint (with its witnesses'
@@ -161,6 +164,34 @@ static int serve_proof(bd_httpd_response *res, struct daemon *d, uint64_t index)
 out:
 	tl_buf_free(&note);
 	return err;
+}
+
+bool route_domain_on_loops(const char *path, size_t len)
+{
+	const char *p = path + strlen(DOMAINS_PREFIX), *end = path + len;
+	const char *slash = memchr(p, '/', (size_t)(end - p));
+	size_t n = slash != NULL ? (size_t)(end - slash) : 0;
+
+	if (n == strlen("/bundle") && memcmp(slash, "/bundle", n) == 0)
+		return true;
+	if (n <= strlen("/bundles/") || memcmp(slash, "/bundles/", strlen("/bundles/")) != 0)
+		return false;
+	for (const char *q = slash + strlen("/bundles/"); q < end; q++)
+		if (*q < '0' || *q > '9')
+			return false;
+	return true;
+}
+
+/* .../bundle or .../bundles/<seq>: served from what the version cache knows (versions.h). */
+static int serve_version(bd_httpd_response *res, const struct http_request *req, struct daemon *d, const char *td,
+	bool by_sequence, uint64_t sequence)
+{
+	struct watch_event v;
+	int err;
+
+	if ((err = version_find(&v, d, td, by_sequence, sequence)) != 0)
+		return err;
+	return serve_bytes(res, req, d, &v, by_sequence);
 }
 
 int route_domain_get(bd_httpd_response *res, const struct http_request *req, void *app)
@@ -200,6 +231,8 @@ int route_domain_get(bd_httpd_response *res, const struct http_request *req, voi
 	} else {
 		rest = "";
 	}
+	if (rest[0] == '\0')
+		return serve_version(res, req, d, dp.td, by_sequence, sequence);
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
 		err = tl_error_set(TL_E_NOMEM, "out of memory");
 		goto out;
@@ -209,10 +242,8 @@ int route_domain_get(bd_httpd_response *res, const struct http_request *req, voi
 	if (strcmp(rest, "/entry") == 0) {
 		if ((err = bd_httpd_reply(res, 200, "text/plain; charset=utf-8", text.data, text.len)) == 0)
 			err = bd_httpd_add_header(res, "Cache-Control", IMMUTABLE);
-	} else if (strcmp(rest, "/proof") == 0) {
-		err = serve_proof(res, d, index);
 	} else {
-		err = serve_bytes(res, req, d, e, by_sequence);
+		err = serve_proof(res, d, index);
 	}
 out:
 	free(e);

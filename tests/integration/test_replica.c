@@ -3,7 +3,8 @@
  * that registers domains, changes keys and publishes versions serves the very bytes the
  * primary serves on every read endpoint, refuses writes naming the primary, keeps up while
  * the primary goes on and after its own restart; it tells its own watchers of the primary's
- * versions (resume included), serves diffs that turn one version into the next, and an agent
+ * versions (resume included) and serves each at its federation endpoint once they are told
+ * (its version cache follows), serves diffs that turn one version into the next, and an agent
  * that follows it with the primary's log key converges; a replica that only polls, slowly,
  * still follows at once through its watch of the primary; and a primary that forks (another log under
  * the same key on the same address) halts it: it keeps serving its last verified state,
@@ -393,6 +394,19 @@ static bool agent_converges(struct world *w, const char *td)
 	return diff;
 }
 
+/* The replica's federation endpoint serves version `sequence` of td, as the primary's does. */
+static void expect_newest(struct world *w, const char *td, const char *sequence)
+{
+	struct tu_reply r;
+	char path[256];
+
+	snprintf(path, sizeof(path), "/v1/domains/%s/bundle", td);
+	ck_assert_int_eq(tu_api(&r, &w->replica, "GET", path, NULL, NULL, 0, NULL), 200);
+	ck_assert_str_eq(tu_reply_header(&r, "X-Bundle-Sequence"), sequence);
+	tu_reply_free(&r);
+	ck_assert_int_eq(expect_same(w, path), 200);
+}
+
 START_TEST(a_replica_tells_its_watchers_serves_diffs_and_feeds_agents)
 {
 	static const char *const td[] = { "w.replica.test" };
@@ -411,6 +425,7 @@ START_TEST(a_replica_tells_its_watchers_serves_diffs_and_feeds_agents)
 	 * own watchers see it: the entry's leaf index, a tree that includes it. */
 	heard_start(&h, &w.replica, td, false, 0);
 	ck_assert_msg(heard_wait(&h, &h.connected), "the watcher did not connect to the replica");
+	expect_newest(&w, td[0], "1"); /* and kept by the replica's version cache */
 	publish(&w, td[0]);
 	size = served_size(&w.primary);
 	ck_assert_msg(heard_wait(&h, &h.done), "no event from the replica in 30 s");
@@ -420,6 +435,8 @@ START_TEST(a_replica_tells_its_watchers_serves_diffs_and_feeds_agents)
 	ck_assert_uint_eq(h.ev.sequence, 2);
 	ck_assert_uint_eq(h.ev.index, size - 1);
 	ck_assert_uint_eq(h.ev.tree_size, size);
+	/* Once its watchers are told, its federation endpoint serves the new version. */
+	expect_newest(&w, td[0], "2");
 	/* Last-Event-ID replay on the replica: resuming just before it gets it again. */
 	heard_start(&again, &w.replica, td, true, h.ev.index - 1);
 	ck_assert_msg(heard_wait(&again, &again.done), "no replayed event from the replica in 30 s");
