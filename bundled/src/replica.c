@@ -35,6 +35,7 @@ struct bd_replica {
 	struct bd__ticker ticker;
 	bd_watch *watch;      /* with watch_primary, once started */
 	pthread_t watch_thread;
+	tl_log_hook hook;     /* the registry rides in the commits of the primary's entries */
 };
 
 /* The entries a round takes, length-prefixed as in an entry bundle, with their offsets. */
@@ -61,6 +62,27 @@ static void set_status_error(bd_replica *r, bool halted)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* The log's commit hook, as the primary's publisher installs it (publish.c) but for the
+ * registry alone: a round's entries and the registry's state after them are one write, so
+ * once a reader sees the replica's new size, the versions in it are known too (a registry
+ * synced after the append left a moment in which /checkpoint had a version that the domain
+ * routes answered 404 for). The blocks are stored before the append (fetch_versions). */
+static int hook_stage(void *ctx, rocksdb_writebatch_t *wb, uint64_t first, const void *const *entries,
+	const size_t *lens, size_t n, void *req)
+{
+	bd_replica *r = ctx;
+
+	(void)req;
+	return bd_registry_stage(r->opts.registry, r->opts.log, wb, first, entries, lens, n);
+}
+
+static void hook_end(void *ctx, int err)
+{
+	bd_replica *r = ctx;
+
+	bd_registry_end(r->opts.registry, err);
+}
+
 int bd_replica_new(bd_replica **out, const bd_replica_options *opts)
 {
 	bd_replica *r = calloc(1, sizeof(*r));
@@ -77,6 +99,8 @@ int bd_replica_new(bd_replica **out, const bd_replica_options *opts)
 	}
 	r->follow = (tl_follow_config){ .transport = { bd_client_fetch, r->client }, .log_key = opts->log_key };
 	snprintf(r->marker, sizeof(r->marker), "%s/" EVIDENCE_PREFIX "-fork.txt", opts->evidence_dir);
+	r->hook = (tl_log_hook){ hook_stage, hook_end, r };
+	tl_log_set_hook(opts->log, &r->hook);
 	r->status.size = tl_log_size(opts->log);
 	r->status.primary_size = r->status.size;
 	if (stat(r->marker, &st) == 0) {
@@ -249,8 +273,7 @@ static int catch_up(bd_replica *r, const tl_checkpoint *cp, const tl_buf *note, 
 		off += b.lens[i];
 	}
 	if ((err = fetch_versions(r, &b)) != 0 ||
-	    (err = tl_log_append_signed(&first, r->opts.log, b.entries, b.lens, b.n, note->data, note->len)) != 0 ||
-	    (err = bd_registry_sync(r->opts.registry, r->opts.log, cp->size)) != 0)
+	    (err = tl_log_append_signed(&first, r->opts.log, b.entries, b.lens, b.n, note->data, note->len)) != 0)
 		goto out;
 	if (b.n > 0 && r->opts.on_appended != NULL)
 		r->opts.on_appended(r->opts.ctx, first, b.n, cp->size);
@@ -417,6 +440,8 @@ void bd_replica_free(bd_replica *r)
 	if (r == NULL)
 		return;
 	bd_replica_stop(r);
+	if (r->hook.stage != NULL)
+		tl_log_set_hook(r->opts.log, NULL);
 	bd_client_close(r->client);
 	pthread_mutex_destroy(&r->lock);
 	free(r);

@@ -47,7 +47,9 @@ static void world_init(struct world *w)
 	ck_assert_ptr_nonnull(w->dir = tu_mkdtemp());
 	snprintf(w->data, sizeof(w->data), "%s/data", w->dir);
 	snprintf(w->key, sizeof(w->key), "%s/publisher.key", w->dir);
-	tu_history_load(&w->h, VERSIONS + 4);
+	/* The real history's versions 005-013 hold a CA the strict parser refuses (EC-ACC's
+	 * negative serial): load past them. */
+	tu_history_load(&w->h, VERSIONS + 16);
 	ck_assert_uint_ge(w->h.n, VERSIONS);
 	ck_assert_int_eq(tu_daemon_start(&w->d, w->data, NULL), 0);
 	ck_assert_int_eq(tu_run(&w->o, w->dir, "bundlectl", "keygen --name publisher.versions.test --out '%s'", w->key), 0);
@@ -71,12 +73,15 @@ static void world_free(struct world *w)
 /* Publishes the next history file that the strict parser takes; records what was logged. */
 static void publish_next(struct world *w)
 {
-	const char *file = tu_path_in(w->dir, "next.pem");
+	char file[4096];
 	json_t *doc;
+
+	/* A copy: tu_path_in's buffers rotate, and the reader thread's calls use them too. */
+	snprintf(file, sizeof(file), "%s", tu_path_in(w->dir, "next.pem"));
 
 	/* A file the strict parser refuses (an authority it does not take) is passed over. */
 	for (;; w->next_file++) {
-		ck_assert_uint_lt(w->next_file, w->h.n);
+		ck_assert_msg(w->next_file < w->h.n, "no file left to publish; the last: %s", w->o.err);
 		ck_assert_int_eq(tu_write_file(file, w->h.data[w->next_file], w->h.len[w->next_file]), 0);
 		if (tu_run(&w->o, w->dir, "bundlectl", "publish --json --server %s --key '%s' --domain " TD " '%s'",
 			    w->d.base_url, w->key, file) == 0)

@@ -11,9 +11,11 @@
  *   3. for each bundle entry, fetches the version's blocks by CID from the primary's
  *      gateway (each one checked against its CID) and checks that their content has the
  *      entry's size and SHA-256, then stores them;
- *   4. appends the entries with the primary's own signed checkpoint (tl_log_append_signed),
- *      and only then brings the registry up to them (bd_registry_sync): the registry is
- *      derived from the followed entries exactly as bundled --rebuild-index derives it.
+ *   4. appends the entries with the primary's own signed checkpoint (tl_log_append_signed);
+ *      the registry's state after them rides in the same commit (the replica installs the
+ *      log's commit hook, bd_registry_stage), so a reader that sees the new size finds the
+ *      versions in it. The registry is derived from the followed entries exactly as
+ *      bundled --rebuild-index derives it. The replica owns the log's hook while it lives.
  * Nothing newer than a verified, consistent checkpoint is ever stored or served. Once the
  * entries are stored, on_appended tells the daemon, which tells its readers (watchers, diffs)
  * what a publish would have told them.
