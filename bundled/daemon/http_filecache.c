@@ -14,6 +14,7 @@
 #define _GNU_SOURCE /* memfd_create */
 #include "http_cache.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -38,7 +39,9 @@ struct http_file_cache {
 	pthread_mutex_t lock;
 	size_t arena_bytes;
 	struct arena *cur, *prev;
-	struct slot slots[HTTP_FILE_SLOTS];
+	uint64_t bodies, hits, misses; /* for http_file_cache_stats */
+	size_t nslots;
+	struct slot *slots;
 };
 
 static void arena_unref(struct arena *a)
@@ -54,17 +57,26 @@ void http_file_release(void *ref)
 	arena_unref(ref);
 }
 
-int http_file_cache_new(struct http_file_cache **out, size_t arena_bytes)
+int http_file_cache_new_sized(struct http_file_cache **out, size_t arena_bytes, size_t slots)
 {
 	struct http_file_cache *c = calloc(1, sizeof(*c));
 
+	assert(slots > 0);
 	*out = NULL;
-	if (c == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
+	if (c == NULL || (c->slots = calloc(slots, sizeof(*c->slots))) == NULL) {
+		free(c);
+		return tl_error_set(TL_E_NOMEM, "out of memory for a file cache of %zu bodies", slots);
+	}
 	pthread_mutex_init(&c->lock, NULL);
 	c->arena_bytes = arena_bytes;
+	c->nslots = slots;
 	*out = c;
 	return 0;
+}
+
+int http_file_cache_new(struct http_file_cache **out, size_t arena_bytes)
+{
+	return http_file_cache_new_sized(out, arena_bytes, HTTP_FILE_SLOTS);
 }
 
 void http_file_cache_free(struct http_file_cache *c)
@@ -74,6 +86,7 @@ void http_file_cache_free(struct http_file_cache *c)
 	arena_unref(c->cur);
 	arena_unref(c->prev);
 	pthread_mutex_destroy(&c->lock);
+	free(c->slots);
 	free(c);
 }
 
@@ -83,7 +96,7 @@ static struct slot *slot_of(struct http_file_cache *c, const char *key)
 
 	for (const char *p = key; *p != '\0'; p++)
 		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	return &c->slots[h % HTTP_FILE_SLOTS];
+	return &c->slots[h % c->nslots];
 }
 
 static void hand_out(struct http_file_body *out, const struct slot *s)
@@ -102,8 +115,12 @@ bool http_file_cache_get(struct http_file_body *out, struct http_file_cache *c, 
 
 	pthread_mutex_lock(&c->lock);
 	found = s->arena != NULL && strcmp(s->key, key) == 0;
-	if (found)
+	if (found) {
 		hand_out(out, s);
+		c->hits++;
+	} else {
+		c->misses++;
+	}
 	pthread_mutex_unlock(&c->lock);
 	return found;
 }
@@ -123,9 +140,11 @@ static int rotate(struct http_file_cache *c)
 	}
 	a->refs = 1;
 	if (c->prev != NULL) {
-		for (size_t i = 0; i < HTTP_FILE_SLOTS; i++)
-			if (c->slots[i].arena == c->prev)
+		for (size_t i = 0; i < c->nslots; i++)
+			if (c->slots[i].arena == c->prev) {
 				c->slots[i].arena = NULL;
+				c->bodies--;
+			}
 		arena_unref(c->prev);
 	}
 	c->prev = c->cur;
@@ -164,6 +183,8 @@ int http_file_cache_put(struct http_file_body *out, struct http_file_cache *c, c
 	if ((err = append(c->cur, data, len)) != 0)
 		goto out;
 	/* A slot taken by another key is simply reused: its bytes stay in their arena, dead. */
+	if (s->arena == NULL)
+		c->bodies++;
 	s->arena = c->cur;
 	s->off = c->cur->used;
 	s->len = len;
@@ -174,4 +195,35 @@ found:
 out:
 	pthread_mutex_unlock(&c->lock);
 	return err;
+}
+
+bool http_file_reply(bd_httpd_response *res, struct http_file_cache *c, const char *key, const char *type)
+{
+	struct http_file_body f;
+
+	if (!http_file_cache_get(&f, c, key))
+		return false;
+	bd_httpd_reply_file(res, 200, type, f.fd, f.off, f.len, http_file_release, f.ref);
+	return true;
+}
+
+int http_file_reply_put(bd_httpd_response *res, struct http_file_cache *c, const char *key, const char *type,
+	const void *data, size_t len)
+{
+	struct http_file_body f;
+	int err = http_file_cache_put(&f, c, key, data, len);
+
+	if (err == 0)
+		bd_httpd_reply_file(res, 200, type, f.fd, f.off, f.len, http_file_release, f.ref);
+	return err;
+}
+
+void http_file_cache_stats(struct http_file_cache_stats *out, struct http_file_cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	out->bytes = (c->cur != NULL ? c->cur->used : 0) + (c->prev != NULL ? c->prev->used : 0);
+	out->bodies = c->bodies;
+	out->hits = c->hits;
+	out->misses = c->misses;
+	pthread_mutex_unlock(&c->lock);
 }
