@@ -58,12 +58,14 @@ size_t http_lent_bytes(void);
 #define HTTP_FILE_MAX_KEY 127
 #define HTTP_FILE_ARENA_BYTES ((size_t)32 << 20)
 
-/* A body lent from the cache: len bytes of fd from off, until http_file_release(ref). */
+/* A body lent from the cache: len bytes of fd from off, also mapped at data, until
+ * http_file_release(ref). */
 struct http_file_body {
 	int fd;
 	uint64_t off;
 	size_t len;
 	void *ref;
+	const uint8_t *data;
 };
 
 struct http_file_cache;
@@ -82,13 +84,20 @@ int http_file_cache_put(struct http_file_body *out, struct http_file_cache *c, c
 /* Drops a body's reference (a bd_httpd_reply_file release function). */
 void http_file_release(void *ref);
 
-/* Answers 200 with the body kept under `key`, sent with sendfile; false (and `res`
- * untouched) when the cache does not have it. */
-bool http_file_reply(bd_httpd_response *res, struct http_file_cache *c, const char *key, const char *type);
-/* Keeps data[0..len) under `key` and answers it from the file: 0, or the error of
- * http_file_cache_put with `res` untouched (the caller answers from memory). */
+/* Bodies from this size on are sent with sendfile, smaller ones (and all over TLS) are
+ * written from the file's mapping with the head in one writev: measured on 6 KB, 33 KB and
+ * 42 KB bodies, sendfile (a send of the head, then sendfile) cost 0.3-1.5 us more per answer
+ * than the writev's copy; on 86 KB the two were even (benchmarks/README.md, "Third pass"). */
+#define HTTP_FILE_SENDFILE_MIN ((size_t)64 << 10)
+
+/* Answers 200 with the body kept under `key`, without copying it (sendfile, or lent from the
+ * file's mapping: HTTP_FILE_SENDFILE_MIN, `tls`); false (and `res` untouched) when the cache
+ * does not have it. */
+bool http_file_reply(bd_httpd_response *res, struct http_file_cache *c, const char *key, const char *type, bool tls);
+/* Keeps data[0..len) under `key` and answers it from the file as http_file_reply does: 0, or
+ * the error of http_file_cache_put with `res` untouched (the caller answers from memory). */
 int http_file_reply_put(bd_httpd_response *res, struct http_file_cache *c, const char *key, const char *type,
-	const void *data, size_t len) TL_MUST_USE;
+	const void *data, size_t len, bool tls) TL_MUST_USE;
 
 /* What a cache holds and how it was used, for the metrics. */
 struct http_file_cache_stats {

@@ -59,11 +59,11 @@ int route_ipfs_block(bd_httpd_response *res, const struct http_request *req, voi
 	/* On plain HTTP from a memory file with sendfile (no copy into the socket; a hit needs
 	 * no RocksDB read either); over TLS, or for a block the file cache does not take, lent
 	 * from RocksDB's block cache. */
-	if (!req->raw->tls && http_file_reply(res, d->files, canonical, RAW_TYPE))
+	if (!req->raw->tls && http_file_reply(res, d->files, canonical, RAW_TYPE, false))
 		return 0;
 	if ((err = bd_blockstore_get_pinned(&block, &len, &pin, d->blocks, &cid)) != 0)
 		return err;
-	if (!req->raw->tls && http_file_reply_put(res, d->files, canonical, RAW_TYPE, block, len) == 0) {
+	if (!req->raw->tls && http_file_reply_put(res, d->files, canonical, RAW_TYPE, block, len, false) == 0) {
 		tl_db_release(pin);
 		return 0;
 	}

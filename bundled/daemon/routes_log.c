@@ -51,11 +51,10 @@ static void release_malloced(void *p)
 }
 
 /*
- * A full entry bundle, identity or gzip'ed, from the bundles' memory files with sendfile: a
- * hit costs a lookup, no RocksDB read and no copy into the socket (nginx's cost for a static
- * file; benchmarks/README.md, "Third pass"). A miss reads the bundle pinned, compresses it
- * for the gzip form, and keeps it. Over TLS, which reads a file body into memory before it
- * encrypts it, the identity form is lent from RocksDB's block cache instead, as before.
+ * A full entry bundle, identity or gzip'ed, from the bundles' memory files: a hit costs a
+ * lookup, no RocksDB read and no copy by the daemon (sendfile: no copy into the socket
+ * either, nginx's cost for a static file; benchmarks/README.md, "Third pass"). A miss reads
+ * the bundle pinned, compresses it for the gzip form, and keeps it.
  */
 static int reply_full_bundle(bd_httpd_response *res, struct daemon *d, const tl_tile *t, bool gzip, bool tls)
 {
@@ -67,12 +66,12 @@ static int reply_full_bundle(bd_httpd_response *res, struct daemon *d, const tl_
 	int err;
 
 	snprintf(key, sizeof(key), "%llu%s", (unsigned long long)t->index, gzip ? ".gz" : "");
-	if ((gzip || !tls) && http_file_reply(res, d->bundles, key, TILE_TYPE))
+	if (http_file_reply(res, d->bundles, key, TILE_TYPE, tls))
 		goto out;
 	if ((err = tl_log_tile_pinned(&raw, &len, &pin, d->log, t)) != 0)
 		return err;
 	if (!gzip) {
-		if (!tls && http_file_reply_put(res, d->bundles, key, TILE_TYPE, raw, len) == 0) {
+		if (http_file_reply_put(res, d->bundles, key, TILE_TYPE, raw, len, tls) == 0) {
 			tl_db_release(pin);
 			return 0;
 		}
@@ -83,7 +82,7 @@ static int reply_full_bundle(bd_httpd_response *res, struct daemon *d, const tl_
 	tl_db_release(pin);
 	if (err != 0)
 		return err;
-	if (http_file_reply_put(res, d->bundles, key, TILE_TYPE, gz, gz_len) == 0) {
+	if (http_file_reply_put(res, d->bundles, key, TILE_TYPE, gz, gz_len, tls) == 0) {
 		free(gz);
 	} else {
 		tl_error_clear();

@@ -30,6 +30,9 @@ static void check_body(const struct http_file_body *f, const uint8_t *want, size
 	ck_assert_uint_eq(f->len, len);
 	ck_assert_int_eq(pread(f->fd, got, len + 1, (off_t)f->off) >= (ssize_t)len, 1);
 	ck_assert(memcmp(got, want, len) == 0);
+	/* The mapping shows the same bytes. */
+	if (f->data != NULL)
+		ck_assert(memcmp(f->data, want, len) == 0);
 	free(got);
 }
 
@@ -181,28 +184,46 @@ START_TEST(a_colliding_key_replaces_the_slot)
 }
 END_TEST
 
-/* The reply helpers answer from the file, or leave the response alone. */
+/* The reply helpers answer from the file's mapping (small bodies, TLS) or with sendfile
+ * (from HTTP_FILE_SENDFILE_MIN), or leave the response alone. */
 START_TEST(replies_from_the_file)
 {
+	enum { BIG = HTTP_FILE_SENDFILE_MIN + 5 };
 	struct http_file_cache *c;
 	bd_httpd_response res = { 0 };
+	static uint8_t big[BIG];
 	uint8_t a[300];
 
 	fill(a, sizeof(a), 3);
-	ck_assert_int_eq(http_file_cache_new(&c, ARENA), 0);
-	ck_assert(!http_file_reply(&res, c, "a", "application/octet-stream"));
+	fill(big, sizeof(big), 4);
+	ck_assert_int_eq(http_file_cache_new(&c, 4 * BIG), 0);
+	ck_assert(!http_file_reply(&res, c, "a", "application/octet-stream", false));
+	ck_assert(res.borrowed == NULL && !res.body_file);
+	ck_assert_int_eq(http_file_reply_put(&res, c, "empty", "application/octet-stream", a, 0, false), TL_E_INPUT);
+	ck_assert(res.borrowed == NULL && !res.body_file);
+	ck_assert_int_eq(http_file_reply_put(&res, c, "a", "application/octet-stream", a, sizeof(a), false), 0);
 	ck_assert(!res.body_file);
-	ck_assert_int_eq(http_file_reply_put(&res, c, "empty", "application/octet-stream", a, 0), TL_E_INPUT);
-	ck_assert(!res.body_file);
-	ck_assert_int_eq(http_file_reply_put(&res, c, "a", "application/octet-stream", a, sizeof(a)), 0);
-	ck_assert(res.body_file);
 	ck_assert_uint_eq(res.status, 200);
 	ck_assert_uint_eq(res.borrowed_len, sizeof(a));
+	ck_assert(memcmp(res.borrowed, a, sizeof(a)) == 0);
+	res.release(res.release_ctx);
+
+	memset(&res, 0, sizeof(res));
+	ck_assert_int_eq(http_file_reply_put(&res, c, "big", "application/octet-stream", big, sizeof(big), false), 0);
+	ck_assert(res.body_file);
+	ck_assert_uint_eq(res.borrowed_len, sizeof(big));
+	check_body(&(struct http_file_body){ res.body_fd, res.body_off, res.borrowed_len, NULL, NULL }, big, sizeof(big));
 	res.release(res.release_ctx);
 	memset(&res, 0, sizeof(res));
-	ck_assert(http_file_reply(&res, c, "a", "application/octet-stream"));
+	ck_assert(http_file_reply(&res, c, "big", "application/octet-stream", false));
 	ck_assert(res.body_file);
-	check_body(&(struct http_file_body){ res.body_fd, res.body_off, res.borrowed_len, NULL }, a, sizeof(a));
+	res.release(res.release_ctx);
+	/* Over TLS, from memory whatever the size. */
+	memset(&res, 0, sizeof(res));
+	ck_assert(http_file_reply(&res, c, "big", "application/octet-stream", true));
+	ck_assert(!res.body_file);
+	ck_assert_uint_eq(res.borrowed_len, sizeof(big));
+	ck_assert(memcmp(res.borrowed, big, sizeof(big)) == 0);
 	res.release(res.release_ctx);
 	http_file_cache_free(c);
 }
