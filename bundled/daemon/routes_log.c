@@ -44,6 +44,13 @@ int route_checkpoint(bd_httpd_response *res, const struct http_request *req, voi
 
 #define TILE_TYPE "application/octet-stream"
 
+/* A full bundle's key in d->bundles: its index, and ".gz" for its gzip form. */
+static const char *bundle_key(char key[32], uint64_t bundle, bool gzip)
+{
+	snprintf(key, 32, "%llu%s", (unsigned long long)bundle, gzip ? ".gz" : "");
+	return key;
+}
+
 /* The gzip form of a bundle that the cache did not take, compressed for this answer alone. */
 static void release_malloced(void *p)
 {
@@ -65,8 +72,7 @@ static int reply_full_bundle(bd_httpd_response *res, struct daemon *d, const tl_
 	void *pin;
 	int err;
 
-	snprintf(key, sizeof(key), "%llu%s", (unsigned long long)t->index, gzip ? ".gz" : "");
-	if (http_file_reply(res, d->bundles, key, TILE_TYPE, tls))
+	if (http_file_reply(res, d->bundles, bundle_key(key, t->index, gzip), TILE_TYPE, tls))
 		goto out;
 	if ((err = tl_log_tile_pinned(&raw, &len, &pin, d->log, t)) != 0)
 		return err;
@@ -127,6 +133,30 @@ int route_tile(bd_httpd_response *res, const struct http_request *req, void *app
 	return tl_log_tile(&res->body, d->log, &t);
 }
 
+/* Entry `index` lent from its full bundle when the bundles' cache holds it: no RocksDB read
+ * (the entry's offsets and its bundle otherwise), 8-10 us per answer instead of 11-13 on a
+ * 1M-entry log (benchmarks/README.md, "Third pass"). A miss does not fill the cache: only
+ * bundle requests do, so random single entries cannot churn it. False when not kept. */
+static bool reply_cached_entry(bd_httpd_response *res, struct daemon *d, uint64_t index)
+{
+	struct http_file_body f;
+	tl_cursor c;
+	const uint8_t *e;
+	uint16_t n;
+	char key[32];
+
+	if (!http_file_cache_get(&f, d->bundles, bundle_key(key, index / 256, false)))
+		return false;
+	c = tl_cursor_make(f.data, f.len);
+	for (unsigned i = 0; i <= index % 256; i++)
+		if (tl_cursor_u16be(&n, &c) != 0 || tl_cursor_take(&e, &c, n) != 0) {
+			http_file_release(f.ref);
+			return false;
+		}
+	bd_httpd_reply_borrowed(res, 200, TILE_TYPE, e, n, http_file_release, f.ref);
+	return true;
+}
+
 int route_log_entry(bd_httpd_response *res, const struct http_request *req, void *app)
 {
 	struct daemon *d = app;
@@ -143,6 +173,8 @@ int route_log_entry(bd_httpd_response *res, const struct http_request *req, void
 	if ((err = log_etag(etag, d, "entry.", text)) != 0 ||
 	    (err = http_immutable(&done, res, req, etag, false)) != 0 || done)
 		return err;
+	if (index / 256 < tl_log_size(d->log) / 256 && reply_cached_entry(res, d, index))
+		return 0;
 	res->status = 200;
 	res->content_type = "application/octet-stream";
 	return tl_log_entry(&res->body, d->log, index);

@@ -27,10 +27,10 @@ static char block_cid[BD_CID_TEXT_MAX];
  * made from the entries, not read from the daemon. */
 static uint8_t bundle0[256 * 66];
 static size_t bundle0_len;
+static char texts[ENTRIES][64];
 
 static void setup(void)
 {
-	static char texts[ENTRIES][64];
 	const void *entries[ENTRIES];
 	size_t lens[ENTRIES];
 	uint8_t block[BLOCK_BYTES];
@@ -330,6 +330,46 @@ START_TEST(bundles_from_memory_files_are_the_logs_bytes)
 }
 END_TEST
 
+/* GET /v1/log/entries/N is the entry's text. */
+static void check_entry(unsigned n)
+{
+	char target[64];
+	struct answer a;
+
+	snprintf(target, sizeof(target), "/v1/log/entries/%u", n);
+	a = ask("GET", target, "");
+	ck_assert_int_eq(a.status, 200);
+	ck_assert_uint_eq(a.body_len, strlen(texts[n]));
+	ck_assert_msg(memcmp(a.body, texts[n], a.body_len) == 0, "%s: another entry", target);
+	free(a.text);
+}
+
+/* Single entries of a full bundle are lent from the bundle when the bundles' cache holds it
+ * (else read from the log): the same bytes both ways, and the same tag. */
+START_TEST(entries_from_a_kept_bundle_are_the_entries)
+{
+	const char *hits = "bundled_http_file_cache_lookups_total{cache=\"bundles\",result=\"hit\"}";
+	const unsigned which[] = { 0, 1, 7, 128, 254, 255, 256, 299 };
+	char before[256], after[256];
+	struct answer a;
+	double hits_before;
+
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
+		check_entry(which[i]);
+	check_conditional(before, "/v1/log/entries/7", "");
+	a = ask("GET", "/tile/entries/000", "");
+	ck_assert_int_eq(a.status, 200);
+	free(a.text);
+	hits_before = metric(hits);
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
+		check_entry(which[i]);
+	/* Entries 0 to 255 came from the kept bundle; 256 and 299 are in the partial one. */
+	ck_assert_double_eq(metric(hits) - hits_before, 6);
+	check_conditional(after, "/v1/log/entries/7", "");
+	ck_assert_str_eq(before, after);
+}
+END_TEST
+
 Suite *suite_it_daemon_cache(void)
 {
 	Suite *s = suite_create("daemon_cache");
@@ -340,6 +380,7 @@ Suite *suite_it_daemon_cache(void)
 	tcase_add_test(tc, immutable_answers_have_strong_etags_and_304);
 	tcase_add_test(tc, entry_bundles_gzip_when_accepted);
 	tcase_add_test(tc, bundles_from_memory_files_are_the_logs_bytes);
+	tcase_add_test(tc, entries_from_a_kept_bundle_are_the_entries);
 	suite_add_tcase(s, tc);
 	return s;
 }
