@@ -86,8 +86,8 @@ void http_file_release(void *ref);
 
 /* Bodies from this size on are sent with sendfile, smaller ones (and all over TLS) are
  * written from the file's mapping with the head in one writev: measured on 6 KB, 33 KB and
- * 42 KB bodies, sendfile (a send of the head, then sendfile) cost 0.3-1.5 us more per answer
- * than the writev's copy; on 86 KB the two were even (benchmarks/README.md, "Third pass"). */
+ * 42 KB bodies, sendfile (a send of the head, then sendfile) cost 0.4-1.5 us more per answer
+ * on average than the writev's copy; on 86 KB the two were even (benchmarks/README.md, "Third pass"). */
 #define HTTP_FILE_SENDFILE_MIN ((size_t)64 << 10)
 
 /* Answers 200 with the body kept under `key`, without copying it (sendfile, or lent from the
