@@ -161,9 +161,10 @@ $(BUILD)/obj/tests/support/powerfs.o: CFLAGS += $(FUSE_CFLAGS)
 # The CLI's option parser (and the error printer it uses) and follow's source reader have unit
 # suites of their own (tests/unit/cli/test_cli_opt.c, test_follow_source.c), and so has the
 # daemon's metric registry (tests/unit/daemon/test_metrics.c), its witness configuration
-# (test_config_witness.c) and its version cache (test_version_cache.c).
+# (test_config_witness.c), its version cache (test_version_cache.c), its HTTP settings
+# (test_config_http.c) and its memory-file caches of bodies (test_file_cache.c).
 $(BUILD)/obj/tests/unit/daemon/%.o: CPPFLAGS += -Ibundled/daemon
-$(TESTS): $(call obj,tests/run_tests.c $(SUPPORT_SRC) $(SUITE_SRC) cli/opt.c cli/util.c cli/follow_source.c bundled/daemon/metrics.c bundled/daemon/config_witness.c bundled/daemon/version_cache.c) $(LIBS)
+$(TESTS): $(call obj,tests/run_tests.c $(SUPPORT_SRC) $(SUITE_SRC) cli/opt.c cli/util.c cli/follow_source.c bundled/daemon/metrics.c bundled/daemon/config_witness.c bundled/daemon/version_cache.c bundled/daemon/config_http.c bundled/daemon/http_filecache.c) $(LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS) $(FUSE_LIBS)

@@ -9,7 +9,7 @@
 #define MAX_TIMEOUT_S 86400
 
 enum { F_LOOPS, F_WORKERS, F_MAX_CONNECTIONS, F_MAX_PER_ADDRESS, F_REQUEST_TIMEOUT, F_IDLE_TIMEOUT,
-	F_WRITE_TIMEOUT, F_MAX_BODY, F_WATCH_MAX, F_WATCH_PER_CLIENT, F_WATCH_KEEPALIVE, F_COUNT };
+	F_WRITE_TIMEOUT, F_MAX_BODY, F_WATCH_MAX, F_WATCH_PER_CLIENT, F_WATCH_KEEPALIVE, F_BUNDLE_CACHE, F_COUNT };
 /* The TLS files: flags and keys of their own, after the numbers. */
 enum { F_TLS_CERT = F_COUNT, F_TLS_KEY, F_TLS_CLIENT_CA, F_ALL };
 
@@ -39,6 +39,7 @@ static const struct {
 	{ "watch_max", "watch-max", 1u << 20, 0 },
 	{ "watch_max_per_client", "watch-max-per-client", 1u << 20, 0 },
 	{ "watch_keepalive", "watch-keepalive", 0, 1 },
+	{ "bundle_cache", "bundle-cache", CONFIG_HTTP_MAX_BUNDLE_CACHE, 0 },
 };
 
 const struct option config_http_flags[] = {
@@ -53,6 +54,7 @@ const struct option config_http_flags[] = {
 	{ "watch-max", required_argument, NULL, CONFIG_HTTP_FLAG + F_WATCH_MAX },
 	{ "watch-max-per-client", required_argument, NULL, CONFIG_HTTP_FLAG + F_WATCH_PER_CLIENT },
 	{ "watch-keepalive", required_argument, NULL, CONFIG_HTTP_FLAG + F_WATCH_KEEPALIVE },
+	{ "bundle-cache", required_argument, NULL, CONFIG_HTTP_FLAG + F_BUNDLE_CACHE },
 	{ "tls-cert", required_argument, NULL, CONFIG_HTTP_FLAG + F_TLS_CERT },
 	{ "tls-key", required_argument, NULL, CONFIG_HTTP_FLAG + F_TLS_KEY },
 	{ "tls-client-ca", required_argument, NULL, CONFIG_HTTP_FLAG + F_TLS_CLIENT_CA },
@@ -62,7 +64,7 @@ const struct option config_http_flags[] = {
 const char config_http_usage[] =
 	"HTTP server limits (config keys: loops, workers, max_connections, max_per_address,\n"
 	"request_timeout, idle_timeout, write_timeout, max_body, watch_max, watch_max_per_client,\n"
-	"watch_keepalive; timeouts in seconds):\n"
+	"watch_keepalive, bundle_cache; timeouts in seconds):\n"
 	"  --loops N              event-loop threads (default 2)\n"
 	"  --workers N            threads for requests that read storage or write (default 32)\n"
 	"  --max-connections N    open connections overall; more are answered 503 (default 16384)\n"
@@ -75,6 +77,8 @@ const char config_http_usage[] =
 	"  --watch-max-per-client N  open /v1/watch streams per client address; more are answered 429\n"
 	"                         (default 64)\n"
 	"  --watch-keepalive S    a keep-alive comment on every watch stream each S seconds (default 15)\n"
+	"  --bundle-cache BYTES   memory for full entry bundles (identity and gzip) kept in memory files\n"
+	"                         and sent with sendfile, at least 33554432 (default 134217728)\n"
 	"\n"
 	"TLS (config keys: tls_cert, tls_key, tls_client_ca; default: plain HTTP):\n"
 	"  --tls-cert FILE        serve HTTPS with this PEM certificate chain (the server's first), as\n"
@@ -97,6 +101,7 @@ void config_http_defaults(struct config_http *h)
 		.watch_max = 16384,
 		.watch_max_per_client = 64,
 		.watch_keepalive_ms = 15000,
+		.bundle_cache = CONFIG_HTTP_DEFAULT_BUNDLE_CACHE,
 	};
 }
 
@@ -114,6 +119,7 @@ static void store(struct config_http *h, int which, unsigned long long v)
 	case F_WATCH_MAX: h->watch_max = (unsigned)v; break;
 	case F_WATCH_PER_CLIENT: h->watch_max_per_client = (unsigned)v; break;
 	case F_WATCH_KEEPALIVE: h->watch_keepalive_ms = (unsigned)v; break;
+	case F_BUNDLE_CACHE: h->bundle_cache = (size_t)v; break;
 	}
 }
 
@@ -223,6 +229,8 @@ int config_http_finish(const struct config_http *h)
 {
 	if (h->max_body < 1024)
 		return tl_error_set(TL_E_INPUT, "max_body must be at least 1024 bytes");
+	if (h->bundle_cache < CONFIG_HTTP_MIN_BUNDLE_CACHE)
+		return tl_error_set(TL_E_INPUT, "bundle_cache must be at least %zu bytes", CONFIG_HTTP_MIN_BUNDLE_CACHE);
 	if ((h->tls_cert[0] != '\0') != (h->tls_key[0] != '\0'))
 		return tl_error_set(TL_E_INPUT, "tls_cert and tls_key go together: give both or neither");
 	if (h->tls_client_ca[0] != '\0' && h->tls_cert[0] == '\0')

@@ -13,6 +13,14 @@
 
 #define CONFIG_HTTP_MAX_PATH 1024
 
+/* Memory for full entry bundles in memory files (routes_log.c): the default holds ~1,000
+ * bundles of ~100 KB with their gzip forms, the recent ones readers follow; the minimum keeps
+ * the largest bundle the daemon's entries make (256 x 8 KiB, 2 MiB) within a quarter of one of
+ * its two files (http_cache.h), so every bundle and its gzip form are kept. */
+#define CONFIG_HTTP_DEFAULT_BUNDLE_CACHE ((size_t)128 << 20)
+#define CONFIG_HTTP_MIN_BUNDLE_CACHE ((size_t)32 << 20)
+#define CONFIG_HTTP_MAX_BUNDLE_CACHE (64ull << 30)
+
 struct json_t;
 
 struct config_http {
@@ -27,6 +35,7 @@ struct config_http {
 	unsigned watch_max;          /* open /v1/watch streams overall: one more is answered 503 */
 	unsigned watch_max_per_client; /* per client address: one more is answered 429 */
 	unsigned watch_keepalive_ms; /* a keep-alive comment on every stream this often */
+	size_t bundle_cache;         /* bytes of entry bundles kept in memory files */
 	/* TLS: PEM files, "" = none (plain HTTP). A verified client certificate from the client
 	 * CA proves the operator role. */
 	char tls_cert[CONFIG_HTTP_MAX_PATH];

@@ -35,8 +35,11 @@ struct daemon {
 	tl_signer *key;
 	tl_log *log;
 	bd_blockstore *blocks;
-	struct http_gzip_cache *gzip; /* entry bundles compressed once, for Accept-Encoding: gzip */
 	struct http_file_cache *files; /* raw blocks and versions' bytes in memory files, for sendfile */
+	/* Full entry bundles, identity ("<index>") and gzip'ed once ("<index>.gz"), in memory
+	 * files of their own (cfg.http.bundle_cache), so they neither evict blocks nor are evicted
+	 * by them. */
+	struct http_file_cache *bundles;
 	struct version_cache *versions; /* what version lookups learned (version_cache.h) */
 	bd_ipfs *ipfs;   /* NULL when no IPFS API is configured */
 	char ipfs_api_shown[CONFIG_MAX_STRING]; /* the API URL with any user-info redacted */

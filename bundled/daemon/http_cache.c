@@ -1,18 +1,11 @@
 #include "http_cache.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
 
 #include "translog/db.h"
-
-struct http_gzip_cache {
-	pthread_mutex_t lock;
-	size_t bytes; /* compressed bytes held by the slots */
-	struct http_gzip *slots[HTTP_GZIP_SLOTS];
-};
 
 static bool is_ows(char c)
 {
@@ -147,58 +140,7 @@ int http_reply_pinned(bd_httpd_response *res, const char *type, const uint8_t *d
 	return err;
 }
 
-int http_gzip_cache_new(struct http_gzip_cache **out)
-{
-	struct http_gzip_cache *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
-	pthread_mutex_init(&c->lock, NULL);
-	*out = c;
-	return 0;
-}
-
-void http_gzip_release(void *p)
-{
-	struct http_gzip *gz = p;
-
-	if (gz != NULL && __atomic_sub_fetch(&gz->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		free(gz->data);
-		free(gz);
-	}
-}
-
-void http_gzip_cache_free(struct http_gzip_cache *c)
-{
-	if (c == NULL)
-		return;
-	for (size_t i = 0; i < HTTP_GZIP_SLOTS; i++)
-		http_gzip_release(c->slots[i]);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
-}
-
-static size_t slot_of(uint64_t key)
-{
-	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) % HTTP_GZIP_SLOTS;
-}
-
-struct http_gzip *http_gzip_cache_get(struct http_gzip_cache *c, uint64_t key)
-{
-	struct http_gzip *gz;
-
-	pthread_mutex_lock(&c->lock);
-	gz = c->slots[slot_of(key)];
-	if (gz != NULL && gz->key == key)
-		__atomic_add_fetch(&gz->refs, 1, __ATOMIC_ACQ_REL);
-	else
-		gz = NULL;
-	pthread_mutex_unlock(&c->lock);
-	return gz;
-}
-
-/* One gzip member (RFC 1952) of the whole input, at zlib's default level. */
-static int gzip_bytes(uint8_t **out, size_t *out_len, const void *raw, size_t len)
+int http_gzip(uint8_t **out, size_t *out_len, const void *raw, size_t len)
 {
 	z_stream z = { 0 };
 	uLong bound;
@@ -227,35 +169,4 @@ out:
 	deflateEnd(&z);
 	free(buf);
 	return err;
-}
-
-int http_gzip_cache_put(struct http_gzip **out, struct http_gzip_cache *c, uint64_t key, const void *raw, size_t len)
-{
-	struct http_gzip *gz = calloc(1, sizeof(*gz)), *old;
-	size_t slot = slot_of(key);
-	int err;
-
-	if (gz == NULL)
-		return tl_error_set(TL_E_NOMEM, "out of memory");
-	if ((err = gzip_bytes(&gz->data, &gz->len, raw, len)) != 0) {
-		free(gz);
-		return err;
-	}
-	gz->key = key;
-	gz->refs = 1;
-	pthread_mutex_lock(&c->lock);
-	old = c->slots[slot];
-	if (old != NULL)
-		c->bytes -= old->len;
-	if (c->bytes + gz->len <= HTTP_GZIP_MAX_BYTES) {
-		c->slots[slot] = gz;
-		c->bytes += gz->len;
-		gz->refs++;
-	} else {
-		c->slots[slot] = NULL;
-	}
-	pthread_mutex_unlock(&c->lock);
-	http_gzip_release(old);
-	*out = gz;
-	return 0;
 }

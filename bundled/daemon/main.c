@@ -264,6 +264,11 @@ static int rebuild(struct daemon *d)
 	return 0;
 }
 
+/* One index slot of the bundles' cache per 16 KiB of it: 8,192 for the default 128 MiB, four
+ * times the ~2,000 bundles of ~100 KB (and their ~30 KB gzip forms) it holds, so that few
+ * collide in the direct-mapped index. */
+#define BUNDLE_SLOT_BYTES ((size_t)16 << 10)
+
 static int open_state(struct daemon *d)
 {
 	const char *cfs[TL_LOG_COLUMN_FAMILY_COUNT + 4];
@@ -292,8 +297,10 @@ static int open_state(struct daemon *d)
 	if ((err = tl_db_open(&d->db, db_path, cfs, ncf)) != 0 ||
 	    (err = d->key != NULL ? tl_log_open(&d->log, d->db, d->key, &log_opts) :
 				    tl_log_open_replica(&d->log, d->db, d->log_vkey, &log_opts)) != 0 ||
-	    (err = bd_blockstore_open(&d->blocks, d->db)) != 0 || (err = http_gzip_cache_new(&d->gzip)) != 0 ||
+	    (err = bd_blockstore_open(&d->blocks, d->db)) != 0 ||
 	    (err = http_file_cache_new(&d->files, HTTP_FILE_ARENA_BYTES)) != 0 ||
+	    (err = http_file_cache_new_sized(&d->bundles, d->cfg.http.bundle_cache / 2,
+		     d->cfg.http.bundle_cache / BUNDLE_SLOT_BYTES)) != 0 ||
 	    (err = version_cache_new(&d->versions)) != 0)
 		return err;
 	if ((err = bd_registry_open(&d->registry, d->db, d->log)) != 0)
@@ -330,8 +337,8 @@ static void close_state(struct daemon *d)
 	}
 	bd_ipfs_close(d->ipfs);
 	bd_registry_close(d->registry);
-	http_gzip_cache_free(d->gzip);
 	http_file_cache_free(d->files);
+	http_file_cache_free(d->bundles);
 	version_cache_free(d->versions);
 	bd_blockstore_close(d->blocks);
 	tl_log_close(d->log);

@@ -6,6 +6,7 @@
 #include "metrics_daemon.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -185,6 +186,49 @@ static double read_lent(void *ctx)
 	return (double)http_lent_bytes();
 }
 
+static struct http_file_cache_stats file_cache_stats(void *cache)
+{
+	struct http_file_cache_stats st;
+
+	http_file_cache_stats(&st, cache);
+	return st;
+}
+
+static double read_file_cache_bytes(void *cache)
+{
+	return (double)file_cache_stats(cache).bytes;
+}
+
+static double read_file_cache_hits(void *cache)
+{
+	return (double)file_cache_stats(cache).hits;
+}
+
+static double read_file_cache_misses(void *cache)
+{
+	return (double)file_cache_stats(cache).misses;
+}
+
+/* The memory files of raw blocks and of entry bundles (http_filecache.c): their memory is
+ * shared memory, not in the daemon's RSS, so it is shown here. */
+static int register_file_cache(struct metrics *m, struct http_file_cache *c, const char *name)
+{
+	char bytes_labels[64], hit_labels[64], miss_labels[64];
+	int err;
+
+	snprintf(bytes_labels, sizeof(bytes_labels), "cache=\"%s\"", name);
+	snprintf(hit_labels, sizeof(hit_labels), "cache=\"%s\",result=\"hit\"", name);
+	snprintf(miss_labels, sizeof(miss_labels), "cache=\"%s\",result=\"miss\"", name);
+	if ((err = metrics_sampled(m, METRIC_GAUGE, "bundled_http_file_cache_bytes",
+		     "Bytes in the memory files an HTTP body cache indexes (its bound is twice its file size).",
+		     bytes_labels, read_file_cache_bytes, c)) != 0 ||
+	    (err = metrics_sampled(m, METRIC_COUNTER, "bundled_http_file_cache_lookups_total",
+		     "Lookups in an HTTP body cache, by result.", hit_labels, read_file_cache_hits, c)) != 0)
+		return err;
+	return metrics_sampled(m, METRIC_COUNTER, "bundled_http_file_cache_lookups_total",
+		"Lookups in an HTTP body cache, by result.", miss_labels, read_file_cache_misses, c);
+}
+
 int daemon_metrics_register(struct daemon *d)
 {
 	int err;
@@ -193,6 +237,8 @@ int daemon_metrics_register(struct daemon *d)
 		     "Unix time the daemon started.", NULL, read_started, d)) != 0 ||
 	    (err = metrics_sampled(d->metrics, METRIC_GAUGE, "bundled_http_lent_bytes",
 		     "Bytes of RocksDB's block cache lent to responses being sent (capped).", NULL, read_lent, d)) != 0 ||
+	    (err = register_file_cache(d->metrics, d->files, "blocks")) != 0 ||
+	    (err = register_file_cache(d->metrics, d->bundles, "bundles")) != 0 ||
 	    (err = register_log(d->metrics, d)) != 0)
 		return err;
 	return d->pins != NULL ? register_pins(d->metrics, d) : 0;

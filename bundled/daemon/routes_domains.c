@@ -141,7 +141,7 @@ static int serve_bytes(bd_httpd_response *res, const struct http_request *req, s
 	if ((err = bd_httpd_add_header(res, "X-Bundle-Cid", "%s", v->cid)) != 0 ||
 	    (err = bd_httpd_add_header(res, "X-Bundle-Sequence", "%llu", (unsigned long long)v->sequence)) != 0)
 		return err;
-	return done ? 0 : version_reply(res, d, v);
+	return done ? 0 : version_reply(res, d, v, req->raw->tls);
 }
 
 /* A C2SP tlog-proof of the version's entry against the served checkpoint (with its witnesses'

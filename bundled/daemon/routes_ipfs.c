@@ -34,7 +34,6 @@ int route_ipfs_block(bd_httpd_response *res, const struct http_request *req, voi
 	const bd_httpd_field *accept = bd_httpd_field_get(req->raw, "Accept");
 	char canonical[BD_CID_TEXT_MAX], etag[BD_CID_TEXT_MAX + 8];
 	const uint8_t *block;
-	struct http_file_body file;
 	void *pin;
 	size_t len;
 	bd_cid cid;
@@ -60,15 +59,12 @@ int route_ipfs_block(bd_httpd_response *res, const struct http_request *req, voi
 	/* On plain HTTP from a memory file with sendfile (no copy into the socket; a hit needs
 	 * no RocksDB read either); over TLS, or for a block the file cache does not take, lent
 	 * from RocksDB's block cache. */
-	if (!req->raw->tls && http_file_cache_get(&file, d->files, canonical)) {
-		bd_httpd_reply_file(res, 200, RAW_TYPE, file.fd, file.off, file.len, http_file_release, file.ref);
+	if (!req->raw->tls && http_file_reply(res, d->files, canonical, RAW_TYPE, false))
 		return 0;
-	}
 	if ((err = bd_blockstore_get_pinned(&block, &len, &pin, d->blocks, &cid)) != 0)
 		return err;
-	if (!req->raw->tls && http_file_cache_put(&file, d->files, canonical, block, len) == 0) {
+	if (!req->raw->tls && http_file_reply_put(res, d->files, canonical, RAW_TYPE, block, len, false) == 0) {
 		tl_db_release(pin);
-		bd_httpd_reply_file(res, 200, RAW_TYPE, file.fd, file.off, file.len, http_file_release, file.ref);
 		return 0;
 	}
 	tl_error_clear();

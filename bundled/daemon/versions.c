@@ -75,11 +75,10 @@ out:
 	return err;
 }
 
-int version_reply(bd_httpd_response *res, struct daemon *d, const struct watch_event *v)
+int version_reply(bd_httpd_response *res, struct daemon *d, const struct watch_event *v, bool tls)
 {
 	static const char type[] = "application/json";
 	char key[HTTP_FILE_MAX_KEY + 1];
-	struct http_file_body file;
 	tl_buf bytes = tl_buf_make(BD_MAX_BUNDLE_SIZE);
 	int err = 0;
 
@@ -87,16 +86,14 @@ int version_reply(bd_httpd_response *res, struct daemon *d, const struct watch_e
 		return tl_error_set(TL_E_INTERNAL, "CID %s too long for the file cache", v->cid);
 	memcpy(key, VERSION_FILE_PREFIX, strlen(VERSION_FILE_PREFIX));
 	memcpy(key + strlen(VERSION_FILE_PREFIX), v->cid, strlen(v->cid) + 1);
-	if (!http_file_cache_get(&file, d->files, key)) {
-		if ((err = cat_version(&bytes, d, v->cid, v->domain, v->sequence)) != 0)
-			goto out;
-		if (http_file_cache_put(&file, d->files, key, bytes.data, bytes.len) != 0) {
-			tl_error_clear();
-			err = bd_httpd_reply(res, 200, type, bytes.data, bytes.len);
-			goto out;
-		}
+	if (http_file_reply(res, d->files, key, type, tls))
+		goto out;
+	if ((err = cat_version(&bytes, d, v->cid, v->domain, v->sequence)) != 0)
+		goto out;
+	if (http_file_reply_put(res, d->files, key, type, bytes.data, bytes.len, tls) != 0) {
+		tl_error_clear();
+		err = bd_httpd_reply(res, 200, type, bytes.data, bytes.len);
 	}
-	bd_httpd_reply_file(res, 200, type, file.fd, file.off, file.len, http_file_release, file.ref);
 out:
 	tl_buf_free(&bytes);
 	return err;

@@ -31,10 +31,10 @@ int version_find(struct watch_event *out, struct daemon *d, const char *td, bool
 	TL_MUST_USE;
 
 /* Answers 200 with the canonical bytes of version `v`: from a memory file (d->files, under
- * VERSION_FILE_PREFIX and the CID, so never a raw block's slot) sent with sendfile; a miss
- * reads them from the block store once and keeps them there (a body the file cache does not
- * take is answered from memory). */
+ * VERSION_FILE_PREFIX and the CID, so never a raw block's slot) without a copy, as
+ * http_file_reply sends it (`tls`: the connection's); a miss reads them from the block store
+ * once and keeps them there (a body the file cache does not take is answered from memory). */
 #define VERSION_FILE_PREFIX "version/"
-int version_reply(bd_httpd_response *res, struct daemon *d, const struct watch_event *v) TL_MUST_USE;
+int version_reply(bd_httpd_response *res, struct daemon *d, const struct watch_event *v, bool tls) TL_MUST_USE;
 
 #endif

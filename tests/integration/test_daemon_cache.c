@@ -23,10 +23,14 @@ enum { ENTRIES = 300, BLOCK_BYTES = 6000 };
 static char *data_dir;
 static struct tu_daemon dmn;
 static char block_cid[BD_CID_TEXT_MAX];
+/* Entry bundle 000 as tlog-tiles defines it (each entry after its big-endian u16 length),
+ * made from the entries, not read from the daemon. */
+static uint8_t bundle0[256 * 66];
+static size_t bundle0_len;
+static char texts[ENTRIES][64];
 
 static void setup(void)
 {
-	static char texts[ENTRIES][64];
 	const void *entries[ENTRIES];
 	size_t lens[ENTRIES];
 	uint8_t block[BLOCK_BYTES];
@@ -38,6 +42,14 @@ static void setup(void)
 		snprintf(texts[i], sizeof(texts[i]), "entry %zu, a little repetitive, of the cache suite\n", i);
 		entries[i] = texts[i];
 		lens[i] = strlen(texts[i]);
+	}
+	bundle0_len = 0;
+	for (size_t i = 0; i < 256; i++) {
+		ck_assert_uint_le(bundle0_len + 2 + lens[i], sizeof(bundle0));
+		bundle0[bundle0_len++] = (uint8_t)(lens[i] >> 8);
+		bundle0[bundle0_len++] = (uint8_t)lens[i];
+		memcpy(bundle0 + bundle0_len, texts[i], lens[i]);
+		bundle0_len += lens[i];
 	}
 	ck_assert_ptr_nonnull(data_dir = tu_mkdtemp());
 	tu_rm_rf(data_dir);
@@ -272,6 +284,92 @@ START_TEST(entry_bundles_gzip_when_accepted)
 }
 END_TEST
 
+/* A sampled series' value in /metrics (the first line naming it with these labels). */
+static double metric(const char *series)
+{
+	struct answer a = ask("GET", "/metrics", "");
+	const char *p;
+	double v = -1;
+
+	ck_assert_int_eq(a.status, 200);
+	ck_assert_msg((p = strstr(a.body, series)) != NULL, "no %s in /metrics", series);
+	ck_assert_int_eq(sscanf(p + strlen(series), " %lf", &v), 1);
+	free(a.text);
+	return v;
+}
+
+/* Full entry bundles come from memory files by sendfile, the first answer (read from the log
+ * and kept) and the later ones (from the file) alike: the same bytes as the log's bundle, in
+ * both forms. */
+START_TEST(bundles_from_memory_files_are_the_logs_bytes)
+{
+	static uint8_t plain[1 << 20];
+	const char *hits = "bundled_http_file_cache_lookups_total{cache=\"bundles\",result=\"hit\"}";
+	double hits_before = metric(hits);
+
+	for (int round = 0; round < 3; round++) {
+		struct answer id = ask("GET", "/tile/entries/000", ""),
+			      gz = ask("GET", "/tile/entries/000", "Accept-Encoding: gzip\r\n");
+		size_t n;
+
+		ck_assert_int_eq(id.status, 200);
+		ck_assert_uint_eq((size_t)th_content_length(id.text), id.body_len);
+		ck_assert_uint_eq(id.body_len, bundle0_len);
+		ck_assert(memcmp(id.body, bundle0, bundle0_len) == 0);
+		ck_assert_int_eq(gz.status, 200);
+		ck_assert_uint_eq((size_t)th_content_length(gz.text), gz.body_len);
+		n = gunzip(plain, sizeof(plain), gz.body, gz.body_len);
+		ck_assert_uint_eq(n, bundle0_len);
+		ck_assert(memcmp(plain, bundle0, n) == 0);
+		free(id.text);
+		free(gz.text);
+	}
+	/* The later rounds were hits, and the cache shows its memory. */
+	ck_assert_double_ge(metric(hits) - hits_before, 4);
+	ck_assert_double_gt(metric("bundled_http_file_cache_bytes{cache=\"bundles\"}"), (double)bundle0_len);
+}
+END_TEST
+
+/* GET /v1/log/entries/N is the entry's text. */
+static void check_entry(unsigned n)
+{
+	char target[64];
+	struct answer a;
+
+	snprintf(target, sizeof(target), "/v1/log/entries/%u", n);
+	a = ask("GET", target, "");
+	ck_assert_int_eq(a.status, 200);
+	ck_assert_uint_eq(a.body_len, strlen(texts[n]));
+	ck_assert_msg(memcmp(a.body, texts[n], a.body_len) == 0, "%s: another entry", target);
+	free(a.text);
+}
+
+/* Single entries of a full bundle are lent from the bundle when the bundles' cache holds it
+ * (else read from the log): the same bytes both ways, and the same tag. */
+START_TEST(entries_from_a_kept_bundle_are_the_entries)
+{
+	const char *hits = "bundled_http_file_cache_lookups_total{cache=\"bundles\",result=\"hit\"}";
+	const unsigned which[] = { 0, 1, 7, 128, 254, 255, 256, 299 };
+	char before[256], after[256];
+	struct answer a;
+	double hits_before;
+
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
+		check_entry(which[i]);
+	check_conditional(before, "/v1/log/entries/7", "");
+	a = ask("GET", "/tile/entries/000", "");
+	ck_assert_int_eq(a.status, 200);
+	free(a.text);
+	hits_before = metric(hits);
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++)
+		check_entry(which[i]);
+	/* Entries 0 to 255 came from the kept bundle; 256 and 299 are in the partial one. */
+	ck_assert_double_eq(metric(hits) - hits_before, 6);
+	check_conditional(after, "/v1/log/entries/7", "");
+	ck_assert_str_eq(before, after);
+}
+END_TEST
+
 Suite *suite_it_daemon_cache(void)
 {
 	Suite *s = suite_create("daemon_cache");
@@ -281,6 +379,8 @@ Suite *suite_it_daemon_cache(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, immutable_answers_have_strong_etags_and_304);
 	tcase_add_test(tc, entry_bundles_gzip_when_accepted);
+	tcase_add_test(tc, bundles_from_memory_files_are_the_logs_bytes);
+	tcase_add_test(tc, entries_from_a_kept_bundle_are_the_entries);
 	suite_add_tcase(s, tc);
 	return s;
 }

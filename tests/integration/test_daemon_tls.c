@@ -4,9 +4,12 @@
  * by DNS name, as SAN entries allow), a client that trusts another CA or only the system store
  * is refused, plain HTTP to the port gets a 400 that says why, a client certificate from the
  * client CA is recognised as the operator's (the daemon's debug line), one from another CA is
- * refused in the handshake, and unusable TLS settings stop the daemon at start.
+ * refused in the handshake, unusable TLS settings stop the daemon at start, and full entry
+ * bundles (lent from the daemon's memory files, which TLS cannot sendfile) arrive as the log's
+ * bytes in both encodings.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +29,20 @@ static char https[64];
 #define bundlectl(...) tu_run(&ran, dir, "bundlectl", __VA_ARGS__)
 #define curl(...) tu_run(&ran, dir, "/usr/bin/curl", __VA_ARGS__)
 
-static void start_tls(void)
+static void start_tls_on(const char *data)
 {
 	const char *args[] = { "--tls-cert", pem("server.pem"), "--tls-key", pem("server.key"), "--tls-client-ca",
 		pem("ca.pem"), "--log-level", "debug", NULL };
+	char path[1024];
 
-	ck_assert_int_eq(tu_daemon_start(&d, tu_path_in(dir, "data"), args), 0);
+	snprintf(path, sizeof(path), "%s", tu_path_in(dir, data));
+	ck_assert_int_eq(tu_daemon_start(&d, path, args), 0);
 	snprintf(https, sizeof(https), "https://127.0.0.1:%u", d.port);
+}
+
+static void start_tls(void)
+{
+	start_tls_on("data");
 }
 
 static void setup(void)
@@ -198,6 +208,52 @@ START_TEST(unusable_tls_settings_stop_the_start)
 }
 END_TEST
 
+/* Whether the file at `path` holds exactly want[0..len). */
+static bool file_is(const char *path, const uint8_t *want, size_t len)
+{
+	size_t got_len;
+	uint8_t *got = tu_read_file(path, &got_len);
+	bool same = got != NULL && got_len == len && memcmp(got, want, len) == 0;
+
+	free(got);
+	return same;
+}
+
+START_TEST(entry_bundles_over_https_are_the_logs_bytes)
+{
+	static char texts[256][48];
+	static uint8_t bundle[256 * 50];
+	const void *entries[256];
+	size_t lens[256], len = 0;
+	char out[1024], head[1024];
+
+	for (size_t i = 0; i < 256; i++) {
+		snprintf(texts[i], sizeof(texts[i]), "entry %zu of the bundle sent over TLS\n", i);
+		entries[i] = texts[i];
+		lens[i] = strlen(texts[i]);
+		bundle[len++] = (uint8_t)(lens[i] >> 8);
+		bundle[len++] = (uint8_t)lens[i];
+		memcpy(bundle + len, texts[i], lens[i]);
+		len += lens[i];
+	}
+	ck_assert_int_eq(tu_daemon_stop(&d), 0);
+	tu_daemon_prepare(tu_path_in(dir, "bundles"), "tls.test/log", entries, lens, 256, 0, NULL);
+	start_tls_on("bundles");
+	snprintf(out, sizeof(out), "%s", tu_path_in(dir, "bundle.out"));
+	snprintf(head, sizeof(head), "%s", tu_path_in(dir, "bundle.head"));
+	/* The first answer reads the log and keeps the bundle, the second comes from memory. */
+	for (int round = 0; round < 2; round++) {
+		ck_assert_int_eq(curl("-sS --fail --cacert '%s' -o '%s' %s/tile/entries/000", pem("ca.pem"), out, https), 0);
+		ck_assert_msg(file_is(out, bundle, len), "round %d: identity bundle differs", round);
+		ck_assert_int_eq(curl("-sS --fail --compressed --cacert '%s' -D '%s' -o '%s' %s/tile/entries/000",
+					 pem("ca.pem"), head, out, https),
+			0);
+		ck_assert_uint_eq(tu_file_count(head, "Content-Encoding: gzip"), 1);
+		ck_assert_msg(file_is(out, bundle, len), "round %d: gzip'ed bundle differs once decoded", round);
+	}
+}
+END_TEST
+
 Suite *suite_daemon_tls(void)
 {
 	Suite *s = suite_create("daemon_tls");
@@ -211,6 +267,7 @@ Suite *suite_daemon_tls(void)
 	tcase_add_test(tc, operator_client_certificate_is_recognised);
 	tcase_add_test(tc, operator_client_certificate_registers_a_domain);
 	tcase_add_test(tc, unusable_tls_settings_stop_the_start);
+	tcase_add_test(tc, entry_bundles_over_https_are_the_logs_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }
