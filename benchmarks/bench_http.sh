@@ -2,7 +2,7 @@
 # The daemon's read path against nginx serving the same bytes (issue 7, §3).
 #
 #   benchmarks/bench_http.sh [--quick] [--entries N] [--seconds S] [--keep DIR] [--baseline BIN]
-#                            [--only NAME,NAME...] [--rounds plain,contended,idle]
+#                            [--only NAME,NAME...] [--rounds plain,contended,paced,paced-contended,idle]
 #
 # Fills a log of N entries (default 1,000,000; --quick 100,000) through the daemon's own API
 # (benchmarks/http/fill.c): the daemon starts on an empty data directory, 1,026 trust domains
@@ -20,9 +20,13 @@
 # (-t2 -c64, --latency) A/B/A/B on each endpoint: daemon, nginx, daemon, nginx. Endpoints:
 # checkpoint, hash-tile, entry-bundle, entry-bundle-gzip, entry, proof (random inclusion
 # proofs), version (/v1/domains/<td>/bundles/<seq> of a mid-log version), federation
-# (/v1/domains/<td>/bundle), block-6k, block-33k. Three rounds:
+# (/v1/domains/<td>/bundle), block-6k, block-33k. Five rounds:
 #   plain      nothing else running (but the machine's other users)
 #   contended  a CPU hog pinned (taskset) to CPU 0, beside both servers
+#   paced      each connection waits 3 ms after every answer (wrk's delay() hook): the same
+#              offered load on both servers (~19k requests/s), below what either can answer,
+#              so p50/p99 compare the servers rather than who saturates wrk first
+#   paced-contended  the paced load beside the contended round's CPU hog
 #   idle       10,000 idle keep-alive connections held to the server under test
 #              (benchmarks/http/hold_idle.py), with the server's RSS before and during
 # Prints one table per round: requests/s, p50 and p99 for both, and daemon/nginx ratios, and
@@ -43,7 +47,7 @@ seconds=5
 baseline=
 keep=
 only=
-rounds=plain,contended,idle
+rounds=plain,contended,paced,paced-contended,idle
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) entries=100000; seconds=2 ;;
@@ -133,14 +137,14 @@ bport=
 if [ -n "$baseline" ]; then
 	cp -a "$work/data" "$work/data-baseline"
 	bport=$(free_port)
-	"$baseline" --data "$work/data-baseline" --listen "127.0.0.1:$bport" --log-level warn --idle-timeout 300 \
+	"$baseline" --data "$work/data-baseline" --listen "127.0.0.1:$bport" --log-level warn --idle-timeout 3600 \
 		--max-per-address 1024 >"$work/baseline.log" 2>&1 &
 	bpid=$!
 	pids+=("$bpid")
 	for _ in $(seq 100); do curl -fs "http://127.0.0.1:$bport/healthz" >/dev/null && break; sleep 0.2; done
 fi
 
-build/bin/bundled --data "$work/data" --listen "127.0.0.1:$dport" --log-level warn --idle-timeout 300 \
+build/bin/bundled --data "$work/data" --listen "127.0.0.1:$dport" --log-level warn --idle-timeout 3600 \
 	--max-per-address 1024 >"$work/daemon.log" 2>&1 &
 dpid=$!
 pids+=("$dpid")
@@ -217,7 +221,7 @@ http {
 	sendfile on;
 	tcp_nopush on;
 	tcp_nodelay on;
-	keepalive_timeout 300s;
+	keepalive_timeout 3600s;
 	keepalive_requests 1000000;
 	open_file_cache max=10000 inactive=60s;
 	open_file_cache_valid 300s;
@@ -270,13 +274,21 @@ server_pids() { # port
 }
 hz=$(getconf CLK_TCK)
 
-# One wrk run: prints "rps p50_ms p99_ms cpu_us_per_request".
+# One wrk run: prints "rps p50_ms p99_ms cpu_us_per_request". With $pace set (ms), every
+# connection waits that long after each answer before its next request (wrk's delay() hook),
+# so both servers get the same offered load, below what either can take: the "paced" round.
+pace=
 run_wrk() { # port name
-	local port=$1 name=$2 args=(-t2 -c64 -d"${seconds}s" --latency) out t0 t1
+	local port=$1 name=$2 args=(-t2 -c64 -d"${seconds}s" --latency) out t0 t1 script=
 	case $name in
-	proof) [ "$port" = "$nport" ] && args+=(-s "$work/proof_nginx.lua") || args+=(-s "$work/proof_daemon.lua") ;;
+	proof) [ "$port" = "$nport" ] && script=$work/proof_nginx.lua || script=$work/proof_daemon.lua ;;
 	entry-bundle-gzip) args+=(-H 'Accept-Encoding: gzip') ;;
 	esac
+	if [ -n "$pace" ]; then
+		{ [ -z "$script" ] || cat "$script"; echo "function delay() return $pace end"; } >"$work/paced-$port.lua"
+		script=$work/paced-$port.lua
+	fi
+	[ -z "$script" ] || args+=(-s "$script")
 	# shellcheck disable=SC2046
 	t0=$(cpu_ticks $(server_pids "$port"))
 	out=$(wrk "${args[@]}" "http://127.0.0.1:$port${path[$name]}")
@@ -337,6 +349,22 @@ if has_round contended; then
 	hog=$!
 	pids+=("$hog")
 	round "contended: a CPU hog pinned to CPU 0"
+	kill "$hog"
+fi
+
+if has_round paced; then
+	pace=3
+	round "paced: each connection waits ${pace} ms after each answer (the same offered load on both, below either's capacity)"
+	pace=
+fi
+
+if has_round paced-contended; then
+	taskset -c 0 sh -c 'while :; do :; done' &
+	hog=$!
+	pids+=("$hog")
+	pace=3
+	round "paced and contended: the paced load with the CPU hog pinned to CPU 0"
+	pace=
 	kill "$hog"
 fi
 
