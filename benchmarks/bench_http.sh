@@ -3,6 +3,7 @@
 #
 #   benchmarks/bench_http.sh [--quick] [--entries N] [--seconds S] [--keep DIR] [--baseline BIN]
 #                            [--only NAME,NAME...] [--rounds plain,contended,paced,paced-contended,idle]
+#                            [--pace MS]
 #
 # Fills a log of N entries (default 1,000,000; --quick 100,000) through the daemon's own API
 # (benchmarks/http/fill.c): the daemon starts on an empty data directory, 1,026 trust domains
@@ -23,7 +24,7 @@
 # (/v1/domains/<td>/bundle), block-6k, block-33k. Five rounds:
 #   plain      nothing else running (but the machine's other users)
 #   contended  a CPU hog pinned (taskset) to CPU 0, beside both servers
-#   paced      each connection waits 3 ms after every answer (wrk's delay() hook): the same
+#   paced      each connection waits 3 ms (--pace) after every answer (wrk's delay() hook): the same
 #              offered load on both servers (~19k requests/s), below what either can answer,
 #              so p50/p99 compare the servers rather than who saturates wrk first
 #   paced-contended  the paced load beside the contended round's CPU hog
@@ -48,6 +49,7 @@ baseline=
 keep=
 only=
 rounds=plain,contended,paced,paced-contended,idle
+pace_ms=3
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) entries=100000; seconds=2 ;;
@@ -57,7 +59,8 @@ while [ $# -gt 0 ]; do
 	--keep) keep=$(realpath -m "$2"); shift ;;
 	--only) only=$2; shift ;;
 	--rounds) rounds=$2; shift ;;
-	*) echo "usage: $0 [--quick] [--entries N] [--seconds S] [--keep DIR] [--baseline BIN] [--only NAMES] [--rounds NAMES]" >&2; exit 2 ;;
+	--pace) pace_ms=$2; shift ;;
+	*) echo "usage: $0 [--quick] [--entries N] [--seconds S] [--keep DIR] [--baseline BIN] [--only NAMES] [--rounds NAMES] [--pace MS]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -353,7 +356,7 @@ if has_round contended; then
 fi
 
 if has_round paced; then
-	pace=3
+	pace=$pace_ms
 	round "paced: each connection waits ${pace} ms after each answer (the same offered load on both, below either's capacity)"
 	pace=
 fi
@@ -362,7 +365,7 @@ if has_round paced-contended; then
 	taskset -c 0 sh -c 'while :; do :; done' &
 	hog=$!
 	pids+=("$hog")
-	pace=3
+	pace=$pace_ms
 	round "paced and contended: the paced load with the CPU hog pinned to CPU 0"
 	pace=
 	kill "$hog"
