@@ -23,6 +23,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "translog/text.h"
+
 struct arena {
 	int fd;
 	const uint8_t *map; /* the whole file, read-only: bodies are also lent as memory */
@@ -97,11 +99,7 @@ void http_file_cache_free(struct http_file_cache *c)
 
 static struct slot *slot_of(struct http_file_cache *c, const char *key)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (const char *p = key; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	return &c->slots[h % c->nslots];
+	return &c->slots[tl_text_hash(key) % c->nslots];
 }
 
 static void hand_out(struct http_file_body *out, const struct slot *s)

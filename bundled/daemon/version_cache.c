@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "translog/text.h"
+
 struct slot {
 	bool used;
 	uint64_t applied; /* newest slots: valid while the registry's applied index is this */
@@ -37,13 +39,11 @@ void version_cache_free(struct version_cache *c)
 	free(c);
 }
 
-/* FNV-1a over the domain, the sequence mixed in after. */
+/* The domain's hash, the sequence mixed in after. */
 static size_t slot_index(const char *td, uint64_t sequence, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = tl_text_hash(td);
 
-	for (const char *p = td; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
 	return (size_t)((((h ^ sequence) * 0x9E3779B97F4A7C15ull) >> 20) % n);
 }
 

@@ -7,21 +7,13 @@
 #include <string.h>
 
 #include "audit_internal.h"
-
-static uint64_t name_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
-}
+#include "translog/text.h"
 
 struct audit_domain *audit_domain_find(const struct audit_domains *t, const char *name)
 {
 	if (t->cap == 0)
 		return NULL;
-	for (size_t i = name_hash(name) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+	for (size_t i = tl_text_hash(name) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
 		if (t->slots[i] == NULL)
 			return NULL;
 		if (strcmp(t->slots[i]->name, name) == 0)
@@ -31,7 +23,7 @@ struct audit_domain *audit_domain_find(const struct audit_domains *t, const char
 
 static void place(struct audit_domain **slots, size_t cap, struct audit_domain *d)
 {
-	size_t i = name_hash(d->name) & (cap - 1);
+	size_t i = tl_text_hash(d->name) & (cap - 1);
 
 	while (slots[i] != NULL)
 		i = (i + 1) & (cap - 1);

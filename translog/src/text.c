@@ -99,3 +99,12 @@ const char *tl_text_printable_line(char *out, size_t out_size, const void *s, si
 {
 	return printable(out, out_size, s, n, 0);
 }
+
+uint64_t tl_text_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ull; /* the offset basis */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}

@@ -54,6 +54,15 @@ START_TEST(printable_cuts_between_whole_escapes)
 }
 END_TEST
 
+/* FNV-1a's published 64-bit values (draft-eastlake-fnv): "" is the offset basis. */
+START_TEST(text_hash_is_fnv1a)
+{
+	ck_assert_uint_eq(tl_text_hash(""), 0xcbf29ce484222325ull);
+	ck_assert_uint_eq(tl_text_hash("a"), 0xaf63dc4c8601ec8cull);
+	ck_assert_uint_eq(tl_text_hash("foobar"), 0x85944171f73967e8ull);
+}
+END_TEST
+
 START_TEST(hex_digits_of_either_case)
 {
 	ck_assert_int_eq(tl_hex_digit('0'), 0);
@@ -106,6 +115,7 @@ Suite *suite_text(void)
 	tcase_add_test(tc, printable_escapes_controls_quotes_and_high_bytes);
 	tcase_add_test(tc, printable_cuts_between_whole_escapes);
 	tcase_add_test(tc, hex_digits_of_either_case);
+	tcase_add_test(tc, text_hash_is_fnv1a);
 	tcase_add_test(tc, array_grows_within_its_bound);
 	tcase_add_test(tc, array_refuses_a_byte_size_overflow);
 	suite_add_tcase(s, tc);

@@ -31,4 +31,9 @@ const char *tl_text_printable(char *out, size_t out_size, const void *s, size_t 
  * as above, so the line stays one line of plain ASCII. */
 const char *tl_text_printable_line(char *out, size_t out_size, const void *s, size_t n);
 
+/* FNV-1a (64 bits) of a NUL-terminated string: where a name goes in an in-memory table
+ * (the daemon's caches, the auditor's domains). Fast and well spread, but anyone can make
+ * two names collide: only for tables where a collision costs a miss or a probe. */
+uint64_t tl_text_hash(const char *s);
+
 #endif
