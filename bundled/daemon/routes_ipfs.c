@@ -56,14 +56,14 @@ int route_ipfs_block(bd_httpd_response *res, const struct http_request *req, voi
 		return err;
 	if ((err = bd_httpd_add_header(res, "X-Ipfs-Roots", "%s", canonical)) != 0)
 		return err;
-	/* On plain HTTP from a memory file with sendfile (no copy into the socket; a hit needs
-	 * no RocksDB read either); over TLS, or for a block the file cache does not take, lent
-	 * from RocksDB's block cache. */
-	if (!req->raw->tls && http_file_reply(res, d->files, canonical, RAW_TYPE, false))
+	/* From a memory file, as entry bundles and versions are (http_file_reply: no RocksDB read
+	 * on a hit, no copy by the daemon, sendfile where it pays and TLS allows); a block the
+	 * file cache does not take is lent from RocksDB's block cache. */
+	if (http_file_reply(res, d->files, canonical, RAW_TYPE, req->raw->tls))
 		return 0;
 	if ((err = bd_blockstore_get_pinned(&block, &len, &pin, d->blocks, &cid)) != 0)
 		return err;
-	if (!req->raw->tls && http_file_reply_put(res, d->files, canonical, RAW_TYPE, block, len, false) == 0) {
+	if (http_file_reply_put(res, d->files, canonical, RAW_TYPE, block, len, req->raw->tls) == 0) {
 		tl_db_release(pin);
 		return 0;
 	}

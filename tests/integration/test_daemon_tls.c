@@ -5,8 +5,8 @@
  * is refused, plain HTTP to the port gets a 400 that says why, a client certificate from the
  * client CA is recognised as the operator's (the daemon's debug line), one from another CA is
  * refused in the handshake, unusable TLS settings stop the daemon at start, and full entry
- * bundles (lent from the daemon's memory files, which TLS cannot sendfile) arrive as the log's
- * bytes in both encodings.
+ * bundles and raw blocks (lent from the daemon's memory files, which TLS cannot sendfile)
+ * arrive as the log's and the block's bytes, bundles in both encodings.
  */
 #include <check.h>
 #include <stdbool.h>
@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundled/chunker.h"
+#include "bundled/cid.h"
+#include "bundled/dag.h"
 #include "testdaemon.h"
 #include "testpki.h"
 #include "testrun.h"
@@ -254,6 +257,38 @@ START_TEST(entry_bundles_over_https_are_the_logs_bytes)
 }
 END_TEST
 
+START_TEST(raw_blocks_over_https_are_their_bytes)
+{
+	enum { BLOCK_BYTES = 100 * 1024 }; /* over the size from which plain HTTP uses sendfile */
+	static uint8_t block[BLOCK_BYTES];
+	const char *entry = "an entry beside the block\n";
+	size_t entry_len = strlen(entry);
+	const void *entries[] = { entry };
+	char out[1024], root[BD_CID_TEXT_MAX];
+	bd_chunker one_leaf;
+	bd_dag *dag;
+
+	for (size_t i = 0; i < BLOCK_BYTES; i++)
+		block[i] = (uint8_t)(i * 31 + i / 251);
+	ck_assert_int_eq(bd_chunker_parse(&one_leaf, "size-262144"), 0);
+	ck_assert_int_eq(bd_dag_build(&dag, block, BLOCK_BYTES, &one_leaf), 0);
+	ck_assert_uint_eq(bd_dag_count(dag), 1);
+	ck_assert_int_eq(bd_cid_format(root, sizeof(root), bd_dag_root(dag)), 0);
+	ck_assert_int_eq(tu_daemon_stop(&d), 0);
+	tu_daemon_prepare(tu_path_in(dir, "blocks"), "tls.test/log", entries, &entry_len, 1, 0, dag);
+	bd_dag_free(dag);
+	start_tls_on("blocks");
+	snprintf(out, sizeof(out), "%s", tu_path_in(dir, "block.out"));
+	/* The first answer reads the store and keeps the block, the second comes from memory. */
+	for (int round = 0; round < 2; round++) {
+		ck_assert_int_eq(curl("-sS --fail --cacert '%s' -o '%s' '%s/ipfs/%s?format=raw'", pem("ca.pem"), out, https,
+					 root),
+			0);
+		ck_assert_msg(file_is(out, block, BLOCK_BYTES), "round %d: the block differs", round);
+	}
+}
+END_TEST
+
 Suite *suite_daemon_tls(void)
 {
 	Suite *s = suite_create("daemon_tls");
@@ -268,6 +303,7 @@ Suite *suite_daemon_tls(void)
 	tcase_add_test(tc, operator_client_certificate_registers_a_domain);
 	tcase_add_test(tc, unusable_tls_settings_stop_the_start);
 	tcase_add_test(tc, entry_bundles_over_https_are_the_logs_bytes);
+	tcase_add_test(tc, raw_blocks_over_https_are_their_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }
