@@ -44,12 +44,18 @@ static bool none_match_names(const bd_httpd_field *f, const char *etag)
 
 int http_immutable(bool *done, bd_httpd_response *res, const struct http_request *req, const char *etag, bool vary)
 {
+	return http_conditional(done, res, req, etag, HTTP_CACHE_CONTROL_IMMUTABLE, vary);
+}
+
+int http_conditional(bool *done, bd_httpd_response *res, const struct http_request *req, const char *etag,
+	const char *cache_control, bool vary)
+{
 	const bd_httpd_field *inm = bd_httpd_field_get(req->raw, "If-None-Match");
 	int err;
 
 	*done = false;
 	if ((err = bd_httpd_add_header(res, "ETag", "%s", etag)) != 0 ||
-	    (err = bd_httpd_add_header(res, "Cache-Control", "%s", HTTP_CACHE_CONTROL_IMMUTABLE)) != 0 ||
+	    (err = bd_httpd_add_header(res, "Cache-Control", "%s", cache_control)) != 0 ||
 	    (vary && (err = bd_httpd_add_header(res, "Vary", "Accept-Encoding")) != 0))
 		return err;
 	if (inm != NULL && none_match_names(inm, etag)) {

@@ -22,6 +22,10 @@
  * answers 304 without a body and sets *done: the handler returns at once. */
 int http_immutable(bool *done, bd_httpd_response *res, const struct http_request *req, const char *etag,
 	bool vary) TL_MUST_USE;
+/* The same with another Cache-Control (an answer that changes, such as a domain's newest
+ * version, is revalidated: "no-cache"). */
+int http_conditional(bool *done, bd_httpd_response *res, const struct http_request *req, const char *etag,
+	const char *cache_control, bool vary) TL_MUST_USE;
 
 /* Whether the client's Accept-Encoding takes gzip (listed, or "*", with a non-zero q). */
 bool http_accepts_gzip(const struct http_request *req);

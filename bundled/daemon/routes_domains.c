@@ -17,8 +17,6 @@
 #include "translog/text.h"
 #include "translog/tlog_proof.h"
 
-/* A version's bytes, entry and proof never change under a sequence once it is logged. */
-#define IMMUTABLE "public, max-age=31536000, immutable"
 #define DOMAINS_PREFIX "/v1/domains/"
 
 int route_reply_error(bd_httpd_response *res, unsigned status, const char *code, const char *message)
@@ -109,14 +107,6 @@ int route_domains_list(bd_httpd_response *res, const struct http_request *req, v
 	return err;
 }
 
-/* Whether If-None-Match names the ETag (or is "*"). */
-static bool not_modified(const struct http_request *req, const char *etag)
-{
-	const char *inm = http_header(req, "If-None-Match");
-
-	return inm != NULL && (strcmp(inm, "*") == 0 || strstr(inm, etag) != NULL);
-}
-
 /* The canonical bytes, with what lets caches and clients check and keep them: a version by
  * sequence is immutable, the newest is revalidated (its tag is its SHA-256 either way). A
  * conditional request is answered from the version's summary, before any body is read. */
@@ -124,20 +114,13 @@ static int serve_bytes(bd_httpd_response *res, const struct http_request *req, s
 	const struct watch_event *v, bool immutable)
 {
 	char etag[2 * TL_HASH_SIZE + 3];
-	bool done = false;
+	bool done;
 	int err;
 
 	snprintf(etag, sizeof(etag), "\"%s\"", v->sha256);
-	if (immutable) {
-		if ((err = http_immutable(&done, res, req, etag, false)) != 0)
-			return err;
-	} else {
-		if ((err = bd_httpd_add_header(res, "ETag", "%s", etag)) != 0 ||
-		    (err = bd_httpd_add_header(res, "Cache-Control", "%s", "no-cache")) != 0)
-			return err;
-		if ((done = not_modified(req, etag)))
-			bd_httpd_reply_borrowed(res, 304, NULL, NULL, 0, NULL, NULL);
-	}
+	if ((err = http_conditional(&done, res, req, etag, immutable ? HTTP_CACHE_CONTROL_IMMUTABLE : "no-cache",
+		     false)) != 0)
+		return err;
 	if ((err = bd_httpd_add_header(res, "X-Bundle-Cid", "%s", v->cid)) != 0 ||
 	    (err = bd_httpd_add_header(res, "X-Bundle-Sequence", "%llu", (unsigned long long)v->sequence)) != 0)
 		return err;
@@ -241,7 +224,7 @@ int route_domain_get(bd_httpd_response *res, const struct http_request *req, voi
 		goto out;
 	if (strcmp(rest, "/entry") == 0) {
 		if ((err = bd_httpd_reply(res, 200, "text/plain; charset=utf-8", text.data, text.len)) == 0)
-			err = bd_httpd_add_header(res, "Cache-Control", IMMUTABLE);
+			err = bd_httpd_add_header(res, "Cache-Control", HTTP_CACHE_CONTROL_IMMUTABLE);
 	} else {
 		err = serve_proof(res, d, index);
 	}
