@@ -14,7 +14,6 @@ struct slot {
 
 struct version_cache {
 	pthread_mutex_t lock;
-	uint64_t n_versions, n_newest;
 	struct slot versions[VERSION_CACHE_SLOTS];
 	struct slot newest[VERSION_CACHE_NEWEST_SLOTS];
 };
@@ -79,10 +78,8 @@ bool version_cache_newest(struct watch_event *out, struct version_cache *c, cons
 }
 
 /* Lock held. */
-static void fill(struct slot *s, uint64_t *count, const struct watch_event *v, uint64_t applied)
+static void fill(struct slot *s, const struct watch_event *v, uint64_t applied)
 {
-	if (!s->used)
-		(*count)++;
 	s->used = true;
 	s->applied = applied;
 	s->v = *v;
@@ -93,19 +90,28 @@ void version_cache_put(struct version_cache *c, const struct watch_event *v, boo
 	struct slot *s;
 
 	pthread_mutex_lock(&c->lock);
-	fill(&c->versions[slot_index(v->domain, v->sequence, VERSION_CACHE_SLOTS)], &c->n_versions, v, 0);
+	fill(&c->versions[slot_index(v->domain, v->sequence, VERSION_CACHE_SLOTS)], v, 0);
 	s = &c->newest[slot_index(v->domain, 0, VERSION_CACHE_NEWEST_SLOTS)];
 	/* Never back to an older version of the domain, nor to an older applied index. */
 	if (newest && !(s->used && strcmp(s->v.domain, v->domain) == 0 &&
 			      (s->v.sequence > v->sequence || s->applied > applied)))
-		fill(s, &c->n_newest, v, applied);
+		fill(s, v, applied);
 	pthread_mutex_unlock(&c->lock);
+}
+
+static uint64_t used(const struct slot *slots, size_t n)
+{
+	uint64_t count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += slots[i].used;
+	return count;
 }
 
 void version_cache_count(uint64_t *versions, uint64_t *newest, struct version_cache *c)
 {
 	pthread_mutex_lock(&c->lock);
-	*versions = c->n_versions;
-	*newest = c->n_newest;
+	*versions = used(c->versions, VERSION_CACHE_SLOTS);
+	*newest = used(c->newest, VERSION_CACHE_NEWEST_SLOTS);
 	pthread_mutex_unlock(&c->lock);
 }

@@ -46,7 +46,7 @@ bool version_cache_newest(struct watch_event *out, struct version_cache *c, cons
  * lookup); a commit's fan-out passes the index just past the version's entry. Any thread. */
 void version_cache_put(struct version_cache *c, const struct watch_event *v, bool newest, uint64_t applied);
 
-/* Slots in use, (td, sequence) and newest (for the tests and the metrics). */
+/* Slots in use, (td, sequence) and newest, counted (for the tests). */
 void version_cache_count(uint64_t *versions, uint64_t *newest, struct version_cache *c);
 
 #endif
